@@ -1,0 +1,100 @@
+"""The one ordered pipeline: every tool (`tfir lower`, dumps, timings, the
+HTML report, the backends) reads `PIPELINE`, never a copy of it.
+
+A step is `(stage, pass name, targets)`: the stage is the level of the IR the
+pass produces, the targets are the backends that run it. A pass is one file
+in `lowering/` whose name is the pass name with `_` for `-`, defining one
+xDSL `ModulePass`; passes from xDSL itself (`cse`, `dce`) are reused as they
+are.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from xdsl.context import Context
+from xdsl.passes import ModulePass
+
+COMPILED = frozenset({"numpy", "triton", "mlir"})
+
+
+@dataclass(frozen=True)
+class Step:
+    stage: str
+    pass_name: str
+    targets: frozenset[str] = COMPILED
+    options: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+
+    def runs_for(self, target: str) -> bool:
+        return target in self.targets
+
+
+PIPELINE: list[Step] = [
+    Step("tf", "inline-calls"),
+    Step("tf", "canonicalize-tf"),
+    Step("tf", "fold-constants"),
+    Step("tf", "cse"),
+    Step("tf", "dce"),
+    Step("linalg", "convert-tf-to-linalg"),
+    Step("linalg", "fuse-elementwise"),
+    Step("buffers", "bufferize"),
+    Step("buffers", "plan-buffers"),
+    Step("loops", "tile-linalg", frozenset({"numpy", "triton"})),
+    Step("scalar-loops", "convert-linalg-to-scalar-loops", frozenset({"mlir"})),
+    Step("device", "convert-loops-to-device", frozenset({"triton"})),
+]
+
+STAGES: tuple[str, ...] = tuple(dict.fromkeys(s.stage for s in PIPELINE))
+
+# Passes that xDSL provides: reused, not rewritten.
+_XDSL_PASSES = {
+    "cse": "xdsl.transforms.common_subexpression_elimination:CommonSubexpressionElimination",
+    "dce": "xdsl.transforms.dead_code_elimination:DeadCodeElimination",
+}
+
+
+def pass_class(name: str) -> type[ModulePass]:
+    """The ModulePass class of a pipeline pass, imported on first use."""
+    where = _XDSL_PASSES.get(name) or f"tfir.lowering.{name.replace('-', '_')}"
+    module_name, _, attr = where.partition(":")
+    module = importlib.import_module(module_name)
+    if attr:
+        return getattr(module, attr)
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, ModulePass) and getattr(value, "name", None) == name:
+            return value
+    raise LookupError(f"no ModulePass named {name!r} in {module_name}")
+
+
+def steps_for(target: str) -> list[Step]:
+    return [s for s in PIPELINE if s.runs_for(target)]
+
+
+def make_context() -> Context:
+    """A context with every dialect a tfir module may hold at any stage."""
+    from xdsl.dialects import (
+        arith,
+        builtin,
+        bufferization,
+        func,
+        linalg,
+        math,
+        memref,
+        scf,
+        tensor,
+    )
+
+    from tfir.dialects.tf import TF
+
+    ctx = Context(allow_unregistered=False)
+    for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, linalg.Linalg,
+                    tensor.Tensor, bufferization.Bufferization, memref.MemRef, scf.Scf, TF):
+        ctx.load_dialect(dialect)
+    try:
+        from tfir.dialects.device import DEVICE
+    except ImportError:  # the device dialect arrives with the Triton backend
+        pass
+    else:
+        ctx.load_dialect(DEVICE)
+    return ctx
