@@ -11,10 +11,16 @@ are.
 from __future__ import annotations
 
 import importlib
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
+
+SourceLine = Callable[[str, int], str]
 
 COMPILED = frozenset({"numpy", "triton", "mlir"})
 
@@ -98,3 +104,67 @@ def make_context() -> Context:
     else:
         ctx.load_dialect(DEVICE)
     return ctx
+
+
+# -- running the pipeline -------------------------------------------------------
+
+BACKENDS: dict[str, str] = {
+    "eager": "tfir.backends.eager",
+    "numpy": "tfir.backends.numpy_backend",
+    "triton": "tfir.backends.triton_backend",
+}
+
+StepObserver = Callable[[Step, ModuleOp, float], None]
+
+
+class PassFailed(RuntimeError):
+    """A pass raised, or left IR that does not verify: a compiler bug, named by pass."""
+
+    def __init__(self, step: Step, cause: BaseException):
+        super().__init__(f"pass '{step.pass_name}' (stage {step.stage}) failed: {cause}")
+        self.step = step
+
+
+def make_pass(step: Step, overrides: dict[str, dict[str, object]] | None = None) -> ModulePass:
+    options = {**step.options, **(overrides or {}).get(step.pass_name, {})}
+    return pass_class(step.pass_name)(**options)
+
+
+def run_pipeline(module: ModuleOp, target: str, *, disable: Iterable[str] = (),
+                 pass_options: dict[str, dict[str, object]] | None = None, verify_each: bool = True,
+                 stop_after: str | None = None, observer: StepObserver | None = None) -> ModuleOp:
+    """Runs the steps of `target` in order on `module` (in place)."""
+    ctx = make_context()
+    skipped = set(disable)
+    for step in steps_for(target):
+        if step.pass_name in skipped:
+            continue
+        start = time.perf_counter()
+        try:
+            make_pass(step, pass_options).apply(ctx, module)
+            if verify_each:
+                module.verify()
+        except Exception as err:  # noqa: BLE001 - reported with the pass that broke the IR
+            raise PassFailed(step, err) from err
+        if observer is not None:
+            observer(step, module, time.perf_counter() - start)
+        if step.pass_name == stop_after:
+            break
+    return module
+
+
+def build_for_target(module: ModuleOp, entry: str, target: str, source_line: SourceLine,
+                     options: dict[str, Any]) -> Any:
+    """Lowers a `tf` module for `target` and loads its code: an `api.Compiled`."""
+    from tfir.api import Compiled
+
+    backend = importlib.import_module(BACKENDS[target])
+    if target == "eager":
+        return Compiled(module, backend.compile_module(module, entry))
+    tf_module = module.clone()
+    run_pipeline(module, target, disable=options.get("disable", ()),
+                 pass_options=options.get("pass_options"), verify_each=options.get("verify_each", True))
+    gen_options = options.get("codegen", {})
+    source = backend.generate(module, entry, source_line, **gen_options)
+    run = backend.load(source, entry, f"<tfir-{target}:{entry}>")
+    return Compiled(tf_module, run, source)

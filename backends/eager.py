@@ -1,0 +1,81 @@
+"""The eager backend (target "eager"): runs the `tf` IR op by op with NumPy.
+
+It is the reference every compiled target is checked against. Execution
+reuses xDSL's interpreter framework (`func.call`/`func.return` from xDSL,
+one `@impl` per op type dispatching to the registry's eager implementation);
+values are NumPy arrays, not xDSL's pure-Python ShapedArray.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
+from xdsl.interpreters.func import FuncFunctions
+from xdsl.ir import Operation
+
+from tfir.dialects.dtypes import numpy_dtype_of
+from tfir.dialects.registry import REGISTRY
+
+
+class EagerError(RuntimeError):
+    """An op has no eager implementation."""
+
+
+def run_op(op: Operation, args: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Runs one `tf` (or registered dialect) op on NumPy arrays."""
+    entry = REGISTRY.for_op(op.name)
+    if entry is None:
+        raise EagerError(f"no eager implementation for op '{op.name}'")
+    with np.errstate(all="ignore"):
+        out = entry.eager(op, *args)
+    outs = out if isinstance(out, tuple) else (out,)
+    if len(outs) != len(op.results):
+        raise EagerError(f"eager implementation of '{op.name}' gave {len(outs)} results, "
+                         f"expected {len(op.results)}")
+    return tuple(_coerce(v, r.type) for v, r in zip(outs, op.results, strict=True))
+
+
+def _coerce(value: Any, typ: Any) -> np.ndarray:
+    """The array with exactly the IR result's dtype and shape."""
+    arr = np.asarray(value)
+    if isinstance(typ, TensorType):
+        dtype = numpy_dtype_of(typ)
+        if arr.dtype != dtype:
+            arr = arr.astype(dtype)
+        shape = tuple(typ.get_shape())
+        if arr.shape != shape:
+            arr = np.broadcast_to(arr, shape) if arr.size == 1 else arr.reshape(shape)
+    return arr
+
+
+def _functions_for(module: ModuleOp) -> InterpreterFunctions:
+    """An InterpreterFunctions with one `@impl` per op type the module holds."""
+    op_types = {type(op) for op in module.walk() if REGISTRY.for_op(op.name) is not None}
+    namespace: dict[str, Any] = {}
+    for i, op_type in enumerate(sorted(op_types, key=lambda t: t.name)):
+        def run(self: Any, interpreter: Interpreter, op: Operation, args: tuple[Any, ...]) -> tuple[Any, ...]:
+            return run_op(op, args)
+        namespace[f"run_{i}"] = impl(op_type)(run)
+    cls = register_impls(type("TfEagerFunctions", (InterpreterFunctions,), namespace))
+    return cls()
+
+
+def compile_module(module: ModuleOp, entry: str) -> Callable[..., tuple[np.ndarray, ...]]:
+    """A callable running `entry` of the `tf` module op by op."""
+    interpreter = Interpreter(module)
+    interpreter.register_implementations(FuncFunctions())
+    interpreter.register_implementations(_functions_for(module))
+    fop = next(op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry)
+    n_args = len(fop.args)
+
+    def run(*args: np.ndarray) -> tuple[np.ndarray, ...]:
+        if len(args) != n_args:
+            raise TypeError(f"{entry} takes {n_args} arrays, got {len(args)}")
+        return tuple(np.array(r) for r in interpreter.call_op(entry, args))
+
+    return run

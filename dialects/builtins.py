@@ -1,0 +1,371 @@
+"""The builtin primitives of `.tf`, registered as entries of the op registry.
+
+Each entry: parameters, shape/dtype rule, IR builder and eager NumPy
+implementation (`eager(op, *arrays)`). Composites (softmax, layernorm, ...)
+are not here: they are `.tf` functions in the frontend's prelude.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
+
+from tfir.dialects import tf
+from tfir.dialects.dtypes import FLOAT_DTYPES, INT_DTYPES, numpy_dtype_of, to_numpy
+from tfir.dialects.registry import (
+    AXES, BOOL, DTYPE, INT, INTS, NUMBER, REGISTRY, SHAPE, TENSOR, TENSORS, CallInfo,
+    OpEntry, Param, TType,
+)
+from tfir.dialects.shape_rules import (
+    NUMERIC, broadcast, check_dtype, fmt_shape, matmul_result, norm_axes, norm_axis,
+    numel, resolve_shape, same_dtype,
+)
+
+ALL = frozenset({"bool"}) | NUMERIC
+BOOL_ONLY = frozenset({"bool"})
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _out_dtype(op: Any, i: int = 0) -> np.dtype:
+    return numpy_dtype_of(op.results[i].type)
+
+
+def _result_shape(op: Any, i: int = 0) -> tuple[int, ...]:
+    return tuple(op.results[i].type.get_shape())
+
+
+# -- elementwise --------------------------------------------------------------
+
+_BINARY: dict[str, tuple[type, Callable[..., Any], frozenset[str], str]] = {
+    "add": (tf.AddOp, np.add, NUMERIC, "needs numeric operands"),
+    "sub": (tf.SubOp, np.subtract, NUMERIC, "needs numeric operands"),
+    "mul": (tf.MulOp, np.multiply, NUMERIC, "needs numeric operands"),
+    "div": (tf.DivOp, np.true_divide, FLOAT_DTYPES, "needs float operands (use floordiv for integers)"),
+    "pow": (tf.PowOp, np.power, NUMERIC, "needs numeric operands"),
+    "maximum": (tf.MaximumOp, np.maximum, NUMERIC, "needs numeric operands"),
+    "minimum": (tf.MinimumOp, np.minimum, NUMERIC, "needs numeric operands"),
+    "floordiv": (tf.FloordivOp, np.floor_divide, NUMERIC, "needs numeric operands"),
+    "mod": (tf.ModOp, np.mod, NUMERIC, "needs numeric operands"),
+    "logical_and": (tf.LogicalAndOp, np.logical_and, BOOL_ONLY, "needs bool operands"),
+    "logical_or": (tf.LogicalOrOp, np.logical_or, BOOL_ONLY, "needs bool operands"),
+    "equal": (tf.EqualOp, np.equal, ALL, ""),
+    "not_equal": (tf.NotEqualOp, np.not_equal, ALL, ""),
+    "less": (tf.LessOp, np.less, NUMERIC, "needs numeric operands"),
+    "less_equal": (tf.LessEqualOp, np.less_equal, NUMERIC, "needs numeric operands"),
+    "greater": (tf.GreaterOp, np.greater, NUMERIC, "needs numeric operands"),
+    "greater_equal": (tf.GreaterEqualOp, np.greater_equal, NUMERIC, "needs numeric operands"),
+}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    one = x.dtype.type(1) if x.dtype.kind == "f" else 1.0
+    return one / (one + np.exp(-x))
+
+
+def _sign(x: np.ndarray) -> np.ndarray:
+    return np.sign(x)
+
+
+_UNARY: dict[str, tuple[type, Callable[..., Any], frozenset[str], str]] = {
+    "neg": (tf.NegOp, np.negative, NUMERIC, "needs a numeric operand"),
+    "abs": (tf.AbsOp, np.abs, NUMERIC, "needs a numeric operand"),
+    "exp": (tf.ExpOp, np.exp, FLOAT_DTYPES, "needs a float operand"),
+    "log": (tf.LogOp, np.log, FLOAT_DTYPES, "needs a float operand"),
+    "sqrt": (tf.SqrtOp, np.sqrt, FLOAT_DTYPES, "needs a float operand"),
+    "rsqrt": (tf.RsqrtOp, lambda x: 1 / np.sqrt(x), FLOAT_DTYPES, "needs a float operand"),
+    "tanh": (tf.TanhOp, np.tanh, FLOAT_DTYPES, "needs a float operand"),
+    "sin": (tf.SinOp, np.sin, FLOAT_DTYPES, "needs a float operand"),
+    "cos": (tf.CosOp, np.cos, FLOAT_DTYPES, "needs a float operand"),
+    "floor": (tf.FloorOp, np.floor, FLOAT_DTYPES, "needs a float operand"),
+    "ceil": (tf.CeilOp, np.ceil, FLOAT_DTYPES, "needs a float operand"),
+    "sign": (tf.SignOp, _sign, NUMERIC, "needs a numeric operand"),
+    "erf": (tf.ErfOp, _erf, FLOAT_DTYPES, "needs a float operand"),
+    "sigmoid": (tf.SigmoidOp, _sigmoid, FLOAT_DTYPES, "needs a float operand"),
+    "relu": (tf.ReluOp, lambda x: np.maximum(x, x.dtype.type(0)), NUMERIC, "needs a numeric operand"),
+    "logical_not": (tf.LogicalNotOp, np.logical_not, BOOL_ONLY, "needs a bool operand"),
+}
+
+
+def _binary_entry(name: str, op_cls: type, fn: Callable[..., Any], allowed: frozenset[str], what: str) -> OpEntry:
+    is_compare = issubclass(op_cls, tf.CompareOp)
+
+    def infer(call: CallInfo) -> list[TType]:
+        a, b = call.tensors
+        dtype = same_dtype(call, [a, b], ["x", "y"])
+        check_dtype(call, dtype, allowed, what or "")
+        shape = broadcast(call, [a.shape, b.shape], ["x", "y"])
+        return [TType("bool" if is_compare else dtype, shape)]
+
+    return OpEntry(
+        name, (Param("x", TENSOR), Param("y", TENSOR)), infer,
+        build=lambda xs, attrs, rts: op_cls(xs[0], xs[1], rts[0]),
+        eager=lambda op, a, b: fn(a, b), op_names=(op_cls.name,), unify=("x", "y"),
+        elementwise=fn, doc=op_cls.__doc__ or "",
+    )
+
+
+def _unary_entry(name: str, op_cls: type, fn: Callable[..., Any], allowed: frozenset[str], what: str) -> OpEntry:
+    def infer(call: CallInfo) -> list[TType]:
+        (a,) = call.tensors
+        check_dtype(call, a.dtype, allowed, what)
+        return [a]
+
+    return OpEntry(
+        name, (Param("x", TENSOR),), infer,
+        build=lambda xs, attrs, rts: op_cls(xs[0], rts[0]),
+        eager=lambda op, a: fn(a), op_names=(op_cls.name,), elementwise=fn,
+        doc=op_cls.__doc__ or "",
+    )
+
+
+def _where_infer(call: CallInfo) -> list[TType]:
+    c, a, b = call.tensors
+    check_dtype(call, c.dtype, BOOL_ONLY, "needs a bool condition", "cond")
+    dtype = same_dtype(call, [a, b], ["x", "y"])
+    return [TType(dtype, broadcast(call, [c.shape, a.shape, b.shape], ["cond", "x", "y"]))]
+
+
+def _cast_infer(call: CallInfo) -> list[TType]:
+    return [TType(call.attrs["dtype"], call.tensors[0].shape)]
+
+
+# -- reductions ---------------------------------------------------------------
+
+_REDUCE: dict[str, tuple[type, Callable[..., Any]]] = {
+    "sum": (tf.SumOp, np.sum), "mean": (tf.MeanOp, np.mean), "max": (tf.MaxOp, np.max),
+    "min": (tf.MinOp, np.min), "prod": (tf.ProdOp, np.prod),
+}
+
+
+def _reduce_entry(name: str, op_cls: type, fn: Callable[..., Any]) -> OpEntry:
+    def infer(call: CallInfo) -> list[TType]:
+        (x,) = call.tensors
+        allowed = FLOAT_DTYPES if name == "mean" else NUMERIC
+        check_dtype(call, x.dtype, allowed, "needs a float operand" if name == "mean" else "needs a numeric operand")
+        axes = norm_axes(call, call.attrs["axis"], x.rank)
+        call.attrs["axis"] = axes
+        keep = call.attrs["keepdims"]
+        return [TType(x.dtype, tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes))]
+
+    def eager(op: Any, x: np.ndarray) -> np.ndarray:
+        kwargs = {} if name in ("max", "min") else {"dtype": x.dtype}
+        return fn(x, axis=op.axes_tuple, keepdims=op.keeps_dims, **kwargs)
+
+    return OpEntry(
+        name, (Param("x", TENSOR), Param("axis", AXES, None), Param("keepdims", BOOL, False)),
+        infer, build=lambda xs, attrs, rts: op_cls(xs[0], attrs["axis"], attrs["keepdims"], rts[0]),
+        eager=eager, op_names=(op_cls.name,), doc=op_cls.__doc__ or "",
+    )
+
+
+def _arg_entry(name: str, op_cls: type, fn: Callable[..., Any]) -> OpEntry:
+    def infer(call: CallInfo) -> list[TType]:
+        (x,) = call.tensors
+        check_dtype(call, x.dtype, NUMERIC, "needs a numeric operand")
+        if x.rank == 0:
+            raise call.error(f"'{name}' needs an operand of rank >= 1")
+        axis = norm_axis(call, call.attrs["axis"], x.rank)
+        call.attrs["axis"] = axis
+        return [TType("i64", x.shape[:axis] + x.shape[axis + 1:])]
+
+    return OpEntry(
+        name, (Param("x", TENSOR), Param("axis", INT)), infer,
+        build=lambda xs, attrs, rts: op_cls(xs[0], attrs["axis"], rts[0]),
+        eager=lambda op, x: fn(x, axis=op.axis.value.data), op_names=(op_cls.name,),
+    )
+
+
+# -- shape ops ----------------------------------------------------------------
+
+
+def _transpose_infer(call: CallInfo) -> list[TType]:
+    (x,) = call.tensors
+    perm = call.attrs["perm"]
+    perm = list(range(x.rank))[::-1] if perm is None else [p % x.rank if x.rank else p for p in perm]
+    if sorted(perm) != list(range(x.rank)):
+        raise call.error(f"perm {call.attrs['perm']} is not a permutation of {x.rank} axes", "perm")
+    call.attrs["perm"] = perm
+    return [TType(x.dtype, tuple(x.shape[p] for p in perm))]
+
+
+def _reshape_infer(call: CallInfo) -> list[TType]:
+    (x,) = call.tensors
+    shape = resolve_shape(call, call.attrs["shape"], numel(x.shape))
+    call.attrs["shape"] = shape
+    return [TType(x.dtype, shape)]
+
+
+def _broadcast_to_infer(call: CallInfo) -> list[TType]:
+    (x,) = call.tensors
+    shape = tuple(call.attrs["shape"])
+    out = broadcast(call, [x.shape, shape], ["x", "shape"]) if len(shape) >= x.rank else None
+    if out is None or any(isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(out, shape)):
+        raise call.error(f"cannot broadcast {fmt_shape(x.shape)} to {fmt_shape(shape)}", "shape")
+    return [TType(x.dtype, shape)]
+
+
+def _expand_dims_infer(call: CallInfo) -> list[TType]:
+    (x,) = call.tensors
+    axis = norm_axis(call, call.attrs["axis"], x.rank + 1)
+    call.attrs["axis"] = axis
+    return [TType(x.dtype, x.shape[:axis] + (1,) + x.shape[axis:])]
+
+
+def _squeeze_infer(call: CallInfo) -> list[TType]:
+    (x,) = call.tensors
+    if call.attrs["axis"] is None:
+        axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
+    else:
+        axes = norm_axes(call, call.attrs["axis"], x.rank)
+    for a in axes:
+        if isinstance(x.shape[a], int) and x.shape[a] != 1:
+            raise call.error(f"cannot squeeze axis {a} of size {x.shape[a]}", "axis")
+    return [TType(x.dtype, tuple(d for i, d in enumerate(x.shape) if i not in axes))]
+
+
+def _concat_shape(call: CallInfo, stack: bool) -> list[TType]:
+    xs = call.tensors
+    if not xs:
+        raise call.error(f"'{call.name}' needs at least one tensor", "tensors")
+    dtype = same_dtype(call, xs, ["tensors"] * len(xs))
+    rank = xs[0].rank
+    if any(x.rank != rank for x in xs):
+        raise call.error(f"'{call.name}' needs tensors of one rank, got {', '.join(map(str, xs))}", "tensors")
+    axis = norm_axis(call, call.attrs["axis"], rank + 1 if stack else rank)
+    call.attrs["axis"] = axis
+    out: list[Any] = []
+    for i in range(rank):
+        dims = {x.shape[i] for x in xs}
+        if i == axis and not stack:
+            out.append(sum(d for d in dims) if all(isinstance(x.shape[i], int) for x in xs) and len(dims) == len(xs)
+                       else _sum_dims([x.shape[i] for x in xs]))
+        elif len({d for d in dims if isinstance(d, int)}) > 1:
+            raise call.error(f"'{call.name}' needs matching sizes off the axis, got {', '.join(map(str, xs))}", "tensors")
+        else:
+            out.append(next(iter(dims)) if len(dims) == 1 else None)
+    if stack:
+        out.insert(axis, len(xs))
+    return [TType(dtype, tuple(out))]
+
+
+def _sum_dims(dims: list[Any]) -> Any:
+    return sum(dims) if all(isinstance(d, int) for d in dims) else None
+
+
+def _concat_build(xs: Any, attrs: dict[str, Any], rts: Any) -> Any:
+    return tf.ConcatOp(xs, attrs["axis"], rts[0])
+
+
+def _slice_eager(op: Any, x: np.ndarray) -> np.ndarray:
+    index = []
+    for s, k, n in zip(op.start.get_values(), op.stride.get_values(), _result_shape(op), strict=True):
+        stop = s + n * k
+        index.append(slice(s, None if stop < 0 else stop, k))
+    return x[tuple(index)]
+
+
+# -- constants ----------------------------------------------------------------
+
+
+def _const_infer(value_of: Callable[[CallInfo], Any]) -> Callable[[CallInfo], list[TType]]:
+    def infer(call: CallInfo) -> list[TType]:
+        shape = resolve_shape(call, call.attrs["shape"], None)
+        if -1 in call.attrs["shape"]:
+            raise call.error("-1 is not allowed in the shape of a constant", "shape")
+        dtype = call.attrs.get("dtype") or ("f32" if isinstance(value_of(call), float) else "i32")
+        call.attrs["dtype"] = dtype
+        if dtype != "bool" and isinstance(value_of(call), float) and dtype in INT_DTYPES:
+            raise call.error(f"float value {value_of(call)} for an {dtype} tensor", "value")
+        return [TType(dtype, shape)]
+    return infer
+
+
+def splat(value: Any, result_type: TensorType) -> tf.ConstantOp:
+    data = np.asarray(value, dtype=numpy_dtype_of(result_type)).reshape(-1)
+    return tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(result_type, data.tolist()))
+
+
+def constant_value(op: tf.ConstantOp) -> np.ndarray:
+    dtype = numpy_dtype_of(op.result.type)
+    shape = tuple(op.result.type.get_shape())
+    values = np.asarray(op.value.get_values(), dtype=dtype)
+    return values.reshape(shape) if values.size == int(np.prod(shape)) else np.broadcast_to(values.reshape(-1)[0], shape)
+
+
+def _arange_infer(call: CallInfo) -> list[TType]:
+    n = call.attrs["n"]
+    if isinstance(n, int) and n < 0:
+        raise call.error(f"arange needs a size >= 0, got {n}", "n")
+    return [TType(call.attrs["dtype"], (n,))]
+
+
+def _entries() -> list[OpEntry]:
+    out = [_binary_entry(n, *v) for n, v in _BINARY.items()]
+    out += [_unary_entry(n, *v) for n, v in _UNARY.items()]
+    out += [_reduce_entry(n, *v) for n, v in _REDUCE.items()]
+    out += [_arg_entry("argmax", tf.ArgmaxOp, np.argmax), _arg_entry("argmin", tf.ArgminOp, np.argmin)]
+    x = Param("x", TENSOR)
+    out += [
+        OpEntry("where", (Param("cond", TENSOR), Param("x", TENSOR), Param("y", TENSOR)), _where_infer,
+                build=lambda xs, a, rts: tf.SelectOp(xs[0], xs[1], xs[2], rts[0]),
+                eager=lambda op, c, a, b: np.where(c, a, b), op_names=(tf.SelectOp.name,),
+                unify=("x", "y"), elementwise=np.where),
+        OpEntry("cast", (x, Param("dtype", DTYPE)), _cast_infer,
+                build=lambda xs, a, rts: tf.CastOp(xs[0], rts[0]),
+                eager=lambda op, v: v.astype(_out_dtype(op)), op_names=(tf.CastOp.name,)),
+        OpEntry("matmul", (Param("x", TENSOR), Param("y", TENSOR)),
+                lambda call: [TType(same_dtype(call, call.tensors, ["x", "y"]),
+                                    matmul_result(call, *call.tensors))],
+                build=lambda xs, a, rts: tf.MatmulOp(xs[0], xs[1], rts[0]),
+                eager=lambda op, a, b: np.matmul(a, b), op_names=(tf.MatmulOp.name,), unify=("x", "y")),
+        OpEntry("transpose", (x, Param("perm", INTS, None)), _transpose_infer,
+                build=lambda xs, a, rts: tf.TransposeOp(xs[0], a["perm"], rts[0]),
+                eager=lambda op, v: np.transpose(v, op.perm_tuple), op_names=(tf.TransposeOp.name,)),
+        OpEntry("reshape", (x, Param("shape", SHAPE)), _reshape_infer,
+                build=lambda xs, a, rts: tf.ReshapeOp(xs[0], rts[0]),
+                eager=lambda op, v: v.reshape(_result_shape(op)), op_names=(tf.ReshapeOp.name,)),
+        OpEntry("broadcast_to", (x, Param("shape", SHAPE)), _broadcast_to_infer,
+                build=lambda xs, a, rts: tf.BroadcastToOp(xs[0], rts[0]),
+                eager=lambda op, v: np.broadcast_to(v, _result_shape(op)),
+                op_names=(tf.BroadcastToOp.name,)),
+        OpEntry("expand_dims", (x, Param("axis", INT)), _expand_dims_infer,
+                build=lambda xs, a, rts: tf.ReshapeOp(xs[0], rts[0]), eager=lambda op, v: v),
+        OpEntry("squeeze", (x, Param("axis", AXES, None)), _squeeze_infer,
+                build=lambda xs, a, rts: tf.ReshapeOp(xs[0], rts[0]), eager=lambda op, v: v),
+        OpEntry("concat", (Param("tensors", TENSORS), Param("axis", INT, 0)),
+                lambda call: _concat_shape(call, False), build=_concat_build,
+                eager=lambda op, *vs: np.concatenate(vs, axis=op.axis.value.data),
+                op_names=(tf.ConcatOp.name,), unify=("tensors",)),
+        OpEntry("stack", (Param("tensors", TENSORS), Param("axis", INT, 0)),
+                lambda call: _concat_shape(call, True), build=_concat_build,
+                eager=lambda op, *vs: np.concatenate(vs, axis=op.axis.value.data), unify=("tensors",)),
+        OpEntry("zeros", (Param("shape", SHAPE), Param("dtype", DTYPE, "f32")),
+                _const_infer(lambda c: 0), build=lambda xs, a, rts: splat(0, rts[0]),
+                eager=lambda op: constant_value(op), op_names=(tf.ConstantOp.name,)),
+        OpEntry("ones", (Param("shape", SHAPE), Param("dtype", DTYPE, "f32")),
+                _const_infer(lambda c: 1), build=lambda xs, a, rts: splat(1, rts[0]),
+                eager=lambda op: constant_value(op)),
+        OpEntry("full", (Param("shape", SHAPE), Param("value", NUMBER), Param("dtype", DTYPE, None)),
+                _const_infer(lambda c: c.attrs["value"]), build=lambda xs, a, rts: splat(a["value"], rts[0]),
+                eager=lambda op: constant_value(op)),
+        OpEntry("arange", (Param("n", INT), Param("dtype", DTYPE, "i32")), _arange_infer,
+                build=lambda xs, a, rts: tf.IotaOp(rts[0]),
+                eager=lambda op: np.arange(_result_shape(op)[0], dtype=_out_dtype(op)),
+                op_names=(tf.IotaOp.name,)),
+        OpEntry("slice", (x,), lambda call: [call.tensors[0]],  # built by indexing syntax only
+                build=lambda xs, a, rts: tf.SliceOp(xs[0], a["start"], a["stride"], rts[0]),
+                eager=_slice_eager, op_names=(tf.SliceOp.name,)),
+    ]
+    return out
+
+
+INTERNAL = frozenset({"slice"})  # registered for eager dispatch, not callable from `.tf`
+
+for _entry in _entries():
+    REGISTRY.register(_entry)
+
+__all__ = ["INTERNAL", "constant_value", "splat", "to_numpy"]

@@ -1,0 +1,119 @@
+"""The frontend's entry points: load and check a program (every error before
+anything runs), and build the `tf` IR of one entry for one input signature."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import fields
+from typing import Any
+
+from xdsl.dialects.builtin import ModuleOp
+
+from tfir.dialects import builtins as _builtins  # noqa: F401  (registers the builtin entries)
+from tfir.dialects.registry import TType
+from tfir.frontend import ast
+from tfir.frontend.checker import Specializer
+from tfir.frontend.diagnostics import CompileError, Diagnostic
+from tfir.frontend.loader import LoadedFile, Program, load_program
+from tfir.frontend.values import Literal, SymDim, Tensor, Value
+
+
+def load_and_check(text: str, filename: str) -> Program:
+    """Parses, resolves imports and checks every non-generic function of the
+    root file with its declared (possibly symbolic) types."""
+    program = load_program(text, filename)
+    _check_recursion(program)
+    checker = Specializer(program, emit=False)
+    for fn in program.root.functions.values():
+        if fn.is_generic or any(p.is_static and p.default is None for p in fn.params):
+            continue
+        checker.stack.append(_EntryFrame(fn, program.root))
+        try:
+            args = {p.name: symbolic_param(checker, fn, p) for p in fn.params}
+        finally:
+            checker.stack.pop()
+        checker.specialize(fn, program.root, args)
+    checker.raise_if_errors()
+    return program
+
+
+def symbolic_param(checker: Specializer, fn: ast.FnDef, p: ast.Param) -> Value:
+    if isinstance(p.type, ast.TensorTypeExpr):
+        return Tensor(TType(p.type.dtype, tuple(p.type.dims)))
+    assert p.default is not None
+    value = checker.expr(p.default)
+    if isinstance(p.type, ast.StaticType) and p.type.kind == "float" and isinstance(value, Literal):
+        return Literal.of(float(value.scalar()))
+    return value
+
+
+def build_entry(program: Program, name: str, arg_types: dict[str, TType],
+                statics: dict[str, Any]) -> ModuleOp:
+    """The `tf` module of entry `name` specialized to concrete argument types."""
+    fn = program.root.functions[name]
+    checker = Specializer(program, emit=True)
+    args: dict[str, Value] = {}
+    checker.stack.append(_EntryFrame(fn, program.root))
+    try:
+        for p in fn.params:
+            if p.name in arg_types:
+                args[p.name] = Tensor(arg_types[p.name])
+            elif p.name in statics:
+                args[p.name] = Literal.of(statics[p.name])
+            else:
+                args[p.name] = symbolic_param(checker, fn, p)
+    finally:
+        checker.stack.pop()
+    checker.specialize(fn, program.root, args, public=True)
+    checker.raise_if_errors()
+    # The entry is emitted last (callees first); the entry func goes first for readability.
+    entry = list(checker.module.ops)[-1]
+    entry.detach()
+    checker.module.body.block.insert_op_before(entry, checker.module.body.block.first_op) \
+        if checker.module.body.block.first_op else checker.module.body.block.add_op(entry)
+    return checker.module
+
+
+def _EntryFrame(fn: ast.FnDef, file: LoadedFile) -> Any:
+    from tfir.frontend.checker import Frame
+    return Frame(fn, file)
+
+
+def _walk_calls(node: Any) -> Iterator[ast.Call]:
+    if isinstance(node, ast.Call):
+        yield node
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk_calls(item)
+    elif isinstance(node, ast.Node):
+        for f in fields(node):
+            if f.name != "span":
+                yield from _walk_calls(getattr(node, f.name))
+
+
+def _check_recursion(program: Program) -> None:
+    """Recursion is not supported: any cycle in the call graph is an error."""
+    state: dict[int, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(fn: ast.FnDef, file: LoadedFile) -> None:
+        state[id(fn)] = 1
+        for call in _walk_calls(fn.body):
+            found = file.lookup_function(call.callee)
+            if found is None:
+                continue
+            callee, callee_file = found
+            if state.get(id(callee)) == 1:
+                raise CompileError([Diagnostic(
+                    f"recursive call of '{callee.name}': recursion is not supported",
+                    call.callee_span, source_text=file.source.text)])
+            if id(callee) not in state:
+                visit(callee, callee_file)
+        state[id(fn)] = 2
+
+    for file in program.files.values():
+        for fn in file.functions.values():
+            if id(fn) not in state:
+                visit(fn, file)
+
+
+__all__ = ["SymDim", "build_entry", "load_and_check"]

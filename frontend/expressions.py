@@ -1,0 +1,324 @@
+"""Expressions: names, literals (folded at compile time), operators, calls of
+builtins, user functions and dialect ops, and indexing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
+
+from tfir.dialects import registry as R
+from tfir.dialects import tf
+from tfir.dialects.dtypes import tensor_type, to_numpy
+from tfir.dialects.registry import REGISTRY, OpEntry, TType
+from tfir.frontend import ast
+from tfir.frontend.calls import Arg, CheckError, Slot, bind, convert_static
+from tfir.frontend.diagnostics import Span, did_you_mean
+from tfir.frontend.indexing import IndexingMixin
+from tfir.frontend.values import (
+    POISON, DTypeValue, ListValue, Literal, Poison, SymDim, Tensor, Value, describe,
+    literal_tensor_type,
+)
+
+if TYPE_CHECKING:
+    from tfir.frontend.checker import Frame
+
+OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow",
+             "==": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal",
+             ">": "greater", ">=": "greater_equal"}
+
+
+class _Call:
+    """The CallInfo a shape rule sees."""
+
+    def __init__(self, name: str, tensors: list[TType], attrs: dict[str, Any],
+                 spans: dict[str, Span], callee_span: Span):
+        self.name, self.tensors, self.attrs = name, tensors, attrs
+        self._spans, self._callee = spans, callee_span
+
+    def error(self, message: str, at: str | None = None) -> Exception:
+        return CheckError(message, self._spans.get(at, self._callee) if at else self._callee)
+
+
+class ExprChecker(IndexingMixin):
+    frame: Frame
+    describe = staticmethod(describe)
+
+    # -- expressions --------------------------------------------------------
+
+    def expr(self, e: ast.Expr) -> Value:
+        values = self.expr_multi(e)
+        if len(values) != 1:
+            raise CheckError(f"this call returns {len(values)} values; bind them with "
+                             f"`let {', '.join(f'r{i}' for i in range(len(values)))} = ...;`", e.span)
+        return values[0]
+
+    def expr_multi(self, e: ast.Expr) -> list[Value]:
+        if isinstance(e, ast.Call):
+            return self.call(e)
+        return [self._single(e)]
+
+    def _single(self, e: ast.Expr) -> Value:
+        if isinstance(e, ast.IntLit | ast.FloatLit | ast.BoolLit):
+            return Literal.of(e.value)
+        if isinstance(e, ast.DTypeLit):
+            return DTypeValue(e.dtype)
+        if isinstance(e, ast.Name):
+            return self.name(e)
+        if isinstance(e, ast.ListLit):
+            return self.list_literal(e)
+        if isinstance(e, ast.Neg):
+            value = self.expr(e.operand)
+            if isinstance(value, Literal):
+                if value.kind == "bool":
+                    raise CheckError("cannot negate a bool literal", e.span)
+                return Literal(-value.value, value.kind)
+            return self.apply("neg", [Arg(value, e.operand.span)], [], e.span, e.span)[0]
+        if isinstance(e, ast.Binary):
+            args = [Arg(self.expr(e.lhs), e.lhs.span), Arg(self.expr(e.rhs), e.rhs.span)]
+            return self.apply(OPERATORS[e.op], args, [], e.span, e.span)[0]
+        if isinstance(e, ast.Subscript):
+            return self.subscript(e)
+        raise AssertionError(f"unexpected expression {type(e).__name__}")
+
+    def name(self, e: ast.Name) -> Value:
+        value = self.frame.env.get(e.id)
+        if value is None:
+            value = self.lookup_dim(e.id)
+        if value is not None:
+            return value
+        known = list(self.frame.env) + list(self.frame.dims)
+        callable_names = self.frame.file.visible_functions() | set(REGISTRY.names())
+        if e.id in callable_names or self.program.prelude.lookup_function(e.id):
+            raise CheckError(f"'{e.id}' is a function; call it with arguments", e.span)
+        raise CheckError(f"undefined name '{e.id}'{did_you_mean(e.id, known)}", e.span)
+
+    def list_literal(self, e: ast.ListLit) -> Value:
+        items = [self.expr(x) for x in e.items]
+        if any(isinstance(v, Poison) for v in items):
+            return POISON
+        if items and all(isinstance(v, Literal) for v in items):
+            shapes = {v.value.shape for v in items}
+            kinds = {v.kind for v in items}
+            if len(shapes) != 1:
+                raise CheckError("tensor literal is not rectangular", e.span)
+            if len(kinds) != 1:
+                raise CheckError(f"tensor literal mixes {' and '.join(sorted(kinds))} elements", e.span)
+            return Literal(np.stack([v.value for v in items]), kinds.pop())
+        if not items:
+            return Literal(np.zeros((0,), np.int64), "int")
+        return ListValue(items, [x.span for x in e.items])
+
+    # -- calls --------------------------------------------------------------
+
+    def call(self, e: ast.Call) -> list[Value]:
+        args = [Arg(self.expr(a), a.span) for a in e.args]
+        kwargs = [(kw, Arg(self.expr(kw.value), kw.value.span)) for kw in e.kwargs]
+        if "." in e.callee:
+            return self.apply(self.dialect_op(e), args, kwargs, e.span, e.callee_span)
+        found = self.frame.file.lookup_function(e.callee)
+        if found is not None:
+            return self.call_function(*found, args, kwargs, e)
+        if REGISTRY.lookup(e.callee) is not None and e.callee not in _internal():
+            return self.apply(e.callee, args, kwargs, e.span, e.callee_span)
+        found = self.program.prelude.lookup_function(e.callee)
+        if found is not None:
+            return self.call_function(*found, args, kwargs, e)
+        names = self.frame.file.visible_functions() | (set(REGISTRY.names()) - _internal()) \
+            | set(self.program.prelude.functions)
+        raise CheckError(f"unknown function '{e.callee}'{did_you_mean(e.callee, names)}", e.callee_span)
+
+    def dialect_op(self, e: ast.Call) -> str:
+        dialect, op = e.callee.split(".", 1)
+        used = {u.dialect for u in self.frame.file.source.uses}
+        from tfir.dialects.plugins import ensure_dialect
+        known = ensure_dialect(dialect)
+        if not known:
+            raise CheckError(f"unknown dialect '{dialect}'{did_you_mean(dialect, REGISTRY.dialect_names())}",
+                             e.callee_span)
+        if dialect not in used:
+            raise CheckError(f"dialect '{dialect}' is not used in this file; add `use {dialect};`",
+                             e.callee_span)
+        if REGISTRY.lookup(e.callee) is None:
+            ops = [n.split(".", 1)[1] for n in REGISTRY.names() if n.startswith(dialect + ".")]
+            raise CheckError(f"dialect '{dialect}' has no op '{op}'{did_you_mean(op, ops)}", e.callee_span)
+        return e.callee
+
+    def apply(self, name: str, args: list[Arg], kwargs: list[tuple[ast.KwArg, Arg]],
+              span: Span, callee_span: Span) -> list[Value]:
+        """A call of a registry entry: bind, convert, fold or check and emit."""
+        entry = REGISTRY.lookup(name)
+        assert entry is not None
+        slots = [Slot(p.name, p.default is not R.REQUIRED) for p in entry.params]
+        bound = bind(name, slots, args, kwargs, callee_span)
+        if any(isinstance(a.value, Poison) for a in bound.values()) or any(
+                isinstance(v, Poison) for a in bound.values() if isinstance(a.value, ListValue) for v in a.value.items):
+            return [POISON]
+        attrs: dict[str, Any] = {}
+        operands: list[tuple[str, Arg]] = []
+        spans: dict[str, Span] = {}
+        for p in entry.params:
+            arg = bound.get(p.name)
+            if arg is not None:
+                spans[p.name] = arg.span
+            if p.kind == R.TENSOR:
+                operands.append((p.name, arg))
+            elif p.kind == R.TENSORS:
+                operands.extend((p.name, a) for a in self._tensor_list(p.name, arg))
+            else:
+                attrs[p.name] = p.default if arg is None else convert_static(p.kind, p.name, arg)
+        folded = self._fold_literals(entry, operands, span)
+        if folded is not None:
+            return [folded]
+        tensors = self._unify(entry, operands)
+        call = _Call(name, [t.type for t in tensors], attrs, spans, callee_span if callee_span != span else span)
+        result_types = entry.infer(call)
+        return self.emit_entry(entry, tensors, call.attrs, result_types, span)
+
+    def _tensor_list(self, name: str, arg: Arg) -> list[Arg]:
+        v = arg.value
+        if isinstance(v, ListValue):
+            return [Arg(x, s) for x, s in zip(v.items, v.spans, strict=True)]
+        if isinstance(v, Literal) and v.value.ndim >= 1:
+            return [Arg(Literal(x, v.kind), arg.span) for x in v.value]
+        raise CheckError(f"argument '{name}' must be a list of tensors like [a, b]", arg.span)
+
+    def _fold_literals(self, entry: OpEntry, operands: list[tuple[str, Arg]], span: Span) -> Literal | None:
+        """Literal-only elementwise expressions are evaluated at compile time."""
+        if entry.elementwise is None or not operands or not all(isinstance(a.value, Literal) for _, a in operands):
+            return None
+        lits = [a.value for _, a in operands]
+        if entry.name == "div" and all(lit.kind == "int" for lit in lits):
+            lits = [Literal(lit.value.astype(np.float64), "float") for lit in lits]
+        try:
+            with np.errstate(all="ignore"):
+                out = entry.elementwise(*[lit.value for lit in lits])
+        except (TypeError, ValueError) as err:
+            raise CheckError(f"cannot evaluate '{entry.name}' on these literals: {err}", span) from None
+        return Literal.of(out)
+
+    def _unify(self, entry: OpEntry, operands: list[tuple[str, Arg]]) -> list[Tensor]:
+        """Literals among the operands that share a dtype take the tensors' dtype."""
+        members = [a for name, a in operands if name in entry.unify]
+        dtypes = [a.value.type.dtype for a in members if isinstance(a.value, Tensor)]
+        kinds = {a.value.kind for a in members if isinstance(a.value, Literal)}
+        shared = dtypes[0] if dtypes else ("f32" if "float" in kinds else "bool" if kinds == {"bool"} else "i32")
+        out = []
+        for name, a in operands:
+            if isinstance(a.value, Tensor):
+                out.append(a.value)
+            elif isinstance(a.value, Literal):
+                out.append(self.materialize(a.value, a.span, shared if name in entry.unify else None))
+            else:
+                raise CheckError(f"expected a tensor, got {describe(a.value)}", a.span)
+        return out
+
+    def materialize(self, lit: Literal, span: Span, dtype: str | None) -> Tensor:
+        """A literal as a tensor of `dtype` (its own default when None)."""
+        ttype = literal_tensor_type(lit, dtype)
+        target = ttype.dtype
+        if lit.kind == "float" and target not in ("f16", "f32", "f64"):
+            raise CheckError(f"float literal {lit.scalar() if lit.is_scalar else ''} cannot take dtype "
+                             f"{target}; the other operand is {target}".replace("  ", " "), span)
+        if (lit.kind == "bool") != (target == "bool"):
+            raise CheckError(f"{lit.describe()} cannot take dtype {target}", span)
+        if not self.emitting:
+            return Tensor(ttype)
+        xtype = tensor_type(target, ttype.shape)
+        data = lit.value.astype(to_numpy(target)).reshape(-1)
+        values = data.tolist() if data.size else []
+        op = self.emit(tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(xtype, values)), span)
+        return Tensor(ttype, op.results[0])
+
+    def emit_entry(self, entry: OpEntry, tensors: list[Tensor], attrs: dict[str, Any],
+                   result_types: list[TType], span: Span) -> list[Value]:
+        if not self.emitting:
+            return [Tensor(t) for t in result_types]
+        xtypes = [tensor_type(t.dtype, t.shape) for t in result_types]
+        op = self.emit(entry.build([t.ssa for t in tensors], attrs, xtypes), span)
+        return [Tensor(t, r) for t, r in zip(result_types, op.results, strict=True)]
+
+    # -- user functions -----------------------------------------------------
+
+    def call_function(self, fn: ast.FnDef, file: Any, args: list[Arg],
+                      kwargs: list[tuple[ast.KwArg, Arg]], e: ast.Call) -> list[Value]:
+        if any(f.fn is fn for f in self.stack):
+            raise CheckError(f"recursive call of '{fn.name}': recursion is not supported", e.callee_span)
+        slots = [Slot(p.name, p.default is not None) for p in fn.params]
+        bound = bind(fn.name, slots, args, kwargs, e.callee_span)
+        values: dict[str, Value] = {}
+        dims: dict[str, tuple[Any, str]] = {}
+        for p in fn.params:
+            arg = bound.get(p.name) or Arg(self._default(fn, p, file), p.span)
+            values[p.name] = self._param_value(fn, p, arg, dims)
+        if any(isinstance(v, Poison) for v in values.values()):
+            return [POISON] * len(fn.results or [None])
+        outer = self.anchor
+        if file.is_prelude and outer is None:
+            self.anchor = e.callee_span
+        try:
+            spec = self.specialize(fn, file, values)
+        finally:
+            self.anchor = outer
+        return self._call_results(spec, values, fn, e.span)
+
+    def _default(self, fn: ast.FnDef, p: ast.Param, file: Any) -> Value:
+        assert p.default is not None
+        return self.expr(p.default)
+
+    def _param_value(self, fn: ast.FnDef, p: ast.Param, arg: Arg, dims: dict[str, Any]) -> Value:
+        v = arg.value
+        if isinstance(v, Poison):
+            return v
+        if isinstance(p.type, ast.StaticType):
+            kind = {"int": R.INT, "float": R.FLOAT, "bool": R.BOOL, "[int]": R.INTS}[p.type.kind]
+            py = convert_static(kind, p.name, arg)
+            return SymDim(py) if isinstance(py, str) else Literal.of(py)
+        if p.type is None:
+            if isinstance(v, ListValue):
+                raise CheckError(f"argument '{p.name}' of '{fn.name}' must be a tensor, got a list", arg.span)
+            if isinstance(v, DTypeValue | SymDim):
+                raise CheckError(f"argument '{p.name}' of '{fn.name}' must be a tensor, got {describe(v)}", arg.span)
+            return v
+        want = p.type
+        if isinstance(v, Literal):
+            v = self.materialize(v, arg.span, want.dtype)
+        if not isinstance(v, Tensor):
+            raise CheckError(f"argument '{p.name}' of '{fn.name}' must be a tensor, got {describe(v)}", arg.span)
+        got = v.type
+        if got.dtype != want.dtype or got.rank != len(want.dims):
+            raise CheckError(f"argument '{p.name}' of '{fn.name}' expects {want.dtype}"
+                             f"[{', '.join(map(str, want.dims))}], got {got}", arg.span)
+        for i, (d, g) in enumerate(zip(want.dims, got.shape, strict=True)):
+            if isinstance(d, int) and isinstance(g, int) and d != g:
+                raise CheckError(f"argument '{p.name}' of '{fn.name}' expects size {d} in axis {i}, got {g}",
+                                 arg.span)
+            if isinstance(d, str) and isinstance(g, int):
+                if d in dims and dims[d][0] != g:
+                    raise CheckError(f"dimension {d} of '{fn.name}' is {dims[d][0]} from parameter "
+                                     f"'{dims[d][1]}' but {g} from parameter '{p.name}'", arg.span)
+                dims.setdefault(d, (g, p.name))
+        return v
+
+    def _call_results(self, spec: Any, values: dict[str, Value], fn: ast.FnDef, span: Span) -> list[Value]:
+        results = spec.results
+        if spec.symbol is None or not self.emitting:
+            return [Tensor(r.type) if isinstance(r, Tensor) else r for r in results]
+        operands = [v.ssa for v in values.values() if isinstance(v, Tensor)]
+        rtypes = [r.ssa.type for r in results if isinstance(r, Tensor) and r.ssa is not None]
+        op = self.emit(func.CallOp(spec.symbol, operands, rtypes), span)
+        out, i = [], 0
+        for r in results:
+            if isinstance(r, Tensor):
+                out.append(Tensor(r.type, op.results[i]))
+                i += 1
+            else:
+                out.append(r)
+        return out
+
+
+def _internal() -> frozenset[str]:
+    from tfir.dialects.builtins import INTERNAL
+    return INTERNAL

@@ -1,0 +1,427 @@
+"""`convert-tf-to-linalg`: `tf` ops to linalg on tensors.
+
+Precondition: the module is at stage `tf` after the tf-level optimizations
+(docs/ir-levels.md section 1): one public `func.func` per entry, no calls,
+bodies of `tf` ops on static-shape tensors.
+
+Produces stage `linalg` (docs/ir-levels.md section 2): `linalg.generic` for
+elementwise ops (NumPy broadcasting through broadcasting indexing maps),
+casts, `iota`, reductions, arg-reductions and negative-stride slices;
+`linalg.matmul` for matmuls (a batched matmul is a `linalg.generic` with a
+reduction dim, as xDSL 0.74 defines no `linalg.batch_matmul`),
+`linalg.transpose`, `linalg.fill` for reduction inits, `tensor.empty`
+destinations, `tensor.collapse_shape` / `expand_shape` for reshapes,
+`tensor.extract_slice` / `insert_slice`, and `arith.constant` tensors.
+Generic bodies hold `arith` / `math` ops only. Every created op carries the
+location of the `tf` op it replaces.
+
+Ops of other dialects are lowered by a callable registered for their name in
+`LINALG_LOWERINGS` (or in `tfir.dialects.registry`); ops with none are left
+as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from xdsl.context import Context
+from xdsl.dialects import arith, linalg, tensor
+from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, UnknownLoc, i64
+from xdsl.ir import Operation, SSAValue
+from xdsl.ir.affine import AffineExpr, AffineMap
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+)
+
+from tfir.dialects import tf
+from tfir.lowering.linalg_builders import (
+    PARALLEL,
+    REDUCTION,
+    Emitter,
+    elem_of,
+    int_limits,
+    is_bool,
+    is_float,
+    projection,
+    shape_of,
+)
+from tfir.lowering.linalg_matmul import matmul
+from tfir.lowering.linalg_scalar import binary, cast, unary
+
+Lowering = Callable[[Operation, PatternRewriter], None]
+
+LINALG_LOWERINGS: dict[str, Lowering] = {}
+"""Lowerings of plugin ops, keyed by op name: `fn(op, rewriter)` replaces
+`op` by linalg-level IR. Ops it creates without a location get `op`'s."""
+
+
+def _kind(op: Operation) -> str:
+    return op.name.removeprefix("tf.")
+
+
+def _replace(rewriter: PatternRewriter, op: Operation, em: Emitter, result: SSAValue) -> None:
+    rewriter.replace(op, em.ops, [result])
+
+
+class _TfLowering(RewritePattern):
+    """Base of the patterns below: matches `OP` exactly."""
+
+    OP: ClassVar[type[Operation]]
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if isinstance(op, self.OP):
+            em = Emitter(op.location)
+            _replace(rewriter, op, em, self.lower(op, em))
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        raise NotImplementedError
+
+
+# Elementwise ---------------------------------------------------------------
+
+
+class _BinaryLowering(_TfLowering):
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.ElementwiseBinaryOp)
+        kind = _kind(op)
+        return em.elementwise([op.lhs, op.rhs], shape_of(op.result), elem_of(op.result),
+                              lambda b, args: [binary(b, kind, args[0], args[1])])
+
+
+class _UnaryLowering(_TfLowering):
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.ElementwiseUnaryOp)
+        kind = _kind(op)
+        return em.elementwise([op.input], shape_of(op.result), elem_of(op.result),
+                              lambda b, args: [unary(b, kind, args[0])])
+
+
+def _pattern(base: type[_TfLowering], op_cls: type[Operation]) -> type[_TfLowering]:
+    name = op_cls.__name__.removesuffix("Op") + "Lowering"
+    return type(name, (base,), {"OP": op_cls, "__doc__": f"Lowers `{op_cls.name}`."})
+
+
+AddLowering = _pattern(_BinaryLowering, tf.AddOp)
+SubLowering = _pattern(_BinaryLowering, tf.SubOp)
+MulLowering = _pattern(_BinaryLowering, tf.MulOp)
+DivLowering = _pattern(_BinaryLowering, tf.DivOp)
+PowLowering = _pattern(_BinaryLowering, tf.PowOp)
+MaximumLowering = _pattern(_BinaryLowering, tf.MaximumOp)
+MinimumLowering = _pattern(_BinaryLowering, tf.MinimumOp)
+FloordivLowering = _pattern(_BinaryLowering, tf.FloordivOp)
+ModLowering = _pattern(_BinaryLowering, tf.ModOp)
+LogicalAndLowering = _pattern(_BinaryLowering, tf.LogicalAndOp)
+LogicalOrLowering = _pattern(_BinaryLowering, tf.LogicalOrOp)
+EqualLowering = _pattern(_BinaryLowering, tf.EqualOp)
+NotEqualLowering = _pattern(_BinaryLowering, tf.NotEqualOp)
+LessLowering = _pattern(_BinaryLowering, tf.LessOp)
+LessEqualLowering = _pattern(_BinaryLowering, tf.LessEqualOp)
+GreaterLowering = _pattern(_BinaryLowering, tf.GreaterOp)
+GreaterEqualLowering = _pattern(_BinaryLowering, tf.GreaterEqualOp)
+
+NegLowering = _pattern(_UnaryLowering, tf.NegOp)
+AbsLowering = _pattern(_UnaryLowering, tf.AbsOp)
+ExpLowering = _pattern(_UnaryLowering, tf.ExpOp)
+LogLowering = _pattern(_UnaryLowering, tf.LogOp)
+SqrtLowering = _pattern(_UnaryLowering, tf.SqrtOp)
+RsqrtLowering = _pattern(_UnaryLowering, tf.RsqrtOp)
+TanhLowering = _pattern(_UnaryLowering, tf.TanhOp)
+SinLowering = _pattern(_UnaryLowering, tf.SinOp)
+CosLowering = _pattern(_UnaryLowering, tf.CosOp)
+FloorLowering = _pattern(_UnaryLowering, tf.FloorOp)
+CeilLowering = _pattern(_UnaryLowering, tf.CeilOp)
+SignLowering = _pattern(_UnaryLowering, tf.SignOp)
+ErfLowering = _pattern(_UnaryLowering, tf.ErfOp)
+SigmoidLowering = _pattern(_UnaryLowering, tf.SigmoidOp)
+ReluLowering = _pattern(_UnaryLowering, tf.ReluOp)
+LogicalNotLowering = _pattern(_UnaryLowering, tf.LogicalNotOp)
+
+
+class SelectLowering(_TfLowering):
+    OP = tf.SelectOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.SelectOp)
+        return em.elementwise([op.cond, op.lhs, op.rhs], shape_of(op.result), elem_of(op.result),
+                              lambda b, args: [b.val(arith.SelectOp(*args))])
+
+
+class CastLowering(_TfLowering):
+    OP = tf.CastOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.CastOp)
+        to = elem_of(op.result)
+        if elem_of(op.input) == to:
+            return op.input
+        return em.elementwise([op.input], shape_of(op.result), to,
+                              lambda b, args: [cast(b, args[0], to)])
+
+
+# Reductions ----------------------------------------------------------------
+
+# kind -> (float init, int init (None: the extreme), float combiner, int combiner)
+_REDUCTIONS: dict[str, tuple[float, int | str, type[Operation], type[Operation]]] = {
+    "sum": (0.0, 0, arith.AddfOp, arith.AddiOp),
+    "mean": (0.0, 0, arith.AddfOp, arith.AddiOp),
+    "prod": (1.0, 1, arith.MulfOp, arith.MuliOp),
+    "max": (float("-inf"), "min", arith.MaximumfOp, arith.MaxSIOp),
+    "min": (float("inf"), "max", arith.MinimumfOp, arith.MinSIOp),
+}
+
+
+def _reduce(em: Emitter, x: SSAValue, axes: tuple[int, ...], kind: str) -> SSAValue:
+    """One `linalg.generic` reducing `axes` of `x` (dropped from the result)
+    into a `linalg.fill`ed identity."""
+    shape, elem = shape_of(x), elem_of(x)
+    if is_bool(elem):
+        raise ValueError(f"tf.{kind} has no lowering for i1")
+    float_init, int_init, fcomb, icomb = _REDUCTIONS[kind]
+    if is_float(elem):
+        init, combiner = float_init, fcomb
+    else:
+        lo, hi = int_limits(elem)
+        init = lo if int_init == "min" else hi if int_init == "max" else int_init
+        combiner = icomb
+    kept = [d for d in range(len(shape)) if d not in axes]
+    out = em.filled([shape[d] for d in kept], elem, init)
+    iterators = [REDUCTION if d in axes else PARALLEL for d in range(len(shape))]
+    return em.generic([x], [AffineMap.identity(len(shape))], [out], [projection(len(shape), kept)],
+                      iterators, lambda b, args: [b.val(combiner(args[0], args[1]))])[0]
+
+
+class _ReductionLowering(_TfLowering):
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.ReductionOp)
+        x, axes, kind = op.input, op.axes_tuple, _kind(op)
+        if not axes:
+            return x
+        reduced = _reduce(em, x, axes, kind)
+        if kind == "mean":
+            count = 1
+            for a in axes:
+                count *= shape_of(x)[a]
+            reduced = em.elementwise(
+                [reduced], shape_of(reduced), elem_of(reduced),
+                lambda b, args: [b.val(arith.DivfOp(args[0], b.const(count, args[0].type)))])
+        return em.reshape(reduced, shape_of(op.result))
+
+
+SumLowering = _pattern(_ReductionLowering, tf.SumOp)
+MeanLowering = _pattern(_ReductionLowering, tf.MeanOp)
+MaxLowering = _pattern(_ReductionLowering, tf.MaxOp)
+MinLowering = _pattern(_ReductionLowering, tf.MinOp)
+ProdLowering = _pattern(_ReductionLowering, tf.ProdOp)
+
+
+def _better(b: Emitter, x: SSAValue, best: SSAValue, is_max: bool) -> SSAValue:
+    """Whether `x` replaces the running extreme `best`: strictly better, so the
+    first index wins ties; for floats a NaN wins once, as NumPy returns the
+    first NaN's index."""
+    if is_float(x.type):
+        beats = b.val(arith.CmpfOp(x, best, "ugt" if is_max else "ult"))
+        best_is_number = b.val(arith.CmpfOp(best, best, "ord"))
+        return b.val(arith.AndIOp(beats, best_is_number))
+    signed = "sgt" if is_max else "slt"
+    return b.val(arith.CmpiOp(x, best, ("ugt" if is_max else "ult") if is_bool(x.type) else signed))
+
+
+class _ArgReductionLowering(_TfLowering):
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.ArgReductionOp)
+        x, axis, is_max = op.input, op.axis.value.data, _kind(op) == "argmax"
+        shape, elem = shape_of(x), elem_of(x)
+        kept = [d for d in range(len(shape)) if d != axis]
+        out_shape = [shape[d] for d in kept]
+        if is_float(elem):
+            init: float | int = float("-inf") if is_max else float("inf")
+        elif is_bool(elem):
+            init = 0 if is_max else 1
+        else:
+            init = int_limits(elem)[0 if is_max else 1]
+        values, indices = em.filled(out_shape, elem, init), em.filled(out_shape, i64, 0)
+
+        def body(b: Emitter, args: tuple[SSAValue, ...]) -> list[SSAValue]:
+            v, best, best_i = args
+            i = b.val(arith.IndexCastOp(b.val(linalg.ops.IndexOp(axis)), i64))
+            better = _better(b, v, best, is_max)
+            return [b.val(arith.SelectOp(better, v, best)), b.val(arith.SelectOp(better, i, best_i))]
+
+        iterators = [REDUCTION if d == axis else PARALLEL for d in range(len(shape))]
+        out_map = projection(len(shape), kept)
+        return em.generic([x], [AffineMap.identity(len(shape))], [values, indices],
+                          [out_map, out_map], iterators, body)[1]
+
+
+ArgmaxLowering = _pattern(_ArgReductionLowering, tf.ArgmaxOp)
+ArgminLowering = _pattern(_ArgReductionLowering, tf.ArgminOp)
+
+
+# Structured and shape ops ----------------------------------------------------
+
+
+class MatmulLowering(_TfLowering):
+    OP = tf.MatmulOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.MatmulOp)
+        return matmul(em, op.lhs, op.rhs, shape_of(op.result))
+
+
+class TransposeLowering(_TfLowering):
+    OP = tf.TransposeOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.TransposeOp)
+        perm = op.perm_tuple
+        if list(perm) == sorted(perm):
+            return op.input
+        init = em.empty(shape_of(op.result), elem_of(op.result))
+        return em.val(linalg.ops.TransposeOp(op.input, init, DenseArrayBase.from_list(i64, perm)))
+
+
+class ReshapeLowering(_TfLowering):
+    OP = tf.ReshapeOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.ReshapeOp)
+        return em.reshape(op.input, shape_of(op.result))
+
+
+class BroadcastToLowering(_TfLowering):
+    OP = tf.BroadcastToOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.BroadcastToOp)
+        if shape_of(op.input) == shape_of(op.result):
+            return op.input
+        return em.elementwise([op.input], shape_of(op.result), elem_of(op.result),
+                              lambda b, args: [args[0]])
+
+
+class SliceLowering(_TfLowering):
+    """Positive strides: `tensor.extract_slice`; a negative stride: a generic
+    reading through `dI * stride + start`."""
+
+    OP = tf.SliceOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.SliceOp)
+        x, out = op.input, shape_of(op.result)
+        start, stride = tf._axes_of(op.start), tf._axes_of(op.stride)
+        if out == shape_of(x) and all(k == 1 for k in stride):
+            return x
+        if all(k > 0 for k in stride):
+            return em.val(tensor.ExtractSliceOp.from_static_parameters(x, start, out, stride))
+        rank = len(out)
+        exprs = [AffineExpr.dimension(d) * k + s if (k, s) != (1, 0) else AffineExpr.dimension(d)
+                 for d, (s, k) in enumerate(zip(start, stride, strict=True))]
+        init = em.empty(out, elem_of(x))
+        return em.generic([x], [AffineMap(rank, 0, tuple(exprs))], [init], [AffineMap.identity(rank)],
+                          [PARALLEL] * rank, lambda b, args: [args[0]])[0]
+
+
+class ConcatLowering(_TfLowering):
+    """`tensor.insert_slice` of each operand into a `tensor.empty`."""
+
+    OP = tf.ConcatOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.ConcatOp)
+        if len(op.inputs) == 1:
+            return op.inputs[0]
+        axis, out = op.axis.value.data, shape_of(op.result)
+        dest, offset = em.empty(out, elem_of(op.result)), 0
+        for value in op.inputs:
+            shape = shape_of(value)
+            offsets = [offset if d == axis else 0 for d in range(len(out))]
+            dest = em.val(tensor.InsertSliceOp.from_static_parameters(value, dest, offsets, shape))
+            offset += shape[axis]
+        return dest
+
+
+class ConstantLowering(_TfLowering):
+    OP = tf.ConstantOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.ConstantOp)
+        return em.val(arith.ConstantOp(op.value))
+
+
+class IotaLowering(_TfLowering):
+    """A generic with no inputs whose body casts `linalg.index 0`."""
+
+    OP = tf.IotaOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.IotaOp)
+        out, elem = shape_of(op.result), elem_of(op.result)
+
+        def body(b: Emitter, args: tuple[SSAValue, ...]) -> list[SSAValue]:
+            index = b.val(linalg.ops.IndexOp(0))
+            if is_float(elem):
+                return [b.val(arith.SIToFPOp(b.val(arith.IndexCastOp(index, i64)), elem))]
+            return [b.val(arith.IndexCastOp(index, elem))]
+
+        init = em.empty(out, elem)
+        return em.generic([], [], [init], [AffineMap.identity(1)], [PARALLEL], body)[0]
+
+
+# Plugin ops ----------------------------------------------------------------
+
+
+def plugin_lowering(name: str) -> Lowering | None:
+    """The lowering registered for op `name`: in `LINALG_LOWERINGS`, else in
+    `tfir.dialects.registry` (its `LINALG_LOWERINGS` mapping or its
+    `linalg_lowering(name)` function), if that module exists."""
+    if name in LINALG_LOWERINGS:
+        return LINALG_LOWERINGS[name]
+    try:
+        from tfir.dialects import registry  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    table = getattr(registry, "LINALG_LOWERINGS", None)
+    if isinstance(table, Mapping) and name in table:
+        return table[name]
+    lookup = getattr(registry, "linalg_lowering", None)
+    return lookup(name) if callable(lookup) else None
+
+
+class PluginLowering(RewritePattern):
+    """Applies the registered lowering of a non-`tf` op, if there is one."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if op.name.startswith("tf.") or (lower := plugin_lowering(op.name)) is None:
+            return
+        block = op.parent_block()
+        before = set(block.ops) if block is not None else set()
+        loc = op.location
+        lower(op, rewriter)
+        if block is None:
+            return
+        for new in block.ops:
+            if new not in before:
+                for inner in new.walk():
+                    if isinstance(inner.location, UnknownLoc):
+                        inner.location = loc
+
+
+TF_PATTERNS: tuple[type[RewritePattern], ...] = tuple(
+    cls for cls in list(globals().values())
+    if isinstance(cls, type) and issubclass(cls, _TfLowering) and "OP" in cls.__dict__
+)
+
+
+@dataclass(frozen=True)
+class ConvertTfToLinalg(ModulePass):
+    name = "convert-tf-to-linalg"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        patterns = [cls() for cls in TF_PATTERNS] + [PluginLowering()]
+        PatternRewriteWalker(GreedyRewritePatternApplier(patterns)).rewrite_module(op)

@@ -1,0 +1,16 @@
+"""tfir: an MLIR-style multi-level IR compiler for tensor programs, on xDSL.
+
+```python
+import tfir
+prog = tfir.compile_file("model.tf", target="numpy")
+out = prog["mlp"](x, w1, b1, w2, b2)
+```
+"""
+
+from tfir.api import Function, Program, compile_file, compile_source
+from tfir.frontend.diagnostics import CompileError, Diagnostic, InputError
+
+__version__ = "0.1.0"
+
+__all__ = ["CompileError", "Diagnostic", "Function", "InputError", "Program", "compile_file",
+           "compile_source", "__version__"]

@@ -1,0 +1,146 @@
+"""The Python API: `compile_file`, `compile_source`, programs and their entry
+functions, specialized and compiled once per input signature."""
+
+from __future__ import annotations
+
+import linecache
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from tfir.dialects.dtypes import from_numpy, to_numpy
+from tfir.dialects.registry import TType
+from tfir.frontend import ast
+from tfir.frontend.diagnostics import CompileError, Diagnostic, InputError, Span
+from tfir.frontend.driver import build_entry, load_and_check
+from tfir.frontend.loader import Program as _Frontend
+
+TARGETS = ("eager", "numpy", "triton")
+
+
+@dataclass
+class Compiled:
+    """One specialization of an entry: its `tf` IR, the lowered IR and the runnable code."""
+
+    tf_module: ModuleOp
+    run: Callable[..., tuple[np.ndarray, ...]]
+    source: str | None = None  # generated code, for compiled targets
+    stages: list[Any] = field(default_factory=list)
+
+
+def _check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
+    if target == "triton":
+        from tfir.backends import triton_backend
+        triton_backend.check_available()
+
+
+def compile_source(text: str, filename: str = "<string>", target: str = "numpy", **options: Any) -> Program:
+    """Checks a program given as text; raises CompileError on any error in it."""
+    _check_target(target)
+    return Program(load_and_check(text, filename), target, options)
+
+
+def compile_file(path: str | Path, target: str = "numpy", **options: Any) -> Program:
+    """Checks the program in a `.tf` file; raises CompileError on any error in it."""
+    _check_target(target)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
+        raise CompileError([Diagnostic(f"cannot read {path}: {reason}", Span(str(path), 1, 1, 1, 1))]) from None
+    return Program(load_and_check(text, str(path)), target, options)
+
+
+class Program:
+    """A checked program; `prog["name"]` or `prog.name` is an entry function."""
+
+    def __init__(self, frontend: _Frontend, target: str, options: dict[str, Any]):
+        self.frontend = frontend
+        self.target = target
+        self.options = options
+        self._functions: dict[str, Function] = {}
+
+    @property
+    def filename(self) -> str:
+        return self.frontend.root.filename
+
+    @property
+    def entries(self) -> list[str]:
+        return list(self.frontend.root.functions)
+
+    def __getitem__(self, name: str) -> Function:
+        if name not in self.frontend.root.functions:
+            from tfir.frontend.diagnostics import did_you_mean
+            raise KeyError(f"no function '{name}' in {self.filename}{did_you_mean(name, self.entries)}")
+        if name not in self._functions:
+            self._functions[name] = Function(self, self.frontend.root.functions[name])
+        return self._functions[name]
+
+    def __getattr__(self, name: str) -> Function:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError as err:
+            raise AttributeError(str(err)) from None
+
+    def source_line(self, filename: str, line: int) -> str:
+        text = self.frontend.source_text(filename)
+        if text is None:
+            return linecache.getline(filename, line)
+        rows = text.splitlines()
+        return rows[line - 1] if 1 <= line <= len(rows) else ""
+
+
+class Function:
+    """An entry function: call it with NumPy arrays (positional or keyword)."""
+
+    def __init__(self, program: Program, fn: ast.FnDef):
+        self.program = program
+        self.fn = fn
+        self.name = fn.name
+        self._cache: dict[Any, Compiled] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def params(self) -> list[ast.Param]:
+        return self.fn.params
+
+    def __call__(self, *args: Any, **kwargs: Any) -> np.ndarray | tuple[np.ndarray, ...]:
+        arrays, statics = self.bind_inputs(args, kwargs)
+        compiled = self.specialize(arrays, statics)
+        tensors = [arrays[p.name] for p in self.params if p.name in arrays]
+        results = compiled.run(*tensors)
+        return results[0] if len(results) == 1 else tuple(results)
+
+    def specialize(self, arrays: dict[str, np.ndarray], statics: dict[str, Any]) -> Compiled:
+        key = (tuple((n, a.dtype.str, a.shape) for n, a in arrays.items()), tuple(sorted(statics.items())))
+        compiled = self._cache.get(key)
+        if compiled is None:
+            with self._lock:
+                compiled = self._cache.get(key)
+                if compiled is None:
+                    types = {n: TType(from_numpy(a.dtype) or "", a.shape) for n, a in arrays.items()}
+                    compiled = self.compile(types, statics)
+                    self._cache[key] = compiled
+        return compiled
+
+    def compile(self, types: dict[str, TType], statics: dict[str, Any]) -> Compiled:
+        module = build_entry(self.program.frontend, self.name, types, statics)
+        from tfir.pipeline import build_for_target
+        return build_for_target(module, self.name, self.program.target, self.program.source_line,
+                                self.program.options)
+
+    def bind_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        from tfir.inputs import bind_inputs
+        return bind_inputs(self.fn, args, kwargs)
+
+
+__all__ = ["CompileError", "InputError", "Program", "Function", "compile_file", "compile_source", "to_numpy"]
