@@ -14,12 +14,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from tfir.backends.eager import compile_module
 from tfir.dialects import tf
 from tfir.dialects.dtypes import numpy_dtype_of
 from tfir.lowering import fold_constants
 from tfir.lowering.fold_constants import constant_array, dense_attr
 from xdsl.dialects import builtin, func
-from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import PassFailedException
@@ -48,37 +48,9 @@ def run_stage(module: builtin.ModuleOp) -> builtin.ModuleOp:
     return run_passes(module, [s.pass_name for s in PIPELINE if s.stage == "tf"])
 
 
-def run_op(op: Operation, args: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
-    try:
-        from tfir.backends.eager import run_op as eager_run_op
-    except ImportError:
-        return (fold_constants._fallback_run_op(op, args),)
-    return tuple(eager_run_op(op, args))
-
-
 def evaluate(module: builtin.ModuleOp, args: Sequence[np.ndarray], name: str = "main") -> list[np.ndarray]:
-    """Runs `@name` op by op (calls included) on NumPy arrays."""
-    funcs = {f.sym_name.data: f for f in module.ops if isinstance(f, func.FuncOp)}
-    return _call(funcs, funcs[name], list(args))
-
-
-def _call(funcs: dict[str, func.FuncOp], f: func.FuncOp, args: list[np.ndarray]) -> list[np.ndarray]:
-    env = dict(zip(f.body.block.args, args, strict=True))
-    for op in f.body.block.ops:
-        operands = [env[v] for v in op.operands]
-        if isinstance(op, func.ReturnOp):
-            return operands
-        if isinstance(op, func.CallOp):
-            outs = _call(funcs, funcs[op.callee.root_reference.data], operands)
-        elif isinstance(op, tf.ConstantOp):
-            outs = [constant_array(op.value)]
-        elif isinstance(op, tf.IotaOp):
-            outs = [np.arange(op.result.type.get_shape()[0], dtype=numpy_dtype_of(op.result.type))]
-        else:
-            with np.errstate(all="ignore"):
-                outs = list(run_op(op, operands))
-        env.update(zip(op.results, outs, strict=True))
-    raise AssertionError("no func.return")
+    """Runs `@name` op by op (calls included) with the eager backend."""
+    return list(compile_module(module, name)(*args))
 
 
 def assert_same(got: np.ndarray, want: np.ndarray) -> None:

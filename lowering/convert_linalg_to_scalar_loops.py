@@ -1,0 +1,199 @@
+"""convert-linalg-to-scalar-loops: linalg on memrefs -> `scf.for` nests of
+scalar loads and stores (docs/ir-levels.md §3 -> §5).
+
+Precondition: the `buffers` form (§3), untiled: linalg ops (`generic`,
+reductions with their `fill`, arg-reductions, `matmul`, `transpose`, `fill`)
+on static-shape memrefs with identity or strided layouts, and `memref.copy`.
+
+Produces: one perfect `scf.for` nest per linalg op, in the op's iterator
+order, whose innermost body loads each input and output element the body
+reads (`memref.load`), inlines the op's `arith` / `math` body, and stores
+every yielded value (`memref.store`). Reductions and arg-reductions need no
+special case: the output is loaded, combined and stored back on every
+iteration, so the nest computes exactly what the op means. `linalg.index` is
+the loop's induction variable. `memref.copy` becomes the same kind of nest.
+
+The nest itself is xDSL's `rewrite_linalg_structured_to_loops`, as its own
+`convert-linalg-to-loops` uses it. Index expressions are emitted here as
+`arith` ops on `index` (`d0 * 2 + 1` -> `arith.muli` / `arith.addi`, a
+broadcast `0` -> `arith.constant 0 : index`) instead of xDSL's
+`affine.apply`, so the output holds only `func`, `scf`, `memref` and
+`arith` / `math` ops, which upstream `mlir-opt` parses unchanged. Every op
+created keeps the location of the op it lowers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.context import Context
+from xdsl.dialects import arith, memref
+from xdsl.dialects.builtin import (
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+    UnknownLoc,
+)
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
+from xdsl.ir import Operation, SSAValue
+from xdsl.ir.affine import (
+    AffineBinaryOpExpr,
+    AffineBinaryOpKind,
+    AffineConstantExpr,
+    AffineDimExpr,
+    AffineExpr,
+    AffineMap,
+)
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import InsertPoint
+from xdsl.transforms.loop_nest_lowering_utils import (
+    _insert_loop_nest,  # pyright: ignore[reportPrivateUsage]
+    rewrite_linalg_structured_to_loops,
+)
+from xdsl.utils.exceptions import PassFailedException
+
+_BINARY = {
+    AffineBinaryOpKind.Add: arith.AddiOp,
+    AffineBinaryOpKind.Mul: arith.MuliOp,
+    AffineBinaryOpKind.Mod: arith.RemSIOp,  # indices are never negative
+    AffineBinaryOpKind.FloorDiv: arith.FloorDivSIOp,
+    AffineBinaryOpKind.CeilDiv: arith.CeilDivSIOp,
+}
+
+
+def _index_constant(value: int) -> arith.ConstantOp:
+    return arith.ConstantOp(IntegerAttr.from_index_int_value(value))
+
+
+def emit_expr(
+    expr: AffineExpr,
+    ivs: Sequence[SSAValue],
+    rewriter: PatternRewriter,
+    at: InsertPoint,
+) -> SSAValue:
+    """An `index` value computing `expr` of the loop induction variables."""
+    match expr:
+        case AffineDimExpr():
+            return ivs[expr.position]
+        case AffineConstantExpr():
+            const = _index_constant(expr.value)
+            rewriter.insert(const, at)
+            return const.result
+        case AffineBinaryOpExpr():
+            lhs = emit_expr(expr.lhs, ivs, rewriter, at)
+            rhs = emit_expr(expr.rhs, ivs, rewriter, at)
+            op = _BINARY[expr.kind](lhs, rhs)
+            rewriter.insert(op, at)
+            return op.result
+        case _:
+            raise PassFailedException(f"unsupported affine expression {expr}")
+
+
+def emit_indices(
+    affine_map: AffineMap, ivs: Sequence[SSAValue], rewriter: PatternRewriter, at: InsertPoint
+) -> list[SSAValue]:
+    return [emit_expr(e, ivs, rewriter, at) for e in affine_map.results]
+
+
+def _stamp_location(first: Operation | None, stop: Operation | None, block, loc) -> None:
+    """Give every op from `first` up to `stop` (nested ops too) that has no
+    location the location of the op they were lowered from."""
+    op = first if first is not None else block.first_op
+    while op is not None and op is not stop:
+        for inner in op.walk():
+            if isinstance(inner.location, UnknownLoc):
+                inner.location = loc
+        op = op.next_op
+
+
+class LinalgOpLowering(RewritePattern):
+    """Any linalg structured op on memrefs -> a perfect loop nest."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: LinalgStructuredOperation, rewriter: PatternRewriter) -> None:
+        if op.res:
+            raise PassFailedException(f"{op.name} on tensors: run bufferize first")
+        maps = [m.data for m in op.get_indexing_maps().data]
+        operands = list(op.operands)
+        n_in = len(op.inputs)
+
+        def insert_load(i: int, ivs: Sequence[SSAValue], rw: PatternRewriter, at: InsertPoint) -> SSAValue:
+            value = operands[i]
+            if not isinstance(value.type, MemRefType):
+                return value  # a scalar operand, e.g. the value of a fill
+            load = memref.LoadOp.get(value, emit_indices(maps[i], ivs, rw, at))
+            rw.insert(load, at)
+            return load.res
+
+        def insert_store(
+            k: int, value: SSAValue, ivs: Sequence[SSAValue], rw: PatternRewriter, at: InsertPoint
+        ) -> Operation:
+            dest = operands[n_in + k]
+            store = memref.StoreOp.get(value, dest, emit_indices(maps[n_in + k], ivs, rw, at))
+            rw.insert(store, at)
+            return store
+
+        bounds = []
+        for size in op.get_static_loop_ranges():
+            const = _index_constant(size)
+            rewriter.insert(const)
+            bounds.append(const.result)
+        prev, stop, block, loc = op.prev_op, op.next_op, op.parent_block(), op.location
+        rewrite_linalg_structured_to_loops(
+            rewriter,
+            op,
+            InsertPoint.before(op),
+            bounds,
+            op.get_indexing_maps().data,
+            op.get_indexing_maps().data[n_in:],
+            op.operands,
+            op.outputs,
+            op.body.block,
+            insert_load,
+            insert_store,
+        )
+        _stamp_location(prev.next_op if prev else None, stop, block, loc)
+
+
+class CopyOpLowering(RewritePattern):
+    """`memref.copy` -> a loop nest of element loads and stores."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: memref.CopyOp, rewriter: PatternRewriter) -> None:
+        src_type = op.source.type
+        assert isinstance(src_type, MemRefType)
+        prev, stop, block, loc = op.prev_op, op.next_op, op.parent_block(), op.location
+        zero, one = _index_constant(0), _index_constant(1)
+        bounds = [_index_constant(n) for n in src_type.get_shape()]
+        rewriter.insert((zero, one, *bounds))
+
+        def body(rw: PatternRewriter, at: InsertPoint, ivs, iter_args) -> Sequence[SSAValue]:
+            load = memref.LoadOp.get(op.source, list(ivs))
+            store = memref.StoreOp.get(load.res, op.destination, list(ivs))
+            rw.insert((load, store), at)
+            return ()
+
+        _insert_loop_nest(
+            rewriter, InsertPoint.before(op), zero, one, [b.result for b in bounds], (), body
+        )
+        rewriter.erase_op(op)
+        _stamp_location(prev.next_op if prev else None, stop, block, loc)
+
+
+class ConvertLinalgToScalarLoopsPass(ModulePass):
+    """Every linalg op and memref.copy -> scf.for nests (docs/ir-levels.md §5)."""
+
+    name = "convert-linalg-to-scalar-loops"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([LinalgOpLowering(), CopyOpLowering()]),
+            apply_recursively=False,
+        ).rewrite_module(op)

@@ -1,0 +1,1 @@
+"""Inspecting the lowering pipeline: IR dumps, timings, graphs, the HTML report."""

@@ -1,0 +1,33 @@
+"""tfir's dialects and passes in xDSL's `Universe` (entry point `xdsl.universe`),
+so that `xdsl-opt -p convert-tf-to-linalg,cse file.mlir` runs our passes on
+IR that tfir printed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.ir import Dialect
+from xdsl.passes import ModulePass
+from xdsl.universe import Universe
+
+from tfir.pipeline import _XDSL_PASSES, PIPELINE, pass_class
+
+
+def _tf() -> Dialect:
+    from tfir.dialects.tf import TF
+    return TF
+
+
+def _device() -> Dialect:
+    from tfir.dialects.device import DEVICE
+    return DEVICE
+
+
+def _pass_loader(name: str) -> Callable[[], type[ModulePass]]:
+    return lambda: pass_class(name)
+
+
+TFIR_UNIVERSE = Universe(
+    all_dialects={"tf": _tf, "device": _device},
+    all_passes={s.pass_name: _pass_loader(s.pass_name) for s in PIPELINE if s.pass_name not in _XDSL_PASSES},
+)
