@@ -260,6 +260,17 @@ def _concat_build(xs: Any, attrs: dict[str, Any], rts: Any) -> Any:
     return tf.ConcatOp(xs, attrs["axis"], rts[0])
 
 
+def _stack_build(xs: Any, attrs: dict[str, Any], rts: Any) -> list[Any]:
+    """`stack` is `concat` of the operands with a new unit axis."""
+    axis = attrs["axis"]
+    ops: list[Any] = []
+    for x in xs:
+        shape = list(x.type.get_shape())
+        shape.insert(axis, 1)
+        ops.append(tf.ReshapeOp(x, TensorType(x.type.get_element_type(), shape)))
+    return [*ops, tf.ConcatOp([op.result for op in ops], axis, rts[0])]
+
+
 def _slice_eager(op: Any, x: np.ndarray) -> np.ndarray:
     index = []
     for s, k, n in zip(op.start.get_values(), op.stride.get_values(), _result_shape(op), strict=True):
@@ -341,7 +352,7 @@ def _entries() -> list[OpEntry]:
                 eager=lambda op, *vs: np.concatenate(vs, axis=op.axis.value.data),
                 op_names=(tf.ConcatOp.name,), unify=("tensors",)),
         OpEntry("stack", (Param("tensors", TENSORS), Param("axis", INT, 0)),
-                lambda call: _concat_shape(call, True), build=_concat_build,
+                lambda call: _concat_shape(call, True), build=_stack_build,
                 eager=lambda op, *vs: np.concatenate(vs, axis=op.axis.value.data), unify=("tensors",)),
         OpEntry("zeros", (Param("shape", SHAPE), Param("dtype", DTYPE, "f32")),
                 _const_infer(lambda c: 0), build=lambda xs, a, rts: splat(0, rts[0]),

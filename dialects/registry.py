@@ -80,7 +80,8 @@ class CallInfo(Protocol):
 
 
 Infer = Callable[[CallInfo], list[TType]]
-Build = Callable[[Sequence[SSAValue], dict[str, Any], Sequence[Attribute]], Operation]
+# Builds the op (or ops, the last one giving the results) of one call.
+Build = Callable[[Sequence[SSAValue], dict[str, Any], Sequence[Attribute]], Operation | list[Operation]]
 Eager = Callable[..., Any]
 
 

@@ -66,6 +66,7 @@ def build_entry(program: Program, name: str, arg_types: dict[str, TType],
         checker.stack.pop()
     checker.specialize(fn, program.root, args, public=True)
     checker.raise_if_errors()
+    checker.module.verify()  # IR generation is checked; a failure here is a compiler bug
     # The entry is emitted last (callees first); the entry func goes first for readability.
     entry = list(checker.module.ops)[-1]
     entry.detach()

@@ -224,10 +224,15 @@ class ExprChecker(IndexingMixin):
                              f"{target}; the other operand is {target}".replace("  ", " "), span)
         if (lit.kind == "bool") != (target == "bool"):
             raise CheckError(f"{lit.describe()} cannot take dtype {target}", span)
+        if lit.kind == "int" and target in ("i32", "i64"):
+            info = np.iinfo(to_numpy(target))
+            if lit.value.size and (lit.value.min() < info.min or lit.value.max() > info.max):
+                raise CheckError(f"integer literal does not fit in {target}", span)
         if not self.emitting:
             return Tensor(ttype)
         xtype = tensor_type(target, ttype.shape)
-        data = lit.value.astype(to_numpy(target)).reshape(-1)
+        with np.errstate(over="ignore"):
+            data = lit.value.astype(to_numpy(target)).reshape(-1)
         values = data.tolist() if data.size else []
         op = self.emit(tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(xtype, values)), span)
         return Tensor(ttype, op.results[0])
@@ -237,7 +242,9 @@ class ExprChecker(IndexingMixin):
         if not self.emitting:
             return [Tensor(t) for t in result_types]
         xtypes = [tensor_type(t.dtype, t.shape) for t in result_types]
-        op = self.emit(entry.build([t.ssa for t in tensors], attrs, xtypes), span)
+        built = entry.build([t.ssa for t in tensors], attrs, xtypes)
+        for op in built if isinstance(built, list) else [built]:
+            self.emit(op, span)
         return [Tensor(t, r) for t, r in zip(result_types, op.results, strict=True)]
 
     # -- user functions -----------------------------------------------------

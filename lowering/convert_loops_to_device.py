@@ -52,7 +52,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.dialects import device
 from tfir.lowering.device_kernels import Access, DeviceLoweringError, make_access
-from tfir.lowering.device_reductions import (
+from tfir.lowering.device_kernel_kinds import (
     ElementwiseSpec,
     ReductionSpec,
     elementwise_kernel,
@@ -327,7 +327,7 @@ def _erase_dead(entry: func.FuncOp) -> None:
     while changed:
         changed = False
         for op in reversed(list(entry.body.block.ops)):
-            dead_kind = isinstance(op, memref.AllocOp | memref.GetGlobalOp | *_VIEWS) or \
+            dead_kind = isinstance(op, (memref.AllocOp, memref.GetGlobalOp, *_VIEWS)) or \
                 op.name == "arith.constant"
             if dead_kind and all(not r.uses for r in op.results):
                 Rewriter.erase_op(op)

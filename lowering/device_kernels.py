@@ -197,10 +197,12 @@ class KernelBuilder:
                 value = self.emit(device.ExpandDimsOp(value, ax))
         return self.emit(device.BroadcastOp(value, shape))
 
-    def offsets(self, access: Access, dims: Sequence[SSAValue | None], shape: Sequence[int],
-                flat: SSAValue | None = None, hint: str = "offs") -> SSAValue:
-        """The element offsets block of `access`; `flat` when it equals the lane index."""
-        if flat is not None and access.const == 0 and access.coeffs == contiguous_strides(shape):
+    def offsets(self, access: Access, dims: Sequence[SSAValue | None], block: Sequence[int],
+                flat: SSAValue | None = None, space: Sequence[int] = (),
+                hint: str = "offs") -> SSAValue:
+        """The element offsets block of `access`; `flat` when it is the lane index
+        of the row-major iteration `space`."""
+        if flat is not None and access.const == 0 and access.coeffs == contiguous_strides(space):
             return flat
         total: SSAValue | None = None
         for coeff, dim in zip(access.coeffs, dims, strict=True):
@@ -209,11 +211,9 @@ class KernelBuilder:
             assert dim is not None, "a dim the access needs was not built"
             term = self.scale(dim, coeff)
             total = term if total is None else self.binop(arith.AddiOp, total, term)
-        present = [d for d in dims if d is not None]
-        block_shape = shape_of(present[0].type) if present else tuple(shape)
         if total is None:
-            return self.const(access.const, i32, block_shape)
-        if access.const:
+            total = self.const(access.const, i32, block)
+        elif access.const:
             total = self.binop(arith.AddiOp, total, self.like(access.const, total.type))
         total.name_hint = hint
         return total
@@ -316,7 +316,7 @@ def tensorize_op(kb: KernelBuilder, op: Operation, env: dict[SSAValue, SSAValue]
         env[op.result] = kb.emit(device.SelectOp(*ins))
     elif isinstance(op, _CASTS):
         env[op.results[0]] = kb.emit(device.CastOp(ins[0], _elem(op.results[0].type)))
-    elif isinstance(op, arith.ArithOp | xmath.MathOperation) or op.dialect_name() in ("arith", "math"):
+    elif op.dialect_name() in ("arith", "math"):
         new = type(op).create(
             operands=ins,
             result_types=[block_type(shape, _elem(r.type)) for r in op.results],

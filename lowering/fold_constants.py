@@ -14,6 +14,10 @@ operand): a big constant is cheaper to compute at run time than to carry in
 the IR (xDSL 0.74 stores even a splat `dense<...>` attribute as all of its
 elements; the printer shows it as a splat when all elements are bit-equal).
 A lone `tf.iota` is not folded either: it is no cheaper as a constant.
+Nor is a result that xDSL 0.74 would not print faithfully: one holding NaN
+or an infinity (printed as a hex bit pattern its parser misreads), or an
+all-zero result mixing `0.0` and `-0.0` (printed as a splat); the op then
+computes it at run time.
 
 The helpers `constant_array` and `dense_attr` convert between `dense<...>`
 attributes and NumPy arrays (`i1` is stored as xDSL's parser stores `true`,
@@ -102,6 +106,20 @@ def _operand_array(value: SSAValue) -> np.ndarray | None:
     return None
 
 
+def _prints_faithfully(array: np.ndarray) -> bool:
+    """Whether xDSL 0.74 prints and parses back a `dense<...>` of `array` unchanged.
+
+    It does not for non-finite floats (printed as hex bit patterns, which its
+    parser reads as integer values) nor for `0.0` mixed with `-0.0` (printed as
+    a splat of the first, since `0.0 == -0.0`)."""
+    if array.dtype.kind != "f" or array.size == 0:
+        return True
+    if not np.isfinite(array).all():
+        return False
+    zeros = np.signbit(array[array == 0])
+    return zeros.all() or not zeros.any() or not (array == array.flat[0]).all()
+
+
 @dataclass
 class FoldConstantOp(RewritePattern):
     """Replaces a `tf` op on constant operands by the constant it computes."""
@@ -117,9 +135,11 @@ class FoldConstantOp(RewritePattern):
                 results = run_op(op, args)  # type: ignore[arg-type]
         except EagerError:  # an op without a reference implementation stays as it is
             return
+        arrays = [np.asarray(v) for v in results]
+        if not all(_prints_faithfully(a) for a in arrays):
+            return
         consts: list[Operation] = []
-        for result, value in zip(op.results, results, strict=True):
-            array = np.asarray(value)
+        for result, array in zip(op.results, arrays, strict=True):
             assert isinstance(result.type, TensorType)
             if array.shape != tuple(result.type.get_shape()):
                 raise PassFailedException(

@@ -6,8 +6,9 @@ the scalar result, with NumPy's semantics for the element type:
 
 - floats: `maximum` / `minimum` propagate NaN (`arith.maximumf/minimumf`);
   `sign(NaN)` is NaN; `floordiv` is `floor(a / b)` and `mod` is
-  `a - floor(a / b) * b` (NumPy's fmod-based forms differ only when the
-  quotient rounds onto an integer, or for an infinite divisor).
+  `a - floordiv(a, b) * b`, with NumPy's results for infinities and
+  underflowing quotients (NumPy's fmod-based forms can still differ by one
+  when `a / b` rounds onto an integer; xDSL has no `arith.remf`).
 - signed integers: `floordiv` / `mod` round toward -inf, and a zero divisor
   gives 0 as NumPy does (MLIR leaves it undefined, so the divisor is guarded);
   `INT_MIN // -1` wraps to `INT_MIN`.
@@ -36,11 +37,30 @@ _CMPI_BOOL = {**_CMPI, "less": "ult", "less_equal": "ule", "greater": "ugt", "gr
 
 
 def _float_floordiv(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:
-    return em.val(math.FloorOp(em.val(arith.DivfOp(a, b))))
+    """`floor(a / b)`, corrected where NumPy's fmod-based form differs by more
+    than rounding: a quotient that underflows to zero (or a divisor of +-inf)
+    floors to -1 when the signs differ, and an infinite dividend gives NaN."""
+    zero = em.const(0, a.type)
+    ratio = em.val(arith.DivfOp(a, b))
+    floored = em.val(math.FloorOp(ratio))
+    tiny = em.val(arith.AndIOp(em.val(arith.CmpfOp(ratio, zero, "oeq")),
+                               em.val(arith.CmpfOp(a, zero, "one"))))
+    differ = em.val(arith.XOrIOp(em.val(arith.CmpfOp(a, zero, "olt")),
+                                 em.val(arith.CmpfOp(b, zero, "olt"))))
+    small = em.val(arith.SelectOp(differ, em.const(-1, a.type), zero))
+    quotient = em.val(arith.SelectOp(tiny, small, floored))
+    a_inf = em.val(arith.CmpfOp(em.val(math.AbsFOp(a)), em.const(float("inf"), a.type), "oeq"))
+    to_nan = em.val(arith.AndIOp(a_inf, em.val(arith.CmpfOp(b, zero, "one"))))
+    return em.val(arith.SelectOp(to_nan, em.const(float("nan"), a.type), quotient))
 
 
 def _float_mod(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:
-    return em.val(arith.SubfOp(a, em.val(arith.MulfOp(_float_floordiv(em, a, b), b))))
+    """`a - floordiv(a, b) * b`, but `a` itself for a zero quotient (so an
+    infinite divisor of the same sign leaves `a`, as fmod does)."""
+    quotient = _float_floordiv(em, a, b)
+    rest = em.val(arith.SubfOp(a, em.val(arith.MulfOp(quotient, b))))
+    is_zero = em.val(arith.CmpfOp(quotient, em.const(0, a.type), "oeq"))
+    return em.val(arith.SelectOp(is_zero, a, rest))
 
 
 def _safe_divisor(em: Emitter, b: SSAValue) -> tuple[SSAValue, SSAValue, SSAValue]:

@@ -1,0 +1,419 @@
+"""Python source for Triton from the `device` level.
+
+One `@triton.jit` function per `device.kernel` (one statement per op, block
+sizes as `tl.constexpr` parameters, every load and store masked), a
+`KERNELS` table (signature, constexprs, grid and num_warps of each kernel:
+what `triton.compile` needs), and a host function per entry that allocates
+buffers through `triton_runtime` and launches the kernels in program order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    MemRefType,
+    ModuleOp,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from tfir.backends.pyemit import PyEmitter, SourceLine
+from tfir.dialects import device
+from tfir.dialects.device import element_of, shape_of
+
+
+class TritonCodegenError(Exception):
+    """An op of the device level the Triton backend cannot print."""
+
+
+def tl_dtype(elem: Attribute) -> str:
+    if isinstance(elem, Float16Type | Float32Type | Float64Type):
+        return f"tl.float{elem.bitwidth}"
+    if isinstance(elem, IntegerType):
+        return "tl.int1" if elem.width.data == 1 else f"tl.int{elem.width.data}"
+    raise TritonCodegenError(f"no Triton dtype for {elem}")
+
+
+def np_dtype(elem: Attribute) -> str:
+    if isinstance(elem, Float16Type | Float32Type | Float64Type):
+        return f"np.float{elem.bitwidth}"
+    if isinstance(elem, IntegerType):
+        return "np.bool_" if elem.width.data == 1 else f"np.int{elem.width.data}"
+    raise TritonCodegenError(f"no NumPy dtype for {elem}")
+
+
+def pointer_signature(elem: Attribute) -> str:
+    """`triton.compile` signature entry of a pointer to `elem`."""
+    if isinstance(elem, Float16Type | Float32Type | Float64Type):
+        return f"*fp{elem.bitwidth}"
+    return f"*i{elem.width.data}"  # type: ignore[attr-defined]
+
+
+def _literal(value: float | int | bool, elem: Attribute) -> str:
+    if isinstance(elem, IntegerType):
+        return str(bool(value)) if elem.width.data == 1 else str(int(value))
+    value = float(value)
+    if math.isnan(value):
+        return "NAN"
+    if math.isinf(value):
+        return "INF" if value > 0 else "-INF"
+    return repr(value)
+
+
+_INFIX = {"arith.addf": "+", "arith.addi": "+", "arith.subf": "-", "arith.subi": "-",
+          "arith.mulf": "*", "arith.muli": "*", "arith.divf": "/", "arith.divsi": "//",
+          "arith.remsi": "%", "arith.remf": "%", "arith.andi": "&", "arith.ori": "|",
+          "arith.xori": "^", "arith.shli": "<<", "arith.shrsi": ">>"}
+_CALLS = {"arith.maxsi": "tl.maximum", "arith.minsi": "tl.minimum",
+          "arith.maxnumf": "tl.maximum", "arith.minnumf": "tl.minimum",
+          "math.exp": "tl.exp", "math.exp2": "tl.exp2", "math.log": "tl.log",
+          "math.log2": "tl.log2", "math.sqrt": "tl.sqrt_rn", "math.rsqrt": "tl.rsqrt",
+          "math.absf": "tl.abs", "math.absi": "tl.abs", "math.floor": "tl.floor",
+          "math.ceil": "tl.ceil", "math.sin": "tl.sin", "math.cos": "tl.cos",
+          "math.erf": "tl.erf", "math.fma": "tl.fma", "math.tanh": "_tanh",
+          "arith.floordivsi": "_floordiv"}
+_NAN_CALLS = {"arith.maximumf": "tl.maximum", "arith.minimumf": "tl.minimum"}
+_CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_REDUCE = {"sum": "tl.sum", "max": "tl.max", "min": "tl.min", "argmax": "tl.argmax",
+           "argmin": "tl.argmin"}
+
+HELPERS = {
+    "_tanh": '''@triton.jit
+def _tanh(x):
+    # tanh from exp (no libdevice under the interpreter): odd series near 0,
+    # (1 - e) / (1 + e) with e = exp(-2|x|) elsewhere, so nothing overflows
+    ax = tl.abs(x)
+    x2 = x * x
+    series = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))))
+    e = tl.exp(-2.0 * ax)
+    t = (1.0 - e) / (1.0 + e)
+    return tl.where(ax < 0.125, series, tl.where(x < 0, -t, t))''',
+    "_floordiv": '''@triton.jit
+def _floordiv(a, b):
+    # Python's floor division from C's truncating one
+    q = a // b
+    return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)''',
+    "_mul": '''@triton.jit
+def _mul(a, b):
+    return a * b''',
+}
+
+
+def _splat_value(op: Operation) -> float | int | None:
+    """The value of a scalar or splat `arith.constant`, else None."""
+    if not isinstance(op, arith.ConstantOp):
+        return None
+    value = op.value
+    if isinstance(value, IntegerAttr | FloatAttr):
+        return value.value.data
+    if isinstance(value, DenseIntOrFPElementsAttr):
+        values = value.get_values()
+        if len(set(values)) == 1:
+            return values[0]
+    return None
+
+
+_INLINE_USERS = ("arith.", "math.", "device.cmp", "device.select")
+
+
+class KernelPrinter:
+    """Prints one `device.kernel` as a `@triton.jit` function."""
+
+    def __init__(self, kernel: device.KernelOp, source_line: SourceLine | None, helpers: set[str]):
+        self.kernel = kernel
+        self.em = PyEmitter(source_line=source_line)
+        self.names: dict[SSAValue, str] = {}
+        self.helpers = helpers
+        blocks = kernel.blocks()
+        self.block_names = {size: name for name, size in blocks.items()
+                            if list(blocks.values()).count(size) == 1}
+
+    def ref(self, value: SSAValue) -> str:
+        if value in self.names:
+            return self.names[value]
+        owner = value.owner
+        literal = _splat_value(owner) if isinstance(owner, Operation) else None
+        if literal is None:
+            raise TritonCodegenError(f"value used before it is defined: {value}")
+        return _literal(literal, element_of(value.type))
+
+    def shape(self, value: SSAValue) -> str:
+        dims = [self.block_names.get(d, str(d)) for d in shape_of(value.type)]
+        return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+    def bind(self, value: SSAValue, expr: str, hint: str = "v") -> None:
+        name = self.em.fresh(value.name_hint or hint)
+        self.names[value] = name
+        self.em.line(f"{name} = {expr}")
+
+    def print(self) -> str:
+        args = []
+        for arg in self.kernel.body.block.args:
+            self.names[arg] = self.em.fresh(arg.name_hint or "buf")
+            args.append(self.names[arg])
+        args += [f"{n}: tl.constexpr" for n in self.kernel.blocks()]
+        for name in self.kernel.blocks():
+            self.em.fresh(name)
+        self.em.line("@triton.jit")
+        with self.em.block(f"def {self.kernel.sym_name.data}({', '.join(args)})"):
+            self.ops(self.kernel.body.block.ops)
+        return self.em.text()
+
+    def ops(self, ops) -> None:
+        for op in ops:
+            if isinstance(op, device.ReturnOp | scf.YieldOp):
+                continue
+            if isinstance(op, arith.ConstantOp) and self._inline(op):
+                continue
+            self.em.source_comment(op)
+            self.op(op)
+
+    def _inline(self, op: arith.ConstantOp) -> bool:
+        return _splat_value(op) is not None and all(
+            use.operation.name.startswith(_INLINE_USERS) or isinstance(use.operation, scf.ForOp)
+            and use.index < 3 for use in op.result.uses)
+
+    def op(self, op: Operation) -> None:
+        r = [self.ref(o) for o in op.operands if not isinstance(op, scf.ForOp)]
+        if isinstance(op, scf.ForOp):
+            self.loop(op)
+        elif isinstance(op, arith.ConstantOp):
+            value = _splat_value(op)
+            if value is None:
+                raise TritonCodegenError("only splat constants can live in a kernel")
+            elem = element_of(op.result.type)
+            if shape_of(op.result.type):
+                self.bind(op.result, f"tl.full({self.shape(op.result)}, "
+                                     f"{_literal(value, elem)}, {tl_dtype(elem)})", "c")
+            else:
+                self.bind(op.result, _literal(value, elem), "c")
+        elif op.name in _INFIX:
+            self.bind(op.results[0], f"{r[0]} {_INFIX[op.name]} {r[1]}")
+        elif op.name in _CALLS:
+            call = _CALLS[op.name]
+            if call.startswith("_"):
+                self.helpers.add(call)
+            self.bind(op.results[0], f"{call}({', '.join(r)})")
+        elif op.name in _NAN_CALLS:
+            self.bind(op.results[0], f"{_NAN_CALLS[op.name]}({r[0]}, {r[1]}, "
+                                     "propagate_nan=tl.PropagateNan.ALL)")
+        elif op.name == "arith.negf":
+            self.bind(op.results[0], f"-{r[0]}")
+        elif op.name.startswith("device."):
+            self.device_op(op, r)
+        else:
+            raise TritonCodegenError(f"the Triton backend cannot print {op.name}")
+
+    def device_op(self, op: Operation, r: list[str]) -> None:
+        if isinstance(op, device.ProgramIdOp):
+            self.bind(op.result, f"tl.program_id({op.axis.value.data})", "pid")
+        elif isinstance(op, device.ArangeOp):
+            end = op.block.data if op.block is not None else str(op.end.value.data)
+            self.bind(op.result, f"tl.arange({op.start.value.data}, {end})", "r")
+        elif isinstance(op, device.SplatOp):
+            self.bind(op.result, f"tl.full({self.shape(op.result)}, {r[0]}, "
+                                 f"{tl_dtype(element_of(op.result.type))})")
+        elif isinstance(op, device.ExpandDimsOp):
+            index = [":"] * len(shape_of(op.input.type))
+            index.insert(op.axis.value.data, "None")
+            self.bind(op.result, f"{r[0]}[{', '.join(index)}]")
+        elif isinstance(op, device.BroadcastOp):
+            self.bind(op.result, f"tl.broadcast_to({r[0]}, {self.shape(op.result)})")
+        elif isinstance(op, device.LoadOp):
+            other = f", other={self._other(op)}" if op.other is not None else ""
+            self.bind(op.result, f"tl.load({r[0]} + {r[1]}, mask={r[2]}{other})", "x")
+        elif isinstance(op, device.StoreOp):
+            self.em.line(f"tl.store({r[0]} + {r[1]}, {r[2]}, mask={r[3]})")
+        elif isinstance(op, device.ReduceOp):
+            self.reduce(op, r[0])
+        elif isinstance(op, device.DotOp):
+            self.bind(op.result, f"tl.dot({r[0]}, {r[1]}, {r[2]}, "
+                                 f"input_precision=\"{op.input_precision.data}\")", "acc")
+        elif isinstance(op, device.SelectOp):
+            self.bind(op.result, f"tl.where({r[0]}, {r[1]}, {r[2]})")
+        elif isinstance(op, device.CmpOp):
+            self.bind(op.result, f"{r[0]} {_CMP[op.predicate.data]} {r[1]}", "m")
+        elif isinstance(op, device.CastOp):
+            self.bind(op.result, f"{r[0]}.to({tl_dtype(element_of(op.result.type))})")
+        else:
+            raise TritonCodegenError(f"the Triton backend cannot print {op.name}")
+
+    def _other(self, op: device.LoadOp) -> str:
+        assert op.other is not None
+        return _literal(op.other.value.data, element_of(op.result.type))
+
+    def reduce(self, op: device.ReduceOp, x: str) -> None:
+        kind, axis = op.kind.data, op.axis.value.data
+        if kind == "prod":
+            self.helpers.add("_mul")
+            self.bind(op.result, f"tl.reduce({x}, {axis}, _mul)")
+        elif kind.startswith("arg"):
+            self.bind(op.result, f"{_REDUCE[kind]}({x}, axis={axis}, tie_break_left=True)")
+        else:
+            self.bind(op.result, f"{_REDUCE[kind]}({x}, axis={axis})")
+
+    def loop(self, op: scf.ForOp) -> None:
+        body = op.body.block
+        carried = []
+        for init, arg, res in zip(op.iter_args, body.args[1:], op.results, strict=True):
+            name = self.em.fresh(res.name_hint or "acc")
+            self.names[arg] = self.names[res] = name
+            carried.append(name)
+            self.em.line(f"{name} = {self.ref(init)}")
+        self.names[body.args[0]] = self.em.fresh(body.args[0].name_hint or "k")
+        header = (f"for {self.names[body.args[0]]} in range({self.ref(op.lb)}, "
+                  f"{self.ref(op.ub)}, {self.ref(op.step)})")
+        with self.em.block(header):
+            self.ops(body.ops)
+            for name, value in zip(carried, body.last_op.operands, strict=True):  # type: ignore[union-attr]
+                if self.ref(value) != name:
+                    self.em.line(f"{name} = {self.ref(value)}")
+
+
+def print_kernel(kernel: device.KernelOp, source_line: SourceLine | None,
+                 helpers: set[str]) -> str:
+    return KernelPrinter(kernel, source_line, helpers).print()
+
+
+def kernel_table_entry(kernel: device.KernelOp) -> str:
+    args = kernel.body.block.args
+    sig = {a.name_hint or f"arg{i}": pointer_signature(element_of(a.type))
+           for i, a in enumerate(args)}
+    names = KernelPrinter(kernel, None, set())
+    for arg in args:  # the same names the printer gives
+        names.names[arg] = names.em.fresh(arg.name_hint or "buf")
+    sig = {names.names[a]: pointer_signature(element_of(a.type)) for a in args}
+    blocks = kernel.blocks()
+    sig.update({n: "constexpr" for n in blocks})
+    return (f"    {kernel.sym_name.data!r}: dict(fn={kernel.sym_name.data}, signature={sig!r}, "
+            f"constexprs={blocks!r}, grid={kernel.grid_sizes()!r}, "
+            f"num_warps={kernel.num_warps.value.data}),")
+
+
+# ---------------------------------------------------------------- host
+
+
+def _global_array(glob: memref.GlobalOp) -> str:
+    typ = glob.type
+    assert isinstance(typ, MemRefType)
+    init = glob.initial_value
+    if not isinstance(init, DenseIntOrFPElementsAttr):
+        raise TritonCodegenError(f"memref.global {glob.sym_name.data} has no dense value")
+    values = np.array(init.get_values()).tolist()
+    shape = tuple(typ.get_shape())
+    if len(values) == 1 and math.prod(shape) != 1:
+        return f"np.full({shape!r}, {values[0]!r}, dtype={np_dtype(typ.element_type)})"
+    return f"np.array({values!r}, dtype={np_dtype(typ.element_type)}).reshape({shape!r})"
+
+
+class HostPrinter:
+    """Prints an entry `func.func` of the device level as the host function."""
+
+    def __init__(self, entry: func.FuncOp, em: PyEmitter, kernels: dict[str, device.KernelOp],
+                 globals_: dict[str, str]):
+        self.entry, self.em, self.kernels, self.globals = entry, em, kernels, globals_
+        self.names: dict[SSAValue, str] = {}
+
+    def print(self) -> None:
+        args = [self.em.fresh(a.name_hint or "arg") for a in self.entry.args]
+        self.names.update(zip(self.entry.args, args, strict=True))
+        with self.em.block(f"def {self.entry.sym_name.data}({', '.join(args)})"):
+            self.em.line(f'"""Runs `{self.entry.sym_name.data}` on NumPy arrays; '
+                         'returns a tuple of NumPy arrays."""')
+            for arg, name in zip(self.entry.args, args, strict=True):
+                typ = arg.type
+                assert isinstance(typ, MemRefType)
+                self.em.line(f"{name} = rt.to_device({name}, {tuple(typ.get_shape())!r}, "
+                             f"{np_dtype(typ.element_type)})")
+            for op in self.entry.body.block.ops:
+                self.op(op)
+
+    def _bind(self, value: SSAValue, expr: str, hint: str) -> None:
+        name = self.em.fresh(value.name_hint or hint)
+        self.names[value] = name
+        self.em.line(f"{name} = {expr}")
+
+    def op(self, op: Operation) -> None:
+        if isinstance(op, memref.AllocOp):
+            typ = op.memref.type
+            self._bind(op.memref, f"rt.empty({tuple(typ.get_shape())!r}, "
+                                  f"{np_dtype(typ.element_type)})", "buf")
+        elif isinstance(op, memref.GetGlobalOp):
+            self._bind(op.memref, f"rt.to_device({self.globals[op.name_prop.root_reference.data]})",
+                       "const")
+        elif isinstance(op, memref.SubviewOp | memref.CollapseShapeOp | memref.ExpandShapeOp):
+            typ = op.results[0].type
+            assert isinstance(typ, MemRefType)
+            src = op.operands[0]
+            while isinstance(src.owner, memref.SubviewOp | memref.CollapseShapeOp |
+                             memref.ExpandShapeOp):
+                src = src.owner.operands[0]
+            self._bind(op.results[0], f"rt.view({self.names[src]}, {tuple(typ.get_shape())!r}, "
+                                      f"{tuple(typ.get_strides())!r}, {typ.get_offset()})", "view")
+        elif isinstance(op, device.LaunchOp):
+            self.em.source_comment(op)
+            kernel = self.kernels[op.kernel.root_reference.data]
+            args = [self.names[a] for a in op.args]
+            args += [f"{n}={v}" for n, v in kernel.blocks().items()]
+            args.append(f"num_warps={kernel.num_warps.value.data}")
+            self.em.line(f"{kernel.sym_name.data}[{kernel.grid_sizes()!r}]({', '.join(args)})")
+        elif isinstance(op, func.ReturnOp):
+            results = [f"rt.to_host({self.names[v]})" for v in op.operands]
+            self.em.line(f"return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        elif op.name == "arith.constant":
+            pass  # index constants of views that were folded away
+        else:
+            raise TritonCodegenError(f"the Triton host code cannot run {op.name}")
+
+
+def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None = None,
+                    header: Callable[[], str] | None = None) -> str:
+    kernels = {k.sym_name.data: k for k in module.ops if isinstance(k, device.KernelOp)}
+    entries = [f for f in module.ops if isinstance(f, func.FuncOp) and f.sym_name.data == entry]
+    if not entries:
+        raise TritonCodegenError(f"no entry function named {entry!r}")
+    helpers: set[str] = set()
+    bodies = [print_kernel(k, source_line, helpers) for k in kernels.values()]
+    em = PyEmitter(source_line=source_line)
+    for name in [*kernels, *HELPERS, "rt", "tl", "triton", "KERNELS", "INF", "NAN"]:
+        em.fresh(name)
+    em.lines(f'"""Triton kernels and host code generated by tfir for `{entry}`."""')
+    em.line()
+    em.lines("import numpy as np\nimport triton\nimport triton.language as tl\n\n"
+             "from tfir.backends import triton_runtime as rt")
+    em.line()
+    em.line('INF = tl.constexpr(float("inf"))')
+    em.line('NAN = tl.constexpr(float("nan"))')
+    for name in sorted(helpers):
+        em.line()
+        em.line()
+        em.lines(HELPERS[name])
+    for body in bodies:
+        em.line()
+        em.line()
+        em.lines(body.rstrip("\n"))
+    em.line()
+    em.line()
+    em.line("KERNELS = {")
+    for k in kernels.values():
+        em.line(kernel_table_entry(k))
+    em.line("}")
+    globals_: dict[str, str] = {}
+    for glob in [g for g in module.ops if isinstance(g, memref.GlobalOp)]:
+        name = em.fresh("_" + glob.sym_name.data.upper().lstrip("_"))
+        globals_[glob.sym_name.data] = name
+        em.line(f"{name} = {_global_array(glob)}")
+    em.line()
+    em.line()
+    HostPrinter(entries[0], em, kernels, globals_).print()
+    return em.text()

@@ -1,0 +1,158 @@
+"""plan-buffers: reuse dead buffers for later allocations (docs/ir-levels.md §3).
+
+Precondition: the `buffers` form as `bufferize` leaves it: per function one
+straight-line block whose `memref.alloc`s are at top level; buffers are read
+and written by linalg ops, `memref.copy` and views of them
+(`memref.subview` / `collapse_shape` / `expand_shape` / `cast` /
+`reinterpret_cast`, which alias their source).
+
+Produces: the same form with fewer `memref.alloc`s. An alloc's live range runs
+from the first to the last top-level op that uses it or any view of it (an op
+inside a region counts at its top-level ancestor). Allocations are visited in
+order of first use; one whose element type and byte size match a buffer whose
+live range ended strictly before it starts takes over that buffer (through a
+collapse-to-1-D / expand view where the shapes differ), and the buffer's live
+range grows to cover it. A buffer reaching `func.return` is never handed on
+and never takes another's; entry arguments and constants are not allocs and
+are never reused. Every remaining alloc gets `{tfir.buffer = N}`, N counting
+from 0 in each function in order of first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, i64
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from tfir.lowering import memref_views as mv
+
+_VIEW_OPS = (
+    memref.SubviewOp,
+    memref.CollapseShapeOp,
+    memref.ExpandShapeOp,
+    memref.CastOp,
+    memref.ReinterpretCastOp,
+)
+
+
+@dataclass
+class _Interval:
+    alloc: memref.AllocOp
+    first: int
+    last: int
+    returned: bool
+
+    @property
+    def key(self) -> tuple[Attribute, int]:
+        t = self.alloc.memref.type
+        return t.get_element_type(), mv.byte_size(t)
+
+
+def _aliases(value: SSAValue) -> list[SSAValue]:
+    found = [value]
+    for current in found:
+        for use in current.uses:
+            if isinstance(use.operation, _VIEW_OPS) and use.operation.operands[0] is current:
+                found.extend(use.operation.results)
+    return found
+
+
+def _top_level(op: Operation, block: Block) -> Operation:
+    while op.parent_block() is not block:
+        parent = op.parent_op()
+        assert parent is not None
+        op = parent
+    return op
+
+
+def _interval(alloc: memref.AllocOp, block: Block, index: dict[Operation, int]) -> _Interval:
+    positions: list[int] = [index[alloc]]
+    returned = False
+    for value in _aliases(alloc.memref):
+        for use in value.uses:
+            user = _top_level(use.operation, block)
+            returned = returned or isinstance(user, func.ReturnOp)
+            positions.append(index[user])
+    # An alloc nothing uses is left alone: marking it returned keeps it out.
+    if len(positions) == 1:
+        return _Interval(alloc, positions[0], positions[0], True)
+    uses = positions[1:]
+    return _Interval(alloc, min(uses), max(uses), returned)
+
+
+def _reshaped(buffer: SSAValue, target: MemRefType, at: Operation) -> SSAValue:
+    """`buffer` (identity layout) viewed with `target`'s shape."""
+    source = buffer.type
+    assert isinstance(source, MemRefType)
+    if source.get_shape() == target.get_shape():
+        return buffer
+    n = 1
+    for size in target.get_shape():
+        n *= size
+    elem = target.get_element_type()
+    views: list[Operation] = []
+    flat = buffer
+    if len(source.get_shape()) != 1:
+        flat_type = mv.identity_type([n], elem)
+        rank = len(source.get_shape())
+        views.append(
+            mv.collapse(buffer, [list(range(rank))], flat_type)
+            if rank
+            else mv.expand(buffer, [], flat_type)
+        )
+        flat = views[-1].results[0]
+    if len(target.get_shape()) != 1:
+        rank = len(target.get_shape())
+        views.append(
+            mv.expand(flat, [list(range(rank))], target) if rank else mv.collapse(flat, [], target)
+        )
+    for view in views:
+        view.location = at.location
+    Rewriter.insert_op(views, InsertPoint.before(at))
+    return views[-1].results[0]
+
+
+def plan_function(func_op: func.FuncOp) -> int:
+    """Reuse dead buffers in one function; returns the number of allocs left."""
+    block = func_op.body.block
+    ops = list(block.ops)
+    index = {op: i for i, op in enumerate(ops)}
+    intervals = sorted(
+        (_interval(op, block, index) for op in ops if isinstance(op, memref.AllocOp)),
+        key=lambda iv: iv.first,
+    )
+    buffers: list[_Interval] = []  # one per alloc kept, live range grown by reuse
+    for iv in intervals:
+        donor = None
+        if not iv.returned:
+            donor = next(
+                (b for b in buffers if not b.returned and b.key == iv.key and b.last < iv.first),
+                None,
+            )
+        if donor is None:
+            buffers.append(iv)
+            continue
+        first_user = ops[iv.first]
+        view = _reshaped(donor.alloc.memref, iv.alloc.memref.type, first_user)
+        iv.alloc.memref.replace_all_uses_with(view)
+        Rewriter.erase_op(iv.alloc)
+        donor.last = max(donor.last, iv.last)
+    for number, buf in enumerate(buffers):
+        buf.alloc.attributes["tfir.buffer"] = IntegerAttr(number, i64)
+    return len(buffers)
+
+
+class PlanBuffersPass(ModulePass):
+    """Liveness-based buffer reuse (docs/ir-levels.md §3)."""
+
+    name = "plan-buffers"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for func_op in op.ops:
+            if isinstance(func_op, func.FuncOp) and func_op.body.blocks:
+                plan_function(func_op)

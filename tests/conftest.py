@@ -1,0 +1,36 @@
+"""Shared test helpers: the conformance and example programs, IR parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.tf"))
+CONFORMANCE = ROOT.parent / "shared" / "conformance"
+CONFORMANCE_PROGRAMS = sorted((CONFORMANCE / "programs").glob("*.tf")) if CONFORMANCE.exists() else []
+
+
+def needs_conformance() -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not CONFORMANCE.exists(), reason="../shared/conformance is not here")
+
+
+def parse_ir(text: str):
+    from xdsl.parser import Parser
+
+    from tfir.pipeline import make_context
+
+    return Parser(make_context(), text).parse_module()
+
+
+def filecheck(text: str, checks: str) -> None:
+    """Runs the `filecheck` package (LLVM FileCheck in Python, as xDSL's tests do)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".checks", delete=False) as f:
+        f.write(checks)
+    proc = subprocess.run([sys.executable, "-m", "filecheck", f.name], input=text, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr + "\n--- input ---\n" + text
