@@ -106,7 +106,7 @@ def to_device(array: np.ndarray, shape: Sequence[int], dtype: type):
     if array.shape != tuple(shape) or array.dtype != np.dtype(dtype):
         raise TypeError(f"expected an array of shape {tuple(shape)} and dtype "
                         f"{np.dtype(dtype)}, got {array.shape} {array.dtype}")
-    array = np.ascontiguousarray(array)
+    array = np.require(array, requirements="C")  # ascontiguousarray would make 0-d 1-d
     if interpreting():
         return NumpyBuffer(array)
     torch = _cuda_torch()

@@ -1,24 +1,215 @@
-"""Discovery of user dialects: those registered from Python
-(`tfir.load_plugin`) and installed packages of the `tfir.dialects`
-entry-point group, loaded on first `use`."""
+"""User dialects as the compiler sees them: each op of a plugin is a
+`CustomOp` (its generated IRDL operation, its registry entry and the lowerings
+it has), and each dialect an xDSL `Dialect` that `make_context()` and xDSL's
+`Universe` load.
+
+Dialects are registered from Python (`tfir.load_plugin`, `tfir.plugin`) or
+found among installed packages through the `tfir.dialects` entry-point group,
+loaded on first `use`. The user-facing API is in `tfir/plugin.py`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from typing import Any
 
-from tfir.dialects.registry import REGISTRY
+from xdsl.dialects.builtin import (
+    BoolAttr,
+    DenseArrayBase,
+    FloatAttr,
+    IntegerAttr,
+    TensorType,
+    f64,
+    i64,
+)
+from xdsl.ir import Attribute, Dialect, Operation
+from xdsl.irdl import (
+    IRDLOperation,
+    attr_def,
+    irdl_op_definition,
+    operand_def,
+    opt_attr_def,
+    result_def,
+    traits_def,
+)
+from xdsl.traits import Pure
+
+from tfir.dialects import registry as R
+from tfir.dialects.dtypes import from_xdsl, to_xdsl
+from tfir.dialects.registry import REGISTRY, OpEntry
 
 ENTRY_POINT_GROUP = "tfir.dialects"
+
+# The attribute kinds a custom op may declare, and the IR attribute each becomes.
+ATTR_TYPES: dict[str, type[Attribute]] = {
+    R.INT: IntegerAttr, R.FLOAT: FloatAttr, R.BOOL: IntegerAttr, R.INTS: DenseArrayBase,
+    R.DTYPE: Attribute,
+}
+
+# Target names a hand-written implementation may be given for.
+IMPL_TARGETS = ("numpy", "triton")
+
+
+def to_attr(kind: str, value: Any) -> Attribute:
+    """The IR attribute holding static argument `value` of parameter kind `kind`."""
+    if kind == R.INT:
+        return IntegerAttr(int(value), i64)
+    if kind == R.FLOAT:
+        return FloatAttr(float(value), f64)
+    if kind == R.BOOL:
+        return BoolAttr.from_bool(bool(value))
+    if kind == R.INTS:
+        return DenseArrayBase.from_list(i64, [int(v) for v in value])
+    if kind == R.DTYPE:
+        return to_xdsl(value)
+    raise AssertionError(f"unsupported attribute kind {kind}")
+
+
+def from_attr(kind: str, attr: Attribute) -> Any:
+    """The Python value of an attribute made by `to_attr`."""
+    if kind in (R.INT, R.FLOAT):
+        assert isinstance(attr, IntegerAttr | FloatAttr)
+        return attr.value.data
+    if kind == R.BOOL:
+        assert isinstance(attr, IntegerAttr)
+        return bool(attr.value.data)
+    if kind == R.INTS:
+        assert isinstance(attr, DenseArrayBase)
+        return [int(v) for v in attr.get_values()]
+    if kind == R.DTYPE:
+        return from_xdsl(attr)
+    raise AssertionError(f"unsupported attribute kind {kind}")
+
+
+@dataclass
+class CustomOp:
+    """One op of a user dialect and the lowerings it has."""
+
+    qualname: str                     # "mylib.rms_norm": the `.tf` name and the IR op name
+    operands: tuple[str, ...]
+    attrs: tuple[R.Param, ...]
+    n_results: int
+    op_class: type[IRDLOperation]
+    entry: OpEntry
+    decomposition: Callable[[Operation], Sequence[Any]] | None = None  # see expand-custom-ops
+    decomposition_kind: str = ""      # "tf function" or "python"
+    linalg: Callable[..., Any] | None = None
+    impls: dict[str, Callable[..., Any]] = field(default_factory=dict)  # target -> implementation
+
+    @property
+    def dialect(self) -> str:
+        return self.qualname.split(".", 1)[0]
+
+    @property
+    def symbol(self) -> str:
+        """The base name of the external function a target implementation is called as."""
+        return self.qualname.replace(".", "_")
+
+    def attr_values(self, op: Operation) -> dict[str, Any]:
+        """The op's static attributes as Python values (None for an absent optional one)."""
+        return {p.name: from_attr(p.kind, op.attributes[p.name]) if p.name in op.attributes else None
+                for p in self.attrs}
+
+    def lowerings(self) -> list[str]:
+        """What this op can be lowered by, in words, for diagnostics and `tfir passes`."""
+        out = []
+        if self.decomposition is not None:
+            out.append(f"a decomposition into tf ({self.decomposition_kind})")
+        if self.linalg is not None:
+            out.append("a linalg lowering")
+        out += [f"a {t} implementation" for t in IMPL_TARGETS if t in self.impls]
+        return out
+
+    def lowering_for(self, target: str | None) -> str | None:
+        """How this op is lowered for `target`: "impl", "linalg", "decompose" or None.
+
+        A hand-written implementation for the target wins, then the linalg
+        lowering (every compiled target goes through linalg), then the
+        decomposition. With no target (a standalone pass run), the first the
+        op has of the same list, any implementation counting."""
+        if (target in self.impls) or (target is None and self.impls):
+            return "impl"
+        if self.linalg is not None:
+            return "linalg"
+        if self.decomposition is not None:
+            return "decompose"
+        return None
+
+
+CUSTOM_OPS: dict[str, CustomOp] = {}
+_DIALECTS: dict[str, list[str]] = {}  # dialect name -> its op names, in order
+
+
+def make_op_class(qualname: str, operands: Sequence[str], attrs: Sequence[R.Param],
+                  n_results: int, doc: str) -> type[IRDLOperation]:
+    """A real IRDL operation for a custom op: tensor operands, one attribute
+    per static parameter, tensor results, pure, with a readable assembly format."""
+    fields: dict[str, Any] = {"name": qualname, "__doc__": doc or f"`{qualname}`, a custom op.",
+                              "traits": traits_def(Pure())}
+    for name in operands:
+        fields[name] = operand_def(TensorType)
+    for p in attrs:
+        fields[p.name] = (opt_attr_def if p.default is None else attr_def)(ATTR_TYPES[p.kind])
+    for i in range(n_results):
+        fields["result" if n_results == 1 else f"result{i}"] = result_def(TensorType)
+    ins = " `,` ".join(f"${o}" for o in operands)
+    fields["assembly_format"] = f"{ins} attr-dict `:` functional-type(operands, results)"
+    short = qualname.split(".", 1)[1]
+    cls_name = "".join(part.title() for part in short.split("_")) + "Op"
+    return irdl_op_definition(type(cls_name, (IRDLOperation,), fields))
+
+
+def register_custom_op(op: CustomOp, *, replace: bool = False) -> None:
+    REGISTRY.register(op.entry, replace=replace)
+    CUSTOM_OPS[op.qualname] = op
+    names = _DIALECTS.setdefault(op.dialect, [])
+    if op.qualname not in names:
+        names.append(op.qualname)
+
+
+def custom_op(name: str) -> CustomOp | None:
+    return CUSTOM_OPS.get(name)
+
+
+def loaded_dialects() -> list[Dialect]:
+    """The xDSL `Dialect` of every registered user dialect."""
+    return [dialect_of(name) for name in _DIALECTS]
+
+
+def dialect_of(name: str) -> Dialect:
+    return Dialect(name, [CUSTOM_OPS[q].op_class for q in _DIALECTS[name]], [])
+
+
+def installed_plugins() -> dict[str, str]:
+    """Dialect name -> module of every installed package declaring a `tfir.dialects` entry point."""
+    return {ep.name: ep.value.split(":", 1)[0] for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def ensure_dialect(name: str) -> bool:
     """True when dialect `name` is registered, loading its plugin if installed."""
     if name in REGISTRY.dialect_names():
         return True
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            from tfir.plugin import load_plugin
+    module = installed_plugins().get(name)
+    if module is None:
+        return False
+    from tfir.plugin import load_plugin
 
-            load_plugin(ep.value.split(":", 1)[0])
-            return name in REGISTRY.dialect_names()
-    return False
+    load_plugin(module)
+    return name in REGISTRY.dialect_names()
+
+
+def universe_dialects() -> dict[str, Callable[[], Dialect]]:
+    """Loaders of the installed and registered user dialects, for xDSL's `Universe`."""
+    out: dict[str, Callable[[], Dialect]] = {name: _loader(name) for name in installed_plugins()}
+    out.update({name: _loader(name) for name in _DIALECTS})
+    return out
+
+
+def _loader(name: str) -> Callable[[], Dialect]:
+    def load() -> Dialect:
+        if not ensure_dialect(name):
+            raise LookupError(f"no tfir dialect {name!r} is installed")
+        return dialect_of(name)
+    return load

@@ -104,6 +104,8 @@ class _Builder(Transformer):
         params = [p for p in c[2:-2] if p is not None]
         results = c[-2]
         result_list = results if isinstance(results, list) else ([results] if results else None)
+        for t in result_list or []:
+            t.dims = t.dims if t.dims is not None else []
         rspan = None
         if result_list:
             rspan = result_list[0].span.to(result_list[-1].span)
@@ -131,8 +133,10 @@ class _Builder(Transformer):
         return ast.StaticType(_span(self.f, meta), "[int]")
 
     def tensor_type(self, meta, c):
-        dims = None if len(c) == 1 else [d for d in c[1:] if d is not None]
-        return ast.TensorTypeExpr(_span(self.f, meta), str(c[0]), dims)
+        return ast.TensorTypeExpr(_span(self.f, meta), str(c[0]), c[1])
+
+    def shape(self, meta, c):
+        return [d for d in c if d is not None]
 
     def dim(self, meta, c):
         tok = c[0]

@@ -72,7 +72,7 @@ _SHORT = {"addf": "add", "addi": "add", "subf": "sub", "subi": "sub", "mulf": "m
 def base_of(value: SSAValue) -> SSAValue:
     """The buffer a view is a view of (an argument, alloc or global)."""
     while isinstance(op := value.owner, Operation) and isinstance(op, _VIEWS):
-        value = op.source
+        value = op.operands[0]
     return value
 
 
@@ -282,14 +282,14 @@ def lower_matmul(low: Lowering, op: linalg.MatmulOp) -> None:
         reads = [base_of(v) is c.base for v in epi.inputs]
         epi_spec = ElementwiseSpec(
             inputs=[None if r else _access(v, mp)
-                    for v, mp, r in zip(epi.inputs, emaps, reads, strict=True)],
+                    for v, mp, r in zip(epi.inputs, emaps[:len(reads)], reads, strict=True)],
             outputs=[_access(epi.outputs[0], emaps[-1])], shape=(m, n),
             body=epi.body.block, fill=None)
         parts += _body_parts(epi)
     kernel, bases = matmul_kernel(low.name(parts), op.location, a, b, c, (m, n, k), init,
                                   epi_spec, epi.location if epi else None,
                                   op.outputs[0].type.get_element_type())
-    low.launch(op, kernel, bases)
+    low.launch(epi or op, kernel, bases)  # the epilogue's output is defined after the matmul
     Rewriter.erase_op(op)
     if epi is not None:
         Rewriter.erase_op(epi)

@@ -300,6 +300,9 @@ def _cmp_predicate(op: Operation) -> str:
 def tensorize_op(kb: KernelBuilder, op: Operation, env: dict[SSAValue, SSAValue],
                  shape: Sequence[int], dims: Sequence[SSAValue | None]) -> None:
     """Emits `op` (a scalar linalg body op) on blocks of `shape`."""
+    for operand in op.operands:  # a body may use constants defined above the linalg op
+        if operand not in env and isinstance(operand.owner, arith.ConstantOp):
+            tensorize_op(kb, operand.owner, env, shape, dims)
     ins = [env[o] for o in op.operands]
     if isinstance(op, arith.ConstantOp):
         value = op.value

@@ -190,10 +190,18 @@ class Emitter:
 
     def reshape(self, value: SSAValue, shape: Sequence[int]) -> SSAValue:
         """Row-major reshape: one collapse or expand when the dims regroup,
-        else collapse to 1-D and expand."""
+        else collapse to 1-D and expand; to or from rank 0, a copying generic."""
         src = shape_of(value)
         if tuple(shape) == src:
             return value
+        if not src or not shape:
+            # xDSL's verifier rejects the empty reassociation of a rank-0
+            # reshape, so the scalar is copied by a (trivial) generic instead.
+            rank = len(shape)
+            read = AffineMap(rank, 0, (AffineExpr.constant(0),) * len(src))
+            init = self.empty(shape, elem_of(value))
+            return self.generic([value], [read], [init], [AffineMap.identity(rank)],
+                                [PARALLEL] * rank, lambda em, args: [args[0]])[0]
         if len(shape) <= len(src) and (groups := group_dims(shape, src)) is not None:
             return self.collapse(value, groups, shape)
         if len(shape) >= len(src) and (groups := group_dims(src, shape)) is not None:

@@ -20,6 +20,8 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
+from tfir.frontend.diagnostics import CompileError
+
 SourceLine = Callable[[str, int], str]
 
 COMPILED = frozenset({"numpy", "triton", "mlir"})
@@ -38,6 +40,7 @@ class Step:
 
 PIPELINE: list[Step] = [
     Step("tf", "inline-calls"),
+    Step("tf", "expand-custom-ops"),
     Step("tf", "canonicalize-tf"),
     Step("tf", "fold-constants"),
     Step("tf", "cse"),
@@ -60,8 +63,14 @@ _XDSL_PASSES = {
 }
 
 
+# Passes that plugins add with `register_pass`, by name.
+_REGISTERED_PASSES: dict[str, type[ModulePass]] = {}
+
+
 def pass_class(name: str) -> type[ModulePass]:
     """The ModulePass class of a pipeline pass, imported on first use."""
+    if name in _REGISTERED_PASSES:
+        return _REGISTERED_PASSES[name]
     where = _XDSL_PASSES.get(name) or f"tfir.lowering.{name.replace('-', '_')}"
     module_name, _, attr = where.partition(":")
     module = importlib.import_module(module_name)
@@ -71,6 +80,35 @@ def pass_class(name: str) -> type[ModulePass]:
         if isinstance(value, type) and issubclass(value, ModulePass) and getattr(value, "name", None) == name:
             return value
     raise LookupError(f"no ModulePass named {name!r} in {module_name}")
+
+
+def register_pass(pass_cls: type[ModulePass], *, after: str | None = None, before: str | None = None,
+                  targets: Iterable[str] | None = None, options: dict[str, object] | None = None) -> Step:
+    """Inserts a plugin's pass into `PIPELINE` right after (or before) the step
+    of the named pass; the new step has that step's stage and, unless given,
+    its targets. Registering a pass of the same name again replaces its class
+    and keeps its one step, so loading a plugin twice is harmless."""
+    name = getattr(pass_cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{pass_cls.__name__} has no pass `name`")
+    if (after is None) == (before is None):
+        raise ValueError(f"register_pass({name!r}): give exactly one of after= or before=")
+    anchor = after if after is not None else before
+    existing = next((s for s in PIPELINE if s.pass_name == name), None)
+    if existing is not None:
+        if name not in _REGISTERED_PASSES:
+            raise ValueError(f"pass {name!r} is already a tfir pass")
+        _REGISTERED_PASSES[name] = pass_cls
+        return existing
+    index = next((i for i, s in enumerate(PIPELINE) if s.pass_name == anchor), None)
+    if index is None:
+        names = [s.pass_name for s in PIPELINE]
+        raise ValueError(f"register_pass({name!r}): no pipeline step {anchor!r}; steps are {', '.join(names)}")
+    ref = PIPELINE[index]
+    step = Step(ref.stage, name, frozenset(targets) if targets is not None else ref.targets, dict(options or {}))
+    _REGISTERED_PASSES[name] = pass_cls
+    PIPELINE.insert(index + 1 if after is not None else index, step)
+    return step
 
 
 def steps_for(target: str) -> list[Step]:
@@ -103,6 +141,9 @@ def make_context() -> Context:
         pass
     else:
         ctx.load_dialect(DEVICE)
+    from tfir.dialects.plugins import loaded_dialects
+    for dialect in loaded_dialects():
+        ctx.load_dialect(dialect)
     return ctx
 
 
@@ -125,9 +166,14 @@ class PassFailed(RuntimeError):
         self.step = step
 
 
-def make_pass(step: Step, overrides: dict[str, dict[str, object]] | None = None) -> ModulePass:
+def make_pass(step: Step, overrides: dict[str, dict[str, object]] | None = None,
+              target: str | None = None) -> ModulePass:
+    """The pass of `step`; a pass with a `target` option is told the target it runs for."""
     options = {**step.options, **(overrides or {}).get(step.pass_name, {})}
-    return pass_class(step.pass_name)(**options)
+    cls = pass_class(step.pass_name)
+    if target is not None and "target" in getattr(cls, "__dataclass_fields__", {}):
+        options.setdefault("target", target)
+    return cls(**options)
 
 
 def run_pipeline(module: ModuleOp, target: str, *, disable: Iterable[str] = (),
@@ -141,9 +187,11 @@ def run_pipeline(module: ModuleOp, target: str, *, disable: Iterable[str] = (),
             continue
         start = time.perf_counter()
         try:
-            make_pass(step, pass_options).apply(ctx, module)
+            make_pass(step, pass_options, target).apply(ctx, module)
             if verify_each:
                 module.verify()
+        except CompileError:
+            raise  # a user's error found by a pass (a custom op with no lowering for the target)
         except Exception as err:  # noqa: BLE001 - reported with the pass that broke the IR
             raise PassFailed(step, err) from err
         if observer is not None:

@@ -1,0 +1,393 @@
+"""linalg ops on memrefs as NumPy statements (the NumPy backend's op rules).
+
+- `linalg.generic` with only parallel dims: the body over broadcast views
+  (numpy_body), the yielded value written with `out=` into the output view.
+- a reduction (`linalg.yield (combiner %e, %out)`): `np.add.reduce(e, axis=...,
+  out=...)` and friends; a sum of products of two inputs is one `np.einsum`
+  (or `np.matmul` when it has the shape of a batched matmul).
+- argmax / argmin form: `np.argmax` / `np.argmin` with `np.maximum.reduce` /
+  `np.minimum.reduce` for the running value.
+- anything else with reduction dims: a Python loop over the reduction dims
+  with the parallel dims vectorized (correct for any body, slower).
+- `linalg.matmul` -> `np.matmul`, `linalg.transpose` / `copy` / `broadcast`
+  -> `np.copyto`, `linalg.fill` -> `.fill`, `linalg.reduce` -> ufunc.reduce.
+
+A reduction whose output was just filled with the combiner's identity (and
+is not read by the op otherwise) reduces straight into it; otherwise the
+partial result is combined with what the output holds (tiles of a reduction
+dim accumulate), which keeps linalg's `out = out (+) reduce(e)` semantics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Protocol
+
+from xdsl.dialects import arith, linalg, memref, scf
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir.affine import AffineMap
+
+from tfir.backends.numpy_body import BodyCodegen, Space, Val, arrange, linear, subscript, tuple_text
+from tfir.backends.numpy_ops import dtype_name, np_dtype
+
+COMBINERS = {
+    "arith.addf": "np.add", "arith.addi": "np.add", "arith.mulf": "np.multiply",
+    "arith.muli": "np.multiply", "arith.maximumf": "np.maximum", "arith.minimumf": "np.minimum",
+    "arith.maxnumf": "np.fmax", "arith.minnumf": "np.fmin", "arith.maxsi": "np.maximum",
+    "arith.minsi": "np.minimum", "arith.ori": "np.bitwise_or", "arith.andi": "np.bitwise_and",
+    "arith.xori": "np.bitwise_xor",
+}
+_LETTERS = "ijklmnopqrstuvwxyzabcdefgh"
+
+
+class Codegen(Protocol):
+    """What the op rules need from the function being generated (numpy_codegen)."""
+
+    def expr(self, value: SSAValue) -> str: ...
+    def fresh(self, hint: str) -> str: ...
+    def line(self, text: str) -> None: ...
+    def comment(self, op: Operation) -> None: ...
+    def block(self, header: str): ...
+    def root(self, value: SSAValue) -> SSAValue: ...
+    def constant(self, value: SSAValue) -> float | int | None: ...
+
+
+def identity(combiner: str, typ: Attribute) -> float | int:
+    name = dtype_name(typ)
+    bits = 1 if name == "bool" else int(name[-2:]) if name.startswith("int") else 0
+    return {
+        "arith.addf": 0, "arith.addi": 0, "arith.ori": 0, "arith.xori": 0,
+        "arith.mulf": 1, "arith.muli": 1, "arith.andi": 1 if bits == 1 else -1,
+        "arith.maximumf": -math.inf, "arith.maxnumf": -math.inf,
+        "arith.minimumf": math.inf, "arith.minnumf": math.inf,
+        "arith.maxsi": -(1 << (bits - 1)), "arith.minsi": (1 << (bits - 1)) - 1,
+    }[combiner]
+
+
+def static_shape(value: SSAValue) -> list[int | None]:
+    typ = value.type
+    assert isinstance(typ, MemRefType)
+    return [None if d == DYNAMIC_INDEX else d for d in typ.get_shape()]
+
+
+def _writes(op: Operation, root: SSAValue, cg: Codegen) -> bool:
+    """Whether `op` (or an op nested in it) may write into buffer `root`."""
+    for inner in op.walk():
+        if isinstance(inner, LinalgStructuredOperation | linalg.BroadcastOp | linalg.ReduceOp):
+            targets = inner.outputs if hasattr(inner, "outputs") else [inner.init]
+        elif isinstance(inner, memref.CopyOp):
+            targets = [inner.destination]
+        elif isinstance(inner, memref.StoreOp):
+            targets = [inner.memref]
+        else:
+            continue
+        if any(cg.root(t) == root for t in targets):
+            return True
+    return False
+
+
+def filled_with(cg: Codegen, op: Operation, out: SSAValue) -> float | int | None:
+    """The constant `out` holds when `op` runs, if a `linalg.fill` of it (or of
+    its whole buffer) is the last write before `op`, through tile loops that
+    visit each element once (`scf.parallel`), not through `scf.for`."""
+    root = cg.root(out)
+    cur: Operation | None = op
+    while cur is not None:
+        prev = cur.prev_op
+        while prev is not None:
+            if isinstance(prev, linalg.FillOp) and prev.outputs[0] in (out, root):
+                return cg.constant(prev.inputs[0])
+            if _writes(prev, root, cg):
+                return None
+            prev = prev.prev_op
+        cur = cur.parent_op()
+        if not isinstance(cur, scf.ParallelOp):
+            return None
+    return None
+
+
+def loop_sizes(cg: Codegen, operands: Sequence[SSAValue], maps: Sequence[AffineMap]) -> list[str]:
+    """The size of each loop dim (Python text), read off an operand indexed by it."""
+    n = maps[0].num_dims
+    sizes: list[str | None] = [None] * n
+    for value, amap in reversed(list(zip(operands, maps))):
+        shape = static_shape(value)
+        for axis, expr in enumerate(amap.results):
+            start, coeffs = linear(expr, n)
+            if start == 0 and sorted(coeffs) == [0] * (n - 1) + [1]:
+                d = coeffs.index(1)
+                if sizes[d] is None or not sizes[d].isdigit():
+                    sizes[d] = str(shape[axis]) if shape[axis] is not None else f"{cg.expr(value)}.shape[{axis}]"
+    if None in sizes:
+        raise NotImplementedError("numpy backend: a loop dim that no operand is indexed by")
+    return [s for s in sizes if s is not None]
+
+
+class GenericRule:
+    """One structured linalg op (generic or named, via its maps and body)."""
+
+    def __init__(self, cg: Codegen, op: LinalgStructuredOperation):
+        self.cg, self.op = cg, op
+        self.maps = [m.data for m in op.get_indexing_maps()]
+        self.ins, self.outs = list(op.inputs), list(op.outputs)
+        self.operands = self.ins + self.outs
+        self.sizes = loop_sizes(cg, self.operands, self.maps)
+        iters = [t.data.value for t in op.get_iterator_types()]
+        self.par = [d for d, t in enumerate(iters) if t == "parallel"]
+        self.red = [d for d, t in enumerate(iters) if t != "parallel"]
+        self.block: Block = op.body.block
+        self.yield_op = self.block.last_op
+        assert self.yield_op is not None
+        self.n = len(self.sizes)
+
+    def emit(self) -> None:
+        if not self.red:
+            self.elementwise()
+        elif not (self.argreduce() or self.reduction()):
+            self.sequential()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def body(self, space: Space) -> BodyCodegen:
+        body = BodyCodegen(self.cg.line, self.cg.fresh, self.cg.expr, space, self.cg.comment)
+        for arg, value, amap in zip(self.block.args, self.operands, self.maps):
+            if arg.uses:
+                body.values[arg] = Val(*arrange(self.cg.expr(value), amap, static_shape(value), space))
+        return body
+
+    def out_view(self, j: int, space: Space) -> str:
+        value = self.outs[j]
+        return arrange(self.cg.expr(value), self.maps[len(self.ins) + j], static_shape(value), space)[0]
+
+    def aliased(self, j: int) -> bool:
+        root = self.cg.root(self.outs[j])
+        return any(self.cg.root(v) == root for v in self.ins)
+
+    def full(self, val: Val, space: Space) -> str:
+        """`val` with every loop dim present, as reductions need."""
+        if val.dims == frozenset(range(self.n)):
+            return val.expr
+        return f"np.broadcast_to({val.expr}, {space.shape(frozenset(range(self.n)))})"
+
+    def ops_except(self, *skip: Operation) -> list[Operation]:
+        return [o for o in self.block.ops if o is not self.yield_op and o not in skip]
+
+    # -- strategies -----------------------------------------------------------------------
+
+    def elementwise(self) -> None:
+        space = Space(self.sizes, list(range(self.n)))
+        body = self.body(space)
+        views = [self.out_view(j, space) for j in range(len(self.outs))]
+        ops = self.ops_except()
+        out_args = self.block.args[len(self.ins):]
+        direct: dict[SSAValue, str] = {}
+        for j, v in enumerate(self.yield_op.operands):
+            owner = v.owner
+            if v in direct or not isinstance(owner, Operation) or owner not in ops or self.aliased(j):
+                continue
+            if isinstance(owner, arith.ConstantOp | linalg.IndexOp):
+                continue
+            later = ops[ops.index(owner):]
+            if not any(a in o.operands for o in later for a in out_args):
+                direct[v] = views[j]
+        body.run(ops, direct, keep=self.yield_op.operands)
+        for j, v in enumerate(self.yield_op.operands):
+            if direct.get(v) != views[j]:
+                self.cg.line(f"np.copyto({views[j]}, {body.val(v).expr})")
+
+    def reduction(self) -> bool:
+        if len(self.outs) != 1:
+            return False
+        out_arg = self.block.args[len(self.ins)]
+        comb = self.yield_op.operands[0].owner
+        if not isinstance(comb, Operation) or comb.name not in COMBINERS:
+            return False
+        others = [v for v in comb.operands if v != out_arg]
+        if len(others) != 1 or any(use.operation is not comb for use in out_arg.uses):
+            return False
+        e, ufunc = others[0], COMBINERS[comb.name]
+        typ = self.yield_op.operands[0].type
+        fresh = filled_with(self.cg, self.op, self.outs[0]) == identity(comb.name, typ) and not self.aliased(0)
+        if comb.name in ("arith.addf", "arith.addi") and self.contraction(e, comb, fresh):
+            return True
+        space = Space(self.sizes, list(range(self.n)))
+        body = self.body(space)
+        body.run(self.ops_except(comb), {}, keep=[e])
+        src = self.full(body.val(e), space)
+        view = self.out_view(0, Space(self.sizes, self.par))
+        axis = str(self.red[0]) if len(self.red) == 1 else tuple_text([str(d) for d in self.red])
+        self.cg.comment(comb)
+        if fresh:
+            self.cg.line(f"{ufunc}.reduce({src}, axis={axis}, out={view})")
+        else:
+            part = f"{ufunc}.reduce({src}, axis={axis}, dtype={np_dtype(typ)})"
+            self.cg.line(f"{ufunc}({view}, {part}, out={view})")
+        return True
+
+    def contraction(self, e: SSAValue, comb: Operation, fresh: bool) -> bool:
+        """`sum(a * b)` over the reduction dims as one einsum / matmul."""
+        mul = e.owner
+        args = list(self.block.args[:len(self.ins)])
+        if not isinstance(mul, arith.MulfOp | arith.MuliOp) or len(e.uses) != 1:
+            return False
+        if not all(v in args for v in mul.operands) or len(self.ops_except()) != 2:
+            return False
+        views, subs = [], []
+        for v in mul.operands:
+            k = args.index(v)
+            view, letters = self.einsum_operand(self.ins[k], self.maps[k])
+            views.append(view)
+            subs.append(letters)
+        out_letters = "".join(_LETTERS[d] for d in self._dims(self.maps[-1]))
+        if not set("".join(_LETTERS[d] for d in self.red)) <= set(subs[0] + subs[1]):
+            return False
+        matmul = _is_matmul(subs[0], subs[1], out_letters)
+        if dtype_name(e.type) == "float16" and not matmul:
+            return False  # einsum would accumulate in float16
+        call = f"np.matmul({views[0]}, {views[1]}" if matmul else \
+            f"np.einsum('{subs[0]},{subs[1]}->{out_letters}', {views[0]}, {views[1]}"
+        out = self.cg.expr(self.outs[0])
+        self.cg.comment(comb)
+        self.cg.line(f"{call}, out={out})" if fresh else f"np.add({out}, {call}), out={out})")
+        return True
+
+    def _dims(self, amap: AffineMap) -> list[int]:
+        return [linear(r, self.n)[1].index(1) for r in amap.results]
+
+    def einsum_operand(self, value: SSAValue, amap: AffineMap) -> tuple[str, str]:
+        items, letters = [], ""
+        for expr in amap.results:
+            start, coeffs = linear(expr, self.n)
+            terms = [(d, c) for d, c in enumerate(coeffs) if c]
+            if not terms:
+                items.append(str(start))
+                continue
+            (d, c), = terms
+            space = Space(self.sizes, list(range(self.n)))
+            view, _ = arrange("x", AffineMap(self.n, 0, (expr,)), [None], space)
+            items.append(view[2:-1] if view != "x" else ":")
+            letters += _LETTERS[d]
+        return subscript(self.cg.expr(value), items), letters
+
+    def argreduce(self) -> bool:
+        if len(self.outs) != 2 or len(self.red) != 1:
+            return False
+        out_v, out_i = self.block.args[len(self.ins):]
+        sel_v, sel_i = (v.owner for v in self.yield_op.operands)
+        if not (isinstance(sel_v, arith.SelectOp) and isinstance(sel_i, arith.SelectOp)):
+            return False
+        cmp = sel_v.cond.owner
+        if sel_i.cond != sel_v.cond or not isinstance(cmp, arith.CmpfOp | arith.CmpiOp):
+            return False
+        if sel_v.rhs != out_v or sel_i.rhs != out_i:
+            return False
+        e = sel_v.lhs
+        pred = (arith.CMPF_COMPARISON_OPERATIONS if isinstance(cmp, arith.CmpfOp)
+                else arith.CMPI_COMPARISON_OPERATIONS)[cmp.predicate.value.data]
+        if list(cmp.operands) == [out_v, e]:
+            pred = {"olt": "ogt", "ogt": "olt", "slt": "sgt", "sgt": "slt"}.get(pred, pred)
+        elif list(cmp.operands) != [e, out_v]:
+            return False
+        kind = {"ogt": "max", "sgt": "max", "olt": "min", "slt": "min"}.get(pred)
+        idx = sel_i.lhs.owner
+        skip = [sel_v, sel_i, cmp, idx]
+        if isinstance(idx, arith.IndexCastOp):
+            idx = idx.input.owner
+            skip.append(idx)
+        r = self.red[0]
+        if kind is None or not isinstance(idx, linalg.IndexOp) or idx.dim.value.data != r:
+            return False
+        start = -math.inf if kind == "max" else math.inf
+        if dtype_name(e.type).startswith("int"):
+            start = identity("arith.maxsi" if kind == "max" else "arith.minsi", e.type)
+        if filled_with(self.cg, self.op, self.outs[0]) != start or filled_with(self.cg, self.op, self.outs[1]) != 0:
+            return False
+        space = Space(self.sizes, list(range(self.n)))
+        body = self.body(space)
+        body.run(self.ops_except(*skip), {}, keep=[e])
+        src = self.full(body.val(e), space)
+        pspace = Space(self.sizes, self.par)
+        vview, iview = self.out_view(0, pspace), self.out_view(1, pspace)
+        self.cg.comment(cmp)
+        if dtype_name(self.outs[1].type) == "int64":
+            self.cg.line(f"np.arg{kind}({src}, axis={r}, out={iview})")
+        else:
+            self.cg.line(f"np.copyto({iview}, np.arg{kind}({src}, axis={r}), casting='unsafe')")
+        self.cg.line(f"np.{kind}imum.reduce({src}, axis={r}, out={vview})")
+        return True
+
+    def sequential(self) -> None:
+        """Any body: a loop over the reduction dims, the parallel dims vectorized."""
+        ks = [self.cg.fresh(f"k{d}") for d in self.red]
+        space = Space(self.sizes, self.par, dict(zip(self.red, ks)))
+        views = [self.out_view(j, space) for j in range(len(self.outs))]
+        self._loops(ks, space, views, 0)
+
+    def _loops(self, ks: list[str], space: Space, views: list[str], depth: int) -> None:
+        if depth < len(ks):
+            with self.cg.block(f"for {ks[depth]} in range({self.sizes[self.red[depth]]})"):
+                self._loops(ks, space, views, depth + 1)
+            return
+        body = self.body(space)
+        body.run(self.ops_except(), {}, keep=self.yield_op.operands)
+        out_args = list(self.block.args[len(self.ins):])
+        for j, v in enumerate(self.yield_op.operands):
+            if v is not out_args[j]:
+                self.cg.line(f"np.copyto({views[j]}, {body.val(v).expr})")
+
+
+def _is_matmul(a: str, b: str, out: str) -> bool:
+    """`...ik,...kj->...ij` with the same batch letters everywhere."""
+    if len(a) < 2 or len(a) != len(b) or len(out) != len(a):
+        return False
+    batch = out[:-2]
+    i, j, k = out[-2], out[-1], a[-1]
+    return a == batch + i + k and b == batch + k + j and k not in out
+
+
+def emit_linalg(cg: Codegen, op: Operation) -> None:
+    """The NumPy statements of one linalg op on memrefs."""
+    if isinstance(op, linalg.FillOp):
+        cg.line(f"{cg.expr(op.outputs[0])}.fill({cg.expr(op.inputs[0])})")
+    elif isinstance(op, linalg.CopyOp):
+        cg.line(f"np.copyto({cg.expr(op.outputs[0])}, {cg.expr(op.inputs[0])})")
+    elif isinstance(op, linalg.TransposeOp):
+        perm = ", ".join(str(p) for p in op.permutation.get_values())
+        cg.line(f"np.copyto({cg.expr(op.outputs[0])}, {cg.expr(op.inputs[0])}.transpose({perm}))")
+    elif isinstance(op, linalg.BroadcastOp):
+        added = set(op.dimensions.get_values())
+        rank = len(static_shape(op.init))
+        items = ["None" if d in added else ":" for d in range(rank)]
+        cg.line(f"np.copyto({cg.expr(op.init)}, {subscript(cg.expr(op.input), items)})")
+    elif isinstance(op, linalg.ReduceOp):
+        _reduce_op(cg, op)
+    elif isinstance(op, linalg.MatmulOp) and _default_maps(op):
+        a, b, c = (cg.expr(v) for v in (*op.inputs, op.outputs[0]))
+        zero = filled_with(cg, op, op.outputs[0]) == 0 and cg.root(op.outputs[0]) not in map(cg.root, op.inputs)
+        cg.line(f"np.matmul({a}, {b}, out={c})" if zero else f"np.add({c}, np.matmul({a}, {b}), out={c})")
+    elif isinstance(op, LinalgStructuredOperation):
+        GenericRule(cg, op).emit()
+    else:
+        raise NotImplementedError(f"numpy backend: no rule for {op.name}")
+
+
+def _default_maps(op: linalg.MatmulOp) -> bool:
+    return [m.data for m in op.get_indexing_maps()] == list(op.get_default_indexing_maps())
+
+
+def _reduce_op(cg: Codegen, op: linalg.ReduceOp) -> None:
+    body = [o for o in op.body.block.ops if not isinstance(o, linalg.YieldOp)]
+    if len(body) != 1 or body[0].name not in COMBINERS:
+        raise NotImplementedError("numpy backend: linalg.reduce with a body other than one combiner")
+    ufunc = COMBINERS[body[0].name]
+    dims = [str(d) for d in op.dimensions.get_values()]
+    axis = dims[0] if len(dims) == 1 else tuple_text(dims)
+    src, out = cg.expr(op.input), cg.expr(op.init)
+    typ = op.init.type.get_element_type()
+    if filled_with(cg, op, op.init) == identity(body[0].name, typ):
+        cg.line(f"{ufunc}.reduce({src}, axis={axis}, out={out})")
+    else:
+        cg.line(f"{ufunc}({out}, {ufunc}.reduce({src}, axis={axis}, dtype={np_dtype(typ)}), out={out})")

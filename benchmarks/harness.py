@@ -1,0 +1,297 @@
+"""Measuring: variants of a workload are built, checked against the
+hand-written NumPy result, then timed interleaved (round-robin over the
+variants, repeated) in one process; medians are reported with min and max.
+
+A variant that fails to build, raises, or gives a result that differs from
+the hand-written one is reported with its error and never timed.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from workloads import Workload
+
+Call = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of running a workload. `kind` is "tfir", "hand", "tuned", "numexpr" or "jax"."""
+
+    name: str
+    kind: str
+    target: str = "numpy"
+    options: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+BASE_VARIANTS = [
+    Variant("numpy", "tfir", "numpy"),
+    Variant("eager", "tfir", "eager"),
+    Variant("hand", "hand"),
+    Variant("hand-tuned", "tuned"),
+    Variant("numexpr", "numexpr"),
+    Variant("jax", "jax"),
+]
+
+ABLATION_VARIANTS = [
+    Variant("numpy-nofuse", "tfir", "numpy", {"disable": ("fuse-elementwise",)}),
+    Variant("numpy-notile", "tfir", "numpy", {"disable": ("tile-linalg",)}),
+    Variant("numpy-nothreads", "tfir", "numpy", {"codegen": {"threads": False}}),
+    Variant("numpy-noplan", "tfir", "numpy", {"disable": ("plan-buffers",)}),
+]
+
+
+def parse_variant(spec: str) -> Variant:
+    """`NAME=OPTIONS`, OPTIONS a JSON object of `compile_file` options; its
+    "target" key picks the target (default numpy)."""
+    name, sep, text = spec.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--variant expects NAME=OPTIONS, got {spec!r}")
+    options = json.loads(text) if text.strip() else {}
+    if not isinstance(options, dict):
+        raise ValueError(f"--variant {name}: OPTIONS must be a JSON object")
+    target = options.pop("target", "numpy")
+    if "disable" in options:
+        options["disable"] = tuple(options["disable"])
+    return Variant(name, "tfir", target, options)
+
+
+@dataclass
+class Row:
+    """What one variant gave on one workload."""
+
+    variant: str
+    status: str = "ok"  # ok | error | mismatch | skipped
+    detail: str = ""
+    samples: list[float] = field(default_factory=list)  # seconds per call
+    number: int = 1  # calls per sample
+    first_call_s: float | None = None  # building (compile_file) plus the first call
+    call: Call | None = field(default=None, repr=False)
+
+    @property
+    def median(self) -> float | None:
+        return float(np.median(self.samples)) if self.samples else None
+
+    @property
+    def compile_s(self) -> float | None:
+        """First call (with its compile) minus a steady-state call."""
+        if self.first_call_s is None or self.median is None:
+            return None
+        return max(self.first_call_s - self.median, 0.0)
+
+
+class Timeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raises Timeout in the main thread after `seconds` (a hung compile must not hang the run)."""
+    if seconds <= 0 or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise Timeout(f"gave up after {seconds:.0f} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def optional_module(name: str) -> Any | None:
+    """numexpr / jax when installed; never required."""
+    if name == "jax":
+        os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    try:
+        module = importlib.import_module(name)
+        if name == "jax":
+            importlib.import_module("jax.numpy")
+            importlib.import_module("jax.nn")
+        return module
+    except Exception:  # noqa: BLE001 - a broken optional install counts as absent
+        return None
+
+
+def build_call(w: Workload, v: Variant, inputs: dict[str, np.ndarray]) -> Call | None:
+    """A no-argument callable that runs `v` on `inputs`; None where `v` does not apply."""
+    args = list(inputs.values())
+    if v.kind == "tfir":
+        import tfir
+        fn = tfir.compile_file(w.path, target=v.target, **v.options)["main"]
+        return lambda: fn(*args)
+    if v.kind == "hand":
+        return lambda: w.hand(*args)
+    if v.kind == "tuned":
+        tuned = w.tuned
+        return None if tuned is None else (lambda: tuned(*args))
+    if v.kind == "numexpr":
+        ne = optional_module("numexpr")
+        if ne is None or w.numexpr is None:
+            return None
+        fn_ne = w.numexpr(ne)
+        return lambda: fn_ne(*args)
+    if v.kind == "jax":
+        jax = optional_module("jax")
+        if jax is None or w.jax is None:
+            return None
+        jitted = jax.jit(w.jax(jax))
+        dev = [jax.device_put(a) for a in args]
+        return lambda: jitted(*dev).block_until_ready()
+    raise ValueError(f"unknown variant kind {v.kind!r}")
+
+
+def first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}"
+
+
+def compare(out: Any, ref: np.ndarray, rtol: float, atol: float) -> str | None:
+    """Why `out` is not the reference result, or None when it is."""
+    if isinstance(out, tuple):
+        return f"gave {len(out)} results, expected 1"
+    arr = np.asarray(out)
+    if arr.shape != ref.shape:
+        return f"shape {arr.shape}, expected {ref.shape}"
+    if arr.dtype != ref.dtype:
+        return f"dtype {arr.dtype}, expected {ref.dtype}"
+    if np.allclose(arr, ref, rtol=rtol, atol=atol, equal_nan=True):
+        return None
+    err = np.abs(arr.astype(np.float64) - ref.astype(np.float64))
+    bad = int(np.count_nonzero(~np.isclose(arr, ref, rtol=rtol, atol=atol, equal_nan=True)))
+    return f"{bad} of {ref.size} elements differ, max abs error {np.nanmax(err):.3g}"
+
+
+def prepare(w: Workload, v: Variant, inputs: dict[str, np.ndarray], ref: np.ndarray,
+            limit_s: float) -> Row:
+    """Builds, runs once (compiling) and checks one variant."""
+    row = Row(v.name)
+    start = time.perf_counter()
+    try:
+        with time_limit(limit_s):
+            call = build_call(w, v, inputs)
+            if call is None:
+                return Row(v.name, "skipped", "not installed or not defined for this workload")
+            out = call()
+    except Exception as err:  # noqa: BLE001 - a broken variant is reported, not fatal
+        return Row(v.name, "error", first_line(err))
+    row.first_call_s = time.perf_counter() - start
+    problem = compare(out, ref, w.rtol, w.atol)
+    if problem is not None:
+        return Row(v.name, "mismatch", problem, first_call_s=row.first_call_s)
+    row.call = call
+    return row
+
+
+def calibrate(row: Row, min_sample_s: float) -> None:
+    """Calls per sample, so that one sample lasts at least `min_sample_s`."""
+    assert row.call is not None
+    start = time.perf_counter()
+    row.call()
+    once = time.perf_counter() - start
+    row.number = max(1, min(10_000, int(min_sample_s / max(once, 1e-7)) + 1)) if once < min_sample_s else 1
+
+
+def sample(call: Call, number: int) -> float:
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        return (time.perf_counter() - start) / number
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def time_interleaved(rows: list[Row], repeats: int, min_sample_s: float,
+                     progress: Callable[[str], None], calibrated: bool = False) -> None:
+    """Round-robin: each repeat takes one sample of every live variant, the
+    starting variant rotating so that none always runs first."""
+    live = [r for r in rows if r.call is not None]
+    for r in live if not calibrated else []:
+        calibrate(r, min_sample_s)
+    for rep in range(repeats):
+        progress(f"repeat {rep + 1}/{repeats}")
+        order = live[rep % len(live):] + live[:rep % len(live)] if live else []
+        for r in order:
+            try:
+                r.samples.append(sample(r.call, r.number))  # type: ignore[arg-type]
+            except Exception as err:  # noqa: BLE001 - a variant failing late is reported
+                r.status, r.detail, r.call = "error", first_line(err), None
+                r.samples.clear()
+                live.remove(r)
+
+
+def run_workload(w: Workload, variants: list[Variant], quick: bool, repeats: int,
+                 min_sample_s: float, limit_s: float, progress: Callable[[str], None]) -> list[Row]:
+    gc.collect()
+    inputs = w.inputs(w.sizes(quick), np.random.default_rng(0))
+    ref = np.asarray(w.hand(*inputs.values()))
+    rows = []
+    for v in variants:
+        progress(f"building {v.name}")
+        rows.append(prepare(w, v, inputs, ref, limit_s))
+    time_interleaved(rows, repeats, min_sample_s, progress)
+    for r in rows:
+        r.call = None  # drop compiled programs and device buffers before the next workload
+    return rows
+
+
+def fresh_compile_times(w: Workload, variant: Variant, quick: bool, times: int,
+                        limit_s: float) -> list[float]:
+    """Seconds of `compile_file` plus one first call on a fresh Program, `times` times."""
+    import tfir
+    args = list(w.inputs(w.sizes(quick), np.random.default_rng(0)).values())
+    out = []
+    for _ in range(times):
+        start = time.perf_counter()
+        with time_limit(limit_s):
+            tfir.compile_file(w.path, target=variant.target, **variant.options)["main"](*args)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def call_overhead(w: Workload, variants: list[Variant], calls: int, repeats: int,
+                  limit_s: float) -> list[Row]:
+    """Per-call time of cached calls on a tiny input (`calls` calls a sample), interleaved."""
+    inputs = w.inputs(w.sizes(True), np.random.default_rng(0))
+    ref = np.asarray(w.hand(*inputs.values()))
+    rows = [prepare(w, v, inputs, ref, limit_s) for v in variants]
+    for r in rows:
+        r.number = calls
+    time_interleaved(rows, repeats, 0.0, lambda s: None, calibrated=True)
+    for r in rows:
+        r.call = None
+    return rows
+
+
+def progress_printer(enabled: bool) -> Callable[[str], None]:
+    """A progress line on stderr, overwritten in place with \\r."""
+    width = [0]
+
+    def show(text: str) -> None:
+        if not enabled:
+            return
+        line = text[:110]
+        sys.stderr.write("\r" + line + " " * max(0, width[0] - len(line)))
+        sys.stderr.flush()
+        width[0] = len(line)
+    return show

@@ -1,0 +1,232 @@
+"""Loop-level inputs (docs/ir-levels.md section 4, written by hand until the
+upstream passes exist) and NumPy references for the Triton backend tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+ID2 = "affine_map<(d0, d1) -> (d0, d1)>"
+ROW = "affine_map<(d0, d1) -> (d0)>"
+COL = "affine_map<(d0, d1) -> (d1)>"
+
+
+@dataclass
+class Case:
+    name: str
+    entry: str
+    mlir: str
+    inputs: Callable[[np.random.Generator], list[np.ndarray]]
+    reference: Callable[..., tuple[np.ndarray, ...]]
+
+
+def _f32(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+ELEMENTWISE_TILED = f"""
+func.func @f(%a: memref<64x100xf32>, %b: memref<100xf32>) -> memref<64x100xf32> {{
+  %out = memref.alloc() {{tfir.buffer = 0 : i64}} : memref<64x100xf32>
+  %c0 = arith.constant 0 : index
+  %c64 = arith.constant 64 : index
+  %c16 = arith.constant 16 : index
+  "scf.parallel"(%c0, %c64, %c16) <{{operandSegmentSizes = array<i32: 1, 1, 1, 0>}}> ({{
+  ^bb0(%i: index):
+    %rem = arith.subi %c64, %i : index
+    %sz = arith.minsi %rem, %c16 : index
+    %sa = memref.subview %a[%i, 0] [%sz, 100] [1, 1] : memref<64x100xf32> to memref<?x100xf32, strided<[100, 1], offset: ?>>
+    %so = memref.subview %out[%i, 0] [%sz, 100] [1, 1] : memref<64x100xf32> to memref<?x100xf32, strided<[100, 1], offset: ?>>
+    linalg.generic {{indexing_maps = [{ID2}, {COL}, {ID2}], iterator_types = ["parallel", "parallel"]}} ins(%sa, %b : memref<?x100xf32, strided<[100, 1], offset: ?>>, memref<100xf32>) outs(%so : memref<?x100xf32, strided<[100, 1], offset: ?>>) {{
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %s = arith.addf %x, %y : f32
+      %t = math.tanh %s : f32
+      linalg.yield %t : f32
+    }} loc("prog.tf":3:5)
+    scf.reduce
+  }}) {{tfir.tile = array<i64: 16>}} : (index, index, index) -> ()
+  func.return %out : memref<64x100xf32>
+}}
+"""
+
+SOFTMAX = f"""
+func.func @softmax(%x: memref<8x100xf32>) -> memref<8x100xf32> {{
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %m = memref.alloc() : memref<8xf32>
+  linalg.fill ins(%ninf : f32) outs(%m : memref<8xf32>) loc("nn.tf":2:3)
+  linalg.generic {{indexing_maps = [{ID2}, {ROW}], iterator_types = ["parallel", "reduction"]}} ins(%x : memref<8x100xf32>) outs(%m : memref<8xf32>) {{
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %a, %o : f32
+    linalg.yield %r : f32
+  }} loc("nn.tf":2:3)
+  %s = memref.alloc() : memref<8xf32>
+  linalg.fill ins(%zero : f32) outs(%s : memref<8xf32>) loc("nn.tf":3:3)
+  linalg.generic {{indexing_maps = [{ID2}, {ROW}, {ROW}], iterator_types = ["parallel", "reduction"]}} ins(%x, %m : memref<8x100xf32>, memref<8xf32>) outs(%s : memref<8xf32>) {{
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %e, %o : f32
+    linalg.yield %r : f32
+  }} loc("nn.tf":3:3)
+  %y = memref.alloc() : memref<8x100xf32>
+  linalg.generic {{indexing_maps = [{ID2}, {ROW}, {ROW}, {ID2}], iterator_types = ["parallel", "parallel"]}} ins(%x, %m, %s : memref<8x100xf32>, memref<8xf32>, memref<8xf32>) outs(%y : memref<8x100xf32>) {{
+  ^bb0(%a: f32, %b: f32, %c: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    %q = arith.divf %e, %c : f32
+    linalg.yield %q : f32
+  }} loc("nn.tf":4:3)
+  func.return %y : memref<8x100xf32>
+}}
+"""
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True),)
+
+
+ARGMAX = f"""
+func.func @amax(%x: memref<6x50xf32>) -> (memref<6xf32>, memref<6xi64>) {{
+  %ninf = arith.constant 0xFF800000 : f32
+  %z = arith.constant 0 : i64
+  %v = memref.alloc() : memref<6xf32>
+  %i = memref.alloc() : memref<6xi64>
+  linalg.fill ins(%ninf : f32) outs(%v : memref<6xf32>)
+  linalg.fill ins(%z : i64) outs(%i : memref<6xi64>)
+  linalg.generic {{indexing_maps = [{ID2}, {ROW}, {ROW}], iterator_types = ["parallel", "reduction"]}} ins(%x : memref<6x50xf32>) outs(%v, %i : memref<6xf32>, memref<6xi64>) {{
+  ^bb0(%a: f32, %ov: f32, %oi: i64):
+    %k = linalg.index 1 : index
+    %k64 = arith.index_cast %k : index to i64
+    %c = arith.cmpf ogt, %a, %ov : f32
+    %nv = arith.select %c, %a, %ov : f32
+    %ni = arith.select %c, %k64, %oi : i64
+    linalg.yield %nv, %ni : f32, i64
+  }} loc("arg.tf":5:7)
+  func.return %v, %i : memref<6xf32>, memref<6xi64>
+}}
+"""
+
+MATMUL_BIAS_RELU = f"""
+func.func @mlp(%x: memref<20x30xf32>, %w: memref<30x40xf32>, %b: memref<40xf32>) -> memref<20x40xf32> {{
+  %zero = arith.constant 0.0 : f32
+  %h = memref.alloc() : memref<20x40xf32>
+  linalg.fill ins(%zero : f32) outs(%h : memref<20x40xf32>) loc("mlp.tf":4:5)
+  linalg.matmul ins(%x, %w : memref<20x30xf32>, memref<30x40xf32>) outs(%h : memref<20x40xf32>) loc("mlp.tf":4:5)
+  %y = memref.alloc() : memref<20x40xf32>
+  linalg.generic {{indexing_maps = [{ID2}, {COL}, {ID2}], iterator_types = ["parallel", "parallel"]}} ins(%h, %b : memref<20x40xf32>, memref<40xf32>) outs(%y : memref<20x40xf32>) {{
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %s = arith.addf %p, %q : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %r : f32
+  }} loc("mlp.tf":5:5)
+  func.return %y : memref<20x40xf32>
+}}
+"""
+
+INT_MATMUL = """
+func.func @imm(%a: memref<5x6xi32>, %b: memref<6x7xi32>) -> memref<5x7xi32> {
+  %zero = arith.constant 0 : i32
+  %c = memref.alloc() : memref<5x7xi32>
+  linalg.fill ins(%zero : i32) outs(%c : memref<5x7xi32>)
+  linalg.matmul ins(%a, %b : memref<5x6xi32>, memref<6x7xi32>) outs(%c : memref<5x7xi32>)
+  func.return %c : memref<5x7xi32>
+}
+"""
+
+TRANSPOSE_VIEW = """
+func.func @tv(%x: memref<4x5xf32>) -> (memref<5x4xf32>, memref<20xf32>) {
+  %t = memref.alloc() : memref<5x4xf32>
+  linalg.transpose ins(%x : memref<4x5xf32>) outs(%t : memref<5x4xf32>) permutation = [1, 0]
+  %flat = memref.collapse_shape %t [[0, 1]] : memref<5x4xf32> into memref<20xf32>
+  %y = memref.alloc() : memref<20xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%flat : memref<20xf32>) outs(%y : memref<20xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %two = arith.constant 2.0 : f32
+    %r = arith.mulf %a, %two : f32
+    linalg.yield %r : f32
+  }
+  func.return %t, %y : memref<5x4xf32>, memref<20xf32>
+}
+"""
+
+LONG_SUM = """
+func.func @total(%x: memref<5000xf32>) -> memref<f32> {
+  %zero = arith.constant 0.0 : f32
+  %s = memref.alloc() : memref<f32>
+  linalg.fill ins(%zero : f32) outs(%s : memref<f32>)
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]} ins(%x : memref<5000xf32>) outs(%s : memref<f32>) {
+  ^bb0(%a: f32, %o: f32):
+    %sq = arith.mulf %a, %a : f32
+    %r = arith.addf %sq, %o : f32
+    linalg.yield %r : f32
+  }
+  func.return %s : memref<f32>
+}
+"""
+
+COLUMN_MAX_IOTA = """
+func.func @cm(%x: memref<4x30xi32>) -> (memref<30xi32>, memref<4x30xi64>) {
+  %lo = arith.constant -2147483648 : i32
+  %m = memref.alloc() : memref<30xi32>
+  linalg.fill ins(%lo : i32) outs(%m : memref<30xi32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]} ins(%x : memref<4x30xi32>) outs(%m : memref<30xi32>) {
+  ^bb0(%a: i32, %o: i32):
+    %r = arith.maxsi %a, %o : i32
+    linalg.yield %r : i32
+  }
+  %io = memref.alloc() : memref<4x30xi64>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<4x30xi32>) outs(%io : memref<4x30xi64>) {
+  ^bb0(%a: i32, %o: i64):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %k = arith.muli %i, %j : index
+    %k64 = arith.index_cast %k : index to i64
+    %a64 = arith.extsi %a : i32 to i64
+    %three = arith.constant 3 : i64
+    %q = arith.floordivsi %a64, %three : i64
+    %r = arith.addi %k64, %q : i64
+    linalg.yield %r : i64
+  }
+  func.return %m, %io : memref<30xi32>, memref<4x30xi64>
+}
+"""
+
+CASES = [
+    Case("elementwise_tiled", "f", ELEMENTWISE_TILED,
+         lambda r: [_f32(r, 64, 100), _f32(r, 100)], lambda a, b: (np.tanh(a + b),)),
+    Case("softmax", "softmax", SOFTMAX, lambda r: [_f32(r, 8, 100) * 3], _softmax),
+    Case("argmax", "amax", ARGMAX, lambda r: [_f32(r, 6, 50)],
+         lambda x: (x.max(axis=1), x.argmax(axis=1).astype(np.int64))),
+    Case("matmul_bias_relu", "mlp", MATMUL_BIAS_RELU,
+         lambda r: [_f32(r, 20, 30), _f32(r, 30, 40), _f32(r, 40)],
+         lambda x, w, b: (np.maximum(x @ w + b, 0),)),
+    Case("int_matmul", "imm", INT_MATMUL,
+         lambda r: [r.integers(-9, 9, (5, 6)).astype(np.int32),
+                    r.integers(-9, 9, (6, 7)).astype(np.int32)],
+         lambda a, b: (a @ b,)),
+    Case("transpose_view", "tv", TRANSPOSE_VIEW, lambda r: [_f32(r, 4, 5)],
+         lambda x: (x.T.copy(), x.T.reshape(-1) * 2)),
+    Case("long_sum", "total", LONG_SUM, lambda r: [_f32(r, 5000)],
+         lambda x: (np.array(np.sum(x.astype(np.float64) ** 2), np.float32),)),
+    Case("column_max_iota", "cm", COLUMN_MAX_IOTA,
+         lambda r: [r.integers(-50, 50, (4, 30)).astype(np.int32)],
+         lambda x: (x.max(axis=0),
+                    np.multiply.outer(np.arange(4), np.arange(30)) + x.astype(np.int64) // 3)),
+]
+
+
+def context():
+    """The dialects of the loops and device levels (independent of the pipeline module)."""
+    from xdsl.context import Context
+    from xdsl.dialects import arith, builtin, func, linalg, math, memref, scf
+
+    from tfir.dialects.device import DEVICE
+
+    ctx = Context()
+    for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, linalg.Linalg,
+                    memref.MemRef, scf.Scf, DEVICE):
+        ctx.load_dialect(dialect)
+    return ctx
