@@ -72,7 +72,7 @@ def linear(expr: AffineExpr, num_dims: int) -> tuple[int, list[int]]:
     return start, [expr.eval(u, []) - start for u in unit]
 
 
-def _slice_text(start: int, step: int, size: str) -> str:
+def slice_text(start: int, step: int, size: str) -> str:
     if step == 1:
         return f"{start}:{add_text(start, int(size)) if size.isdigit() else add_text(start, size)}"
     if step > 0:
@@ -149,7 +149,7 @@ def arrange(base: str, amap: AffineMap, shape: Sequence[int | None], space: Spac
         if d in space.fixed:
             items.append(add_text(start, mul_text(c, space.fixed[d])))
             continue
-        items.append(":" if (start, c) == (0, 1) else _slice_text(start, c, space.sizes[d]))
+        items.append(":" if (start, c) == (0, 1) else slice_text(start, c, space.sizes[d]))
         kept.append(d)
         kept_at.append(axis)
     dims = [d for d in kept if d is not None]

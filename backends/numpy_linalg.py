@@ -30,7 +30,16 @@ from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.ir.affine import AffineMap
 
-from tfir.backends.numpy_body import BodyCodegen, Space, Val, arrange, linear, subscript, tuple_text
+from tfir.backends.numpy_body import (
+    BodyCodegen,
+    Space,
+    Val,
+    arrange,
+    linear,
+    slice_text,
+    subscript,
+    tuple_text,
+)
 from tfir.backends.numpy_ops import dtype_name, np_dtype
 
 COMBINERS = {
@@ -266,9 +275,7 @@ class GenericRule:
                 items.append(str(start))
                 continue
             (d, c), = terms
-            space = Space(self.sizes, list(range(self.n)))
-            view, _ = arrange("x", AffineMap(self.n, 0, (expr,)), [None], space)
-            items.append(view[2:-1] if view != "x" else ":")
+            items.append(":" if (start, c) == (0, 1) else slice_text(start, c, self.sizes[d]))
             letters += _LETTERS[d]
         return subscript(self.cg.expr(value), items), letters
 

@@ -13,11 +13,10 @@ import sys
 import types
 from collections.abc import Callable
 
-from xdsl.dialects.builtin import ModuleOp
-
 from tfir.backends import triton_runtime
 from tfir.backends.pyemit import SourceLine
 from tfir.backends.triton_codegen import generate_module
+from xdsl.dialects.builtin import ModuleOp
 
 
 def generate(module: ModuleOp, entry: str, source_line: SourceLine | None = None) -> str:
@@ -40,3 +39,9 @@ def load(source: str, entry: str, filename: str) -> Callable:
     sys.modules[name] = module
     exec(compile(source, filename, "exec"), module.__dict__)
     return getattr(module, entry)
+
+
+def check_available() -> None:
+    """Raises `TritonUnavailable` with what to install or set when target
+    "triton" cannot run here (no Triton; no GPU and no TRITON_INTERPRET=1)."""
+    triton_runtime.require_device()

@@ -13,6 +13,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from tfir.backends.pyemit import PyEmitter, SourceLine
+from tfir.dialects import device
+from tfir.dialects.device import element_of, shape_of
 from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
@@ -26,10 +29,6 @@ from xdsl.dialects.builtin import (
     ModuleOp,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
-
-from tfir.backends.pyemit import PyEmitter, SourceLine
-from tfir.dialects import device
-from tfir.dialects.device import element_of, shape_of
 
 
 class TritonCodegenError(Exception):
@@ -349,7 +348,7 @@ class HostPrinter:
             self._bind(op.memref, f"rt.empty({tuple(typ.get_shape())!r}, "
                                   f"{np_dtype(typ.element_type)})", "buf")
         elif isinstance(op, memref.GetGlobalOp):
-            self._bind(op.memref, f"rt.to_device({self.globals[op.name_prop.root_reference.data]})",
+            self._bind(op.memref, f"rt.to_device({self.globals[op.name_.root_reference.data]})",
                        "const")
         elif isinstance(op, memref.SubviewOp | memref.CollapseShapeOp | memref.ExpandShapeOp):
             typ = op.results[0].type

@@ -284,14 +284,27 @@ def call_overhead(w: Workload, variants: list[Variant], calls: int, repeats: int
 
 
 def progress_printer(enabled: bool) -> Callable[[str], None]:
-    """A progress line on stderr, overwritten in place with \\r."""
+    """A progress line on stderr, overwritten in place with \\r; "" clears it."""
     width = [0]
 
     def show(text: str) -> None:
         if not enabled:
             return
         line = text[:110]
-        sys.stderr.write("\r" + line + " " * max(0, width[0] - len(line)))
+        sys.stderr.write("\r" + line + " " * max(0, width[0] - len(line)) + ("\r" if not line else ""))
         sys.stderr.flush()
         width[0] = len(line)
     return show
+
+
+def warm_up(variants: list[Variant], w: Workload, limit_s: float) -> None:
+    """Imports the compiler and each target's passes once, so that the first
+    workload's compile time is not charged with Python's imports."""
+    inputs = list(w.inputs(w.sizes(True), np.random.default_rng(0)).values())
+    for target in dict.fromkeys(v.target for v in variants if v.kind == "tfir"):
+        try:
+            import tfir
+            with time_limit(limit_s):
+                tfir.compile_file(w.path, target=target)["main"](*inputs)
+        except Exception:  # noqa: BLE001 - the failure shows again in its own row
+            pass

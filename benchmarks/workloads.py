@@ -145,7 +145,8 @@ def layernorm_ne(ne: Any) -> Callable[..., Any]:
         mu = x.mean(axis=-1, keepdims=True)
         d = ne.evaluate("x - mu")
         var = ne.evaluate("d * d").mean(axis=-1, keepdims=True)
-        return ne.evaluate("d / sqrt(var + 1e-5) * gamma + beta")
+        eps = F32(1e-5)  # a Python float would make numexpr compute in float64
+        return ne.evaluate("d / sqrt(var + eps) * gamma + beta")
     return run
 
 
@@ -254,8 +255,8 @@ def redundancy_tuned(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def redundancy_ne(ne: Any) -> Callable[..., Any]:
-    expr = ("(tanh(a * b + 1.0) + tanh(a * b + 1.0) + (tanh(a * b + 1.0) * 1.0 + 0.0))"
-            " * ((2.0 * 3.0) * a) - b")
+    # Integer literals: numexpr computes float32 with float literals in float64.
+    expr = "(tanh(a * b + 1) + tanh(a * b + 1) + (tanh(a * b + 1) * 1 + 0)) * ((2 * 3) * a) - b"
     return lambda a, b: ne.evaluate(expr, local_dict={"a": a, "b": b})
 
 

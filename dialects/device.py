@@ -33,12 +33,12 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
+    I64,
     AnyFloat,
     DenseArrayBase,
     DictionaryAttr,
     FlatSymbolRefAttrConstr,
     FloatAttr,
-    I64,
     IndexType,
     IntegerAttr,
     IntegerType,
@@ -57,8 +57,8 @@ from xdsl.irdl import (
     VarConstraint,
     base,
     irdl_op_definition,
-    opt_prop_def,
     operand_def,
+    opt_prop_def,
     prop_def,
     region_def,
     result_def,

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tfir.lowering import memref_views as mv
+from tfir.lowering.bufferize_chains import InsertChains, Redirect, find_insert_chains
 from xdsl.context import Context
 from xdsl.dialects import arith, func, memref, tensor
 from xdsl.dialects.builtin import (
@@ -52,10 +54,6 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import PassFailedException
-
-from tfir.lowering import memref_views as mv
-from tfir.lowering.bufferize_chains import InsertChains, Redirect, find_insert_chains
-
 
 _VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.GetGlobalOp)
 

@@ -72,7 +72,7 @@ def _box(op: tensor.InsertSliceOp) -> list[tuple[int, int]] | None:
 
 
 def _disjoint(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> bool:
-    return any(hi_a < lo_b or hi_b < lo_a for (lo_a, hi_a), (lo_b, hi_b) in zip(a, b))
+    return any(hi_a < lo_b or hi_b < lo_a for (lo_a, hi_a), (lo_b, hi_b) in zip(a, b, strict=True))
 
 
 def _analyse_chain(first: tensor.InsertSliceOp, chains: InsertChains) -> None:

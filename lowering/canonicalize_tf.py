@@ -14,6 +14,8 @@ Applied (`c` a splat constant; `x`, `y` any values):
   constant operand on the right;
 - `x * 1`, `x / 1`, `x ** 1`, `x - 0.0`, `x + -0.0` -> `x`; for integers also
   `x + 0`, `x - 0` -> `x` and `x * 0`, `x - x` -> `0`;
+- `x / c` -> `x * (1/c)` for `c` a power of two with a representable inverse
+  (both round the same real number);
 - `x * -1`, `x / -1` -> `-x`; `-0.0 - x` (integers: `0 - x`) -> `-x`;
   `x ** 0` -> `1` (IEEE `pow(x, 0)` is 1 even for NaN);
 - `x + -y` -> `x - y`, `-x + y` -> `y - x`, `x - -y` -> `x + y`, `-x * -y` -> `x * y`;
@@ -39,8 +41,8 @@ Not applied because inexact: `x + 0.0` for floats (`-0.0 + 0.0` is `+0.0`);
 `x - -0.0` (likewise); `0.0 - x` -> `-x` (`0.0 - 0.0` is `+0.0`, `-0.0` negated
 is `-0.0`); `x * 0.0` -> `0.0` (NaN, infinities, signed zeros); `x - x` -> 0
 and `x == x` -> true for floats (NaN, infinities); `-(x - y)` -> `y - x`
-(`x == y` gives `-0.0` vs `+0.0`); `x ** 2` -> `x * x` and `x / c` -> `x * (1/c)`
-(different roundings in general); `cast(cast(x))` (narrowing, rounding);
+(`x == y` gives `-0.0` vs `+0.0`); `x ** 2` -> `x * x` and `x / c` ->
+`x * (1/c)` for `c` not a power of two (different roundings); `cast(cast(x))` (narrowing, rounding);
 reassociation of `+` and `*`; swapping the operands of `maximum`/`minimum`
 (NumPy returns the second operand on a tie, so `maximum(0.0, -0.0)` is `-0.0`
 and `maximum(-0.0, 0.0)` is `0.0`).
@@ -51,7 +53,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from tfir.dialects import tf
+from tfir.dialects.dtypes import numpy_dtype_of
 from tfir.lowering.fold_constants import dense_attr, splat_scalar
 from xdsl.context import Context
 from xdsl.dialects.builtin import Float16Type, Float32Type, Float64Type, ModuleOp, TensorType
@@ -184,6 +188,26 @@ class DivSimplification(RewritePattern):
         if _is_const(op.rhs, -1):
             new = tf.NegOp(op.lhs)
             return _replace(rewriter, op, new.result, [new])
+        if (inverse := _exact_inverse(op.rhs)) is not None:
+            assert isinstance(op.rhs.type, TensorType)
+            const = tf.ConstantOp(dense_attr(inverse, op.rhs.type))
+            new = tf.MulOp(op.lhs, const.result, op.result.type)
+            _replace(rewriter, op, new.result, [const, new])
+
+
+def _exact_inverse(value: SSAValue) -> float | None:
+    """`1 / c` for a splat constant `c` that is a power of two whose inverse is
+    representable: then `x / c` and `x * (1 / c)` round the same real number."""
+    c = splat_scalar(value)
+    if not isinstance(c, float) or c in (1.0, -1.0):
+        return None
+    dtype = numpy_dtype_of(value.type)
+    c_typed = dtype.type(c)
+    with np.errstate(all="ignore"):
+        inverse = dtype.type(1) / c_typed
+    if abs(np.frexp(c_typed)[0]) != 0.5 or not np.isfinite(inverse) or inverse * c_typed != 1:
+        return None
+    return float(inverse)
 
 
 class PowSimplification(RewritePattern):

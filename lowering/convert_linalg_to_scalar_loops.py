@@ -183,7 +183,7 @@ class CopyOpLowering(RewritePattern):
         _insert_loop_nest(
             rewriter, InsertPoint.before(op), zero, one, [b.result for b in bounds], (), body
         )
-        rewriter.erase_op(op)
+        rewriter.erase(op)
         _stamp_location(prev.next_op if prev else None, stop, block, loc)
 
 

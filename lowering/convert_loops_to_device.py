@@ -36,6 +36,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tfir.dialects import device
+from tfir.lowering.device_kernel_kinds import (
+    ElementwiseSpec,
+    ReductionSpec,
+    elementwise_kernel,
+    matmul_kernel,
+    reduction_kernel,
+)
+from tfir.lowering.device_kernels import Access, DeviceLoweringError, make_access
 from xdsl.context import Context
 from xdsl.dialects import func, linalg, memref, scf
 from xdsl.dialects.builtin import (
@@ -49,16 +58,6 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
-
-from tfir.dialects import device
-from tfir.lowering.device_kernels import Access, DeviceLoweringError, make_access
-from tfir.lowering.device_kernel_kinds import (
-    ElementwiseSpec,
-    ReductionSpec,
-    elementwise_kernel,
-    matmul_kernel,
-    reduction_kernel,
-)
 
 _VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp)
 _COMBINERS = {"arith.addf": "sum", "arith.addi": "sum", "arith.mulf": "prod",

@@ -15,10 +15,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from xdsl.dialects import arith
-from xdsl.dialects.builtin import Float32Type, Float64Type, IntegerType, LocationAttr, i32
-from xdsl.ir import Attribute, Block, Operation, SSAValue
-
 from tfir.dialects import device
 from tfir.dialects.device import element_of
 from tfir.lowering.device_kernels import (
@@ -32,6 +28,9 @@ from tfir.lowering.device_kernels import (
     next_pow2,
     tensorize_body,
 )
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import Float32Type, Float64Type, IntegerType, LocationAttr, i32
+from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 MAX_BLOCK = 1024  # lanes of an elementwise program
 MAX_ROW = 4096  # a reduced row up to this many elements stays in registers

@@ -69,7 +69,7 @@ def collapsed_type(src: MemRefType, reassoc: Reassociation) -> MemRefType | None
             continue
         # Unit dims take no part in contiguity.
         nonunit = [i for i in group if shape[i] != 1]
-        for outer, inner in zip(nonunit, nonunit[1:]):
+        for outer, inner in zip(nonunit, nonunit[1:], strict=False):
             if strides[outer] is None or strides[inner] is None:
                 return None
             if strides[outer] != strides[inner] * shape[inner]:  # type: ignore[operator]

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from itertools import product
 from math import prod
 
+from tfir.lowering import memref_views as mv
+from tfir.lowering.memref_views import byte_size
 from xdsl.context import Context
 from xdsl.dialects import arith, func, scf
 from xdsl.dialects.builtin import DenseArrayBase, IndexType, IntegerAttr, MemRefType, ModuleOp, i64
@@ -45,9 +47,6 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
-
-from tfir.lowering import memref_views as mv
-from tfir.lowering.memref_views import byte_size
 
 
 def tileable_dims(op: LinalgStructuredOperation) -> list[int]:
@@ -100,7 +99,7 @@ def choose_tiles(
         two = tile_bytes(op, [*tiles[:d], 2, *tiles[d + 1 :]])
         per_unit, fixed = two - one, 2 * one - two
         tiles[d] = max(1, min(ranges[d], (max_bytes - fixed) // max(1, per_unit)))
-    if prod(-(-r // t) for r, t in zip(ranges, tiles)) < min_tiles:
+    if prod(-(-r // t) for r, t in zip(ranges, tiles, strict=True)) < min_tiles:
         for d in dims:
             if ranges[d] > 1:
                 tiles[d] = -(-ranges[d] // min_tiles)
@@ -199,7 +198,7 @@ def _emit_piece(op: LinalgStructuredOperation, piece: _Piece, at: InsertPoint) -
     steps = [_index(piece.loops[d][1], op.location) for d in loop_dims]
     Rewriter.insert_op([zero, *ubs, *steps], at)
     body = Block(arg_types=[IndexType()] * len(loop_dims))
-    ivs = dict(zip(loop_dims, body.args))
+    ivs = dict(zip(loop_dims, body.args, strict=True))
     offsets: list[int | SSAValue] = [
         ivs[d] if d in ivs else piece.static[d][0] for d in range(n)
     ]

@@ -19,7 +19,7 @@ import numpy as np
 from linalg_ref import run as run_reference
 from loops_interpreter import run_function
 from xdsl.dialects import bufferization, tensor
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Operation
 from xdsl.parser import Parser
 
@@ -32,7 +32,7 @@ def parse_located(text: str) -> ModuleOp:
     module = Parser(make_context(), text).parse_module()
     for n, op in enumerate(module.walk()):
         if op is not module:
-            op.location = FileLineColLoc(StringAttr("t.tf"), n + 1, 1)  # type: ignore[arg-type]
+            op.location = FileLineColLoc(StringAttr("t.tf"), IntAttr(n + 1), IntAttr(1))
     module.verify()
     return module
 

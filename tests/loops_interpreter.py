@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tfir.lowering.memref_views import rank_reduction_keep
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects import math as xmath
 from xdsl.dialects.builtin import (
@@ -44,8 +45,6 @@ from xdsl.interpreters import func as ifunc
 from xdsl.interpreters import memref as imemref
 from xdsl.interpreters import scf as iscf
 from xdsl.traits import SymbolTable
-
-from tfir.lowering.memref_views import rank_reduction_keep
 
 
 def np_dtype(t: Any) -> np.dtype:
@@ -84,9 +83,9 @@ class StridedMemref:
 
     def _at(self, indices: tuple[int, ...]) -> int:
         assert len(indices) == len(self.shape), (indices, self.shape)
-        for i, n in zip(indices, self.shape):
+        for i, n in zip(indices, self.shape, strict=True):
             assert 0 <= i < n, f"index {indices} out of bounds {self.shape}"
-        return self.offset + sum(i * s for i, s in zip(indices, self.strides))
+        return self.offset + sum(i * s for i, s in zip(indices, self.strides, strict=True))
 
     def load(self, indices: tuple[int, ...]) -> Any:
         return self.base[self._at(indices)]
@@ -154,7 +153,7 @@ class StridedMemrefFunctions(InterpreterFunctions):
         dynamic = list(args[1 : 1 + len(op.offsets)])
         offsets = [o if o != DYNAMIC_INDEX else dynamic.pop(0)
                    for o in op.static_offsets.get_values()]
-        offset = src.offset + sum(o * s for o, s in zip(offsets, src.strides))
+        offset = src.offset + sum(o * s for o, s in zip(offsets, src.strides, strict=True))
         t = op.result.type
         sizes = list(op.static_sizes.get_values())
         keep = rank_reduction_keep(sizes, t.get_shape())
@@ -183,9 +182,9 @@ class StridedMemrefFunctions(InterpreterFunctions):
     def run_parallel(self, interp: Interpreter, op: scf.ParallelOp, args: PythonValues):
         n = len(op.lowerBound)
         lbs, ubs, steps = args[:n], args[n : 2 * n], args[2 * n : 3 * n]
-        ranges = [range(lb, ub, st) for lb, ub, st in zip(lbs, ubs, steps)]
+        ranges = [range(lb, ub, st) for lb, ub, st in zip(lbs, ubs, steps, strict=True)]
         for ivs in np.ndindex(*(len(r) for r in ranges)):
-            values = tuple(r[i] for r, i in zip(ranges, ivs))
+            values = tuple(r[i] for r, i in zip(ranges, ivs, strict=True))
             interp.run_ssacfg_region(op.body, values, "parallel")
         return ()
 

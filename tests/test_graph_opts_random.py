@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_graph_opts import assert_same_results, parse, run_stage
 from tfir.dialects.tf import broadcast_shapes
+
+try:  # tests/ imported as a package, or as top-level modules (pytest's rootdir-relative mode)
+    from tests.test_graph_opts import assert_same_results, parse, run_stage
+except ImportError:
+    from test_graph_opts import assert_same_results, parse, run_stage
 
 SHAPES = [(), (4,), (3, 4)]
 FLOAT_CONSTS = ["0.0", "-0.0", "1.0", "-1.0", "2.0", "0.5"]
@@ -20,6 +24,7 @@ UNARY = {"f32": ["neg", "abs", "relu", "floor", "ceil", "exp", "tanh", "sign"],
          "i32": ["neg", "abs", "relu", "sign"]}
 BINARY = {"f32": ["add", "sub", "mul", "div", "pow", "maximum", "minimum"],
           "i32": ["add", "sub", "mul", "maximum", "minimum", "floordiv"]}
+
 
 
 def _type(dtype: str, shape: tuple[int, ...]) -> str:

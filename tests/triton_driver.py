@@ -13,11 +13,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from triton_cases import CASES, context  # noqa: E402
-from xdsl.parser import Parser  # noqa: E402
-
 from tfir.backends.triton_backend import generate  # noqa: E402
 from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass  # noqa: E402
+from triton_cases import CASES, context  # noqa: E402
+from xdsl.parser import Parser  # noqa: E402
 
 
 def source_of(case) -> str:

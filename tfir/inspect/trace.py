@@ -3,7 +3,8 @@ time and op counts) after every pass: the data behind `tfir lower`, the dumps,
 the timing table, the graph and the HTML report.
 
 Passes that are not importable yet (or fail to import) are not a crash: the
-trace stops before the first of them and says which one it is (`Trace.missing`).
+trace skips them and says which ones it skipped and why (`Trace.missing`); a
+later pass that needed one of them then fails, naming itself.
 A pass that raises or leaves IR that does not verify is a compiler bug: the
 trace keeps the stages before it and holds the `PassFailed` (`Trace.failure`).
 """
@@ -72,13 +73,13 @@ class Trace:
     program: Program
     stages: list[Stage] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    missing: str | None = None  # "pass 'x' is not available: ..." when the pipeline stopped before x
+    missing: list[str] = field(default_factory=list)  # "pass 'x' is not available: ..." for each skipped pass
     failure: PassFailed | None = None
     module: ModuleOp | None = field(default=None, repr=False)
 
     @property
     def complete(self) -> bool:
-        return self.missing is None and self.failure is None
+        return not self.missing and self.failure is None
 
 
 # -- printing and counting ----------------------------------------------------------
@@ -102,7 +103,7 @@ def pass_spec(step: Step, target: str | None = None) -> tuple[dict[str, object],
     except Exception:  # noqa: BLE001 - an unavailable pass is reported elsewhere
         return dict(step.options), step.pass_name
     spec = instance.pipeline_pass_spec(include_default=True)
-    options = {name: (vals[0] if len(vals) == 1 else vals) for name, vals in spec.args.items()}
+    options = {name: (vals[0] if len(vals) == 1 else vals) for name, vals in spec.parameters.items()}
     return options, str(spec)
 
 
@@ -216,6 +217,21 @@ def check_pass_name(target: str, name: str | None, what: str) -> None:
                          f"(its passes: {', '.join(names) or 'none'})")
 
 
+def plan(target: str, stop_after: str | None = None) -> tuple[list[Step], list[str]]:
+    """The steps that will run (up to `stop_after`), and why each unavailable one is skipped."""
+    runnable: list[Step] = []
+    missing: list[str] = []
+    for step in steps_for(target):
+        why = unavailable(step.pass_name)
+        if why is None:
+            runnable.append(step)
+        else:
+            missing.append(why)
+        if step.pass_name == stop_after:
+            break
+    return runnable, missing
+
+
 def trace(prog: Program, entry: str | None = None, target: str = "numpy", *,
           dims: Mapping[str, int] | None = None, inputs: Mapping[str, Any] | None = None,
           stop_after: str | None = None, verify_each: bool = True,
@@ -230,30 +246,16 @@ def trace(prog: Program, entry: str | None = None, target: str = "numpy", *,
     module = build_entry(prog.frontend, name, types, statics)
     _record(result, Step("tf", FRONTEND), module, time.perf_counter() - start, on_stage)
     result.module = module
-    steps = steps_for(target)
-    last = _last_runnable(result, steps, stop_after)
-    if last is None:
+    runnable, result.missing = plan(target, stop_after)
+    if not runnable:
         return result
+    skipped = [s.pass_name for s in steps_for(target) if s not in runnable]
     try:
-        run_pipeline(module, target, verify_each=verify_each, stop_after=last,
+        run_pipeline(module, target, disable=skipped, verify_each=verify_each, stop_after=runnable[-1].pass_name,
                      observer=lambda step, mod, secs: _record(result, step, mod, secs, on_stage))
     except PassFailed as err:
         result.failure = err
     return result
-
-
-def _last_runnable(result: Trace, steps: list[Step], stop_after: str | None) -> str | None:
-    """The pass to stop after: `stop_after`, or the last one before the first unavailable pass."""
-    last = None
-    for step in steps:
-        why = unavailable(step.pass_name)
-        if why is not None:
-            result.missing = why
-            return last
-        last = step.pass_name
-        if step.pass_name == stop_after:
-            break
-    return last
 
 
 def _record(result: Trace, step: Step, module: ModuleOp, seconds: float, on_stage: StageCallback | None) -> None:
@@ -287,7 +289,7 @@ def lower(path_or_source: str | Path, entry: str | None = None, target: str = "n
     The first Stage is the `tf` IR the frontend built (pass name "frontend").
     Symbolic dims take their sizes from `dims`, from the arrays in `inputs`, or
     DEFAULT_DIM (with a warning); generic parameters need an array in `inputs`.
-    A pass that is not available yet ends the list early, with a warning.
+    A pass that is not available yet is skipped, with a warning.
     Raises `PassFailed` when a pass breaks the IR (a compiler bug)."""
     import warnings
     result = trace(load(path_or_source), entry, target, dims=dims, inputs=inputs)
@@ -295,6 +297,6 @@ def lower(path_or_source: str | Path, entry: str | None = None, target: str = "n
         warnings.warn(note.removeprefix("note: "), stacklevel=2)
     if result.failure is not None:
         raise result.failure
-    if result.missing is not None:
-        warnings.warn(f"{result.missing}; the stages stop before it", stacklevel=2)
+    for why in result.missing:
+        warnings.warn(f"{why}: skipped", stacklevel=2)
     return result.stages

@@ -1,0 +1,481 @@
+"""Loop-level IR (docs/ir-levels.md section 4) -> a standalone NumPy module.
+
+Precondition: a module in the `loops` form: one public `func.func` per entry
+taking and returning memrefs; linalg ops on memrefs and `memref.subview`s,
+inside `scf.parallel` / `scf.for` tile loops or not; `memref.alloc`,
+`get_global` / `global`, `subview`, `collapse_shape`, `expand_shape`, `copy`;
+`arith` index arithmetic for the tile bounds; `func.return`.
+
+Produces the Python source of a module that defines `def <entry>(args)`:
+NumPy arrays in, a tuple of NumPy arrays out. One statement per IR op: a
+`memref.alloc` is an `np.empty`, a view is NumPy slicing or `.reshape`, a
+linalg op is ufunc calls writing with `out=` (numpy_linalg, numpy_body), an
+`scf.for` is a `for` loop, and the tiles of an `scf.parallel` are a nested
+function run on a thread pool (or a plain loop when they are too few or too
+small). A `# file.tf:LINE  text` comment precedes the code of each source line.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import textwrap
+from collections.abc import Callable
+
+from xdsl.dialects import arith, func, linalg, memref, scf
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    DenseIntOrFPElementsAttr,
+    FileLineColLoc,
+    IndexType,
+    MemRefType,
+    ModuleOp,
+)
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
+from xdsl.ir import Block, Operation, SSAValue
+
+from tfir.backends import numpy_prelude
+from tfir.backends.numpy_body import subscript, tuple_text
+from tfir.backends.numpy_linalg import emit_linalg
+from tfir.backends.numpy_ops import dtype_name, kernel_of, literal, np_dtype, typed_literal
+from tfir.backends.pyemit import PyEmitter
+
+# Fewer elements than this per tile and the thread pool costs more than it gives.
+MIN_TILE_ELEMENTS = 1 << 14
+
+_VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)
+_LINALG = (LinalgStructuredOperation, linalg.BroadcastOp, linalg.ReduceOp)
+
+# Index arithmetic of tile bounds: Python ints (folded when the operands are known).
+_INDEX_OPS: dict[str, tuple[str, Callable[[int, int], int]]] = {
+    "arith.addi": ("{0} + {1}", lambda a, b: a + b),
+    "arith.subi": ("{0} - {1}", lambda a, b: a - b),
+    "arith.muli": ("{0} * {1}", lambda a, b: a * b),
+    "arith.minsi": ("min({0}, {1})", min), "arith.minui": ("min({0}, {1})", min),
+    "arith.maxsi": ("max({0}, {1})", max), "arith.maxui": ("max({0}, {1})", max),
+    "arith.floordivsi": ("{0} // {1}", lambda a, b: a // b),
+    "arith.divui": ("{0} // {1}", lambda a, b: a // b),
+    "arith.ceildivsi": ("-(-{0} // {1})", lambda a, b: -(-a // b)),
+    "arith.divsi": ("int({0} / {1})", lambda a, b: int(a / b)),
+    "arith.remsi": ("{0} - int({0} / {1}) * {1}", lambda a, b: a - int(a / b) * b),
+}
+
+
+def _is_int_text(text: str) -> bool:
+    return text.lstrip("-").isdigit()
+
+
+class FunctionCodegen:
+    """Emits one `func.func` as a Python function (the `Codegen` of numpy_linalg)."""
+
+    def __init__(self, em: PyEmitter, globals_: dict[str, str], helpers: set[str], threads: bool):
+        self.em, self.globals, self.helpers, self.threads = em, globals_, helpers, threads
+        self.values: dict[SSAValue, str] = {}
+        self.typed: dict[SSAValue, str] = {}
+        self.consts: dict[SSAValue, float | int] = {}
+        self.in_tile = False
+
+    # -- the Codegen protocol of numpy_linalg ----------------------------------------------
+
+    def expr(self, value: SSAValue) -> str:
+        if value not in self.values:
+            raise NotImplementedError(f"numpy backend: no value for {value} (defined by an unsupported op?)")
+        return self.values[value]
+
+    def fresh(self, hint: str) -> str:
+        return self.em.fresh(hint)
+
+    def line(self, text: str) -> None:
+        if "_erf(" in text:
+            self.helpers.add("erf")
+        self.em.line(text)
+
+    def comment(self, op: Operation) -> None:
+        self.em.source_comment(op)
+
+    def block(self, header: str):
+        return self.em.block(header)
+
+    def root(self, value: SSAValue) -> SSAValue:
+        while isinstance(value.owner, _VIEWS):
+            value = value.owner.operands[0]
+        return value
+
+    def constant(self, value: SSAValue) -> float | int | None:
+        return self.consts.get(value)
+
+    # -- functions and blocks ---------------------------------------------------------------
+
+    def emit_func(self, fn: func.FuncOp, entry: str) -> None:
+        args = fn.body.block.args
+        names = [self.fresh(a.name_hint or f"arg{i}") for i, a in enumerate(args)]
+        self.values.update(zip(args, names))
+        sig = ", ".join(f"{n}: {_type_text(a.type)}" for n, a in zip(names, args))
+        results = ", ".join(_type_text(t) for t in fn.function_type.outputs)
+        with self.block(f"def {entry}({', '.join(names)})"):
+            self.line(f'"""{entry}({sig}) -> ({results}{"," if len(fn.function_type.outputs) == 1 else ""})"""')
+            self.emit_block(fn.body.block)
+
+    def emit_block(self, block: Block) -> None:
+        for op in block.ops:
+            self.emit_op(op)
+
+    def emit_op(self, op: Operation) -> None:
+        if isinstance(op, arith.ConstantOp):
+            self._constant(op)
+        elif _is_index_op(op):
+            self._index(op)
+        elif isinstance(op, _LINALG):
+            self.comment(op)
+            emit_linalg(self, op)
+        elif isinstance(op, memref.AllocOp):
+            self._alloc(op)
+        elif isinstance(op, memref.GetGlobalOp):
+            self.values[op.memref] = self.globals[op.name_.root_reference.data]
+        elif isinstance(op, memref.SubviewOp):
+            self._subview(op)
+        elif isinstance(op, memref.CollapseShapeOp | memref.ExpandShapeOp):
+            self._reshape(op)
+        elif isinstance(op, memref.CastOp):
+            self.values[op.results[0]] = self.expr(op.operands[0])
+        elif isinstance(op, memref.CopyOp):
+            self.comment(op)
+            self.line(f"np.copyto({self.expr(op.destination)}, {self.expr(op.source)})")
+        elif isinstance(op, memref.LoadOp | memref.StoreOp):
+            self._load_store(op)
+        elif isinstance(op, memref.DeallocOp | scf.ReduceOp | scf.YieldOp):
+            pass
+        elif isinstance(op, scf.ParallelOp):
+            self._parallel(op)
+        elif isinstance(op, scf.ForOp):
+            self._for(op)
+        elif isinstance(op, func.ReturnOp):
+            self._return(op)
+        elif op.name.startswith(("arith.", "math.")) and len(op.results) == 1:
+            self._scalar(op)
+        else:
+            raise NotImplementedError(f"numpy backend: no rule for {op.name}")
+
+    # -- scalars ---------------------------------------------------------------------------
+
+    def _constant(self, op: arith.ConstantOp) -> None:
+        attr, res = op.value, op.result
+        if isinstance(attr, DenseIntOrFPElementsAttr):
+            raise NotImplementedError("numpy backend: a tensor constant at the loop level")
+        value = attr.value.data
+        self.consts[res] = value
+        self.values[res] = literal(value, res.type)
+        self.typed[res] = str(int(value)) if isinstance(res.type, IndexType) else typed_literal(value, res.type)
+
+    def _index(self, op: Operation) -> None:
+        args = [self.expr(v) for v in op.operands]
+        res = op.results[0]
+        if op.name in _INDEX_OPS:
+            template, fold = _INDEX_OPS[op.name]
+        elif isinstance(op, arith.IndexCastOp):
+            template, fold = "{0}", None
+        elif isinstance(op, arith.CmpiOp):
+            pred = arith.CMPI_COMPARISON_OPERATIONS[op.predicate.value.data]
+            sym = {"eq": "==", "ne": "!=", "slt": "<", "sle": "<=", "sgt": ">", "sge": ">="}[pred]
+            template, fold = f"{{0}} {sym} {{1}}", None
+        else:
+            template, fold = "{1} if {0} else {2}", None
+        if fold is not None and all(_is_int_text(a) for a in args):
+            self.values[res] = str(fold(*(int(a) for a in args)))
+            self.consts[res] = int(self.values[res])
+            return
+        if template == "{0}":
+            self.values[res] = args[0]
+            return
+        name = self.fresh(res.name_hint or "n")
+        self.comment(op)
+        self.line(f"{name} = {template.format(*args)}")
+        self.values[res] = name
+
+    def _scalar(self, op: Operation) -> None:
+        res = op.results[0]
+        args = [self.typed.get(v, self.expr(v)) for v in op.operands]
+        name = self.fresh(res.name_hint or "s")
+        self.comment(op)
+        self.line(f"{name} = {kernel_of(op).scalar.format(*args, dtype=np_dtype(res.type))}")
+        self.values[res] = name
+
+    # -- buffers and views -----------------------------------------------------------------
+
+    def _alloc(self, op: memref.AllocOp) -> None:
+        typ = op.memref.type
+        number = op.attributes.get("tfir.buffer")
+        hint = op.memref.name_hint or (f"buf{number.value.data}" if number is not None else "buf")
+        name = self.fresh(hint)
+        dyn = iter(op.dynamic_sizes)
+        shape = [str(d) if d != DYNAMIC_INDEX else self.expr(next(dyn)) for d in typ.get_shape()]
+        self.comment(op)
+        self.line(f"{name} = np.empty({tuple_text(shape) if shape else '()'}, dtype={np_dtype(typ)})")
+        self.values[op.memref] = name
+
+    def _view_name(self, op: Operation, source: str) -> str:
+        res = op.results[0]
+        base = source.split("[")[0].split(".")[0]
+        return self.fresh(res.name_hint or f"{base}_v")
+
+    def _subview(self, op: memref.SubviewOp) -> None:
+        src_shape = op.source.type.get_shape()
+        res_shape = op.result.type.get_shape()
+        parts = []
+        for statics, dyn in ((op.static_offsets, op.offsets), (op.static_sizes, op.sizes),
+                             (op.static_strides, op.strides)):
+            it = iter(dyn)
+            parts.append([str(s) if s != DYNAMIC_INDEX else self.expr(next(it)) for s in statics.get_values()])
+        offsets, sizes, strides = parts
+        dropped = _dropped_dims(sizes, res_shape)
+        items = []
+        for d, (o, s, st) in enumerate(zip(offsets, sizes, strides)):
+            if d in dropped:
+                items.append(o)
+            elif st == "1" and o == "0" and s == str(src_shape[d]):
+                items.append(":")
+            else:
+                items.append(_slice(o, s, st))
+        if len(dropped) == len(items):
+            items.append("...")  # keep a 0-d view, not a NumPy scalar
+        source = self.expr(op.source)
+        name = self._view_name(op, source)
+        self.comment(op)
+        self.line(f"{name} = {subscript(source, items)}")
+        self.values[op.result] = name
+
+    def _reshape(self, op: memref.CollapseShapeOp | memref.ExpandShapeOp) -> None:
+        source = self.expr(op.src)
+        shape = [str(d) for d in op.result.type.get_shape()]
+        if isinstance(op, memref.ExpandShapeOp):
+            dyn = iter(op.output_shape)
+            shape = [d if int(d) != DYNAMIC_INDEX else self.expr(next(dyn)) for d in shape]
+        elif str(DYNAMIC_INDEX) in shape:
+            groups = [[int(i.data) for i in g.data] for g in op.reassociation.data]
+            shape = [d if d != str(DYNAMIC_INDEX) else " * ".join(f"{source}.shape[{i}]" for i in g)
+                     for d, g in zip(shape, groups)]
+        name = self._view_name(op, source)
+        self.comment(op)
+        self.line(f"{name} = {source}.reshape({tuple_text(shape) if shape else '()'})")
+        self.values[op.result] = name
+
+    def _load_store(self, op: memref.LoadOp | memref.StoreOp) -> None:
+        index = ", ".join(self.expr(v) for v in op.indices) or "()"
+        self.comment(op)
+        if isinstance(op, memref.LoadOp):
+            name = self.fresh(op.res.name_hint or "s")
+            self.line(f"{name} = {self.expr(op.memref)}[{index}]")
+            self.values[op.res] = name
+        else:
+            self.line(f"{self.expr(op.memref)}[{index}] = {self.expr(op.value)}")
+
+    # -- loops and return ------------------------------------------------------------------
+
+    def _body(self, ops: list[Operation]) -> None:
+        before = len(self.em._lines)
+        for op in ops:
+            self.emit_op(op)
+        if len(self.em._lines) == before:
+            self.line("pass")
+
+    def _parallel(self, op: scf.ParallelOp) -> None:
+        if op.initVals:
+            raise NotImplementedError("numpy backend: scf.parallel with reductions")
+        ivs = [self.fresh(a.name_hint or "i") for a in op.body.block.args]
+        self.values.update(zip(op.body.block.args, ivs))
+        ranges = [_range(self.expr(lb), self.expr(ub), self.expr(st))
+                  for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step)]
+        ops = [o for o in op.body.block.ops if not isinstance(o, scf.ReduceOp)]
+        self.comment(op)
+        if self.threads and not self.in_tile and self._worth_threads(op, ranges):
+            name = self.fresh("tile")
+            with self.block(f"def {name}({', '.join(ivs)})"):
+                self.in_tile = True
+                self._body(ops)
+                self.in_tile = False
+            self.helpers.add("parallel")
+            self.line(f"_parallel({name}, {', '.join(ranges)})")
+        else:
+            self._nested_loops(list(zip(ivs, ranges)), ops)
+
+    def _nested_loops(self, loops: list[tuple[str, str]], ops: list[Operation]) -> None:
+        if not loops:
+            self._body(ops)
+            return
+        with self.block(f"for {loops[0][0]} in {loops[0][1]}"):
+            self._nested_loops(loops[1:], ops)
+
+    def _worth_threads(self, op: scf.ParallelOp, ranges: list[str]) -> bool:
+        bounds = [[self.consts.get(v) for v in (lb, ub, st)]
+                  for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step)]
+        if all(None not in b for b in bounds):
+            if math.prod(len(range(*b)) for b in bounds) < 2:
+                return False
+        biggest = 0
+        for inner in op.walk():
+            if isinstance(inner, memref.SubviewOp):
+                dyn = iter(inner.sizes)
+                sizes = [s if s != DYNAMIC_INDEX else self._bound(next(dyn))
+                         for s in inner.static_sizes.get_values()]
+                if None in sizes:
+                    return True
+                biggest = max(biggest, math.prod(sizes))
+        return biggest >= MIN_TILE_ELEMENTS
+
+    def _bound(self, value: SSAValue) -> int | None:
+        """An upper bound of an index value known at generation, if any."""
+        if value in self.consts:
+            return int(self.consts[value])
+        owner = value.owner
+        if isinstance(owner, arith.MinSIOp | arith.MinUIOp):
+            known = [b for b in (self._bound(v) for v in owner.operands) if b is not None]
+            return min(known) if known else None
+        return None
+
+    def _for(self, op: scf.ForOp) -> None:
+        iv, *carried = op.body.block.args
+        self.values[iv] = self.fresh(iv.name_hint or "k")
+        self.comment(op)
+        names = []
+        for arg, init, res in zip(carried, op.iter_args, op.res):
+            name = self.fresh(arg.name_hint or res.name_hint or "acc")
+            self.line(f"{name} = {self.expr(init)}")
+            self.values[arg] = self.values[res] = name
+            names.append(name)
+        header = _range(self.expr(op.lb), self.expr(op.ub), self.expr(op.step))
+        with self.block(f"for {self.values[iv]} in {header}"):
+            self._body(list(op.body.block.ops))
+            last = op.body.block.last_op
+            if isinstance(last, scf.YieldOp):
+                for name, v in zip(names, last.operands):
+                    if self.expr(v) != name:
+                        self.line(f"{name} = {self.expr(v)}")
+
+    def _return(self, op: func.ReturnOp) -> None:
+        seen: set[SSAValue] = set()
+        items = []
+        for v in op.arguments:
+            root = self.root(v)
+            owned = isinstance(root.owner, memref.AllocOp) and root not in seen
+            seen.add(root)
+            # A constant, an argument or a second result in one buffer is not the caller's to keep.
+            items.append(self.expr(v) if owned else f"{self.expr(v)}.copy()")
+        self.comment(op)
+        self.line(f"return {tuple_text(items) if items else '()'}")
+
+
+def _is_index_op(op: Operation) -> bool:
+    """Arithmetic on `index` values (tile bounds): Python ints."""
+    if op.name not in _INDEX_OPS and not isinstance(op, arith.IndexCastOp | arith.CmpiOp | arith.SelectOp):
+        return False
+    values = [*op.operands[-2:], *op.results]
+    if isinstance(op, arith.IndexCastOp):
+        return any(isinstance(v.type, IndexType) for v in values)
+    return all(isinstance(v.type, IndexType) for v in op.operands[-2:])
+
+
+def _type_text(typ) -> str:
+    if isinstance(typ, MemRefType):
+        dims = ", ".join("?" if d == DYNAMIC_INDEX else str(d) for d in typ.get_shape())
+        return f"{dtype_name(typ)}[{dims}]"
+    return str(typ)
+
+
+def _range(lb: str, ub: str, step: str) -> str:
+    if step == "1":
+        return f"range({ub})" if lb == "0" else f"range({lb}, {ub})"
+    return f"range({lb}, {ub}, {step})"
+
+
+def _slice(offset: str, size: str, stride: str) -> str:
+    if _is_int_text(offset) and _is_int_text(size) and _is_int_text(stride):
+        o, s, st = int(offset), int(size), int(stride)
+        stop = o + (s - 1) * st + 1 if s else o
+        return f"{o or ''}:{stop}" + (f":{st}" if st != 1 else "")
+    start = "" if offset == "0" else offset
+    if stride == "1":
+        return f"{start}:{size if offset == '0' else f'{offset} + {size}'}"
+    return f"{start}:{offset} + ({size} - 1) * {stride} + 1:{stride}"
+
+
+def _dropped_dims(sizes: list[str], result_shape: tuple[int, ...]) -> set[int]:
+    """The unit dims a rank-reducing subview drops (matched from the left)."""
+    dropped, j = set(), 0
+    for d, size in enumerate(sizes):
+        want = result_shape[j] if j < len(result_shape) else None
+        if want is not None and (want == DYNAMIC_INDEX or not _is_int_text(size) or int(size) == want):
+            j += 1
+        elif size == "1":
+            dropped.add(d)
+        else:
+            raise NotImplementedError(f"numpy backend: subview sizes {sizes} to shape {result_shape}")
+    return dropped
+
+
+def _global_lines(name: str, op: memref.GlobalOp) -> list[str]:
+    typ = op.type
+    shape = tuple(typ.get_shape())
+    dt = np_dtype(typ)
+    init = op.initial_value
+    size = math.prod(shape)
+    if not isinstance(init, DenseIntOrFPElementsAttr):
+        return [f"{name} = np.zeros({tuple_text([str(d) for d in shape]) if shape else '()'}, dtype={dt})"]
+    values = init.get_values()
+    elem = typ.get_element_type()
+    shape_text = tuple_text([str(d) for d in shape]) if shape else "()"
+    if len(set(values)) == 1 and size != 1:
+        lines = [f"{name} = np.full({shape_text}, {literal(values[0], elem)}, dtype={dt})"]
+    elif size <= 512:
+        body = ", ".join(literal(v, elem) for v in values)
+        text = f"{name} = np.array([{body}], dtype={dt})" + (f".reshape({shape_text})" if len(shape) != 1 else "")
+        lines = textwrap.wrap(text, 96, subsequent_indent="    ", break_on_hyphens=False)
+    else:
+        import numpy as np
+
+        raw = np.asarray(values, dtype=dtype_name(typ)).tobytes()
+        data = base64.b64encode(raw).decode()
+        lines = [f"{name} = np.frombuffer(base64.b64decode(", *textwrap.wrap(
+            repr(data), 96, initial_indent="    ", subsequent_indent="    "),
+            f"), dtype={dt}).reshape({shape_text})"]
+    return [*lines, f"{name}.flags.writeable = False"]
+
+
+def generate_module(module: ModuleOp, entry: str, source_line: Callable[[str, int], str] | None,
+                    threads: bool) -> str:
+    em = PyEmitter(source_line=source_line)
+    em.fresh(entry)
+    fn = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
+    if fn is None:
+        raise ValueError(f"numpy backend: no func.func @{entry} in the module")
+    globals_: dict[str, str] = {}
+    global_lines: list[str] = []
+    helpers: set[str] = set()
+    for op in module.ops:
+        if isinstance(op, memref.GlobalOp):
+            name = em.fresh(op.sym_name.data)
+            globals_[op.sym_name.data] = name
+            global_lines += _global_lines(name, op)
+            if "base64" in "".join(global_lines):
+                helpers.add("base64")
+    cg = FunctionCodegen(em, globals_, helpers, threads)
+    cg.emit_func(fn, entry)
+    return _assemble(module, entry, em.text(), global_lines, helpers)
+
+
+def _assemble(module: ModuleOp, entry: str, body: str, global_lines: list[str], helpers: set[str]) -> str:
+    source = next((op.location.filename.data for op in module.walk()
+                   if isinstance(op.location, FileLineColLoc)), None)
+    origin = f" from {source.rsplit('/', 1)[-1]}" if source else ""
+    imports = sorted({line for h in helpers for line in numpy_prelude.IMPORTS[h]} | {"import numpy as np"},
+                     key=lambda s: (s.startswith("from"), s != "import numpy as np", s))
+    parts = [f'"""`{entry}` as NumPy code, generated by tfir{origin}.\n\n'
+             "One statement per loop-level IR op; `# file.tf:LINE` comments cite the source.\n"
+             '"""\n',
+             "\n".join(imports) + "\n"]
+    for helper in sorted(helpers):
+        if numpy_prelude.HELPERS[helper]:
+            parts.append(numpy_prelude.HELPERS[helper].strip("\n") + "\n")
+    if global_lines:
+        parts.append("\n".join(global_lines) + "\n")
+    parts.append(body)
+    return "\n\n".join(parts)

@@ -1,0 +1,142 @@
+"""Presenting measurements: the machine, the table of medians and ratios
+against hand-written NumPy, compile times, the call overhead, and JSON."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from harness import Row
+
+OVERHEAD_GOAL_US = 50.0
+
+
+def _lscpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return platform.processor()
+    for line in out.splitlines():
+        if line.startswith("Model name:"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _blas() -> str:
+    try:
+        deps = np.show_config(mode="dicts")["Build Dependencies"]  # type: ignore[index]
+        blas = deps["blas"]
+        return f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # noqa: BLE001 - only informative
+        return "unknown"
+
+
+def _git_commit() -> str:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def machine_info(extras: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": _lscpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": _blas(),
+        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")},
+        "extras": extras,
+        "tfir_commit": _git_commit(),
+    }
+
+
+def fmt_time(s: float | None) -> str:
+    if s is None:
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} µs"
+    if s < 1.0:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.3f} s"
+
+
+def speedup(row: Row, hand: Row | None) -> float | None:
+    if hand is None or hand.median is None or row.median is None or row.median == 0:
+        return None
+    return hand.median / row.median
+
+
+def workload_table(results: list[tuple[str, str, list[Row]]]) -> str:
+    """One line per (workload, variant): median (min - max), speedup over hand, compile time."""
+    head = f"{'workload':<12} {'variant':<16} {'median':>10}  {'(min - max)':<24} {'vs hand':>8}  {'compile':>9}"
+    lines = [head, "-" * len(head)]
+    for name, _desc, rows in results:
+        hand = next((r for r in rows if r.variant == "hand" and r.status == "ok"), None)
+        for i, r in enumerate(rows):
+            label = name if i == 0 else ""
+            if r.status == "skipped":
+                continue
+            if r.status != "ok":
+                lines.append(f"{label:<12} {r.variant:<16} {r.status.upper()}: {r.detail}"[:160])
+                continue
+            ratio = speedup(r, hand)
+            span = f"({fmt_time(min(r.samples))} - {fmt_time(max(r.samples))})"
+            comp = fmt_time(r.compile_s) if r.variant not in ("hand", "hand-tuned", "numexpr") else ""
+            ratio_s = f"{ratio:.2f}x" if ratio is not None else "-"
+            lines.append(f"{label:<12} {r.variant:<16} {fmt_time(r.median):>10}  {span:<24} "
+                         f"{ratio_s:>8}  {comp:>9}")
+    lines.append("")
+    lines.append("vs hand: hand-written NumPy median / this median (above 1: faster than hand).")
+    lines.append("compile: first call (with compile_file) minus the median steady call.")
+    lines.append("Variants that do not apply (library not installed, no such version) are left out.")
+    return "\n".join(lines)
+
+
+def overhead_table(rows: list[Row]) -> str:
+    lines = ["Cached-call overhead: tiny.tf (5 elementwise ops) on 16 elements, per call:"]
+    for r in rows:
+        if r.status != "ok":
+            lines.append(f"  {r.variant:<10} {r.status.upper()}: {r.detail}"[:160])
+            continue
+        us = (r.median or 0.0) * 1e6
+        goal = ""
+        if r.variant.startswith("numpy"):
+            met = "met" if us < OVERHEAD_GOAL_US else "NOT met"
+            goal = f"  (goal < {OVERHEAD_GOAL_US:.0f} µs: {met})"
+        lines.append(f"  {r.variant:<10} {us:8.1f} µs  ({min(r.samples) * 1e6:.1f} - "
+                     f"{max(r.samples) * 1e6:.1f} µs){goal}")
+    return "\n".join(lines)
+
+
+def row_json(r: Row, hand: Row | None) -> dict[str, Any]:
+    return {"variant": r.variant, "status": r.status, "detail": r.detail,
+            "median_s": r.median, "min_s": min(r.samples) if r.samples else None,
+            "max_s": max(r.samples) if r.samples else None, "samples_s": r.samples,
+            "calls_per_sample": r.number, "speedup_vs_hand": speedup(r, hand),
+            "first_call_s": r.first_call_s, "compile_s": r.compile_s}
+
+
+def to_json(machine: dict[str, Any], settings: dict[str, Any],
+            results: list[tuple[str, str, list[Row]]], sizes: dict[str, dict[str, int]],
+            compile_runs: dict[str, dict[str, list[float]]], overhead: list[Row]) -> dict[str, Any]:
+    workloads = []
+    for name, desc, rows in results:
+        hand = next((r for r in rows if r.variant == "hand" and r.status == "ok"), None)
+        workloads.append({"name": name, "description": desc, "sizes": sizes[name],
+                          "rows": [row_json(r, hand) for r in rows]})
+    return {"machine": machine, "settings": settings, "workloads": workloads,
+            "fresh_compile_s": compile_runs,
+            "overhead": {"program": "tiny.tf", "elements": 16, "goal_us": OVERHEAD_GOAL_US,
+                         "rows": [row_json(r, None) for r in overhead]}}

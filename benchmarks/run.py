@@ -1,0 +1,178 @@
+"""Benchmarks of tfir's targets against NumPy written by hand.
+
+    python3 benchmarks/run.py [--quick] [--json PATH] [--only NAMES] [--ablation]
+                              [--variant NAME=OPTIONS]... [--variants NAMES]
+
+Every workload (a `.tf` program in benchmarks/programs/) is run by each
+variant: the tfir numpy and eager targets, NumPy written by hand as a user
+would and tuned by hand (in-place, einsum, CSE), and numexpr and `jax.jit`
+where they are installed. Each result is checked against the hand-written
+one before it is timed; timing is interleaved in one process (round-robin
+over the variants, repeated) and reported as medians (min - max) with the
+speedup over hand-written NumPy and the compile time of the program. Then
+the cost of a cached call on a tiny input, and compile times of fresh
+programs. `--ablation` adds numpy-target variants with one optimization
+switched off each; `--variant NAME='{"disable": ["cse"], "codegen": {...}}'`
+adds a variant with any options of `tfir.compile_file`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+import report  # noqa: E402
+from harness import ABLATION_VARIANTS, BASE_VARIANTS, Variant  # noqa: E402
+from workloads import TINY, WORKLOADS, Workload, by_name  # noqa: E402
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="workloads: " + ", ".join(w.name for w in WORKLOADS))
+    p.add_argument("--quick", action="store_true", help="small sizes, few repeats (a smoke run)")
+    p.add_argument("--json", metavar="PATH", help="also write every measurement as JSON to PATH")
+    p.add_argument("--only", metavar="NAMES", action="append", default=[],
+                   help="comma-separated workloads to run (default: all)")
+    p.add_argument("--ablation", action="store_true",
+                   help="also run the numpy target with each optimization switched off")
+    p.add_argument("--variant", metavar="NAME=OPTIONS", action="append", default=[],
+                   help='an extra tfir variant: NAME={"target": ..., "disable": [...], '
+                        '"pass_options": {...}, "codegen": {...}} (JSON)')
+    p.add_argument("--variants", metavar="NAMES",
+                   help="comma-separated variants to run (default: all that apply); 'hand' always runs")
+    p.add_argument("--repeats", type=int, help="samples per variant (default 11, quick 3)")
+    p.add_argument("--min-sample", type=float, metavar="S",
+                   help="least seconds one sample lasts; fast calls are repeated within it "
+                        "(default 0.05, quick 0.005)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                   help="give up on building one variant after S seconds (default 300)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="a progress line on stderr (default: when stderr is a terminal)")
+    return p.parse_args(argv)
+
+
+def select_workloads(only: list[str]) -> list[Workload]:
+    if not only:
+        return list(WORKLOADS)
+    table = by_name()
+    names = [n.strip() for item in only for n in item.split(",") if n.strip()]
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        raise SystemExit(f"unknown workload(s) {', '.join(unknown)}; "
+                         f"expected some of {', '.join(table)}")
+    return [table[n] for n in dict.fromkeys(names)]
+
+
+def select_variants(args: argparse.Namespace) -> list[Variant]:
+    variants = list(BASE_VARIANTS) + (list(ABLATION_VARIANTS) if args.ablation else [])
+    try:
+        variants += [harness.parse_variant(spec) for spec in args.variant]
+    except (ValueError, json.JSONDecodeError) as err:
+        raise SystemExit(str(err)) from None
+    if args.variants:
+        wanted = {n.strip() for n in args.variants.split(",")} | {"hand"}
+        unknown = wanted - {v.name for v in variants}
+        if unknown:
+            raise SystemExit(f"unknown variant(s) {', '.join(sorted(unknown))}; "
+                             f"expected some of {', '.join(v.name for v in variants)}")
+        variants = [v for v in variants if v.name in wanted]
+    return variants
+
+
+def extras_installed() -> dict[str, str | None]:
+    found = {}
+    for name in ("numexpr", "jax"):
+        module = harness.optional_module(name)
+        found[name] = getattr(module, "__version__", "?") if module is not None else None
+    return found
+
+
+def fresh_compiles(workloads: list[Workload], variants: list[Variant], quick: bool,
+                   timeout: float) -> dict[str, dict[str, list[float] | str]]:
+    """compile_file plus a first call on fresh Programs of the 100-op program."""
+    out: dict[str, dict[str, list[float] | str]] = {}
+    for w in workloads:
+        if w.name != "ops100":
+            continue
+        out[w.name] = {}
+        for v in variants:
+            if v.kind != "tfir" or v.name not in ("numpy", "eager"):
+                continue
+            try:
+                out[w.name][v.name] = harness.fresh_compile_times(w, v, quick, 1 if quick else 3, timeout)
+            except Exception as err:  # noqa: BLE001 - reported like any variant error
+                out[w.name][v.name] = harness.first_line(err)
+    return out
+
+
+def compile_summary(runs: dict[str, dict[str, list[float] | str]]) -> str:
+    lines = []
+    for name, per_variant in runs.items():
+        for variant, times in per_variant.items():
+            if isinstance(times, str):
+                lines.append(f"  {name} {variant:<8} ERROR: {times}"[:160])
+            else:
+                best = " ".join(report.fmt_time(t) for t in times)
+                lines.append(f"  {name} {variant:<8} {report.fmt_time(sorted(times)[len(times) // 2])}"
+                             f" median of {len(times)} ({best})")
+    if not lines:
+        return ""
+    return "Fresh compile (compile_file + first call, new Program each time):\n" + "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workloads = select_workloads(args.only)
+    variants = select_variants(args)
+    repeats = args.repeats or (3 if args.quick else 11)
+    min_sample = args.min_sample if args.min_sample is not None else (0.005 if args.quick else 0.05)
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    progress = harness.progress_printer(show_progress)
+    machine = report.machine_info(extras_installed())
+    print(f"tfir benchmarks, {machine['date']}, {machine['cpu']} ({machine['cores']} cores), "
+          f"numpy {machine['numpy']} with {machine['blas']}, commit {machine['tfir_commit']}")
+    print("extras: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in machine["extras"].items()))
+    progress("warming up (imports)")
+    harness.warm_up(variants, TINY, args.timeout)
+    results: list[tuple[str, str, list[Any]]] = []
+    sizes = {}
+    for i, w in enumerate(workloads):
+        def show(text: str, i: int = i, w: Workload = w) -> None:
+            progress(f"[{i + 1}/{len(workloads)}] {w.name}: {text}")
+        rows = harness.run_workload(w, variants, args.quick, repeats, min_sample, args.timeout, show)
+        sizes[w.name] = w.sizes(args.quick)
+        results.append((w.name, w.description, rows))
+    progress("call overhead on tiny.tf")
+    tiny_variants = [v for v in variants if v.kind in ("tfir", "hand")]
+    overhead = harness.call_overhead(TINY, tiny_variants, 200 if args.quick else 2000,
+                                     repeats, args.timeout)
+    progress("fresh compiles")
+    compile_runs = fresh_compiles(workloads, variants, args.quick, args.timeout)
+    progress("")
+    print()
+    print(report.workload_table(results))
+    print()
+    print(report.overhead_table(overhead))
+    summary = compile_summary(compile_runs)
+    if summary:
+        print()
+        print(summary)
+    if args.json:
+        settings = {"quick": args.quick, "repeats": repeats, "min_sample_s": min_sample,
+                    "variants": [{"name": v.name, "kind": v.kind, "target": v.target,
+                                  "options": v.options} for v in variants]}
+        data = report.to_json(machine, settings, results, sizes, compile_runs, overhead)
+        Path(args.json).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The graph optimizations on every conformance program: the `tf` IR the
+frontend builds for each case gives bit-identical eager results (NaNs aside)
+before and after the `tf` stage's graph optimizations, which leave one
+function per entry and no calls."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tfir.backends.eager import compile_module
+from xdsl.dialects import func
+
+from tfir.api import compile_file
+
+try:  # tests/ imported as a package, or as top-level modules (pytest's rootdir-relative mode)
+    from tests.test_graph_opts import assert_same, run_stage
+except ImportError:
+    from test_graph_opts import assert_same, run_stage
+
+SUITE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+
+
+def _cases() -> list:
+    if not (SUITE / "cases.py").exists():
+        return []
+    spec = importlib.util.spec_from_file_location("graph_opts_conformance_cases", SUITE / "cases.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return list(module.CASES)
+
+
+CASES = _cases()
+
+
+@pytest.mark.skipif(not CASES, reason="../shared/conformance is not here")
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_graph_opts_preserve_conformance_results(case) -> None:  # noqa: ANN001 - a cases.py Case
+    fn = compile_file(SUITE / "programs" / case.file, target="eager")[case.entry]
+    arrays, statics = fn.bind_inputs((), case.inputs(np.random.default_rng(case.seed)))
+    before = fn.specialize(arrays, statics).tf_module
+    after = run_stage(before.clone())
+    assert [f.sym_name.data for f in after.ops if isinstance(f, func.FuncOp)] == [case.entry]
+    assert not any(isinstance(op, func.CallOp) for op in after.walk())
+    tensors = [arrays[p.name] for p in fn.params if p.name in arrays]
+    want = compile_module(before, case.entry)(*tensors)
+    got = compile_module(after, case.entry)(*tensors)
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert_same(np.asarray(g), np.asarray(w))

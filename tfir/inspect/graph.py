@@ -1,0 +1,199 @@
+"""The dataflow graph of an entry function as Graphviz DOT, and as SVG where
+Graphviz's `dot` is installed.
+
+Nodes are ops (their name, result types and source line), edges are values.
+An op with a region (a `linalg.generic` after `fuse-elementwise`) whose body
+computes more than one scalar op is drawn as a cluster: the fused group, its
+body ops inside, wired to the producers of the operands they read.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
+from xdsl.dialects.func import FuncOp
+from xdsl.ir import Block, BlockArgument, Operation, SSAValue
+
+_FILL = {"tf": "#dbeafe", "linalg": "#dcfce7", "arith": "#fef9c3", "math": "#fef3c7", "tensor": "#f1f5f9",
+         "memref": "#f1f5f9", "bufferization": "#f1f5f9", "scf": "#ede9fe", "func": "#ffffff"}
+_TERMINATORS = {"func.return", "linalg.yield", "scf.yield", "scf.reduce", "scf.reduce.return"}
+
+
+def source_line(op: Operation) -> tuple[str, int] | None:
+    loc = op.location
+    if isinstance(loc, FileLineColLoc):
+        return loc.filename.data, loc.line.value.data
+    return None
+
+
+def _where(op: Operation) -> str:
+    found = source_line(op)
+    return f"{os.path.basename(found[0])}:{found[1]}" if found else ""
+
+
+def _types(op: Operation) -> str:
+    return ", ".join(str(r.type) for r in op.results)
+
+
+def entry_function(module: ModuleOp, entry: str) -> FuncOp:
+    funcs = [op for op in module.ops if isinstance(op, FuncOp)]
+    for fn in funcs:
+        if fn.sym_name.data == entry:
+            return fn
+    if not funcs:
+        raise ValueError("the module holds no function")
+    return funcs[0]
+
+
+@dataclass
+class _Graph:
+    main_file: str
+    lines: list[str] = field(default_factory=list)
+    ids: dict[int, str] = field(default_factory=dict)  # id(op or block arg) -> node id
+    node_lines: dict[str, int] = field(default_factory=dict)  # node id -> line in main_file
+
+    def node_id(self, thing: object, line: int | None) -> str:
+        key = id(thing)
+        if key not in self.ids:
+            nid = f"n{len(self.ids)}"
+            self.ids[key] = nid
+            if line is not None:
+                self.node_lines[nid] = line
+        return self.ids[key]
+
+    def line_of(self, op: Operation) -> int | None:
+        found = source_line(op)
+        return found[1] if found and found[0] == self.main_file else None
+
+    def op_node(self, op: Operation, indent: str, detail: str = "") -> str:
+        nid = self.node_id(op, self.line_of(op))
+        dialect = op.name.split(".")[0]
+        rows = [f"<b>{html.escape(op.name)}</b>{html.escape(detail)}"]
+        if op.results:
+            rows.append(f'<font point-size="9">{html.escape(_types(op))}</font>')
+        if _where(op):
+            rows.append(f'<font point-size="9" color="#64748b">{html.escape(_where(op))}</font>')
+        label = "<br/>".join(rows)
+        self.lines.append(f'{indent}{nid} [id="{nid}" label=<{label}> fillcolor="{_FILL.get(dialect, "#f8fafc")}"];')
+        return nid
+
+
+def _compute_ops(block: Block) -> list[Operation]:
+    return [op for op in block.ops if op.name not in _TERMINATORS]
+
+
+def dataflow_dot(module: ModuleOp, entry: str, title: str, main_file: str) -> tuple[str, dict[str, int]]:
+    """The DOT text of `entry`'s dataflow, and which node came from which line of `main_file`."""
+    fn = entry_function(module, entry)
+    g = _Graph(main_file)
+    g.lines += ["digraph dataflow {",
+                f'  graph [rankdir=TB fontname="Helvetica" fontsize=11 labelloc=t label="{_dot_str(title)}" '
+                'nodesep=0.25 ranksep=0.35 bgcolor="transparent"];',
+                '  node [shape=box style="rounded,filled" fontname="Helvetica" fontsize=10 color="#94a3b8" '
+                'penwidth=0.8 margin="0.12,0.05"];',
+                '  edge [color="#64748b" arrowsize=0.6 penwidth=0.8];']
+    block = fn.body.blocks[0]
+    for arg in block.args:
+        nid = g.node_id(arg, None)
+        name = arg.name_hint or f"arg{arg.index}"
+        g.lines.append(f'  {nid} [id="{nid}" shape=oval fillcolor="#ffffff" label=<<b>%{html.escape(name)}</b>'
+                       f'<br/><font point-size="9">{html.escape(str(arg.type))}</font>>];')
+    edges: list[tuple[SSAValue, str, str]] = []
+    for op in block.ops:
+        if op.name == "func.return":
+            for i, value in enumerate(op.operands):
+                nid = f"out{i}"
+                g.lines.append(f'  {nid} [id="{nid}" shape=oval fillcolor="#ffffff" '
+                               f'label=<<b>result {i}</b><br/><font point-size="9">'
+                               f'{html.escape(str(value.type))}</font>>];')
+                edges.append((value, nid, ""))
+            continue
+        _add_op(g, op, edges)
+    for value, target, style in edges:
+        source = _producer(g, value)
+        if source is not None:
+            tip = _dot_str(f"{_value_name(value)} : {value.type}")
+            g.lines.append(f'  {source} -> {target} [tooltip="{tip}"{style}];')
+    g.lines.append("}")
+    return "\n".join(g.lines) + "\n", g.node_lines
+
+
+def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) -> None:
+    body = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks else None
+    compute = _compute_ops(body) if body is not None else []
+    fused = body is not None and op.name == "linalg.generic" and len(compute) > 1
+    if not fused:
+        detail = f" ({', '.join(o.name for o in compute)})" if body is not None and len(compute) == 1 else ""
+        if body is not None and len(compute) > 1:
+            detail = f" ({len(compute)} ops)"
+        nid = g.op_node(op, "  ", detail)
+        edges.extend((v, nid, "") for v in op.operands)
+        return
+    assert body is not None
+    cluster = g.node_id(op, g.line_of(op))
+    g.lines.append(f'  subgraph cluster_{cluster} {{')
+    g.lines.append(f'    id="{cluster}"; label=<<b>fused {html.escape(op.name)}</b> '
+                   f'<font point-size="9">{len(compute)} ops</font>>; style="rounded,filled"; '
+                   'fillcolor="#f0fdf4"; color="#16a34a"; fontsize=10;')
+    for inner in compute:
+        nid = g.op_node(inner, "    ")
+        for value in inner.operands:
+            # A block argument of the body stands for the operand at its index.
+            if isinstance(value, BlockArgument) and value.owner is body and value.index < len(op.operands):
+                edges.append((op.operands[value.index], nid, ""))
+            elif isinstance(value, BlockArgument) and value.owner is body:
+                continue  # linalg.index-like arguments have no producer
+            else:
+                edges.append((value, nid, ""))
+    out = f"{cluster}_out"
+    g.ids[id(op)] = out
+    g.lines.append(f'    {out} [id="{out}" shape=box style="rounded,filled" fillcolor="#bbf7d0" '
+                   f'label=<<b>{html.escape(op.name)}</b><br/><font point-size="9">{html.escape(_types(op))}</font>>];')
+    line = g.line_of(op)
+    if line is not None:
+        g.node_lines[out] = line
+    terminator = body.last_op
+    for value in terminator.operands if terminator is not None else ():
+        edges.append((value, out, ""))
+    used = {v.index for o in compute for v in o.operands if isinstance(v, BlockArgument) and v.owner is body}
+    for i, value in enumerate(op.operands):
+        if i < len(body.args) and i not in used:
+            edges.append((value, out, ' style="dashed"'))
+    g.lines.append("  }")
+
+
+def _producer(g: _Graph, value: SSAValue) -> str | None:
+    if isinstance(value, BlockArgument):
+        return g.ids.get(id(value))
+    return g.ids.get(id(value.owner))
+
+
+def _value_name(value: SSAValue) -> str:
+    return f"%{value.name_hint}" if value.name_hint else "value"
+
+
+def _dot_str(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def has_dot() -> bool:
+    return shutil.which("dot") is not None
+
+
+def to_svg(dot_text: str) -> str:
+    """SVG from DOT with Graphviz's `dot`; raises RuntimeError when it fails."""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise RuntimeError("Graphviz's dot is not installed")
+    proc = subprocess.run([exe, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dot failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+INSTALL_HINT = "install Graphviz (Debian: apt-get install graphviz) to get SVG"

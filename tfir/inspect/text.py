@@ -1,0 +1,111 @@
+"""Plain-text views of a trace: IR dump headers, the timing table, the pass
+list of `tfir passes`, and the numbered files of `--dump-dir`."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+from tfir.inspect.trace import FRONTEND, Stage, Trace
+from tfir.pipeline import COMPILED, PIPELINE, STAGES, pass_class
+
+# xDSL's own passes have no docstrings.
+_FALLBACK = {
+    "cse": "Common subexpression elimination: merges identical pure ops.",
+    "dce": "Dead code elimination: erases ops whose results are unused and that have no side effects.",
+}
+
+
+def header(stage: Stage, when: str = "After") -> str:
+    if stage.pass_name == FRONTEND:
+        return f"// -----// IR from the frontend [stage {stage.stage}] //----- //"
+    return f"// -----// IR Dump {when} {stage.spec or stage.pass_name} [stage {stage.stage}] //----- //"
+
+
+def dump(stage: Stage, when: str = "After", locations: bool = False) -> str:
+    return f"{header(stage, when)}\n{stage.ir_with_locations if locations else stage.ir}\n"
+
+
+def describe(pass_name: str) -> str:
+    """One line about a pass: its class docstring's first line, else its module's."""
+    try:
+        cls = pass_class(pass_name)
+    except Exception as err:  # noqa: BLE001 - a pass that does not import yet
+        return f"(not available: {type(err).__name__}: {err})"
+    doc = cls.__doc__ or ""
+    # A dataclass without a docstring gets `Name(field: type = ...)` as its __doc__.
+    if doc.strip().startswith(f"{cls.__name__}("):
+        doc = ""
+    if not doc.strip():
+        module = importlib.import_module(cls.__module__)
+        doc = (module.__doc__ or "") if not cls.__module__.startswith("xdsl.") else ""
+    line = doc.strip().splitlines()[0].strip() if doc.strip() else _FALLBACK.get(pass_name, "")
+    # Module docstrings open with "`name`: what it does."
+    line = re.sub(rf"^`{re.escape(pass_name)}`\s*[:\-—]\s*", "", line)
+    return line[:1].upper() + line[1:] if line else "(no description)"
+
+
+def passes_listing(target: str | None = None) -> str:
+    width = max(len(s.pass_name) for s in PIPELINE)
+    rows = []
+    for stage in STAGES:
+        steps = [s for s in PIPELINE if s.stage == stage and (target is None or s.runs_for(target))]
+        if not steps:
+            continue
+        rows.append(f"{stage}:")
+        for s in steps:
+            only = "" if s.targets == COMPILED or target else f"  [{', '.join(sorted(s.targets))} only]"
+            rows.append(f"  {s.pass_name:<{width}}  {describe(s.pass_name)}{only}")
+    return "\n".join(rows)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:9.2f}"
+
+
+def timing_table(trace: Trace) -> str:
+    """Time per pass and per stage, with the op counts before and after each."""
+    width = max([len(s.spec or s.pass_name) for s in trace.stages] + [24])
+    head = f"{'pass':<{width}}  {'stage':<12} {'ms':>9}  {'ops before':>10} {'after':>6}"
+    rule = "-" * len(head)
+    rows = [f"timing: {trace.entry} in {trace.filename}, target {trace.target}", rule, head, rule]
+    for s in trace.stages:
+        mark = "" if s.changed else "  (no change)"
+        name = "(frontend: build tf IR)" if s.pass_name == FRONTEND else s.spec or s.pass_name
+        rows.append(f"{name:<{width}}  {s.stage:<12} {_ms(s.seconds)}  {s.ops_before:>10} {s.ops_after:>6}{mark}")
+    for why in trace.missing:
+        rows.append(f"{'(skipped) ' + why.split(chr(39))[1]:<{width}}  {'':<12} {'-':>9}  not available")
+    rows += [rule, f"{'stage':<{width}}  {'passes':<12} {'ms':>9}  {'ops before':>10} {'after':>6}", rule]
+    passes = [s for s in trace.stages if s.pass_name != FRONTEND]
+    for stage in STAGES:
+        group = [s for s in passes if s.stage == stage]
+        if group:
+            rows.append(f"{stage:<{width}}  {len(group):<12} {_ms(sum(s.seconds for s in group))}  "
+                        f"{group[0].ops_before:>10} {group[-1].ops_after:>6}")
+    rows.append(rule)
+    total = sum(s.seconds for s in passes)
+    rows.append(f"{'total (passes)':<{width}}  {len(passes):<12} {_ms(total)}")
+    return "\n".join(rows)
+
+
+_DUMP_NAME = re.compile(r"^\d+-[A-Za-z0-9_.-]+\.mlir$")
+
+
+def dump_name(stage: Stage) -> str:
+    digits = max(2, len(str(len(PIPELINE))))  # fixed, so that names sort in pipeline order
+    return f"{stage.index:0{digits}d}-{stage.pass_name}.mlir"
+
+
+def clear_dump_dir(directory: Path) -> None:
+    """Removes the numbered dumps of an earlier run, so that no stale file sits between new ones."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.iterdir():
+        if old.is_file() and _DUMP_NAME.match(old.name):
+            old.unlink()
+
+
+def write_dump(directory: Path, stage: Stage, locations: bool = False) -> Path:
+    path = directory / dump_name(stage)
+    path.write_text(dump(stage, locations=locations), encoding="utf-8")
+    return path
