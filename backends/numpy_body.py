@@ -12,8 +12,9 @@ straight into the output view when nothing reads the output afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from xdsl.dialects import arith, linalg
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -163,6 +164,16 @@ def arrange(base: str, amap: AffineMap, shape: Sequence[int | None], space: Spac
     return _place(base, items, kept_at, kept, space.active), frozenset(dims)
 
 
+class BodyHost(Protocol):
+    """What a body needs from the function it is generated into."""
+
+    def expr(self, value: SSAValue) -> str: ...
+    def fresh(self, hint: str) -> str: ...
+    def scratch_name(self, k: int) -> str: ...
+    def line(self, text: str) -> None: ...
+    def comment(self, op: Operation) -> None: ...
+
+
 @dataclass
 class Val:
     """A body value: a Python expression, the loop dims it varies along
@@ -186,9 +197,10 @@ class Reg:
 class BodyCodegen:
     """Emits the ops of a linalg body over a `Space`."""
 
-    def __init__(self, line: Callable[[str], None], fresh: Callable[[str], str],
-                 outer: Callable[[SSAValue], str], space: Space, comment: Callable[[Operation], None]):
-        self.line, self.fresh, self.outer, self.space, self.comment = line, fresh, outer, space, comment
+    def __init__(self, cg: BodyHost, space: Space):
+        self.line, self.fresh, self.outer, self.comment = cg.line, cg.fresh, cg.expr, cg.comment
+        self.scratch_name = cg.scratch_name
+        self.space = space
         self.values: dict[SSAValue, Val] = {}
         self.regs: list[Reg] = []
 
@@ -265,7 +277,7 @@ class BodyCodegen:
             if reg.free and reg.key == key:
                 reg.free = False
                 return reg
-        reg = Reg(self.fresh("t"), key)
+        reg = Reg(self.scratch_name(len(self.regs)), key)
         self.regs.append(reg)
         self.line(f"{reg.name} = np.empty({self.space.shape(dims)}, dtype={key[0]})")
         return reg

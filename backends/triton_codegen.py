@@ -80,9 +80,13 @@ _CALLS = {"arith.maxsi": "tl.maximum", "arith.minsi": "tl.minimum",
           "math.absf": "tl.abs", "math.absi": "tl.abs", "math.floor": "tl.floor",
           "math.ceil": "tl.ceil", "math.sin": "tl.sin", "math.cos": "tl.cos",
           "math.erf": "tl.erf", "math.fma": "tl.fma", "math.tanh": "_tanh",
-          "arith.floordivsi": "_floordiv"}
+          "arith.floordivsi": "_floordiv", "math.powf": "_powf"}
 _NAN_CALLS = {"arith.maximumf": "tl.maximum", "arith.minimumf": "tl.minimum"}
-_CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_CMP = {"eq": "{a} == {b}", "ne": "{a} != {b}", "lt": "{a} < {b}", "le": "{a} <= {b}",
+        "gt": "{a} > {b}", "ge": "{a} >= {b}", "one": "({a} < {b}) | ({a} > {b})",
+        "ueq": "~(({a} < {b}) | ({a} > {b}))", "ult": "~({a} >= {b})", "ule": "~({a} > {b})",
+        "ugt": "~({a} <= {b})", "uge": "~({a} < {b})", "ord": "({a} == {a}) & ({b} == {b})",
+        "uno": "({a} != {a}) | ({b} != {b})"}
 _REDUCE = {"sum": "tl.sum", "max": "tl.max", "min": "tl.min", "argmax": "tl.argmax",
            "argmin": "tl.argmin"}
 
@@ -102,6 +106,14 @@ def _floordiv(a, b):
     # Python's floor division from C's truncating one
     q = a // b
     return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)''',
+    "_powf": '''@triton.jit
+def _powf(a, b):
+    # a ** b as exp2(b * log2|a|); a negative base needs an integral exponent
+    r = tl.exp2(b * tl.log2(tl.abs(a)))
+    integral = tl.floor(b) == b
+    odd = integral & (tl.floor(b * 0.5) * 2.0 != b)
+    r = tl.where(a < 0, tl.where(integral, tl.where(odd, -r, r), NAN), r)
+    return tl.where(b == 0, 1.0, r)''',
     "_mul": '''@triton.jit
 def _mul(a, b):
     return a * b''',
@@ -241,7 +253,7 @@ class KernelPrinter:
         elif isinstance(op, device.SelectOp):
             self.bind(op.result, f"tl.where({r[0]}, {r[1]}, {r[2]})")
         elif isinstance(op, device.CmpOp):
-            self.bind(op.result, f"{r[0]} {_CMP[op.predicate.data]} {r[1]}", "m")
+            self.bind(op.result, _CMP[op.predicate.data].format(a=r[0], b=r[1]), "m")
         elif isinstance(op, device.CastOp):
             self.bind(op.result, f"{r[0]}.to({tl_dtype(element_of(op.result.type))})")
         else:

@@ -106,10 +106,8 @@ def softmax_tuned(x: np.ndarray) -> np.ndarray:
 
 def softmax_ne(ne: Any) -> Callable[..., Any]:
     def run(x: np.ndarray) -> np.ndarray:
-        m = x.max(axis=-1, keepdims=True)
-        e = ne.evaluate("exp(x - m)")
-        s = e.sum(axis=-1, keepdims=True)
-        return ne.evaluate("e / s")
+        e = ne.evaluate("exp(x - m)", local_dict={"x": x, "m": x.max(axis=-1, keepdims=True)})
+        return ne.evaluate("e / s", local_dict={"e": e, "s": e.sum(axis=-1, keepdims=True)})
     return run
 
 
@@ -142,11 +140,11 @@ def layernorm_tuned(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.nd
 
 def layernorm_ne(ne: Any) -> Callable[..., Any]:
     def run(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
-        mu = x.mean(axis=-1, keepdims=True)
-        d = ne.evaluate("x - mu")
-        var = ne.evaluate("d * d").mean(axis=-1, keepdims=True)
-        eps = F32(1e-5)  # a Python float would make numexpr compute in float64
-        return ne.evaluate("d / sqrt(var + eps) * gamma + beta")
+        d = ne.evaluate("x - mu", local_dict={"x": x, "mu": x.mean(axis=-1, keepdims=True)})
+        var = ne.evaluate("d * d", local_dict={"d": d}).mean(axis=-1, keepdims=True)
+        # eps as a float32 scalar: a Python float would make numexpr compute in float64.
+        return ne.evaluate("d / sqrt(var + eps) * gamma + beta",
+                           local_dict={"d": d, "var": var, "eps": F32(1e-5), "gamma": gamma, "beta": beta})
     return run
 
 
@@ -171,7 +169,7 @@ def sumsq_tuned(x: np.ndarray) -> np.ndarray:
 
 
 def sumsq_ne(ne: Any) -> Callable[..., Any]:
-    return lambda x: ne.evaluate("sum(x * x, axis=0)")
+    return lambda x: ne.evaluate("sum(x * x, axis=0)", local_dict={"x": x})
 
 
 def sumsq_jax(jax: Any) -> Callable[..., Any]:

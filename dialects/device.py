@@ -76,7 +76,10 @@ from xdsl.traits import (
 from xdsl.utils.exceptions import VerifyException
 
 REDUCE_KINDS = ("sum", "prod", "max", "min", "argmax", "argmin")
-CMP_PREDICATES = ("eq", "ne", "lt", "le", "gt", "ge")
+# Floats: eq/lt/le/gt/ge/one are ordered (false on NaN), ne/ueq/ult/ule/ugt/uge
+# unordered (true on NaN), ord/uno test for NaN; integers compare signed.
+CMP_PREDICATES = ("eq", "ne", "lt", "le", "gt", "ge", "one", "ueq", "ult", "ule", "ugt", "uge",
+                  "ord", "uno")
 
 
 def shape_of(typ: Attribute) -> tuple[int, ...]:
@@ -508,8 +511,8 @@ class SelectOp(IRDLOperation):
 @irdl_op_definition
 class CmpOp(IRDLOperation):
     """
-    Lane-wise comparison giving an i1 block; integers compare signed, floats
-    ordered (NaN compares false, except `ne`).
+    Lane-wise comparison giving an i1 block: integers compare signed; for
+    floats see CMP_PREDICATES (`ne` is unordered, as Triton's `!=`).
 
         %m = device.cmp lt %idx, %n : tensor<128xi32> -> tensor<128xi1>
     """

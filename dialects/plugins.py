@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
+from tfir.dialects import registry as R
+from tfir.dialects.dtypes import from_xdsl, to_xdsl
+from tfir.dialects.registry import REGISTRY, OpEntry
 from xdsl.dialects.builtin import (
     BoolAttr,
     DenseArrayBase,
@@ -35,10 +38,6 @@ from xdsl.irdl import (
     traits_def,
 )
 from xdsl.traits import Pure
-
-from tfir.dialects import registry as R
-from tfir.dialects.dtypes import from_xdsl, to_xdsl
-from tfir.dialects.registry import REGISTRY, OpEntry
 
 ENTRY_POINT_GROUP = "tfir.dialects"
 

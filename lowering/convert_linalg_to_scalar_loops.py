@@ -140,12 +140,12 @@ class LinalgOpLowering(RewritePattern):
             rw.insert(store, at)
             return store
 
+        prev, stop, block, loc = op.prev_op, op.next_op, op.parent_block(), op.location
         bounds = []
         for size in op.get_static_loop_ranges():
             const = _index_constant(size)
             rewriter.insert(const)
             bounds.append(const.result)
-        prev, stop, block, loc = op.prev_op, op.next_op, op.parent_block(), op.location
         rewrite_linalg_structured_to_loops(
             rewriter,
             op,

@@ -46,7 +46,7 @@ from tfir.lowering.device_kernel_kinds import (
 )
 from tfir.lowering.device_kernels import Access, DeviceLoweringError, make_access
 from xdsl.context import Context
-from xdsl.dialects import func, linalg, memref, scf
+from xdsl.dialects import arith, func, linalg, memref, scf
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     FloatAttr,
@@ -182,34 +182,57 @@ def _body_parts(op: Operation) -> list[str]:
             and "cast" not in o.name and "ext" not in o.name and "trunc" not in o.name]
 
 
+def _slice(block: Block, values: Sequence[SSAValue]) -> set[Operation]:
+    """The body ops the values are computed from."""
+    needed: set[Operation] = set()
+    work = [v.owner for v in values if isinstance(v.owner, Operation)]
+    while work:
+        op = work.pop()
+        if op in needed or op.parent is not block:
+            continue
+        needed.add(op)
+        work.extend(o.owner for o in op.operands if isinstance(o.owner, Operation))
+    return needed
+
+
+_ARG_KIND = {"ogt": "argmax", "ugt": "argmax", "sgt": "argmax",
+             "olt": "argmin", "ult": "argmin", "slt": "argmin"}
+
+
+def _arg_spec(block: Block, out_value: SSAValue) -> ReductionSpec | None:
+    """An arg-reduction: a strict compare of some value with the running one."""
+    for op in block.ops:
+        if isinstance(op, arith.CmpfOp | arith.CmpiOp) and out_value in op.operands:
+            names = (arith.CMPF_COMPARISON_OPERATIONS if isinstance(op, arith.CmpfOp)
+                     else arith.CMPI_COMPARISON_OPERATIONS)
+            kind = _ARG_KIND.get(names[op.predicate.value.data])
+            value = op.operands[0] if op.operands[1] is out_value else op.operands[1]
+            if kind is not None and value is not out_value:
+                if op.operands[0] is out_value:  # `out < in` is `in > out`
+                    kind = "argmin" if kind == "argmax" else "argmax"
+                skip = frozenset(set(block.ops) - _slice(block, [value]))
+                return ReductionSpec([kind], [value], skip, None)
+    return None
+
+
 def _reduction_spec(op: linalg.GenericOp) -> ReductionSpec:
     """Which combiner each output yields, and what it folds in."""
     block = op.body.block
     out_args = block.args[len(op.inputs):]
     yielded = list(block.last_op.operands)  # type: ignore[union-attr]
-    first = yielded[0].owner
-    if len(out_args) == 2 and isinstance(first, Operation) and first.name == "arith.select":
-        cmp = first.operands[0].owner
-        pred = cmp.predicate.value.data  # type: ignore[union-attr]
-        names = (linalg.arith.CMPF_COMPARISON_OPERATIONS if cmp.name == "arith.cmpf"
-                 else linalg.arith.CMPI_COMPARISON_OPERATIONS)
-        kind = "argmax" if names[pred] in ("ogt", "sgt", "ugt") else "argmin"
-        value = next(v for v in cmp.operands if v is not out_args[0])
-        axis = next(o.dim.value.data for o in block.ops if isinstance(o, linalg.IndexOp))
-        skip = frozenset({first, cmp, yielded[1].owner}
-                         | {o for o in block.ops if isinstance(o, linalg.IndexOp)}
-                         | {o for o in block.ops if o.operands and o.operands[0].owner.__class__
-                            is linalg.IndexOp})
-        return ReductionSpec([kind], [value], skip, axis)
-    kinds, values, skips = [], [], set()
+    if len(out_args) == 2 and isinstance(yielded[0].owner, arith.SelectOp):
+        spec = _arg_spec(block, out_args[0])
+        if spec is None:
+            raise DeviceLoweringError("expected an arg-reduction comparing with the running value")
+        return spec
+    kinds, values = [], []
     for val, arg in zip(yielded, out_args, strict=True):
         comb = val.owner
         if not isinstance(comb, Operation) or comb.name not in _COMBINERS or arg not in comb.operands:
             raise DeviceLoweringError("expected a reduction body ending in a combiner")
         kinds.append(_COMBINERS[comb.name])
         values.append(comb.operands[0] if comb.operands[1] is arg else comb.operands[1])
-        skips.add(comb)
-    return ReductionSpec(kinds, values, frozenset(skips), None)
+    return ReductionSpec(kinds, values, frozenset(set(block.ops) - _slice(block, values)), None)
 
 
 # ---------------------------------------------------------------- lowerings
@@ -241,6 +264,8 @@ def lower_generic(low: Lowering, op: linalg.GenericOp) -> None:
     spec.inputs = [_access(v, m) for v, m in zip(op.inputs, maps[:n_in], strict=True)]
     spec.outputs = [_access(v, m) for v, m in zip(op.outputs, maps[n_in:], strict=True)]
     spec.reduced = tuple(i for i, it in enumerate(iters) if it == "reduction")
+    if spec.kinds[0].startswith("arg") and len(spec.reduced) != 1:
+        raise DeviceLoweringError(f"expected an arg-reduction over one axis, got {spec.reduced}")
     spec.shape, spec.body = shape, op.body.block
     kernel, bases = reduction_kernel(low.name([spec.kinds[0], *_body_parts(op)]), op.location, spec)
     low.launch(op, kernel, bases)

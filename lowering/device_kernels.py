@@ -283,9 +283,10 @@ def decompose(kb: KernelBuilder, flat: SSAValue, shape: Sequence[int],
 
 # ---------------------------------------------------------------- bodies
 
-_CMP = {"oeq": "eq", "ueq": "eq", "one": "ne", "une": "ne", "olt": "lt", "ult": "lt",
-        "ole": "le", "ule": "le", "ogt": "gt", "ugt": "gt", "oge": "ge", "uge": "ge",
-        "eq": "eq", "ne": "ne", "slt": "lt", "sle": "le", "sgt": "gt", "sge": "ge"}
+_CMPF = {"oeq": "eq", "une": "ne", "one": "one", "ueq": "ueq", "olt": "lt", "ole": "le",
+         "ogt": "gt", "oge": "ge", "ult": "ult", "ule": "ule", "ugt": "ugt", "uge": "uge",
+         "ord": "ord", "uno": "uno"}
+_CMPI = {"eq": "eq", "ne": "ne", "slt": "lt", "sle": "le", "sgt": "gt", "sge": "ge"}
 _CASTS = (arith.ExtFOp, arith.TruncFOp, arith.SIToFPOp, arith.FPToSIOp, arith.ExtSIOp,
           arith.ExtUIOp, arith.TruncIOp, arith.IndexCastOp, arith.UIToFPOp, arith.FPToUIOp)
 
@@ -297,9 +298,15 @@ def _elem(typ: Attribute) -> Attribute:
 
 def _cmp_predicate(op: Operation) -> str:
     pred = op.predicate.value.data  # type: ignore[attr-defined]
-    names = arith.CMPF_COMPARISON_OPERATIONS if isinstance(op, arith.CmpfOp) \
-        else arith.CMPI_COMPARISON_OPERATIONS
-    return _CMP[names[pred]]
+    if isinstance(op, arith.CmpfOp):
+        name = arith.CMPF_COMPARISON_OPERATIONS[pred]
+        table = _CMPF
+    else:
+        name = arith.CMPI_COMPARISON_OPERATIONS[pred]
+        table = _CMPI
+    if name not in table:
+        raise DeviceLoweringError(f"unsupported comparison {op.name} {name}")
+    return table[name]
 
 
 def tensorize_op(kb: KernelBuilder, op: Operation, env: dict[SSAValue, SSAValue],

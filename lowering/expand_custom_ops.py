@@ -27,6 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tfir.dialects import registry as R
+from tfir.dialects import tf
+from tfir.dialects.dtypes import from_xdsl, tensor_type, to_numpy
+from tfir.dialects.plugins import CUSTOM_OPS, CustomOp
+from tfir.dialects.registry import REGISTRY, TType
+from tfir.frontend.diagnostics import CompileError, Diagnostic, Span, did_you_mean
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
@@ -41,13 +47,6 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint, Rewriter
-
-from tfir.dialects import registry as R
-from tfir.dialects import tf
-from tfir.dialects.dtypes import from_xdsl, tensor_type, to_numpy
-from tfir.dialects.plugins import CUSTOM_OPS, CustomOp
-from tfir.dialects.registry import REGISTRY, TType
-from tfir.frontend.diagnostics import CompileError, Diagnostic, Span, did_you_mean
 
 LOWERING_ATTR = "tfir.lowering"
 EXTERNAL_ATTR = "tfir.external"
@@ -322,10 +321,7 @@ def external_call(custom: CustomOp, op: Operation, rewriter: PatternRewriter) ->
     attrs |= {p.name: op.attributes[p.name] for p in custom.attrs if p.name in op.attributes}
     decls = [f for f in module.ops if isinstance(f, func.FuncOp) and f.is_declaration]
     symbols = {f.sym_name.data for f in module.ops if isinstance(f, func.FuncOp)}
-    decl = next((f for f in decls if f.function_type == ftype
-                 and {k: v for k, v in f.attributes.items() if k in attrs} == attrs
-                 and len([k for k in f.attributes if k not in ("sym_name", "function_type", "sym_visibility")])
-                 == len(attrs)), None)
+    decl = next((f for f in decls if f.function_type == ftype and dict(f.attributes) == attrs), None)
     if decl is None:
         symbol, n = custom.symbol, 1
         while symbol in symbols:

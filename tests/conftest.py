@@ -6,6 +6,14 @@ from pathlib import Path
 
 import pytest
 
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_compile_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or fill the user's compile cache."""
+    import os
+
+    os.environ["TFIR_CACHE_DIR"] = str(tmp_path_factory.mktemp("tfir-cache"))
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.tf"))
 CONFORMANCE = ROOT.parent / "shared" / "conformance"

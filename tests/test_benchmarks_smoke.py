@@ -22,14 +22,16 @@ import workloads  # noqa: E402
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict]:
+    # Bytes, not text: text mode would turn the progress line's \r into \n.
     out = tmp_path_factory.mktemp("bench") / "quick.json"
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--quick", "--only", "chain-1e6,redundancy",
          "--repeats", "2", "--progress", "--json", str(out),
          "--variants", "numpy,eager,hand,hand-tuned,bad", "--variant", 'bad={"target": "nosuch"}'],
-        capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc, json.loads(out.read_text())
+        capture_output=True, timeout=120)
+    stdout, stderr = proc.stdout.decode(), proc.stderr.decode()
+    assert proc.returncode == 0, stderr[-3000:]
+    return subprocess.CompletedProcess(proc.args, 0, stdout, stderr), json.loads(out.read_text())
 
 
 def _rows(data: dict, workload: str) -> dict[str, dict]:

@@ -136,7 +136,22 @@ class Function:
         module = build_entry(self.program.frontend, self.name, types, statics)
         from tfir.pipeline import build_for_target
         return build_for_target(module, self.name, self.program.target, self.program.source_line,
-                                self.program.options)
+                                self.program.options, self._cache_key(types, statics))
+
+    def _cache_key(self, types: dict[str, TType], statics: dict[str, Any]) -> str | None:
+        options = {k: v for k, v in self.program.options.items() if k != "cache"}
+        if self.program.target == "eager" or not self.program.options.get("cache", True):
+            return None
+        from tfir import cache
+        from tfir.dialects.registry import REGISTRY
+        from tfir.frontend.loader import load_prelude
+
+        frontend = self.program.frontend
+        texts = [f"{name}\n{f.source.text}" for name, f in sorted(frontend.files.items())]
+        texts.append(load_prelude().source.text)
+        signature = (sorted((n, str(t)) for n, t in types.items()), sorted(statics.items()))
+        return cache.cache_key(texts, self.name, signature, self.program.target, options,
+                               sorted(REGISTRY.names()))
 
     def bind_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         from tfir.inputs import bind_inputs

@@ -202,17 +202,29 @@ def run_pipeline(module: ModuleOp, target: str, *, disable: Iterable[str] = (),
 
 
 def build_for_target(module: ModuleOp, entry: str, target: str, source_line: SourceLine,
-                     options: dict[str, Any]) -> Any:
-    """Lowers a `tf` module for `target` and loads its code: an `api.Compiled`."""
+                     options: dict[str, Any], cache_key: str | None = None) -> Any:
+    """Lowers a `tf` module for `target` and loads its code: an `api.Compiled`.
+
+    With a `cache_key`, generated code is taken from (and put in) the disk cache."""
+    from tfir import cache
     from tfir.api import Compiled
 
     backend = importlib.import_module(BACKENDS[target])
     if target == "eager":
         return Compiled(module, backend.compile_module(module, entry))
+    name = f"<tfir-{target}:{entry}>"
+    if cache_key is not None:
+        source = cache.load(cache_key)
+        if source is not None:
+            try:
+                return Compiled(module, backend.load(source, entry, name), source)
+            except Exception:  # noqa: BLE001 - a corrupt entry is ignored and rebuilt
+                cache.discard(cache_key)
     tf_module = module.clone()
     run_pipeline(module, target, disable=options.get("disable", ()),
                  pass_options=options.get("pass_options"), verify_each=options.get("verify_each", True))
-    gen_options = options.get("codegen", {})
-    source = backend.generate(module, entry, source_line, **gen_options)
-    run = backend.load(source, entry, f"<tfir-{target}:{entry}>")
+    source = backend.generate(module, entry, source_line, **options.get("codegen", {}))
+    run = backend.load(source, entry, name)
+    if cache_key is not None:
+        cache.store(cache_key, source)
     return Compiled(tf_module, run, source)

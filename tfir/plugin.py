@@ -39,11 +39,10 @@ from typing import Any
 from xdsl.ir import Operation, SSAValue
 
 from tfir.dialects import registry as R
-from tfir.dialects.dtypes import from_xdsl, tensor_type
 from tfir.dialects.plugins import CUSTOM_OPS, CustomOp, make_op_class, register_custom_op, to_attr
 from tfir.dialects.registry import CallInfo, OpEntry, TType
+from tfir.lowering.expand_custom_ops import TfBuilder, linalg_lowering, tf_function_decomposition
 from tfir.pipeline import register_pass
-from tfir.plugin_lowerings import TfBuilder, linalg_lowering, tf_function_decomposition
 
 __all__ = ["CallInfo", "DType", "Dialect", "OpDef", "PluginError", "TType", "TfBuilder",
            "load_plugin", "register_pass", "same_as"]
@@ -263,12 +262,3 @@ def load_plugin(module: str) -> types.ModuleType:
         sys.modules.pop(module, None)
         raise PluginError(f"cannot load tfir plugin {module!r}: {type(err).__name__}: {err}") from err
 
-
-def tensor_type_of(t: TType) -> Any:
-    """The IR tensor type of a concrete TType."""
-    return tensor_type(t.dtype, tuple(int(d) for d in t.shape if d is not None))
-
-
-def ttype_of(value: SSAValue) -> TType:
-    typ = value.type
-    return TType(from_xdsl(typ.get_element_type()), tuple(typ.get_shape()))  # type: ignore[attr-defined]

@@ -17,14 +17,20 @@ _FALLBACK = {
 }
 
 
-def header(stage: Stage, when: str = "After") -> str:
+def header(stage: Stage) -> str:
     if stage.pass_name == FRONTEND:
         return f"// -----// IR from the frontend [stage {stage.stage}] //----- //"
-    return f"// -----// IR Dump {when} {stage.spec or stage.pass_name} [stage {stage.stage}] //----- //"
+    return f"// -----// IR Dump After {stage.spec or stage.pass_name} [stage {stage.stage}] //----- //"
 
 
-def dump(stage: Stage, when: str = "After", locations: bool = False) -> str:
-    return f"{header(stage, when)}\n{stage.ir_with_locations if locations else stage.ir}\n"
+def dump(stage: Stage, locations: bool = False) -> str:
+    return f"{header(stage)}\n{stage.ir_with_locations if locations else stage.ir}\n"
+
+
+def dump_before(stage: Stage, spec: str, next_stage: str, locations: bool = False) -> str:
+    """The IR of `stage` as the input of the pass `spec` that runs next."""
+    head = f"// -----// IR Dump Before {spec} [stage {next_stage}] //----- //"
+    return f"{head}\n{stage.ir_with_locations if locations else stage.ir}\n"
 
 
 def describe(pass_name: str) -> str:
