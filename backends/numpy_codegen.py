@@ -20,9 +20,11 @@ from __future__ import annotations
 import base64
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from xdsl.dialects import arith, func, linalg, memref, scf
+from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     DenseIntOrFPElementsAttr,
@@ -75,6 +77,7 @@ class FunctionCodegen:
         self.consts: dict[SSAValue, float | int] = {}
         self.in_tile = False
         self.scratch: list[str] = []
+        self.pending: Operation | None = None
 
     # -- the Codegen protocol of numpy_linalg ----------------------------------------------
 
@@ -95,13 +98,25 @@ class FunctionCodegen:
     def line(self, text: str) -> None:
         if "_erf(" in text:
             self.helpers.add("erf")
+        self._flush()
         self.em.line(text)
 
     def comment(self, op: Operation) -> None:
-        self.em.source_comment(op)
+        """Cite `op`'s source line above the next statement (unless a later op with a
+        location comes first: a linalg op's body ops cite their own lines)."""
+        if isinstance(op.location, FileLineColLoc) or self.pending is None:
+            self.pending = op
 
-    def block(self, header: str):
-        return self.em.block(header)
+    @contextmanager
+    def block(self, header: str) -> Iterator[None]:
+        self._flush()
+        with self.em.block(header):
+            yield
+
+    def _flush(self) -> None:
+        if self.pending is not None:
+            self.em.source_comment(self.pending)
+            self.pending = None
 
     def root(self, value: SSAValue) -> SSAValue:
         while isinstance(value.owner, _VIEWS):

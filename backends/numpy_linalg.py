@@ -24,7 +24,8 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
-from xdsl.dialects import arith, linalg, memref, scf
+from xdsl.dialects import arith, memref, scf
+from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Attribute, Block, Operation, SSAValue
@@ -67,7 +68,7 @@ class Codegen(Protocol):
 
 def identity(combiner: str, typ: Attribute) -> float | int:
     name = dtype_name(typ)
-    bits = 1 if name == "bool" else int(name[-2:]) if name.startswith("int") else 0
+    bits = 1 if name == "bool" else int(name[3:]) if name.startswith("int") else 1
     return {
         "arith.addf": 0, "arith.addi": 0, "arith.ori": 0, "arith.xori": 0,
         "arith.mulf": 1, "arith.muli": 1, "arith.andi": 1 if bits == 1 else -1,
@@ -216,7 +217,7 @@ class GenericRule:
         if not isinstance(comb, Operation) or comb.name not in COMBINERS:
             return False
         others = [v for v in comb.operands if v != out_arg]
-        if len(others) != 1 or any(use.operation is not comb for use in out_arg.uses):
+        if len(others) != 1 or any(use.operation is not comb for use in list(out_arg.uses)):
             return False
         e, ufunc = others[0], COMBINERS[comb.name]
         typ = self.yield_op.operands[0].type
@@ -241,7 +242,7 @@ class GenericRule:
         """`sum(a * b)` over the reduction dims as one einsum / matmul."""
         mul = e.owner
         args = list(self.block.args[:len(self.ins)])
-        if not isinstance(mul, arith.MulfOp | arith.MuliOp) or len(e.uses) != 1:
+        if not isinstance(mul, arith.MulfOp | arith.MuliOp) or len(list(e.uses)) != 1:
             return False
         if not all(v in args for v in mul.operands) or len(self.ops_except()) != 2:
             return False

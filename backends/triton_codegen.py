@@ -360,7 +360,9 @@ class HostPrinter:
             self._bind(op.memref, f"rt.empty({tuple(typ.get_shape())!r}, "
                                   f"{np_dtype(typ.element_type)})", "buf")
         elif isinstance(op, memref.GetGlobalOp):
-            self._bind(op.memref, f"rt.to_device({self.globals[op.name_.root_reference.data]})",
+            typ = op.memref.type
+            self._bind(op.memref, f"rt.to_device({self.globals[op.name_.root_reference.data]}, "
+                                  f"{tuple(typ.get_shape())!r}, {np_dtype(typ.element_type)})",
                        "const")
         elif isinstance(op, memref.SubviewOp | memref.CollapseShapeOp | memref.ExpandShapeOp):
             typ = op.results[0].type

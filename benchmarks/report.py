@@ -48,6 +48,37 @@ def _git_commit() -> str:
         return "unknown"
 
 
+def _blas_threads() -> list[dict[str, Any]]:
+    """The BLAS kernel really loaded (OPENBLAS_CORETYPE can pick an older one), via threadpoolctl."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return []
+    return [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for info in threadpoolctl.threadpool_info()]
+
+
+def calibrate_machine() -> dict[str, float]:
+    """Three reference figures of this machine: f32 matmul, copy bandwidth, np.exp on 1e7."""
+    import time
+
+    def best(fn: Any, n: int = 5) -> list[float]:
+        fn()
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return sorted(times)
+
+    a = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
+    x = np.random.default_rng(0).random(10**7, dtype=np.float32)
+    y = np.empty_like(x)
+    return {"matmul_f32_gflops": 2 * 1024**3 / best(lambda: a @ a)[0] / 1e9,
+            "copy_gb_per_s": 2 * x.nbytes / best(lambda: np.copyto(y, x))[0] / 1e9,
+            "exp_1e7_f32_ms": best(lambda: np.exp(x, out=y))[2] * 1e3}
+
+
 def machine_info(extras: dict[str, str | None]) -> dict[str, Any]:
     return {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -57,6 +88,7 @@ def machine_info(extras: dict[str, str | None]) -> dict[str, Any]:
         "numpy": np.__version__,
         "blas": _blas(),
         "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")},
+        "blas_loaded": _blas_threads(),
         "extras": extras,
         "tfir_commit": _git_commit(),
     }

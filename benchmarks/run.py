@@ -139,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"tfir benchmarks, {machine['date']}, {machine['cpu']} ({machine['cores']} cores), "
           f"numpy {machine['numpy']} with {machine['blas']}, commit {machine['tfir_commit']}")
     print("extras: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in machine["extras"].items()))
+    blas_env = " ".join(f"{k}={v}" for k, v in machine["openblas_env"].items()) or "no OPENBLAS_* set"
+    kernels = ", ".join(f"{b['internal_api']} {b['architecture']} x{b['num_threads']}"
+                        for b in machine["blas_loaded"]) or "kernel unknown (no threadpoolctl)"
+    print(f"BLAS: {kernels}; {blas_env}")
+    if not args.quick:
+        machine["calibration"] = report.calibrate_machine()
+        print("machine: " + ", ".join(f"{k} {v:.1f}" for k, v in machine["calibration"].items()))
     progress("warming up (imports)")
     harness.warm_up(variants, TINY, args.timeout)
     results: list[tuple[str, str, list[Any]]] = []

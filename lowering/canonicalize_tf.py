@@ -19,7 +19,8 @@ Applied (`c` a splat constant; `x`, `y` any values):
 - `x * -1`, `x / -1` -> `-x`; `-0.0 - x` (integers: `0 - x`) -> `-x`;
   `x ** 0` -> `1` (IEEE `pow(x, 0)` is 1 even for NaN);
 - `x + -y` -> `x - y`, `-x + y` -> `y - x`, `x - -y` -> `x + y`, `-x * -y` -> `x * y`;
-- `--x`, `not(not(x))` -> `x`; `not(x == y)` <-> `x != y`;
+- `--x`, `not(not(x))` -> `x`; `not(x == y)` <-> `x != y`; for integers and
+  booleans also `not(x < y)` <-> `x >= y`, `not(x <= y)` <-> `x > y`;
 - `maximum(x, x)`, `minimum(x, x)`, `logical_and(x, x)`, `logical_or(x, x)` -> `x`;
   `logical_and(x, true)`, `logical_or(x, false)` -> `x`, `logical_and(x, false)`
   -> `false`, `logical_or(x, true)` -> `true`;
@@ -42,7 +43,8 @@ Not applied because inexact: `x + 0.0` for floats (`-0.0 + 0.0` is `+0.0`);
 is `-0.0`); `x * 0.0` -> `0.0` (NaN, infinities, signed zeros); `x - x` -> 0
 and `x == x` -> true for floats (NaN, infinities); `-(x - y)` -> `y - x`
 (`x == y` gives `-0.0` vs `+0.0`); `x ** 2` -> `x * x` and `x / c` ->
-`x * (1/c)` for `c` not a power of two (different roundings); `cast(cast(x))` (narrowing, rounding);
+`x * (1/c)` for `c` not a power of two (different roundings); `not(x < y)` ->
+`x >= y` for floats (NaN); `cast(cast(x))` (narrowing, rounding);
 reassociation of `+` and `*`; swapping the operands of `maximum`/`minimum`
 (NumPy returns the second operand on a tie, so `maximum(0.0, -0.0)` is `-0.0`
 and `maximum(-0.0, 0.0)` is `0.0`).
@@ -52,6 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from tfir.dialects import tf
@@ -248,17 +251,27 @@ class NegSimplification(RewritePattern):
             _replace(rewriter, op, inner.input)
 
 
+# not(a OP b) == a NEGATED_OP b; for floats only (in)equality, as NaN is unordered.
+_NEGATED = {tf.EqualOp: tf.NotEqualOp, tf.NotEqualOp: tf.EqualOp}
+_NEGATED_ORDERED = {tf.LessOp: tf.GreaterEqualOp, tf.GreaterEqualOp: tf.LessOp,
+                    tf.LessEqualOp: tf.GreaterOp, tf.GreaterOp: tf.LessEqualOp}
+
+
 class LogicalNotSimplification(RewritePattern):
-    """`not(not(x))` -> `x`; `not(a == b)` -> `a != b` and back (exact, NaN included)."""
+    """`not(not(x))` -> `x`; `not(a == b)` -> `a != b` and back (exact, NaN
+    included); for integers also `not(a < b)` -> `a >= b` and the like."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: tf.LogicalNotOp, rewriter: PatternRewriter, /) -> None:
         inner = op.input.owner
         if isinstance(inner, tf.LogicalNotOp):
             return _replace(rewriter, op, inner.input)
-        flipped = {tf.EqualOp: tf.NotEqualOp, tf.NotEqualOp: tf.EqualOp}.get(type(inner))
+        if not isinstance(inner, tf.CompareOp):
+            return
+        flipped = _NEGATED.get(type(inner))
+        if flipped is None and not _is_float(inner.lhs):
+            flipped = _NEGATED_ORDERED.get(type(inner))
         if flipped is not None:
-            assert isinstance(inner, tf.EqualOp | tf.NotEqualOp)
             new = flipped(inner.lhs, inner.rhs, op.result.type)
             _replace(rewriter, op, new.result, [new])
 
@@ -364,6 +377,7 @@ PATTERNS: tuple[RewritePattern, ...] = (
 )
 
 
+@dataclass(frozen=True)
 class CanonicalizeTfPass(ModulePass):
     name = "canonicalize-tf"
 

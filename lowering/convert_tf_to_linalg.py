@@ -26,19 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from xdsl.context import Context
-from xdsl.dialects import arith, linalg, tensor
-from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, UnknownLoc, i64
-from xdsl.ir import Operation, SSAValue
-from xdsl.ir.affine import AffineExpr, AffineMap
-from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-)
-
 from tfir.dialects import tf
 from tfir.lowering.linalg_builders import (
     PARALLEL,
@@ -53,6 +40,18 @@ from tfir.lowering.linalg_builders import (
 )
 from tfir.lowering.linalg_matmul import matmul
 from tfir.lowering.linalg_scalar import binary, cast, unary
+from xdsl.context import Context
+from xdsl.dialects import arith, linalg, tensor
+from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, UnknownLoc, i64
+from xdsl.ir import Operation, SSAValue
+from xdsl.ir.affine import AffineExpr, AffineMap
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+)
 
 Lowering = Callable[[Operation, PatternRewriter], None]
 

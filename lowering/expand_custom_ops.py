@@ -305,9 +305,9 @@ def _lower(custom: CustomOp, op: Operation, rewriter: PatternRewriter) -> None:
         em = Emitter(op.location)
         out = custom.linalg(em, *op.operands, **custom.attr_values(op))
         results = list(out) if isinstance(out, tuple | list) else [out]
-        rewriter.replace_op(op, em.ops, results)
+        rewriter.replace(op, em.ops, results)
     elif how == "impl" and custom.impls:
-        rewriter.replace_op(op, external_call(custom, op, rewriter))
+        rewriter.replace(op, external_call(custom, op, rewriter))
 
 
 def external_call(custom: CustomOp, op: Operation, rewriter: PatternRewriter) -> func.CallOp:
@@ -329,7 +329,7 @@ def external_call(custom: CustomOp, op: Operation, rewriter: PatternRewriter) ->
         decl = func.FuncOp.external(symbol, ftype.inputs.data, ftype.outputs.data)
         decl.attributes.update(attrs)
         decl.location = op.location
-        rewriter.insert_op(decl, InsertPoint.at_end(module.body.block))
+        rewriter.insert(decl, InsertPoint.at_end(module.body.block))
     call = func.CallOp(decl.sym_name.data, list(op.operands), [r.type for r in op.results])
     call.location = op.location
     return call

@@ -15,10 +15,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from xdsl.dialects import arith, linalg
-from xdsl.ir import SSAValue
-from xdsl.ir.affine import AffineMap
-
 from tfir.dialects.tf import broadcast_shapes
 from tfir.lowering.linalg_builders import (
     PARALLEL,
@@ -29,6 +25,9 @@ from tfir.lowering.linalg_builders import (
     is_float,
     shape_of,
 )
+from xdsl.dialects import arith, linalg
+from xdsl.ir import SSAValue
+from xdsl.ir.affine import AffineMap
 
 
 def _matmul_2d(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:

@@ -8,9 +8,10 @@ Produces the `loops` form (§4). An op whose iteration space has at least
 `min_points` points is tiled along its parallel dims; reduction dims stay
 whole inside a tile, and `linalg.matmul` is tiled along the rows of M only. A
 dim is tileable where every indexing map uses it, if at all, as a plain
-result `dI` (never inside `dI * s + c`), so a tile of every operand is a
-`memref.subview` at the tile's offset with the tile's size, and the op inside
-the loop keeps its indexing maps unchanged.
+result `dI` (never inside `dI * s + c`) and no `linalg.index` in the body
+reads it (an index counts from the start of the op it is in), so a tile of
+every operand is a `memref.subview` at the tile's offset with the tile's
+size, and the op inside the loop keeps its indexing maps and body unchanged.
 
 Tile sizes come from the shapes: outermost tileable dims are cut first, each
 to the largest size keeping the bytes one tile touches across all operands
@@ -42,7 +43,7 @@ from xdsl.context import Context
 from xdsl.dialects import arith, func, scf
 from xdsl.dialects.builtin import DenseArrayBase, IndexType, IntegerAttr, MemRefType, ModuleOp, i64
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
-from xdsl.dialects.linalg.ops import MatmulOp
+from xdsl.dialects.linalg.ops import IndexOp, MatmulOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
@@ -56,7 +57,12 @@ def tileable_dims(op: LinalgStructuredOperation) -> list[int]:
     if isinstance(op, MatmulOp):
         lhs = maps[0]
         dims = [d for d in dims if AffineDimExpr(d) in lhs.results]
-    return [d for d in dims if all(_plain_use(m, d) for m in maps)]
+    # `linalg.index` counts from the start of the op it is in: a tile would
+    # see its own offsets, so dims it reads stay whole.
+    indexed = {
+        inner.dim.value.data for inner in op.body.walk() if isinstance(inner, IndexOp)
+    }
+    return [d for d in dims if d not in indexed and all(_plain_use(m, d) for m in maps)]
 
 
 def _plain_use(affine_map: AffineMap, dim: int) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from linalg_ref import run as run_reference
 from loops_interpreter import run_function
-from xdsl.dialects import bufferization, tensor
+from xdsl.dialects import bufferization, func, tensor
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Operation
 from xdsl.parser import Parser
@@ -99,3 +99,7 @@ def differential(
 
 def randn(*shape: int, seed: int = 0, dtype=np.float32) -> np.ndarray:
     return np.random.default_rng(seed + len(shape)).standard_normal(shape).astype(dtype)
+
+
+def main_func(module: ModuleOp) -> func.FuncOp:
+    return next(op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == "main")

@@ -122,6 +122,14 @@ CASES: dict[str, tuple[tuple, list[str]]] = {
                 + unary("logical_not", "e", B4), B4), ["tf.equal"]),
     "not < kept": (([F4, F4], binary("less", "x", "y", f"{F4}, {F4}", B4, "e")
                     + unary("logical_not", "e", B4), B4), ["tf.less", "tf.logical_not"]),
+    "not < i32": (([I4, I4], binary("less", "x", "y", f"{I4}, {I4}", B4, "e")
+                   + unary("logical_not", "e", B4), B4), ["tf.greater_equal"]),
+    "not <= i32": (([I4, I4], binary("less_equal", "x", "y", f"{I4}, {I4}", B4, "e")
+                    + unary("logical_not", "e", B4), B4), ["tf.greater"]),
+    "not > bool": (([B4, B4], binary("greater", "x", "y", f"{B4}, {B4}", B4, "e")
+                    + unary("logical_not", "e", B4), B4), ["tf.less_equal"]),
+    "not >= i32": (([I4, I4], binary("greater_equal", "x", "y", f"{I4}, {I4}", B4, "e")
+                    + unary("logical_not", "e", B4), B4), ["tf.less"]),
     "and true": (scalar_case("logical_and", "true", "i1"), []),
     "true or": (scalar_case("logical_or", "false", "i1", const_left=True), []),
     "and false": (scalar_case("logical_and", "false", "i1"), ["tf.broadcast_to"]),

@@ -129,6 +129,7 @@ def make_context() -> Context:
         tensor,
     )
 
+    from tfir.dialects import xdsl_fixes  # noqa: F401
     from tfir.dialects.tf import TF
 
     ctx = Context(allow_unregistered=False)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 from xdsl.dialects.func import FuncOp
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
+from xdsl.traits import ConstantLike
 
 _FILL = {"tf": "#dbeafe", "linalg": "#dcfce7", "arith": "#fef9c3", "math": "#fef3c7", "tensor": "#f1f5f9",
          "memref": "#f1f5f9", "bufferization": "#f1f5f9", "scf": "#ede9fe", "func": "#ffffff"}
@@ -27,7 +28,7 @@ _TERMINATORS = {"func.return", "linalg.yield", "scf.yield", "scf.reduce", "scf.r
 def source_line(op: Operation) -> tuple[str, int] | None:
     loc = op.location
     if isinstance(loc, FileLineColLoc):
-        return loc.filename.data, loc.line.value.data
+        return loc.filename.data, loc.line.data
     return None
 
 
@@ -84,7 +85,8 @@ class _Graph:
 
 
 def _compute_ops(block: Block) -> list[Operation]:
-    return [op for op in block.ops if op.name not in _TERMINATORS]
+    """The ops of a body that compute something: not its terminator, not its constants."""
+    return [op for op in block.ops if op.name not in _TERMINATORS and not op.has_trait(ConstantLike)]
 
 
 def dataflow_dot(module: ModuleOp, entry: str, title: str, main_file: str) -> tuple[str, dict[str, int]]:
@@ -128,8 +130,10 @@ def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) ->
     compute = _compute_ops(body) if body is not None else []
     fused = body is not None and op.name == "linalg.generic" and len(compute) > 1
     if not fused:
-        detail = f" ({', '.join(o.name for o in compute)})" if body is not None and len(compute) == 1 else ""
-        if body is not None and len(compute) > 1:
+        detail = ""
+        if op.name == "linalg.generic" and compute:
+            detail = f" ({compute[0].name})"
+        elif body is not None and not op.name.startswith("linalg.") and compute:
             detail = f" ({len(compute)} ops)"
         nid = g.op_node(op, "  ", detail)
         edges.extend((v, nid, "") for v in op.operands)
@@ -143,13 +147,13 @@ def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) ->
     for inner in compute:
         nid = g.op_node(inner, "    ")
         for value in inner.operands:
-            # A block argument of the body stands for the operand at its index.
-            if isinstance(value, BlockArgument) and value.owner is body and value.index < len(op.operands):
-                edges.append((op.operands[value.index], nid, ""))
-            elif isinstance(value, BlockArgument) and value.owner is body:
-                continue  # linalg.index-like arguments have no producer
-            else:
-                edges.append((value, nid, ""))
+            if isinstance(value, BlockArgument) and value.owner is body:
+                # A block argument of the body stands for the operand at its index.
+                if value.index < len(op.operands):
+                    edges.append((op.operands[value.index], nid, ""))
+            elif not (isinstance(value.owner, Operation) and value.owner.has_trait(ConstantLike)
+                      and value.owner.parent_block() is body):
+                edges.append((value, nid, ""))  # body constants are not drawn
     out = f"{cluster}_out"
     g.ids[id(op)] = out
     g.lines.append(f'    {out} [id="{out}" shape=box style="rounded,filled" fillcolor="#bbf7d0" '

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from tfir.inspect.trace import FRONTEND, Stage, Trace
-from tfir.pipeline import COMPILED, PIPELINE, STAGES, pass_class
+from tfir.pipeline import COMPILED, PIPELINE, STAGES, pass_class, steps_for
 
 # xDSL's own passes have no docstrings.
 _FALLBACK = {
@@ -72,16 +72,26 @@ def _ms(seconds: float) -> str:
 
 def timing_table(trace: Trace) -> str:
     """Time per pass and per stage, with the op counts before and after each."""
-    width = max([len(s.spec or s.pass_name) for s in trace.stages] + [24])
+    done = {s.pass_name: s for s in trace.stages}
+    width = max([len(s.pass_name) for s in trace.stages] + [len(n) for n in trace.missing] + [23])
     head = f"{'pass':<{width}}  {'stage':<12} {'ms':>9}  {'ops before':>10} {'after':>6}"
-    rule = "-" * len(head)
+    rule = "-" * (len(head) + 14)
     rows = [f"timing: {trace.entry} in {trace.filename}, target {trace.target}", rule, head, rule]
-    for s in trace.stages:
-        mark = "" if s.changed else "  (no change)"
-        name = "(frontend: build tf IR)" if s.pass_name == FRONTEND else s.spec or s.pass_name
-        rows.append(f"{name:<{width}}  {s.stage:<12} {_ms(s.seconds)}  {s.ops_before:>10} {s.ops_after:>6}{mark}")
-    for why in trace.missing:
-        rows.append(f"{'(skipped) ' + why.split(chr(39))[1]:<{width}}  {'':<12} {'-':>9}  not available")
+    front = trace.stages[0]
+    rows.append(f"{'(frontend: build tf IR)':<{width}}  {front.stage:<12} {_ms(front.seconds)}  "
+                f"{'':>10} {front.ops_after:>6}")
+    for step in steps_for(trace.target):
+        if step.pass_name in trace.missing:
+            rows.append(f"{step.pass_name:<{width}}  {step.stage:<12} {'-':>9}  (not available: skipped)")
+            continue
+        s = done.get(step.pass_name)
+        if s is None:
+            continue
+        extra = "" if s.changed else "  (no change)"
+        if s.spec != s.pass_name:
+            extra += "  " + s.spec.removeprefix(s.pass_name)
+        rows.append(f"{s.pass_name:<{width}}  {s.stage:<12} {_ms(s.seconds)}  "
+                    f"{s.ops_before:>10} {s.ops_after:>6}{extra}")
     rows += [rule, f"{'stage':<{width}}  {'passes':<12} {'ms':>9}  {'ops before':>10} {'after':>6}", rule]
     passes = [s for s in trace.stages if s.pass_name != FRONTEND]
     for stage in STAGES:

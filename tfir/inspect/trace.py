@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast as pyast
 import html
+import importlib
 import io
 import time
 from collections.abc import Callable, Mapping
@@ -28,7 +29,7 @@ from tfir.dialects.dtypes import from_numpy
 from tfir.dialects.registry import TType
 from tfir.frontend import ast
 from tfir.frontend.diagnostics import InputError, did_you_mean
-from tfir.pipeline import STAGES, PassFailed, Step, make_pass, pass_class, run_pipeline, steps_for
+from tfir.pipeline import BACKENDS, STAGES, PassFailed, Step, make_pass, pass_class, run_pipeline, steps_for
 
 DEFAULT_DIM = 4
 FRONTEND = "frontend"  # the pseudo-pass whose "output" is the IR the frontend built
@@ -73,7 +74,7 @@ class Trace:
     program: Program
     stages: list[Stage] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)  # "pass 'x' is not available: ..." for each skipped pass
+    missing: dict[str, str] = field(default_factory=dict)  # skipped pass -> "pass 'x' is not available: ..."
     failure: PassFailed | None = None
     module: ModuleOp | None = field(default=None, repr=False)
 
@@ -217,16 +218,16 @@ def check_pass_name(target: str, name: str | None, what: str) -> None:
                          f"(its passes: {', '.join(names) or 'none'})")
 
 
-def plan(target: str, stop_after: str | None = None) -> tuple[list[Step], list[str]]:
+def plan(target: str, stop_after: str | None = None) -> tuple[list[Step], dict[str, str]]:
     """The steps that will run (up to `stop_after`), and why each unavailable one is skipped."""
     runnable: list[Step] = []
-    missing: list[str] = []
+    missing: dict[str, str] = {}
     for step in steps_for(target):
         why = unavailable(step.pass_name)
         if why is None:
             runnable.append(step)
         else:
-            missing.append(why)
+            missing[step.pass_name] = why
         if step.pass_name == stop_after:
             break
     return runnable, missing
@@ -297,6 +298,21 @@ def lower(path_or_source: str | Path, entry: str | None = None, target: str = "n
         warnings.warn(note.removeprefix("note: "), stacklevel=2)
     if result.failure is not None:
         raise result.failure
-    for why in result.missing:
+    for why in result.missing.values():
         warnings.warn(f"{why}: skipped", stacklevel=2)
     return result.stages
+
+
+def generate_code(result: Trace) -> str:
+    """The code generator's output for a complete trace; InputError when there is none."""
+    if result.target not in BACKENDS or result.target == "eager":
+        raise InputError(f"target {result.target} has no code generator")
+    if result.missing:
+        raise InputError(f"cannot generate {result.target} code: {next(iter(result.missing.values()))}")
+    try:
+        backend = importlib.import_module(BACKENDS[result.target])
+    except Exception as err:  # noqa: BLE001 - a backend that is not written yet, or broken
+        raise InputError(f"the {result.target} code generator ({BACKENDS[result.target]}) is not available: "
+                         f"{type(err).__name__}: {err}") from None
+    assert result.module is not None
+    return backend.generate(result.module, result.entry, result.program.source_line)

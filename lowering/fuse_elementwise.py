@@ -1,0 +1,226 @@
+"""`fuse-elementwise`: producer-consumer fusion of `linalg.generic`s.
+
+Precondition: linalg on tensors (docs/ir-levels.md section 2), as
+`convert-tf-to-linalg` leaves it.
+
+An elementwise producer (a `linalg.generic` with only parallel iterators, one
+result, a permutation as output map and a body that does not read its `outs`)
+is inlined into every `linalg.generic` that reads its result as an input,
+elementwise or reduction: the producer's body is cloned into the consumer's
+body in place of the consumer's block argument, and each producer input is
+read through `producer_input_map o inverse(producer_output_map) o
+consumer_map` (a broadcasting consumer map composes like any other). This
+repeats until nothing fuses, so a whole expression becomes one generic. A
+producer is fused only when all of its uses can take it (it is then erased,
+and so is its `tensor.empty` when dead); otherwise it is left alone. Identical
+inputs (same value, same map) of a fused op are merged.
+
+Produces the same form, with fewer `linalg.generic`s. Option
+`enabled=false` (`fuse-elementwise{enabled=false}`) leaves the IR as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func, linalg
+from xdsl.dialects.builtin import AffineMapAttr, ModuleOp, ShapedType
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir.affine import AffineDimExpr, AffineMap
+from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
+
+GenericOp = linalg.ops.GenericOp
+
+
+def _maps(op: GenericOp) -> list[AffineMap]:
+    return [m.data for m in op.indexing_maps]
+
+
+def _is_permutation(m: AffineMap) -> bool:
+    return m.num_dims == len(m.results) and m.is_projected_permutation()
+
+
+def is_elementwise_producer(op: Operation) -> bool:
+    """A generic whose result element depends only on the input elements at
+    the same point: all-parallel, one result through a permutation, and a
+    body that never reads its `outs` argument."""
+    if not isinstance(op, GenericOp) or len(op.outputs) != 1 or len(op.res) != 1:
+        return False
+    if any(it.data.value != "parallel" for it in op.iterator_types):
+        return False
+    if not _is_permutation(_maps(op)[-1]):
+        return False
+    return not op.body.block.args[len(op.inputs)].uses
+
+
+@dataclass
+class _Plan:
+    """How one consumer takes the producer: the fused op's inputs (value and
+    map, deduplicated) and, per consumer input, its slot among them or, for a
+    read of the producer, the map to the producer's loops and the slots of
+    the producer's inputs."""
+
+    inputs: list[tuple[SSAValue, AffineMap]]
+    steps: list[int | tuple[AffineMap, list[int]]]
+
+    def slot(self, value: SSAValue, m: AffineMap) -> int:
+        if (value, m) not in self.inputs:
+            self.inputs.append((value, m))
+        return self.inputs.index((value, m))
+
+
+def _index_dims(producer: GenericOp, to_producer_loops: AffineMap) -> dict[int, int] | None:
+    """For each `linalg.index d` in the producer's body, the consumer loop that
+    producer loop `d` is; None when one is not a plain consumer loop."""
+    out: dict[int, int] = {}
+    for op in producer.body.block.ops:
+        if isinstance(op, linalg.ops.IndexOp):
+            d = op.dim.value.data
+            expr = to_producer_loops.results[d]
+            if not isinstance(expr, AffineDimExpr):
+                return None
+            out[d] = expr.position
+    return out
+
+
+def plan_fusion(producer: GenericOp, consumer: GenericOp) -> _Plan | None:
+    """The inputs of the fused op, or None when it would not be a valid
+    generic (a loop no map reaches as a plain dim, or a `linalg.index` of the
+    producer that is no consumer loop)."""
+    result = producer.res[0]
+    p_maps, c_maps = _maps(producer), _maps(consumer)
+    inverse = p_maps[-1].inverse_permutation()
+    assert inverse is not None
+    n_in = len(consumer.inputs)
+    plan = _Plan([], [])
+    for value, c_map in zip(consumer.inputs, c_maps[:n_in], strict=True):
+        if value is not result:
+            plan.steps.append(plan.slot(value, c_map))
+            continue
+        to_p = inverse.compose(c_map)
+        if _index_dims(producer, to_p) is None:
+            return None
+        slots = [plan.slot(v, m.compose(to_p))
+                 for v, m in zip(producer.inputs, p_maps[:-1], strict=True)]
+        plan.steps.append((to_p, slots))
+    maps = [*(m for _, m in plan.inputs), *c_maps[n_in:]]
+    loops_to_shapes = AffineMap(len(consumer.iterator_types), 0,
+                                tuple(e for m in maps for e in m.results))
+    if loops_to_shapes.inverse_permutation() is None:
+        return None
+    return plan
+
+
+def _clone_body(block: Block, body: Block, mapper: dict[SSAValue, SSAValue],
+                index_dims: dict[int, int] | None = None) -> list[SSAValue]:
+    """Clones the ops of `body` (but its yield) to the end of `block`, mapping
+    values through `mapper` and `linalg.index` dims through `index_dims`;
+    returns the yielded values, mapped."""
+    for op in body.ops:
+        if isinstance(op, linalg.ops.YieldOp):
+            return [mapper.get(v, v) for v in op.operands]
+        if isinstance(op, linalg.ops.IndexOp) and index_dims is not None:
+            new = linalg.ops.IndexOp(index_dims[op.dim.value.data])
+            new.location = op.location
+            mapper[op.result] = new.result
+        else:
+            new = op.clone(value_mapper=mapper)
+        block.add_op(new)
+    raise AssertionError("linalg.generic body without linalg.yield")
+
+
+def build_fused(producer: GenericOp, consumer: GenericOp, plan: _Plan) -> GenericOp:
+    """The consumer with the producer's body inlined as `plan` says."""
+    n_in = len(consumer.inputs)
+    elems = [v.type.get_element_type() if isinstance(v.type, ShapedType) else v.type
+             for v, _ in plan.inputs]
+    block = Block(arg_types=[*elems, *(a.type for a in consumer.body.block.args[n_in:])])
+    mapper: dict[SSAValue, SSAValue] = {}
+    inlined: dict[AffineMap, SSAValue] = {}
+    for arg, step in zip(consumer.body.block.args[:n_in], plan.steps, strict=True):
+        if isinstance(step, int):
+            mapper[arg] = block.args[step]
+            continue
+        to_p, slots = step
+        if to_p not in inlined:
+            inner = {a: block.args[s] for a, s in zip(producer.body.block.args, slots, strict=False)}
+            inlined[to_p] = _clone_body(block, producer.body.block, inner,
+                                        _index_dims(producer, to_p))[0]
+        mapper[arg] = inlined[to_p]
+    for arg, new in zip(consumer.body.block.args[n_in:], block.args[len(elems):], strict=True):
+        mapper[arg] = new
+    terminator = consumer.body.block.last_op
+    assert terminator is not None
+    yield_op = linalg.ops.YieldOp(*_clone_body(block, consumer.body.block, mapper))
+    yield_op.location = terminator.location
+    block.add_op(yield_op)
+    fused = GenericOp(
+        [v for v, _ in plan.inputs], list(consumer.outputs), Region(block),
+        [AffineMapAttr(m) for m in [*(m for _, m in plan.inputs), *_maps(consumer)[n_in:]]],
+        consumer.iterator_types, [r.type for r in consumer.res])
+    fused.location = consumer.location
+    return fused
+
+
+def _consumers(producer: GenericOp) -> list[GenericOp] | None:
+    """The generics reading the producer's result as an input, if that is
+    every use of it; else None."""
+    out: list[GenericOp] = []
+    for use in producer.res[0].uses:
+        user = use.operation
+        if (not isinstance(user, GenericOp) or user is producer
+                or user.parent_block() is not producer.parent_block()
+                or use.index >= len(user.inputs)):
+            return None
+        if user not in out:
+            out.append(user)
+    return out or None
+
+
+def fuse_producer(producer: GenericOp) -> bool:
+    """Fuses `producer` into all its consumers and erases it, if all can take it."""
+    if not is_elementwise_producer(producer):
+        return False
+    consumers = _consumers(producer)
+    if consumers is None:
+        return False
+    plans = [plan_fusion(producer, c) for c in consumers]
+    if any(p is None for p in plans):
+        return False
+    for consumer, plan in zip(consumers, plans, strict=True):
+        assert plan is not None
+        Rewriter.replace_op(consumer, build_fused(producer, consumer, plan))
+    init = producer.outputs[0]
+    Rewriter.erase_op(producer)
+    if isinstance(init.owner, Operation) and not init.uses and init.owner.name == "tensor.empty":
+        Rewriter.erase_op(init.owner)
+    return True
+
+
+def fuse_block(block: Block) -> int:
+    """Fuses until nothing changes; returns the number of producers fused."""
+    fused = 0
+    changed = True
+    while changed:
+        changed = False
+        for op in list(block.ops):
+            if op.parent is block and isinstance(op, GenericOp) and fuse_producer(op):
+                fused += 1
+                changed = True
+    return fused
+
+
+@dataclass(frozen=True)
+class FuseElementwise(ModulePass):
+    name = "fuse-elementwise"
+
+    enabled: bool = True
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if not self.enabled:
+            return
+        for fn in op.walk():
+            if isinstance(fn, func.FuncOp) and fn.body.blocks:
+                fuse_block(fn.body.block)

@@ -1,0 +1,282 @@
+"""The inspection subcommands of `tfir`: `lower`, `compile`, `passes`, `graph`
+and `explain`. `tfir.cli` calls `add_commands` to register them.
+
+User mistakes raise `InputError` (printed by `tfir.cli.main` as `error: ...`);
+a pass that breaks the IR is a compiler bug and is reported naming the pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tfir.frontend import ast
+from tfir.frontend.diagnostics import InputError
+from tfir.inspect import text
+from tfir.inspect.trace import (
+    FRONTEND,
+    Stage,
+    Trace,
+    generate_code,
+    load,
+    parse_static,
+    pass_spec,
+    plan,
+    stage_output,
+    trace,
+)
+from tfir.pipeline import STAGES, steps_for
+
+LOWER_TARGETS = ("eager", "numpy", "triton", "mlir")
+CODE_TARGETS = ("numpy", "triton")
+
+
+def add_commands(sub: Any) -> None:
+    """Adds lower, compile, passes, graph and explain to `tfir`'s subparsers."""
+    lower = sub.add_parser("lower", help="print the IR at a stage of the pipeline, dumps and timings")
+    _program_args(lower, LOWER_TARGETS)
+    lower.add_argument("--emit", choices=STAGES, metavar="STAGE",
+                       help=f"print the IR at the end of STAGE ({', '.join(STAGES)}); "
+                            "default: the last IR before code generation")
+    lower.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass")
+    lower.add_argument("--print-ir-before", action="append", metavar="PASS", default=[],
+                       help="print the IR before PASS (repeatable)")
+    lower.add_argument("--print-ir-after", action="append", metavar="PASS", default=[],
+                       help="print the IR after PASS (repeatable)")
+    lower.add_argument("--print-ir-after-change", action="store_true",
+                       help="print the IR after every pass that changed it")
+    lower.add_argument("--stop-after", metavar="PASS", help="stop the pipeline after PASS")
+    lower.add_argument("--timing", action="store_true", help="a table of time and op counts per pass and stage")
+    lower.add_argument("--dump-dir", metavar="DIR", help="write the IR after every pass to DIR/NN-PASS.mlir")
+    lower.add_argument("--debuginfo", action="store_true", help='print locations: loc("file.tf":LINE:COL)')
+    lower.set_defaults(func=cmd_lower)
+
+    comp = sub.add_parser("compile", help="print or write the generated code of an entry")
+    _program_args(comp, CODE_TARGETS)
+    comp.add_argument("-o", "--output", metavar="OUT.py", help="write the code here (default: print it)")
+    comp.set_defaults(func=cmd_compile)
+
+    passes = sub.add_parser("passes", help="list the stages and passes of the pipeline, in order")
+    passes.add_argument("--target", choices=LOWER_TARGETS, help="only the passes that run for TARGET")
+    passes.add_argument("--plugin", action="append", metavar="MODULE", help="load a dialect plugin first")
+    passes.set_defaults(func=cmd_passes)
+
+    graph = sub.add_parser("graph", help="draw the dataflow graph of an entry (SVG with Graphviz, else DOT)")
+    _program_args(graph, LOWER_TARGETS)
+    graph.add_argument("--stage", choices=STAGES, default="tf", metavar="STAGE",
+                       help="the IR to draw: tf (default) or linalg (fused groups as clusters)")
+    graph.add_argument("-o", "--output", metavar="GRAPH.svg|GRAPH.dot", help="default: print DOT text")
+    graph.set_defaults(func=cmd_graph)
+
+    explain = sub.add_parser("explain", help="one self-contained HTML page: source, graph, every stage, code")
+    _program_args(explain, CODE_TARGETS)
+    explain.add_argument("-o", "--output", metavar="REPORT.html", help="default: FILE's name with .html")
+    explain.set_defaults(func=cmd_explain)
+
+
+def _program_args(parser: argparse.ArgumentParser, targets: tuple[str, ...]) -> None:
+    parser.add_argument("file")
+    parser.add_argument("--entry", help="the function (default: the last one in the file)")
+    parser.add_argument("--target", choices=targets, default="numpy")
+    parser.add_argument("--dim", action="append", metavar="NAME=SIZE", default=[],
+                        help=f"size of a symbolic dim (default {4}, with a note)")
+    parser.add_argument("--input", action="append", metavar="NAME=FILE.npy", default=[],
+                        help="an array for a parameter (fixes its shape); NAME=VALUE for a static parameter")
+    parser.add_argument("--verify-each", action=argparse.BooleanOptionalAction, default=True,
+                        help="verify the IR after every pass (default: on)")
+    parser.add_argument("--plugin", action="append", metavar="MODULE", help="load a dialect plugin first")
+
+
+# -- shared ---------------------------------------------------------------------
+
+
+def _key_value(item: str, what: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise InputError(f"{what} must look like NAME=VALUE, got {item!r}")
+    return name, value
+
+
+def _dims(args: argparse.Namespace) -> dict[str, int]:
+    dims = {}
+    for item in args.dim:
+        name, size = _key_value(item, "--dim")
+        if not size.isdigit():
+            raise InputError(f"--dim {name} needs a size >= 0, got {size!r}")
+        dims[name] = int(size)
+    return dims
+
+
+def _inputs(args: argparse.Namespace, fn: ast.FnDef) -> dict[str, Any]:
+    params = {p.name: p for p in fn.params}
+    given: dict[str, Any] = {}
+    for item in args.input:
+        name, value = _key_value(item, "--input")
+        if name in params and params[name].is_static:
+            given[name] = parse_static(value)
+            continue
+        try:
+            given[name] = np.load(value, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise InputError(f"cannot load --input {name}={value}: {err}") from None
+    return given
+
+
+def _run(args: argparse.Namespace, **kwargs: Any) -> Trace:
+    prog = load(args.file, args.plugin or ())
+    from tfir.inspect.trace import entry_name
+    entry = entry_name(prog, args.entry)
+    result = trace(prog, entry, args.target, dims=_dims(args), inputs=_inputs(args, prog[entry].fn),
+                   verify_each=args.verify_each, **kwargs)
+    _warn(result)
+    return result
+
+
+def _warn(result: Trace) -> None:
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    for why in result.missing.values():
+        print(f"warning: {why}: skipped", file=sys.stderr)
+
+
+def _report_failure(result: Trace, hint: str = "") -> int:
+    err = result.failure
+    assert err is not None
+    print(f"error: compiler bug: {err}", file=sys.stderr)
+    print(f"  the IR before it: tfir lower {result.filename} --entry {result.entry} --target {result.target} "
+          f"--print-ir-before={err.step.pass_name}{hint}", file=sys.stderr)
+    return 1
+
+
+def _out(path: str | None, content: str, what: str) -> None:
+    if path is None or path == "-":
+        sys.stdout.write(content if content.endswith("\n") else content + "\n")
+        return
+    try:
+        Path(path).write_text(content, encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}") from None
+    print(f"wrote {what} to {path}", file=sys.stderr)
+
+
+# -- lower ------------------------------------------------------------------------
+
+
+def cmd_lower(args: argparse.Namespace) -> int:
+    from tfir.inspect.trace import check_pass_name
+    for name in [*args.print_ir_before, *args.print_ir_after]:
+        check_pass_name(args.target, name, "--print-ir-before/--print-ir-after")
+    check_pass_name(args.target, args.stop_after, "--stop-after")
+    stop_after = args.stop_after
+    if args.emit and stop_after is None:
+        in_stage = [s.pass_name for s in steps_for(args.target) if s.stage == args.emit]
+        stop_after = in_stage[-1] if in_stage else None
+    runnable, _ = plan(args.target, stop_after)
+    dump_dir = Path(args.dump_dir) if args.dump_dir else None
+    if dump_dir is not None:
+        try:
+            text.clear_dump_dir(dump_dir)
+        except OSError as err:
+            raise InputError(f"cannot use --dump-dir {dump_dir}: {err.strerror or err}") from None
+    printer = _StagePrinter(args, runnable, dump_dir)
+    result = _run(args, stop_after=stop_after, on_stage=printer)
+    dumping = (args.print_ir_after_all or args.print_ir_after_change or args.print_ir_before
+               or args.print_ir_after or args.timing or dump_dir is not None)
+    if result.failure is not None:
+        return _report_failure(result)
+    if args.emit or not dumping:
+        final = stage_output(result.stages, args.emit) if args.emit else result.stages[-1]
+        print(final.ir_with_locations if args.debuginfo else final.ir)
+    if args.timing:
+        print(text.timing_table(result))
+    if dump_dir is not None:
+        print(f"wrote {len(result.stages)} files to {dump_dir}/", file=sys.stderr)
+    return 0
+
+
+class _StagePrinter:
+    """Prints and writes the dumps asked for as each pass finishes, so that
+    they are there even when a later pass fails."""
+
+    def __init__(self, args: argparse.Namespace, runnable: list, dump_dir: Path | None):
+        self.args = args
+        self.runnable = runnable
+        self.dump_dir = dump_dir
+
+    def __call__(self, stage: Stage) -> None:
+        args, loc = self.args, self.args.debuginfo
+        if self.dump_dir is not None:
+            text.write_dump(self.dump_dir, stage, loc)
+        is_pass = stage.pass_name != FRONTEND
+        if is_pass and (args.print_ir_after_all or stage.pass_name in args.print_ir_after
+                        or (args.print_ir_after_change and stage.changed)):
+            print(text.dump(stage, loc))
+        if stage.index < len(self.runnable):
+            step = self.runnable[stage.index]
+            if step.pass_name in args.print_ir_before:
+                print(text.dump_before(stage, pass_spec(step, args.target)[1], step.stage, loc))
+        sys.stdout.flush()
+
+
+# -- compile ------------------------------------------------------------------------
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    result = _run(args)
+    if result.failure is not None:
+        return _report_failure(result)
+    _out(args.output, generate_code(result), f"{args.target} code")
+    return 0
+
+
+# -- passes, graph, explain -----------------------------------------------------------
+
+
+def cmd_passes(args: argparse.Namespace) -> int:
+    if args.plugin:
+        load("fn main() {}\n", args.plugin)
+    print(text.passes_listing(args.target))
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from tfir.inspect import graph
+    stage_passes = [s.pass_name for s in steps_for(args.target) if s.stage == args.stage]
+    if args.stage != "tf" and not stage_passes:
+        raise InputError(f"the {args.target} pipeline has no stage '{args.stage}'")
+    result = _run(args, stop_after=stage_passes[-1] if stage_passes else None)
+    if result.failure is not None:
+        return _report_failure(result)
+    stage = stage_output(result.stages, args.stage)
+    assert result.module is not None
+    title = f"{Path(result.filename).name}: {result.entry} after {stage.pass_name} (stage {stage.stage})"
+    dot, _ = graph.dataflow_dot(result.module, result.entry, title, result.filename)
+    out = args.output
+    if out is None or out.endswith(".dot") or out == "-":
+        _out(out, dot, "DOT")
+        return 0
+    if not graph.has_dot():
+        dot_path = str(Path(out).with_suffix(".dot"))
+        _out(dot_path, dot, "DOT")
+        print(f"note: Graphviz's dot is not installed, so no SVG: {graph.INSTALL_HINT}", file=sys.stderr)
+        return 0
+    try:
+        svg = graph.to_svg(dot)
+    except (RuntimeError, OSError) as err:
+        raise InputError(f"cannot draw the graph: {err}") from None
+    _out(out, svg, "SVG")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from tfir.inspect.report import build_report
+    result = _run(args)
+    out = args.output or Path(args.file).with_suffix(".html").name
+    _out(out, build_report(result), "the report")
+    if result.failure is not None:
+        return _report_failure(result)
+    return 0
