@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from xdsl.dialects import linalg
+from xdsl.dialects.linalg.ops import GenericOp
 from xdsl.parser import Parser
 
-_original_parse = linalg.GenericOp.parse.__func__  # type: ignore[attr-defined]
+_original_parse = GenericOp.parse.__func__  # type: ignore[attr-defined]
 
 
-def _parse_generic(cls: type[linalg.GenericOp], parser: Parser) -> Any:
+def _parse_generic(cls: type[GenericOp], parser: Parser) -> Any:
     # Rewrites `-> (a, b)` into the form the original parser reads by parsing
     # the result list here when it is parenthesized.
     original = parser.parse_comma_separated_list
@@ -36,6 +36,6 @@ def _parse_generic(cls: type[linalg.GenericOp], parser: Parser) -> Any:
         del parser.parse_comma_separated_list
 
 
-if not getattr(linalg.GenericOp, "_tfir_patched", False):
-    linalg.GenericOp.parse = classmethod(_parse_generic)  # type: ignore[method-assign]
-    linalg.GenericOp._tfir_patched = True  # type: ignore[attr-defined]
+if not getattr(GenericOp, "_tfir_patched", False):
+    GenericOp.parse = classmethod(_parse_generic)  # type: ignore[method-assign]
+    GenericOp._tfir_patched = True  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from tfir.frontend import ast
 from tfir.frontend.diagnostics import InputError
 from tfir.inspect import text
 from tfir.inspect.trace import (
+    CodegenFailed,
     FRONTEND,
     Stage,
     Trace,
@@ -229,7 +230,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
     result = _run(args)
     if result.failure is not None:
         return _report_failure(result)
-    _out(args.output, generate_code(result), f"{args.target} code")
+    try:
+        code = generate_code(result)
+    except CodegenFailed as err:
+        print(f"error: compiler bug: {err}", file=sys.stderr)
+        return 1
+    _out(args.output, code, f"{args.target} code")
     return 0
 
 

@@ -29,7 +29,16 @@ from tfir.dialects.dtypes import from_numpy
 from tfir.dialects.registry import TType
 from tfir.frontend import ast
 from tfir.frontend.diagnostics import InputError, did_you_mean
-from tfir.pipeline import BACKENDS, STAGES, PassFailed, Step, make_pass, pass_class, run_pipeline, steps_for
+from tfir.pipeline import (
+    BACKENDS,
+    STAGES,
+    PassFailed,
+    Step,
+    make_pass,
+    pass_class,
+    run_pipeline,
+    steps_for,
+)
 
 DEFAULT_DIM = 4
 FRONTEND = "frontend"  # the pseudo-pass whose "output" is the IR the frontend built
@@ -315,4 +324,11 @@ def generate_code(result: Trace) -> str:
         raise InputError(f"the {result.target} code generator ({BACKENDS[result.target]}) is not available: "
                          f"{type(err).__name__}: {err}") from None
     assert result.module is not None
-    return backend.generate(result.module, result.entry, result.program.source_line)
+    try:
+        return backend.generate(result.module, result.entry, result.program.source_line)
+    except Exception as err:  # noqa: BLE001 - reported as the code generator's bug
+        raise CodegenFailed(f"the {result.target} code generator failed: {type(err).__name__}: {err}") from err
+
+
+class CodegenFailed(RuntimeError):
+    """The code generator raised on IR that the pipeline produced: a compiler bug."""

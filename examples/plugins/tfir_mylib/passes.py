@@ -35,6 +35,8 @@ class MergeHardTanhPattern(RewritePattern):
                                  attributes=attributes)
         merged.location = op.location
         rewriter.replace(op, merged)
+        if not inner.results[0].uses:
+            rewriter.erase(inner)
 
 
 @dataclass(frozen=True)
