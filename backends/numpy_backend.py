@@ -4,15 +4,27 @@ readable, standalone NumPy module (numpy_codegen), and loading it.
 
 from __future__ import annotations
 
+import base64
 import linecache
+import math
+import textwrap
 import types
 from collections.abc import Callable
 
-from xdsl.dialects.builtin import ModuleOp
-
-from tfir.backends.numpy_codegen import generate_module
+import numpy as np
+from tfir.backends import numpy_prelude
+from tfir.backends.numpy_body import tuple_text
+from tfir.backends.numpy_codegen import FunctionCodegen
+from tfir.backends.numpy_ops import dtype_name, literal, np_dtype, typed_literal
+from tfir.backends.pyemit import PyEmitter
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FileLineColLoc, ModuleOp
 
 _loaded = 0
+
+# Names the generated code refers to besides its own values.
+_RESERVED = ("_erf", "_erfc_scale", "_parallel", "_tiles", "_pool", "_workers", "itertools", "os",
+             "base64", "ThreadPoolExecutor", "range", "min", "max", "int", "math")
 
 
 def generate(module: ModuleOp, entry: str, source_line: Callable[[str, int], str] | None = None, *,
@@ -22,7 +34,7 @@ def generate(module: ModuleOp, entry: str, source_line: Callable[[str, int], str
     per result). `source_line(filename, line)` gives the `.tf` text for the
     `# file.tf:LINE  text` comments; `threads` lets the tiles of an
     `scf.parallel` run on a thread pool."""
-    return generate_module(module, entry, source_line, threads)
+    return _generate_module(module, entry, source_line, threads)
 
 
 def load(source: str, entry: str, filename: str = "<tfir-numpy>") -> Callable:
@@ -43,3 +55,74 @@ def load(source: str, entry: str, filename: str = "<tfir-numpy>") -> Callable:
     if not callable(fn):
         raise TypeError(f"numpy backend: {entry} is not a function in the generated module")
     return fn
+
+
+def _global_lines(name: str, op: memref.GlobalOp) -> list[str]:
+    typ = op.type
+    shape = tuple(typ.get_shape())
+    dt = np_dtype(typ)
+    init = op.initial_value
+    size = math.prod(shape)
+    if not isinstance(init, DenseIntOrFPElementsAttr):
+        return [f"{name} = np.zeros({tuple_text([str(d) for d in shape]) if shape else '()'}, dtype={dt})"]
+    values = init.get_values()
+    elem = typ.get_element_type()
+    shape_text = tuple_text([str(d) for d in shape]) if shape else "()"
+    if len(set(values)) == 1 and size != 1:
+        lines = [f"{name} = np.full({shape_text}, {literal(values[0], elem)}, dtype={dt})"]
+    elif size <= 512:
+        body = ", ".join(literal(v, elem) for v in values)
+        text = f"{name} = np.array([{body}], dtype={dt})" + (f".reshape({shape_text})" if len(shape) != 1 else "")
+        lines = textwrap.wrap(text, 96, subsequent_indent="    ", break_on_hyphens=False)
+    else:
+        raw = np.asarray(values, dtype=dtype_name(typ)).tobytes()
+        data = base64.b64encode(raw).decode()
+        chunks = [f"    {data[k:k + 88]!r}" for k in range(0, len(data), 88)]
+        lines = [f"{name} = np.frombuffer(base64.b64decode(", *chunks, f"), dtype={dt}).reshape({shape_text})"]
+    return [*lines, f"{name}.flags.writeable = False"]
+
+
+def _generate_module(module: ModuleOp, entry: str, source_line: Callable[[str, int], str] | None,
+                    threads: bool) -> str:
+    em = PyEmitter(source_line=source_line)
+    for name in (entry, *_RESERVED):
+        em.fresh(name)  # so that no local or global takes these names
+    fn = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
+    if fn is None:
+        raise ValueError(f"numpy backend: no func.func @{entry} in the module")
+    globals_: dict[str, str] = {}
+    global_lines: list[str] = []
+    helpers: set[str] = set()
+    for op in module.ops:
+        if isinstance(op, memref.GlobalOp):
+            name = em.fresh(op.sym_name.data.lstrip("_").removeprefix("tfir_"))
+            globals_[op.sym_name.data] = name
+            global_lines += _global_lines(name, op)
+            if "base64" in "".join(global_lines):
+                helpers.add("base64")
+    cg = FunctionCodegen(em, globals_, helpers, threads)
+    for op in module.ops:
+        if isinstance(op, memref.GlobalOp) and not op.type.get_shape() and \
+                isinstance(op.initial_value, DenseIntOrFPElementsAttr):
+            value, elem = op.initial_value.get_values()[0], op.type.get_element_type()
+            cg.scalar_globals[op.sym_name.data] = (literal(value, elem), typed_literal(value, elem))
+    cg.emit_func(fn, entry)
+    return _assemble(module, entry, em.text(), global_lines, helpers)
+
+
+def _assemble(module: ModuleOp, entry: str, body: str, global_lines: list[str], helpers: set[str]) -> str:
+    source = next((op.location.filename.data for op in module.walk()
+                   if isinstance(op.location, FileLineColLoc)), None)
+    origin = f" from {source.rsplit('/', 1)[-1]}" if source else ""
+    imports = sorted({line for h in helpers for line in numpy_prelude.IMPORTS[h]} | {"import numpy as np"},
+                     key=lambda s: (s.startswith("from"), s != "import numpy as np", s))
+    parts = [f'"""`{entry}` as NumPy code, generated by tfir{origin}.\n\n'
+             "One statement per loop-level IR op; `# file.tf:LINE` comments cite the source.\n"
+             '"""\n\n' + "\n".join(imports) + "\n"]
+    for helper in sorted(helpers):
+        if numpy_prelude.HELPERS[helper]:
+            parts.append(numpy_prelude.HELPERS[helper].strip("\n") + "\n")
+    if global_lines:
+        parts.append("\n".join(global_lines) + "\n")
+    parts.append(body)
+    return "\n\n".join(parts)

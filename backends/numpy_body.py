@@ -16,12 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from tfir.backends.numpy_ops import kernel_of, literal, np_dtype, typed_literal
 from xdsl.dialects import arith
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr, AffineExpr, AffineMap
-
-from tfir.backends.numpy_ops import kernel_of, literal, np_dtype, typed_literal
+from xdsl.ir.affine import (
+    AffineBinaryOpExpr,
+    AffineBinaryOpKind,
+    AffineExpr,
+    AffineMap,
+)
 
 
 @dataclass
@@ -109,8 +113,12 @@ def _align(kept: list[int | None], active: list[int]) -> tuple[list[bool], list[
             drop[p], p = True, p - 1
         else:
             nones[p + 1], j = nones[p + 1] + 1, j - 1
-    for q in range(p + 1):
-        drop[q] = True  # unit axes left of every loop dim would add a dimension
+    first = next((q for q, d in enumerate(kept) if d is not None), len(kept))
+    for q in range(max(p + 1, first)):
+        # Unit axes left of the operand's first dim are dropped: a value varying
+        # along dims D is laid out from min(D) on (Space.shape), and one left of
+        # every loop dim would add a dimension.
+        drop[q] = True
     return drop, nones
 
 
@@ -171,6 +179,7 @@ class BodyHost(Protocol):
     def expr(self, value: SSAValue) -> str: ...
     def fresh(self, hint: str) -> str: ...
     def scratch_name(self, k: int) -> str: ...
+    def scalar(self, value: SSAValue) -> tuple[str, str] | None: ...
     def line(self, text: str) -> None: ...
     def comment(self, op: Operation) -> None: ...
 
@@ -181,8 +190,8 @@ class Val:
     (none: a NumPy scalar) and, for scalars known at generation, a typed literal."""
 
     expr: str
+    typed: str | None
     dims: frozenset[int]
-    typed: str | None = None
     reg: Reg | None = None
 
 
@@ -200,14 +209,15 @@ class BodyCodegen:
 
     def __init__(self, cg: BodyHost, space: Space):
         self.line, self.fresh, self.outer, self.comment = cg.line, cg.fresh, cg.expr, cg.comment
-        self.scratch_name = cg.scratch_name
+        self.scratch_name, self.scalar = cg.scratch_name, cg.scalar
         self.space = space
         self.values: dict[SSAValue, Val] = {}
         self.regs: list[Reg] = []
 
     def val(self, value: SSAValue) -> Val:
-        if value not in self.values:
-            self.values[value] = Val(self.outer(value), frozenset())
+        if value not in self.values:  # a scalar from outside the op
+            known = self.scalar(value)
+            self.values[value] = Val(*known, frozenset()) if known else Val(self.outer(value), None, frozenset())
         return self.values[value]
 
     def run(self, ops: Sequence[Operation], direct: dict[SSAValue, str], keep: Sequence[SSAValue]) -> None:
@@ -218,7 +228,7 @@ class BodyCodegen:
         for i, op in enumerate(ops):
             if isinstance(op, arith.ConstantOp):
                 value, typ = op.value.value.data, op.result.type
-                self.values[op.result] = Val(literal(value, typ), frozenset(), typed_literal(value, typ))
+                self.values[op.result] = Val(literal(value, typ), typed_literal(value, typ), frozenset())
                 continue
             self.comment(op)
             if isinstance(op, linalg.IndexOp):
@@ -234,13 +244,13 @@ class BodyCodegen:
     def _index(self, op: linalg.IndexOp) -> None:
         d = op.dim.value.data
         if d in self.space.fixed:
-            self.values[op.result] = Val(self.space.fixed[d], frozenset())
+            self.values[op.result] = Val(self.space.fixed[d], None, frozenset())
             return
         name = self.fresh(op.result.name_hint or f"i{d}")
         trailing = len([a for a in self.space.active if a > d])
         shape = f".reshape(-1{', 1' * trailing})" if trailing else ""
         self.line(f"{name} = np.arange({self.space.sizes[d]}){shape}")
-        self.values[op.result] = Val(name, frozenset({d}))
+        self.values[op.result] = Val(name, None, frozenset({d}))
 
     def _compute(self, op: Operation, target: str | None, last: dict[SSAValue, int], i: int) -> None:
         kernel = kernel_of(op)
@@ -252,7 +262,7 @@ class BodyCodegen:
             name = self.fresh(result.name_hint or "s")
             text = kernel.scalar.format(*(a.typed or a.expr for a in args), dtype=dtype)
             self.line(f"{name} = {text}")
-            self.values[result] = Val(name, frozenset())
+            self.values[result] = Val(name, None, frozenset())
             return
         texts = [a.expr if dims else (a.typed or a.expr) for a in args]
         reg = None
@@ -262,8 +272,10 @@ class BodyCodegen:
         else:
             dims = frozenset(self.space.active)
         for stmt in kernel.array:
-            self.line(stmt.format(*texts, out=target, dtype=dtype))
-        self.values[result] = Val(target, dims, reg=reg)
+            text = stmt.format(*texts, out=target, dtype=dtype)
+            if text != f"np.copyto({target}, {target})":  # select into its own false value
+                self.line(text)
+        self.values[result] = Val(target, None, dims, reg=reg)
 
     def _scratch(self, typ: Attribute, dims: frozenset[int], op: Operation,
                  inplace: tuple[int, ...] | None, last: dict[SSAValue, int], i: int) -> Reg:

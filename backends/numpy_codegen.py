@@ -17,33 +17,30 @@ small). A `# file.tf:LINE  text` comment precedes the code of each source line.
 
 from __future__ import annotations
 
-import base64
 import math
-import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from tfir.backends.numpy_body import subscript, tuple_text
+from tfir.backends.numpy_linalg import emit_linalg
+from tfir.backends.numpy_ops import dtype_name, kernel_of, literal, np_dtype, typed_literal
+from tfir.backends.pyemit import PyEmitter
 from xdsl.dialects import arith, func, memref, scf
-from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     DenseIntOrFPElementsAttr,
     FileLineColLoc,
     IndexType,
     MemRefType,
-    ModuleOp,
 )
+from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Block, Operation, SSAValue
+from xdsl.ir.affine import AffineDimExpr
 
-from tfir.backends import numpy_prelude
-from tfir.backends.numpy_body import subscript, tuple_text
-from tfir.backends.numpy_linalg import emit_linalg
-from tfir.backends.numpy_ops import dtype_name, kernel_of, literal, np_dtype, typed_literal
-from tfir.backends.pyemit import PyEmitter
-
-# Fewer elements than this per tile and the thread pool costs more than it gives.
-MIN_TILE_ELEMENTS = 1 << 14
+# Less work than this per tile (points of the iteration spaces of its linalg
+# ops) and the trip to the thread pool costs more than it gives.
+MIN_TILE_POINTS = 1 << 13
 
 _VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)
 _LINALG = (LinalgStructuredOperation, linalg.BroadcastOp, linalg.ReduceOp)
@@ -78,6 +75,8 @@ class FunctionCodegen:
         self.in_tile = False
         self.scratch: list[str] = []
         self.pending: Operation | None = None
+        self.scalar_globals: dict[str, tuple[str, str]] = {}
+        self.scalars: dict[SSAValue, tuple[str, str]] = {}
 
     # -- the Codegen protocol of numpy_linalg ----------------------------------------------
 
@@ -126,13 +125,20 @@ class FunctionCodegen:
     def constant(self, value: SSAValue) -> float | int | None:
         return self.consts.get(value)
 
+    def scalar(self, value: SSAValue) -> tuple[str, str] | None:
+        """A scalar constant, or a rank-0 constant buffer, as literals (plain, typed):
+        read as a number, not an array."""
+        if value in self.typed:
+            return self.values[value], self.typed[value]
+        return self.scalars.get(value)
+
     # -- functions and blocks ---------------------------------------------------------------
 
     def emit_func(self, fn: func.FuncOp, entry: str) -> None:
         args = fn.body.block.args
         names = [self.fresh(a.name_hint or f"arg{i}") for i, a in enumerate(args)]
-        self.values.update(zip(args, names))
-        sig = ", ".join(f"{n}: {_type_text(a.type)}" for n, a in zip(names, args))
+        self.values.update(zip(args, names, strict=True))
+        sig = ", ".join(f"{n}: {_type_text(a.type)}" for n, a in zip(names, args, strict=True))
         results = ", ".join(_type_text(t) for t in fn.function_type.outputs)
         with self.block(f"def {entry}({', '.join(names)})"):
             self.line(f'"""{entry}({sig}) -> ({results}{"," if len(fn.function_type.outputs) == 1 else ""})"""')
@@ -153,7 +159,10 @@ class FunctionCodegen:
         elif isinstance(op, memref.AllocOp):
             self._alloc(op)
         elif isinstance(op, memref.GetGlobalOp):
-            self.values[op.memref] = self.globals[op.name_.root_reference.data]
+            sym = op.name_.root_reference.data
+            self.values[op.memref] = self.globals[sym]
+            if sym in self.scalar_globals:
+                self.scalars[op.memref] = self.scalar_globals[sym]
         elif isinstance(op, memref.SubviewOp):
             self._subview(op)
         elif isinstance(op, memref.CollapseShapeOp | memref.ExpandShapeOp):
@@ -235,10 +244,15 @@ class FunctionCodegen:
         self.line(f"{name} = np.empty({tuple_text(shape) if shape else '()'}, dtype={np_dtype(typ)})")
         self.values[op.memref] = name
 
-    def _view_name(self, op: Operation, source: str) -> str:
+    def _view_name(self, op: Operation, suffix: str) -> str:
+        """`x_t` for a tile of `x` (a subview in a loop), `x_s` for a slice, `x_r` for a reshape."""
         res = op.results[0]
-        base = source.split("[")[0].split(".")[0]
-        return self.fresh(res.name_hint or f"{base}_v")
+        if res.name_hint:
+            return self.fresh(res.name_hint)
+        base = self.expr(self.root(op.operands[0])).split("[")[0].split(".")[0]
+        if suffix == "s" and isinstance(op.parent_op(), scf.ParallelOp | scf.ForOp):
+            suffix = "t"
+        return self.fresh(f"{base}_{suffix}")
 
     def _subview(self, op: memref.SubviewOp) -> None:
         src_shape = op.source.type.get_shape()
@@ -251,7 +265,7 @@ class FunctionCodegen:
         offsets, sizes, strides = parts
         dropped = _dropped_dims(sizes, res_shape)
         items = []
-        for d, (o, s, st) in enumerate(zip(offsets, sizes, strides)):
+        for d, (o, s, st) in enumerate(zip(offsets, sizes, strides, strict=True)):
             if d in dropped:
                 items.append(o)
             elif st == "1" and o == "0" and s == str(src_shape[d]):
@@ -261,7 +275,7 @@ class FunctionCodegen:
         if len(dropped) == len(items):
             items.append("...")  # keep a 0-d view, not a NumPy scalar
         source = self.expr(op.source)
-        name = self._view_name(op, source)
+        name = self._view_name(op, "s")
         self.comment(op)
         self.line(f"{name} = {subscript(source, items)}")
         self.values[op.result] = name
@@ -275,8 +289,8 @@ class FunctionCodegen:
         elif str(DYNAMIC_INDEX) in shape:
             groups = [[int(i.data) for i in g.data] for g in op.reassociation.data]
             shape = [d if d != str(DYNAMIC_INDEX) else " * ".join(f"{source}.shape[{i}]" for i in g)
-                     for d, g in zip(shape, groups)]
-        name = self._view_name(op, source)
+                     for d, g in zip(shape, groups, strict=True)]
+        name = self._view_name(op, "r")
         self.comment(op)
         self.line(f"{name} = {source}.reshape({tuple_text(shape) if shape else '()'})")
         self.values[op.result] = name
@@ -304,12 +318,12 @@ class FunctionCodegen:
         if op.initVals:
             raise NotImplementedError("numpy backend: scf.parallel with reductions")
         ivs = [self.fresh(a.name_hint or "i") for a in op.body.block.args]
-        self.values.update(zip(op.body.block.args, ivs))
+        self.values.update(zip(op.body.block.args, ivs, strict=True))
         ranges = [_range(self.expr(lb), self.expr(ub), self.expr(st))
-                  for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step)]
+                  for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step, strict=True)]
         ops = [o for o in op.body.block.ops if not isinstance(o, scf.ReduceOp)]
         self.comment(op)
-        if self.threads and not self.in_tile and self._worth_threads(op, ranges):
+        if self.threads and not self.in_tile and self._worth_threads(op):
             name = self.fresh("tile")
             with self.block(f"def {name}({', '.join(ivs)})"):
                 self.in_tile = True
@@ -318,7 +332,7 @@ class FunctionCodegen:
             self.helpers.add("parallel")
             self.line(f"_parallel({name}, {', '.join(ranges)})")
         else:
-            self._nested_loops(list(zip(ivs, ranges)), ops)
+            self._nested_loops(list(zip(ivs, ranges, strict=True)), ops)
 
     def _nested_loops(self, loops: list[tuple[str, str]], ops: list[Operation]) -> None:
         if not loops:
@@ -327,39 +341,27 @@ class FunctionCodegen:
         with self.block(f"for {loops[0][0]} in {loops[0][1]}"):
             self._nested_loops(loops[1:], ops)
 
-    def _worth_threads(self, op: scf.ParallelOp, ranges: list[str]) -> bool:
+    def _worth_threads(self, op: scf.ParallelOp) -> bool:
+        """Two tiles or more, each with enough work to pay for a trip to the pool."""
         bounds = [[self.consts.get(v) for v in (lb, ub, st)]
-                  for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step)]
-        if all(None not in b for b in bounds):
-            if math.prod(len(range(*b)) for b in bounds) < 2:
-                return False
-        biggest = 0
+                  for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step, strict=True)]
+        if all(None not in b for b in bounds) and math.prod(len(range(*b)) for b in bounds) < 2:
+            return False
+        work = 0
         for inner in op.walk():
-            if isinstance(inner, memref.SubviewOp):
-                dyn = iter(inner.sizes)
-                sizes = [s if s != DYNAMIC_INDEX else self._bound(next(dyn))
-                         for s in inner.static_sizes.get_values()]
-                if None in sizes:
+            if isinstance(inner, LinalgStructuredOperation):
+                points = _static_points(inner)
+                if points is None:
                     return True
-                biggest = max(biggest, math.prod(sizes))
-        return biggest >= MIN_TILE_ELEMENTS
-
-    def _bound(self, value: SSAValue) -> int | None:
-        """An upper bound of an index value known at generation, if any."""
-        if value in self.consts:
-            return int(self.consts[value])
-        owner = value.owner
-        if isinstance(owner, arith.MinSIOp | arith.MinUIOp):
-            known = [b for b in (self._bound(v) for v in owner.operands) if b is not None]
-            return min(known) if known else None
-        return None
+                work += points
+        return work >= MIN_TILE_POINTS
 
     def _for(self, op: scf.ForOp) -> None:
         iv, *carried = op.body.block.args
         self.values[iv] = self.fresh(iv.name_hint or "k")
         self.comment(op)
         names = []
-        for arg, init, res in zip(carried, op.iter_args, op.res):
+        for arg, init, res in zip(carried, op.iter_args, op.res, strict=True):
             name = self.fresh(arg.name_hint or res.name_hint or "acc")
             self.line(f"{name} = {self.expr(init)}")
             self.values[arg] = self.values[res] = name
@@ -369,7 +371,7 @@ class FunctionCodegen:
             self._body(list(op.body.block.ops))
             last = op.body.block.last_op
             if isinstance(last, scf.YieldOp):
-                for name, v in zip(names, last.operands):
+                for name, v in zip(names, last.operands, strict=True):
                     if self.expr(v) != name:
                         self.line(f"{name} = {self.expr(v)}")
 
@@ -384,6 +386,19 @@ class FunctionCodegen:
             items.append(self.expr(v) if owned else f"{self.expr(v)}.copy()")
         self.comment(op)
         self.line(f"return {tuple_text(items) if items else '()'}")
+
+
+def _static_points(op: LinalgStructuredOperation) -> int | None:
+    """The number of points of a linalg op's iteration space, when its shapes say."""
+    sizes: dict[int, int] = {}
+    for value, amap in zip(op.operands, op.get_indexing_maps(), strict=True):
+        if not isinstance(value.type, MemRefType):
+            continue
+        for size, expr in zip(value.type.get_shape(), amap.data.results, strict=True):
+            if isinstance(expr, AffineDimExpr) and size != DYNAMIC_INDEX:
+                sizes[expr.position] = size
+    n = op.get_indexing_maps().data[0].data.num_dims
+    return math.prod(sizes.values()) if len(sizes) == n else None
 
 
 def _is_index_op(op: Operation) -> bool:
@@ -432,71 +447,3 @@ def _dropped_dims(sizes: list[str], result_shape: tuple[int, ...]) -> set[int]:
         else:
             raise NotImplementedError(f"numpy backend: subview sizes {sizes} to shape {result_shape}")
     return dropped
-
-
-def _global_lines(name: str, op: memref.GlobalOp) -> list[str]:
-    typ = op.type
-    shape = tuple(typ.get_shape())
-    dt = np_dtype(typ)
-    init = op.initial_value
-    size = math.prod(shape)
-    if not isinstance(init, DenseIntOrFPElementsAttr):
-        return [f"{name} = np.zeros({tuple_text([str(d) for d in shape]) if shape else '()'}, dtype={dt})"]
-    values = init.get_values()
-    elem = typ.get_element_type()
-    shape_text = tuple_text([str(d) for d in shape]) if shape else "()"
-    if len(set(values)) == 1 and size != 1:
-        lines = [f"{name} = np.full({shape_text}, {literal(values[0], elem)}, dtype={dt})"]
-    elif size <= 512:
-        body = ", ".join(literal(v, elem) for v in values)
-        text = f"{name} = np.array([{body}], dtype={dt})" + (f".reshape({shape_text})" if len(shape) != 1 else "")
-        lines = textwrap.wrap(text, 96, subsequent_indent="    ", break_on_hyphens=False)
-    else:
-        import numpy as np
-
-        raw = np.asarray(values, dtype=dtype_name(typ)).tobytes()
-        data = base64.b64encode(raw).decode()
-        lines = [f"{name} = np.frombuffer(base64.b64decode(", *textwrap.wrap(
-            repr(data), 96, initial_indent="    ", subsequent_indent="    "),
-            f"), dtype={dt}).reshape({shape_text})"]
-    return [*lines, f"{name}.flags.writeable = False"]
-
-
-def generate_module(module: ModuleOp, entry: str, source_line: Callable[[str, int], str] | None,
-                    threads: bool) -> str:
-    em = PyEmitter(source_line=source_line)
-    em.fresh(entry)
-    fn = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
-    if fn is None:
-        raise ValueError(f"numpy backend: no func.func @{entry} in the module")
-    globals_: dict[str, str] = {}
-    global_lines: list[str] = []
-    helpers: set[str] = set()
-    for op in module.ops:
-        if isinstance(op, memref.GlobalOp):
-            name = em.fresh(op.sym_name.data)
-            globals_[op.sym_name.data] = name
-            global_lines += _global_lines(name, op)
-            if "base64" in "".join(global_lines):
-                helpers.add("base64")
-    cg = FunctionCodegen(em, globals_, helpers, threads)
-    cg.emit_func(fn, entry)
-    return _assemble(module, entry, em.text(), global_lines, helpers)
-
-
-def _assemble(module: ModuleOp, entry: str, body: str, global_lines: list[str], helpers: set[str]) -> str:
-    source = next((op.location.filename.data for op in module.walk()
-                   if isinstance(op.location, FileLineColLoc)), None)
-    origin = f" from {source.rsplit('/', 1)[-1]}" if source else ""
-    imports = sorted({line for h in helpers for line in numpy_prelude.IMPORTS[h]} | {"import numpy as np"},
-                     key=lambda s: (s.startswith("from"), s != "import numpy as np", s))
-    parts = [f'"""`{entry}` as NumPy code, generated by tfir{origin}.\n\n'
-             "One statement per loop-level IR op; `# file.tf:LINE` comments cite the source.\n"
-             '"""\n\n' + "\n".join(imports) + "\n"]
-    for helper in sorted(helpers):
-        if numpy_prelude.HELPERS[helper]:
-            parts.append(numpy_prelude.HELPERS[helper].strip("\n") + "\n")
-    if global_lines:
-        parts.append("\n".join(global_lines) + "\n")
-    parts.append(body)
-    return "\n\n".join(parts)

@@ -24,13 +24,6 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
-from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.linalg import ops as linalg
-from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType
-from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
-from xdsl.ir import Attribute, Block, Operation, SSAValue
-from xdsl.ir.affine import AffineMap
-
 from tfir.backends.numpy_body import (
     BodyCodegen,
     Space,
@@ -42,6 +35,12 @@ from tfir.backends.numpy_body import (
     tuple_text,
 )
 from tfir.backends.numpy_ops import dtype_name, np_dtype
+from xdsl.dialects import arith, memref, scf
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType
+from xdsl.dialects.linalg import ops as linalg
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir.affine import AffineMap
 
 COMBINERS = {
     "arith.addf": "np.add", "arith.addi": "np.add", "arith.mulf": "np.multiply",
@@ -64,6 +63,7 @@ class Codegen(Protocol):
     def block(self, header: str): ...
     def root(self, value: SSAValue) -> SSAValue: ...
     def constant(self, value: SSAValue) -> float | int | None: ...
+    def scalar(self, value: SSAValue) -> tuple[str, str] | None: ...
 
 
 def identity(combiner: str, typ: Attribute) -> float | int:
@@ -101,30 +101,78 @@ def _writes(op: Operation, root: SSAValue, cg: Codegen) -> bool:
 
 
 def filled_with(cg: Codegen, op: Operation, out: SSAValue) -> float | int | None:
-    """The constant `out` holds when `op` runs, if a `linalg.fill` of it (or of
-    its whole buffer) is the last write before `op`, through tile loops that
-    visit each element once (`scf.parallel`), not through `scf.for`."""
+    """The constant `out` holds when `op` runs, if the last writes into its buffer
+    before `op` are a `linalg.fill` of it, of its whole buffer, or tiles of one
+    fill (loops of fills of subviews of the buffer that add up to all of it);
+    looking out through tile loops that visit each element once
+    (`scf.parallel`), not through `scf.for`."""
     root = cg.root(out)
     cur: Operation | None = op
     while cur is not None:
-        prev = cur.prev_op
-        while prev is not None:
-            if isinstance(prev, linalg.FillOp) and prev.outputs[0] in (out, root):
-                return cg.constant(prev.inputs[0])
-            if _writes(prev, root, cg):
-                return None
-            prev = prev.prev_op
+        found = _fill_before(cg, cur, out, root)
+        if found != "none":
+            return found if isinstance(found, int | float) else None
         cur = cur.parent_op()
         if not isinstance(cur, scf.ParallelOp):
             return None
     return None
 
 
+def _fill_before(cg: Codegen, op: Operation, out: SSAValue, root: SSAValue) -> float | int | str:
+    """The fill value found before `op` in its block, "none" when nothing there
+    writes the buffer, "unknown" when something else does."""
+    value, covered = None, 0
+    prev = op.prev_op
+    while prev is not None:
+        if _writes(prev, root, cg):
+            for fill, count in _fill_pieces(prev) or [(None, 0)]:
+                v = cg.constant(fill.inputs[0]) if fill is not None else None
+                if v is None or (value is not None and v != value):
+                    return "unknown"
+                value, target = v, fill.outputs[0]
+                if target == out or _whole(target, root):
+                    return value
+                if not isinstance(target.owner, memref.SubviewOp) or target.owner.source != root:
+                    return "unknown"
+                covered += count * math.prod(target.type.get_shape())
+            if covered >= math.prod(root.type.get_shape()):
+                return value
+        prev = prev.prev_op
+    return "none" if value is None else "unknown"
+
+
+def _whole(view: SSAValue, root: SSAValue) -> bool:
+    """Whether `view` is all of buffer `root` (the buffer or reshapes of it)."""
+    while view != root and isinstance(view.owner, memref.CollapseShapeOp | memref.ExpandShapeOp):
+        view = view.owner.src
+    return view == root
+
+
+def _fill_pieces(op: Operation) -> list[tuple[linalg.FillOp, int]] | None:
+    """A fill, or a tile loop around a fill: the fill and how many tiles it has."""
+    if isinstance(op, linalg.FillOp):
+        return [(op, 1)]
+    if not isinstance(op, scf.ParallelOp):
+        return None
+    fills = [o for o in op.body.block.ops if isinstance(o, linalg.FillOp)]
+    others = [o for o in op.body.block.ops
+              if not isinstance(o, linalg.FillOp | memref.SubviewOp | arith.ConstantOp | scf.ReduceOp)
+              and not o.name.startswith("arith.")]
+    trips = 1
+    for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step, strict=True):
+        bounds = [v.owner.value.value.data if isinstance(v.owner, arith.ConstantOp) else None
+                  for v in (lb, ub, st)]
+        if None in bounds:
+            return None
+        trips *= len(range(*bounds))
+    return [(fills[0], trips)] if len(fills) == 1 and not others else None
+
+
 def loop_sizes(cg: Codegen, operands: Sequence[SSAValue], maps: Sequence[AffineMap]) -> list[str]:
     """The size of each loop dim (Python text), read off an operand indexed by it."""
     n = maps[0].num_dims
     sizes: list[str | None] = [None] * n
-    for value, amap in reversed(list(zip(operands, maps))):
+    for value, amap in reversed(list(zip(operands, maps, strict=True))):
         shape = static_shape(value)
         for axis, expr in enumerate(amap.results):
             start, coeffs = linear(expr, n)
@@ -164,9 +212,13 @@ class GenericRule:
 
     def body(self, space: Space) -> BodyCodegen:
         body = BodyCodegen(self.cg, space)
-        for arg, value, amap in zip(self.block.args, self.operands, self.maps):
-            if arg.uses:
-                body.values[arg] = Val(*arrange(self.cg.expr(value), amap, static_shape(value), space))
+        for arg, value, amap in zip(self.block.args, self.operands, self.maps, strict=True):
+            scalar = self.cg.scalar(value)
+            if scalar is not None:
+                body.values[arg] = Val(*scalar, frozenset())
+            elif arg.uses:
+                view, dims = arrange(self.cg.expr(value), amap, static_shape(value), space)
+                body.values[arg] = Val(view, None, dims)
         return body
 
     def out_view(self, j: int, space: Space) -> str:
@@ -331,7 +383,7 @@ class GenericRule:
     def sequential(self) -> None:
         """Any body: a loop over the reduction dims, the parallel dims vectorized."""
         ks = [self.cg.fresh(f"k{d}") for d in self.red]
-        space = Space(self.sizes, self.par, dict(zip(self.red, ks)))
+        space = Space(self.sizes, self.par, dict(zip(self.red, ks, strict=True)))
         views = [self.out_view(j, space) for j in range(len(self.outs))]
         self._loops(ks, space, views, 0)
 

@@ -112,6 +112,8 @@ _BINARY = {
     "math.atan2": "np.arctan2", "math.copysign": "np.copysign",
 }
 
+_LOGICAL = {"arith.andi": "np.logical_and", "arith.ori": "np.logical_or", "arith.xori": "np.logical_xor"}
+
 _UNARY = {
     "arith.negf": "np.negative", "math.absf": "np.absolute", "math.absi": "np.absolute",
     "math.exp": "np.exp", "math.exp2": "np.exp2", "math.expm1": "np.expm1",
@@ -207,6 +209,8 @@ def kernel_of(op: Attribute) -> Kernel:
     if isinstance(op, arith.CmpfOp | arith.CmpiOp):
         return compare_kernel(op)
     name = op.name
+    if name in _LOGICAL and dtype_name(op.results[0].type) == "bool":
+        return _ufunc(_LOGICAL[name], 2)
     if name == "arith.trunci" and dtype_name(op.results[0].type) == "bool":
         # MLIR keeps the low bit; NumPy's bool cast would test for non-zero.
         return Kernel(("np.not_equal(np.bitwise_and({0}, 1), 0, out={out})",),

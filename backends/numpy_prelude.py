@@ -64,13 +64,23 @@ def _erfc_scale(t, r):
 # Tiles of one scf.parallel run on one shared pool; NumPy releases the GIL
 # inside its loops, so the tiles really run at the same time.
 PARALLEL = '''
-_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="tfir-numpy")
+_workers = os.cpu_count() or 1
+_pool = ThreadPoolExecutor(max_workers=_workers, thread_name_prefix="tfir-numpy")
 
 
 def _parallel(tile, *ranges):
-    """Run `tile(*index)` for every index of the ranges (an scf.parallel) on the pool."""
-    for done in [_pool.submit(tile, *index) for index in itertools.product(*ranges)]:
+    """Run `tile(*index)` for every index of the ranges (an scf.parallel) on the
+    pool, as one contiguous chunk of indices per worker."""
+    indices = list(itertools.product(*ranges))
+    step = -(-len(indices) // _workers)
+    chunks = [indices[k:k + step] for k in range(0, len(indices), step)]
+    for done in [_pool.submit(_tiles, tile, chunk) for chunk in chunks]:
         done.result()
+
+
+def _tiles(tile, indices):
+    for index in indices:
+        tile(*index)
 '''
 
 IMPORTS = {

@@ -53,10 +53,22 @@ def require_device() -> None:
 
 
 class _DType:
-    """Stands for a torch dtype where Triton reads its name."""
+    """Stands for a torch dtype where Triton reads its name. One instance per
+    dtype, kept forever: Triton caches argument types by the dtype object's
+    identity, so a freed one whose address is reused would pass for another
+    type (and a kernel would write 4-byte floats into a bool buffer)."""
+
+    _interned: dict[np.dtype, _DType] = {}
 
     def __init__(self, dtype: np.dtype):
         self.np = np.dtype(dtype)
+
+    @classmethod
+    def of(cls, dtype: np.dtype) -> _DType:
+        key = np.dtype(dtype)
+        if key not in cls._interned:
+            cls._interned[key] = cls(key)
+        return cls._interned[key]
 
     def __str__(self) -> str:
         return "torch.bool" if self.np == np.bool_ else f"torch.{self.np.name}"
@@ -69,7 +81,7 @@ class NumpyBuffer:
 
     def __init__(self, array: np.ndarray):
         self.array = array
-        self.dtype = _DType(array.dtype)
+        self.dtype = _DType.of(array.dtype)
 
     def data_ptr(self) -> int:
         return self.array.__array_interface__["data"][0]

@@ -50,6 +50,8 @@ ABLATION_VARIANTS = [
     Variant("numpy-notile", "tfir", "numpy", {"disable": ("tile-linalg",)}),
     Variant("numpy-nothreads", "tfir", "numpy", {"codegen": {"threads": False}}),
     Variant("numpy-noplan", "tfir", "numpy", {"disable": ("plan-buffers",)}),
+    # Not an optimization: the IR verification after every pass, a compile-time cost.
+    Variant("numpy-noverify", "tfir", "numpy", {"verify_each": False}),
 ]
 
 
@@ -78,6 +80,7 @@ class Row:
     samples: list[float] = field(default_factory=list)  # seconds per call
     number: int = 1  # calls per sample
     first_call_s: float | None = None  # building (compile_file) plus the first call
+    build_s: float | None = None  # compile time measured on its own (tfir: compile_file + specialize)
     call: Call | None = field(default=None, repr=False)
 
     @property
@@ -86,10 +89,12 @@ class Row:
 
     @property
     def compile_s(self) -> float | None:
-        """First call (with its compile) minus a steady-state call."""
-        if self.first_call_s is None or self.median is None:
+        """The compile time measured on its own, else the first call minus the fastest steady call."""
+        if self.build_s is not None:
+            return self.build_s
+        if self.first_call_s is None or not self.samples:
             return None
-        return max(self.first_call_s - self.median, 0.0)
+        return max(self.first_call_s - min(self.samples), 0.0)
 
 
 class Timeout(Exception):
@@ -129,31 +134,51 @@ def optional_module(name: str) -> Any | None:
         return None
 
 
-def build_call(w: Workload, v: Variant, inputs: dict[str, np.ndarray]) -> Call | None:
-    """A no-argument callable that runs `v` on `inputs`; None where `v` does not apply."""
+def build_tfir(w: Workload, v: Variant, args: list[np.ndarray]) -> tuple[Call, float]:
+    """Compiles a fresh Program for `args`' signature; the seconds that took.
+
+    The disk cache of generated code is off (unless the variant's options turn
+    it on): a hit would hide the compile time, and code cached by an older
+    compiler would be measured instead of the current one."""
+    import tfir
+    from tfir.pipeline import steps_for
+    passes = {s.pass_name for s in steps_for(v.target)}
+    unknown = sorted(set(v.options.get("disable", ())) - passes)
+    if unknown:  # disabling nothing would silently measure the default pipeline
+        raise ValueError(f"the {v.target} pipeline has no pass {', '.join(unknown)}")
+    start = time.perf_counter()
+    fn = tfir.compile_file(w.path, target=v.target, **{"cache": False, **v.options})["main"]
+    specialize = getattr(fn, "specialize", None)
+    if specialize is not None:
+        arrays, statics = fn.bind_inputs(tuple(args), {})
+        specialize(arrays, statics)
+    return (lambda: fn(*args)), time.perf_counter() - start
+
+
+def build_call(w: Workload, v: Variant, inputs: dict[str, np.ndarray]) -> tuple[Call | None, float | None]:
+    """A no-argument callable that runs `v` on `inputs` (None where `v` does not
+    apply), and its compile time where that is measured on its own."""
     args = list(inputs.values())
     if v.kind == "tfir":
-        import tfir
-        fn = tfir.compile_file(w.path, target=v.target, **v.options)["main"]
-        return lambda: fn(*args)
+        return build_tfir(w, v, args)
     if v.kind == "hand":
-        return lambda: w.hand(*args)
+        return (lambda: w.hand(*args)), None
     if v.kind == "tuned":
         tuned = w.tuned
-        return None if tuned is None else (lambda: tuned(*args))
+        return (None if tuned is None else (lambda: tuned(*args))), None
     if v.kind == "numexpr":
         ne = optional_module("numexpr")
         if ne is None or w.numexpr is None:
-            return None
+            return None, None
         fn_ne = w.numexpr(ne)
-        return lambda: fn_ne(*args)
+        return (lambda: fn_ne(*args)), None
     if v.kind == "jax":
         jax = optional_module("jax")
         if jax is None or w.jax is None:
-            return None
+            return None, None
         jitted = jax.jit(w.jax(jax))
         dev = [jax.device_put(a) for a in args]
-        return lambda: jitted(*dev).block_until_ready()
+        return (lambda: jitted(*dev).block_until_ready()), None
     raise ValueError(f"unknown variant kind {v.kind!r}")
 
 
@@ -185,7 +210,7 @@ def prepare(w: Workload, v: Variant, inputs: dict[str, np.ndarray], ref: np.ndar
     start = time.perf_counter()
     try:
         with time_limit(limit_s):
-            call = build_call(w, v, inputs)
+            call, row.build_s = build_call(w, v, inputs)
             if call is None:
                 return Row(v.name, "skipped", "not installed or not defined for this workload")
             out = call()
@@ -194,7 +219,7 @@ def prepare(w: Workload, v: Variant, inputs: dict[str, np.ndarray], ref: np.ndar
     row.first_call_s = time.perf_counter() - start
     problem = compare(out, ref, w.rtol, w.atol)
     if problem is not None:
-        return Row(v.name, "mismatch", problem, first_call_s=row.first_call_s)
+        return Row(v.name, "mismatch", problem, first_call_s=row.first_call_s, build_s=row.build_s)
     row.call = call
     return row
 
@@ -256,17 +281,35 @@ def run_workload(w: Workload, variants: list[Variant], quick: bool, repeats: int
 
 
 def fresh_compile_times(w: Workload, variant: Variant, quick: bool, times: int,
-                        limit_s: float) -> list[float]:
-    """Seconds of `compile_file` plus one first call on a fresh Program, `times` times."""
+                        limit_s: float, disk_cache: bool = False) -> list[float]:
+    """Seconds of `compile_file` plus one first call on a fresh Program, `times`
+    times; with `disk_cache`, loading the generated code from a warm disk cache
+    (in a temporary folder) instead of compiling."""
+    import tempfile
+
     import tfir
     args = list(w.inputs(w.sizes(quick), np.random.default_rng(0)).values())
-    out = []
-    for _ in range(times):
+    options = {**variant.options, "cache": disk_cache}
+
+    def once() -> float:
         start = time.perf_counter()
         with time_limit(limit_s):
-            tfir.compile_file(w.path, target=variant.target, **variant.options)["main"](*args)
-        out.append(time.perf_counter() - start)
-    return out
+            tfir.compile_file(w.path, target=variant.target, **options)["main"](*args)
+        return time.perf_counter() - start
+
+    if not disk_cache:
+        return [once() for _ in range(times)]
+    saved = os.environ.get("TFIR_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="tfir-bench-cache-") as tmp:
+        os.environ["TFIR_CACHE_DIR"] = tmp
+        try:
+            once()  # fills the cache
+            return [once() for _ in range(times)]
+        finally:
+            if saved is None:
+                os.environ.pop("TFIR_CACHE_DIR", None)
+            else:
+                os.environ["TFIR_CACHE_DIR"] = saved
 
 
 def call_overhead(w: Workload, variants: list[Variant], calls: int, repeats: int,
@@ -305,6 +348,6 @@ def warm_up(variants: list[Variant], w: Workload, limit_s: float) -> None:
         try:
             import tfir
             with time_limit(limit_s):
-                tfir.compile_file(w.path, target=target)["main"](*inputs)
+                tfir.compile_file(w.path, target=target, cache=False)["main"](*inputs)
         except Exception:  # noqa: BLE001 - the failure shows again in its own row
             pass

@@ -91,6 +91,7 @@ def machine_info(extras: dict[str, str | None]) -> dict[str, Any]:
         "blas_loaded": _blas_threads(),
         "extras": extras,
         "tfir_commit": _git_commit(),
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -131,7 +132,8 @@ def workload_table(results: list[tuple[str, str, list[Row]]]) -> str:
                          f"{ratio_s:>8}  {comp:>9}")
     lines.append("")
     lines.append("vs hand: hand-written NumPy median / this median (above 1: faster than hand).")
-    lines.append("compile: first call (with compile_file) minus the median steady call.")
+    lines.append("compile: tfir: compile_file + specialization for the inputs' signature, disk cache off;")
+    lines.append("         jax: first call minus the fastest steady call.")
     lines.append("Variants that do not apply (library not installed, no such version) are left out.")
     return "\n".join(lines)
 

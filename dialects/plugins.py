@@ -212,3 +212,48 @@ def _loader(name: str) -> Callable[[], Dialect]:
             raise LookupError(f"no tfir dialect {name!r} is installed")
         return dialect_of(name)
     return load
+
+
+# Calls of hand-written target implementations (docs/ir-levels.md section 7) ------
+
+
+@dataclass(frozen=True)
+class ExternalCall:
+    """How generated code calls the implementation behind one external declaration."""
+
+    symbol: str        # the declaration's symbol, e.g. mylib_cumsum
+    qualname: str      # the custom op, e.g. mylib.cumsum
+    module: str        # where the implementation is imported from
+    function: str
+    kwargs: tuple[tuple[str, Any], ...]
+
+    def import_line(self, alias: str) -> str:
+        """The import of the implementation as `alias` in a generated module."""
+        return f"from {self.module} import {self.function} as {alias}"
+
+    def call(self, alias: str, args: Sequence[str]) -> str:
+        """The call statement on buffer expressions `args` (inputs, then outputs)."""
+        return f"{alias}({', '.join([*args, *(f'{k}={v!r}' for k, v in self.kwargs)])})"
+
+
+def external_calls(module: Operation, target: str) -> dict[str, ExternalCall]:
+    """The external declarations of `module` (`func.func` with `tfir.external`),
+    by symbol, with the `target` implementation each one names."""
+    from xdsl.dialects import func
+    from xdsl.dialects.builtin import StringAttr
+
+    out: dict[str, ExternalCall] = {}
+    for decl in module.walk():
+        mark = decl.attributes.get("tfir.external")
+        if not isinstance(decl, func.FuncOp) or not isinstance(mark, StringAttr):
+            continue
+        custom = CUSTOM_OPS.get(mark.data)
+        impl = custom.impls.get(target) if custom is not None else None
+        if custom is None or impl is None:
+            has = ", ".join(custom.lowerings()) if custom is not None else "it is not registered"
+            raise LookupError(f"custom op '{mark.data}' has no {target} implementation ({has})")
+        kwargs = tuple((p.name, from_attr(p.kind, decl.attributes[p.name]))
+                       for p in custom.attrs if p.name in decl.attributes)
+        out[decl.sym_name.data] = ExternalCall(decl.sym_name.data, custom.qualname, impl.__module__,
+                                               impl.__qualname__, kwargs)
+    return out

@@ -45,6 +45,14 @@ from tfir.lowering.device_kernel_kinds import (
     reduction_kernel,
 )
 from tfir.lowering.device_kernels import Access, DeviceLoweringError, make_access
+from tfir.lowering.device_row_fusion import (
+    MAX_ROW,
+    Member,
+    RowGroup,
+    needs_store,
+    reads_ok,
+    row_group_kernel,
+)
 from xdsl.context import Context
 from xdsl.dialects import arith, func, linalg, memref, scf
 from xdsl.dialects.builtin import (
@@ -319,7 +327,96 @@ def lower_matmul(low: Lowering, op: linalg.MatmulOp) -> None:
         Rewriter.erase_op(epi)
 
 
+def _is_reduction(op: Operation) -> bool:
+    return isinstance(op, linalg.GenericOp) and any(
+        it.data.value == "reduction" for it in op.iterator_types)
+
+
+def _member(group: RowGroup, op: Operation) -> Member | None:
+    """`op` as the next member of `group`, if it fits."""
+    if not isinstance(op, linalg.GenericOp):
+        return None
+    ranges, maps = loop_ranges(op), _maps(op)
+    iters = [it.data.value for it in op.iterator_types]
+    reduced = tuple(i for i, it in enumerate(iters) if it == "reduction")
+    par_shape = tuple(group.ranges[d] for d in group.par)
+    if ranges == group.ranges and reduced in ((), group.reduced):
+        tile = True
+    elif ranges == par_shape and not reduced:
+        tile = False
+    else:
+        return None
+    n_in = len(op.inputs)
+    try:
+        spec = _reduction_spec(op) if reduced else None
+    except DeviceLoweringError:
+        return None
+    if spec is not None and spec.kinds[0].startswith("arg"):
+        return None
+    member = Member(op, tile, [_access(v, m) for v, m in zip(op.inputs, maps[:n_in], strict=True)],
+                    [_access(v, m) for v, m in zip(op.outputs, maps[n_in:], strict=True)], spec)
+    return member if reads_ok(group, member) else None
+
+
+def row_group(op: linalg.GenericOp) -> tuple[RowGroup, list[Operation]] | None:
+    """The row group starting at reduction `op` (with the fills it folds)."""
+    iters = [it.data.value for it in op.iterator_types]
+    ranges = loop_ranges(op)
+    reduced = tuple(i for i, it in enumerate(iters) if it == "reduction")
+    if math.prod(ranges[d] for d in reduced) > MAX_ROW:
+        return None
+    group = RowGroup(ranges, reduced, [])
+    ops: list[Operation] = []
+    pending: list[linalg.FillOp] = []
+    for out in op.outputs:  # the fill right before the first reduction
+        prev = op.prev_op
+        while prev is not None and not _touches(prev, base_of(out)):
+            prev = prev.prev_op
+        if isinstance(prev, linalg.FillOp) and prev.outputs[0] is out:
+            pending.append(prev)
+    cur: Operation | None = op
+    while cur is not None:
+        if isinstance(cur, linalg.FillOp):
+            pending.append(cur)
+        elif (member := _member(group, cur)) is not None:
+            for fill in list(pending):
+                if _is_reduction(cur) and fill.outputs[0] in cur.outputs and \
+                        isinstance(getattr(fill.inputs[0].owner, "value", None),
+                                   IntegerAttr | FloatAttr):
+                    group.fills[fill.outputs[0]] = fill.inputs[0].owner.value.value.data
+                    ops.append(fill)
+                    pending.remove(fill)
+            if pending:
+                break  # a fill not folded into this member must run before it
+            group.members.append(member)
+            ops.append(cur)
+        elif not isinstance(cur, memref.AllocOp) and cur.name != "arith.constant":
+            break
+        cur = cur.next_op
+    if len(group.members) < 2:
+        return None
+    return group, ops
+
+
+def lower_row_group(low: Lowering, op: linalg.GenericOp) -> bool:
+    found = row_group(op)
+    if found is None:
+        return False
+    group, ops = found
+    computes = [m.op for m in group.members]
+    for member in group.members:
+        member.store = [needs_store(computes, a.base, low.entry) for a in member.outputs]
+    parts = ["row"] + [k for m in group.members if m.spec for k in m.spec.kinds]
+    kernel, bases = row_group_kernel(low.name(parts), op.location, group)
+    low.launch(computes[-1], kernel, bases)
+    for done in ops:
+        Rewriter.erase_op(done)
+    return True
+
+
 def lower_op(low: Lowering, op: Operation) -> None:
+    if _is_reduction(op) and lower_row_group(low, op):  # type: ignore[arg-type]
+        return
     if isinstance(op, linalg.GenericOp):
         lower_generic(low, op)
     elif isinstance(op, linalg.MatmulOp):

@@ -197,6 +197,11 @@ class KernelBuilder:
         """A 1-D block along `axis` of a block of `shape` (`r[:, None]` then broadcast)."""
         if len(shape) == 1:
             return value
+        if math.prod(shape) == shape[axis]:  # the other dims are 1: no copies needed
+            for ax in range(len(shape)):
+                if ax != axis:
+                    value = self.emit(device.ExpandDimsOp(value, ax))
+            return value
         for ax in range(len(shape)):
             if ax != axis:
                 value = self.emit(device.ExpandDimsOp(value, ax))
@@ -220,7 +225,9 @@ class KernelBuilder:
             total = self.const(access.const, i32, block)
         elif access.const:
             total = self.binop(arith.AddiOp, total, self.like(access.const, total.type))
-        total.name_hint = hint
+        if isinstance(total.owner, Operation) and total.owner.name != "arith.constant" \
+                and total.name_hint is None:  # a dim index used as is keeps its name
+            total.name_hint = hint
         return total
 
     def load(self, access: Access, offs: SSAValue, mask: SSAValue, hint: str | None) -> SSAValue:

@@ -7,7 +7,9 @@ evaluated with its reference NumPy implementation (the eager backend's
 `run_op`, so folding computes exactly what eager execution computes, a
 division by zero included) and replaced by a `tf.constant` of its
 result, which keeps the folded op's location. Folding repeats until no op
-folds, so a whole constant subgraph becomes one constant.
+folds, so a whole constant subgraph becomes one constant. An op that the
+reference implementation cannot evaluate on its constants (it raises, as
+NumPy does for an integer to a negative integer power) is left as it is.
 
 Folding is capped at `max_elements` elements per result (and per `tf.iota`
 operand): a big constant is cheaper to compute at run time than to carry in
@@ -133,7 +135,9 @@ class FoldConstantOp(RewritePattern):
         try:
             with np.errstate(all="ignore"):
                 results = run_op(op, args)  # type: ignore[arg-type]
-        except EagerError:  # an op without a reference implementation stays as it is
+        except (EagerError, ValueError, ArithmeticError):
+            # No reference implementation, or it rejects these values (NumPy's integer
+            # power of a negative exponent): the op stays, to behave at run time as unfolded.
             return
         arrays = [np.asarray(v) for v in results]
         if not all(_prints_faithfully(a) for a in arrays):

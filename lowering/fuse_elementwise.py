@@ -12,8 +12,9 @@ read through `producer_input_map o inverse(producer_output_map) o
 consumer_map` (a broadcasting consumer map composes like any other). This
 repeats until nothing fuses, so a whole expression becomes one generic. A
 producer is fused only when all of its uses can take it (it is then erased,
-and so is its `tensor.empty` when dead); otherwise it is left alone. Identical
-inputs (same value, same map) of a fused op are merged.
+and so is its `tensor.empty` when dead); otherwise it is left alone. Dead
+generics are erased too. Identical inputs (same value, same map) of a fused
+op are merged.
 
 Produces the same form, with fewer `linalg.generic`s. Option
 `enabled=false` (`fuse-elementwise{enabled=false}`) leaves the IR as it is.
@@ -32,6 +33,10 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
 GenericOp = linalg.ops.GenericOp
+
+MAX_BODY_OPS = 512
+"""A fused body may not grow past this: a producer with several uses is
+cloned into each, so chains of such diamonds would grow exponentially."""
 
 
 def _maps(op: GenericOp) -> list[AffineMap]:
@@ -88,7 +93,7 @@ def _index_dims(producer: GenericOp, to_producer_loops: AffineMap) -> dict[int, 
 def plan_fusion(producer: GenericOp, consumer: GenericOp) -> _Plan | None:
     """The inputs of the fused op, or None when it would not be a valid
     generic (a loop no map reaches as a plain dim, or a `linalg.index` of the
-    producer that is no consumer loop)."""
+    producer that is no consumer loop) or its body would be too large."""
     result = producer.res[0]
     p_maps, c_maps = _maps(producer), _maps(consumer)
     inverse = p_maps[-1].inverse_permutation()
@@ -105,6 +110,10 @@ def plan_fusion(producer: GenericOp, consumer: GenericOp) -> _Plan | None:
         slots = [plan.slot(v, m.compose(to_p))
                  for v, m in zip(producer.inputs, p_maps[:-1], strict=True)]
         plan.steps.append((to_p, slots))
+    clones = len({step[0] for step in plan.steps if not isinstance(step, int)})
+    size = len(consumer.body.block.ops) + clones * len(producer.body.block.ops)
+    if size > MAX_BODY_OPS:
+        return None
     maps = [*(m for _, m in plan.inputs), *c_maps[n_in:]]
     loops_to_shapes = AffineMap(len(consumer.iterator_types), 0,
                                 tuple(e for m in maps for e in m.results))
@@ -192,11 +201,34 @@ def fuse_producer(producer: GenericOp) -> bool:
     for consumer, plan in zip(consumers, plans, strict=True):
         assert plan is not None
         Rewriter.replace_op(consumer, build_fused(producer, consumer, plan))
-    init = producer.outputs[0]
-    Rewriter.erase_op(producer)
-    if isinstance(init.owner, Operation) and not init.uses and init.owner.name == "tensor.empty":
-        Rewriter.erase_op(init.owner)
+    return _erase_if_dead(producer)
+
+
+def _erase_if_dead(op: Operation) -> bool:
+    """Erases a dead `linalg.generic` (pure on tensors) and its dead `outs`
+    producers; True if it was erased."""
+    if not isinstance(op, GenericOp) or any(r.uses for r in op.res):
+        return False
+    outs = list(op.outputs)
+    Rewriter.erase_op(op)
+    for value in outs:
+        owner = value.owner
+        if isinstance(owner, Operation) and not value.uses and owner.name in _DEAD_INITS:
+            _erase_init(owner)
     return True
+
+
+_DEAD_INITS = ("tensor.empty", "linalg.fill")
+
+
+def _erase_init(op: Operation) -> None:
+    operands = list(op.operands)
+    Rewriter.erase_op(op)
+    for value in operands:
+        owner = value.owner
+        if (isinstance(owner, Operation) and not value.uses
+                and owner.name in (*_DEAD_INITS, "arith.constant")):
+            _erase_init(owner)
 
 
 def fuse_block(block: Block) -> int:
@@ -206,7 +238,11 @@ def fuse_block(block: Block) -> int:
     while changed:
         changed = False
         for op in list(block.ops):
-            if op.parent is block and isinstance(op, GenericOp) and fuse_producer(op):
+            if op.parent is not block:
+                continue
+            if _erase_if_dead(op):
+                changed = True
+            elif isinstance(op, GenericOp) and fuse_producer(op):
                 fused += 1
                 changed = True
     return fused

@@ -9,7 +9,7 @@ Produces: the same module with no `func.call` to a function defined in it.
 Callees are flattened first, so a call chain `main -> f -> g` is inlined in
 one pass; every inlined op is a clone of the callee's op and keeps its own
 location (the callee's source line, not the call's). Private functions that
-are no longer called are erased; public functions (entries) are kept even when
+nothing refers to any more (no call, no symbol reference) are erased; public functions (entries) are kept even when
 another entry called them. Calls to declarations (no body) are left as they are.
 """
 
@@ -77,12 +77,14 @@ def _inline(call: func.CallOp, callee: func.FuncOp) -> None:
 
 
 def _erase_uncalled_private(module: builtin.ModuleOp) -> None:
-    """Erase private functions that no remaining call refers to (to a fixed point)."""
+    """Erase private functions that nothing refers to any more (to a fixed point)."""
     while True:
-        called = {o.callee.root_reference.data for o in module.walk() if isinstance(o, func.CallOp)}
+        referenced = {attr.root_reference.data for o in module.walk()
+                      for attr in (*o.attributes.values(), *o.properties.values())
+                      if isinstance(attr, builtin.SymbolRefAttr)}
         dead = [f for f in module.ops if isinstance(f, func.FuncOp)
                 and f.sym_visibility is not None and f.sym_visibility.data == "private"
-                and f.sym_name.data not in called]
+                and f.sym_name.data not in referenced]
         if not dead:
             return
         for f in dead:

@@ -334,6 +334,15 @@ def test_fold_constants_keeps_results_xdsl_would_misprint(body: str, folded: boo
         assert_same_results(parse(text), parse(str(after)))
 
 
+def test_fold_constants_leaves_ops_numpy_rejects() -> None:
+    module = run_passes(parse(_single("""
+    %a = tf.iota : tensor<3xi32>
+    %b = tf.constant {value = dense<-1> : tensor<i32>} : tensor<i32>
+    %r = tf.pow %a, %b : (tensor<3xi32>, tensor<i32>) -> tensor<3xi32>
+""", "tensor<3xi32>")), ["fold-constants"])
+    assert body_ops(module) == ["tf.iota", "tf.constant", "tf.pow", "func.return"]
+
+
 def test_fold_constants_leaves_ops_on_arguments() -> None:
     module = parse("""
 builtin.module {

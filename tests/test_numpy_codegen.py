@@ -9,10 +9,9 @@ import math
 import traceback
 
 import numpy as np
-import pytest
+from tfir.backends.numpy_backend import generate, load
 from xdsl.parser import Parser
 
-from tfir.backends.numpy_backend import generate, load
 from tfir.pipeline import make_context
 
 RNG = np.random.default_rng(0)
@@ -294,3 +293,196 @@ def test_argmax_without_fresh_init_falls_back_to_a_loop_with_first_index_on_ties
     source, (ix,) = run(text, x, start, np.zeros(3, np.int64))
     assert "for k1 in range(5):" in source
     np.testing.assert_array_equal(ix, np.argmax(x, axis=1))
+
+
+def elementwise(sig: str, ins: list[tuple[str, str]], out: tuple[str, str], maps: list[str], body: str,
+                args: str, rank: int = 2) -> str:
+    iters = ", ".join(['"parallel"'] * rank)
+    name, typ = out
+    return func(sig, f"    {name} = memref.alloc() : {typ}\n"
+                + generic(ins, [out], maps, iters, body, args) + f"\n    func.return {name} : {typ}")
+
+
+def test_views_from_indexing_maps_transpose_broadcast_strided_and_reversed():
+    text = elementwise(
+        "(%x: memref<4x3xf32>, %r: memref<1x4xf32>, %s: memref<9xf32>, %v: memref<3xf32>) -> memref<3x4xf32>",
+        [("%x", "memref<4x3xf32>"), ("%r", "memref<1x4xf32>"), ("%s", "memref<9xf32>"), ("%v", "memref<3xf32>")],
+        ("%y", "memref<3x4xf32>"),
+        ["affine_map<(d0, d1) -> (d1, d0)>", "affine_map<(d0, d1) -> (0, d1)>",
+         "affine_map<(d0, d1) -> (d1 * 2 + 1)>", "affine_map<(d0, d1) -> (d0 * -1 + 2)>", ID2],
+        """      %a = arith.addf %xi, %ri : f32
+      %b = arith.mulf %a, %si : f32
+      %c = arith.subf %b, %vi : f32
+      linalg.yield %c : f32""", "%xi: f32, %ri: f32, %si: f32, %vi: f32, %o: f32")
+    x, r, s, v = (RNG.standard_normal(n).astype(np.float32) for n in ((4, 3), (1, 4), 9, 3))
+    source, (y,) = run(text, x, r, s, v)
+    assert "x.transpose(1, 0)" in source and "s[1:8:2]" in source and "v[2::-1, None]" in source
+    np.testing.assert_array_equal(y, (x.T + r) * s[1:8:2] - v[::-1, None])
+
+
+def test_iota_casts_compares_select_and_integer_division():
+    text = elementwise(
+        "(%a: memref<8xi32>, %b: memref<8xi32>, %f: memref<8xf32>) -> memref<8xf32>",
+        [("%a", "memref<8xi32>"), ("%b", "memref<8xi32>"), ("%f", "memref<8xf32>")], ("%y", "memref<8xf32>"),
+        ["affine_map<(d0) -> (d0)>"] * 4,
+        """      %i = linalg.index 0 : index
+      %i32 = arith.index_cast %i : index to i32
+      %q = arith.floordivsi %ai, %bi : i32
+      %t = arith.divsi %ai, %bi : i32
+      %r = arith.remsi %ai, %bi : i32
+      %s1 = arith.addi %q, %t : i32
+      %s2 = arith.muli %s1, %r : i32
+      %s3 = arith.addi %s2, %i32 : i32
+      %fl = arith.sitofp %s3 : i32 to f32
+      %nan = arith.cmpf uno, %fi, %fi : f32
+      %lt = arith.cmpf ult, %fi, %fl : f32
+      %neg = arith.negf %fl : f32
+      %sel = arith.select %lt, %fl, %neg : f32
+      %zero = arith.constant 0.0 : f32
+      %res = arith.select %nan, %zero, %sel : f32
+      linalg.yield %res : f32""", "%ai: i32, %bi: i32, %fi: f32, %o: f32", rank=1)
+    a = np.array([7, -7, 7, -7, 0, 13, -13, 5], np.int32)
+    b = np.array([2, 2, -2, -2, 3, 4, 4, -5], np.int32)
+    f = np.array([0.0, np.nan, 100.0, -100.0, 1.0, np.nan, 0.0, 2.0], np.float32)
+    source, (y,) = run(text, a, b, f)
+    assert "np.arange(8)" in source
+    q, t, r = a // b, np.trunc(a / b).astype(np.int32), np.fmod(a, b)
+    fl = ((q + t) * r + np.arange(8, dtype=np.int32)).astype(np.float32)
+    want = np.where(np.isnan(f), np.float32(0), np.where(~(f >= fl), fl, -fl))
+    np.testing.assert_array_equal(y, want)
+    assert y.dtype == np.float32
+
+
+def test_erf_is_accurate_to_float64_roundoff():
+    text = elementwise(
+        "(%x: memref<4001xf64>) -> memref<4001xf64>", [("%x", "memref<4001xf64>")], ("%y", "memref<4001xf64>"),
+        ["affine_map<(d0) -> (d0)>"] * 2, """      %e = math.erf %xi : f64
+      linalg.yield %e : f64""", "%xi: f64, %o: f64", rank=1)
+    x = np.concatenate([np.linspace(-7, 7, 3990), [0.0, -0.0, 1e-300, -1e-10, 0.46875, 4.0, -4.0, 27.0, 40.0,
+                                                   np.inf, -np.inf]])
+    source, (y,) = run(text, x)
+    assert "def _erf(" in source and "_erf(x, out=y)" in source
+    want = np.array([math.erf(v) for v in x])
+    np.testing.assert_allclose(y, want, rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(want))
+
+
+def test_float16_and_rsqrt_keep_dtypes():
+    text = elementwise(
+        "(%h: memref<6xf16>) -> memref<6xf16>", [("%h", "memref<6xf16>")], ("%y", "memref<6xf16>"),
+        ["affine_map<(d0) -> (d0)>"] * 2, """      %c = arith.constant 0.1 : f16
+      %a = arith.addf %hi, %c : f16
+      %r = math.rsqrt %a : f16
+      %p = math.powf %r, %a : f16
+      linalg.yield %p : f16""", "%hi: f16, %o: f16", rank=1)
+    h = np.array([0.5, 1.0, 2.0, 3.0, 10.0, 100.0], np.float16)
+    _, (y,) = run(text, h)
+    a = h + np.float16(0.1)
+    assert y.dtype == np.float16
+    np.testing.assert_allclose(y, (1 / np.sqrt(a)) ** a, rtol=2e-3)
+
+
+def test_non_combiner_reduction_runs_the_body_per_reduction_index():
+    # out = out * 0.5 + x over d1: not a plain combiner, so a loop over d1.
+    text = func("(%x: memref<3x4xf64>) -> memref<3xf64>", """
+    %zero = arith.constant 1.0 : f64
+    %s = memref.alloc() : memref<3xf64>
+    linalg.fill ins(%zero : f64) outs(%s : memref<3xf64>)
+""" + generic([("%x", "memref<3x4xf64>")], [("%s", "memref<3xf64>")], [ID2, COL],
+              '"parallel", "reduction"', """      %h = arith.constant 0.5 : f64
+      %m = arith.mulf %acc, %h : f64
+      %r = arith.addf %m, %in : f64
+      linalg.yield %r : f64""", "%in: f64, %acc: f64") + """
+    func.return %s : memref<3xf64>""")
+    x = RNG.standard_normal((3, 4))
+    _, (s,) = run(text, x)
+    want = np.ones(3)
+    for k in range(4):
+        want = want * 0.5 + x[:, k]
+    np.testing.assert_allclose(s, want, rtol=1e-15)
+
+
+BIG_TILES = func(
+    "(%a: memref<256x512xf32>) -> memref<256x512xf32>",
+    """    %c0 = arith.constant 0 : index
+    %c64 = arith.constant 64 : index
+    %c256 = arith.constant 256 : index
+    %y = memref.alloc() : memref<256x512xf32>
+""" + parallel("%i", "%c0", "%c256", "%c64", f"""
+      %a_t = memref.subview %a[%i, 0] [64, 512] [1, 1] : memref<256x512xf32> to memref<64x512xf32, strided<[512, 1], offset: ?>>
+      %y_t = memref.subview %y[%i, 0] [64, 512] [1, 1] : memref<256x512xf32> to memref<64x512xf32, strided<[512, 1], offset: ?>>
+      linalg.generic {{indexing_maps = [{ID2}, {ID2}], iterator_types = ["parallel", "parallel"]}} ins(%a_t : memref<64x512xf32, strided<[512, 1], offset: ?>>) outs(%y_t : memref<64x512xf32, strided<[512, 1], offset: ?>>) {{
+      ^bb0(%x: f32, %o: f32):
+        %e = math.exp %x : f32
+        %s = math.sin %e : f32
+        linalg.yield %s : f32
+      }}""", "64") + """
+    func.return %y : memref<256x512xf32>""")
+
+
+def test_parallel_tiles_run_on_the_thread_pool_or_in_a_loop():
+    a = RNG.standard_normal((256, 512)).astype(np.float32)
+    threaded, (y1,) = run(BIG_TILES, a)
+    serial, (y2,) = run(BIG_TILES, a, threads=False)
+    assert "_parallel(tile, range(0, 256, 64))" in threaded and "ThreadPoolExecutor" in threaded
+    assert "for i in range(0, 256, 64):" in serial and "ThreadPoolExecutor" not in serial
+    np.testing.assert_array_equal(y1, np.sin(np.exp(a)))
+    np.testing.assert_array_equal(y1, y2)
+
+
+def test_views_copies_globals_and_rank0_results():
+    dense = ", ".join(str(float(v)) for v in range(600))
+    text = func("(%x: memref<2x3x4xf32>) -> (memref<6x4xf32>, memref<f32>, memref<600xf32>, memref<2xf32>)", """
+    %c = memref.collapse_shape %x [[0, 1], [2]] : memref<2x3x4xf32> into memref<6x4xf32>
+    %y = memref.alloc() : memref<6x4xf32>
+    "memref.copy"(%c, %y) : (memref<6x4xf32>, memref<6x4xf32>) -> ()
+    %e = memref.expand_shape %y [[0, 1], [2]] output_shape [2, 3, 4] : memref<6x4xf32> into memref<2x3x4xf32>
+    %p = memref.subview %e[1, 2, 3] [1, 1, 1] [1, 1, 1] : memref<2x3x4xf32> to memref<f32, strided<[], offset: 23>>
+    %z = memref.alloc() : memref<f32>
+    "memref.copy"(%p, %z) : (memref<f32, strided<[], offset: 23>>, memref<f32>) -> ()
+    %g = memref.get_global @table : memref<600xf32>
+    %s = memref.get_global @small : memref<2xf32>
+    func.return %y, %z, %g, %s : memref<6x4xf32>, memref<f32>, memref<600xf32>, memref<2xf32>""",
+        f'''  "memref.global"() <{{sym_name = "table", sym_visibility = "private", type = memref<600xf32>, initial_value = dense<[{dense}]> : tensor<600xf32>, constant}}> : () -> ()
+  "memref.global"() <{{sym_name = "small", sym_visibility = "private", type = memref<2xf32>, initial_value = dense<[1.5, -2.0]> : tensor<2xf32>, constant}}> : () -> ()''')
+    x = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+    source, (y, z, g, s) = run(text, x)
+    assert "x.reshape((6, 4))" in source and "y.reshape((2, 3, 4))" in source
+    assert "p = e[1, 2, 3, ...]" in source and "base64" in source
+    np.testing.assert_array_equal(y, x.reshape(6, 4))
+    assert z.shape == () and z == x[1, 2, 3]
+    np.testing.assert_array_equal(g, np.arange(600, dtype=np.float32))
+    np.testing.assert_array_equal(s, [1.5, -2.0])
+    g[0] = 7.0  # the caller owns its results; the module's constant is untouched
+    _, (_, _, g2, _) = run(text, x)
+    assert g2[0] == 0.0
+
+
+def test_load_registers_the_source_for_tracebacks_and_inspect():
+    source, fn = compile_ir(FUSED)
+    assert inspect.getsource(fn).startswith("def main(a, b):")
+    try:
+        fn(np.zeros((64, 5), np.float32), np.zeros(7, np.float32))
+    except ValueError:
+        text = traceback.format_exc()
+    else:
+        raise AssertionError("a bad shape should fail")
+    assert "np.multiply(a_t, b, out=t0)" in text
+
+
+def test_rank0_generic_with_a_captured_constant_keeps_float32():
+    text = func("(%x: memref<f32>) -> memref<f32>", """
+    %c = arith.constant 0.1 : f32
+    %y = memref.alloc() : memref<f32>
+""" + generic([("%x", "memref<f32>")], [("%y", "memref<f32>")], ["affine_map<() -> ()>"] * 2, "", """      %m = arith.mulf %c, %c : f32
+      %r = arith.addf %m, %xi : f32
+      %s = math.sqrt %m : f32
+      %t = arith.addf %r, %s : f32
+      linalg.yield %t : f32""", "%xi: f32, %o: f32") + """
+    func.return %y : memref<f32>""")
+    x = np.array(3.0, np.float32)
+    source, (y,) = run(text, x)
+    assert "np.multiply(np.float32(0.1), np.float32(0.1))" in source
+    c = np.float32(0.1)
+    assert y.dtype == np.float32 and y.shape == ()
+    assert y == (c * c + x) + np.sqrt(c * c)

@@ -12,30 +12,27 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import tfir
+from plugin_testing import PLUGIN_DIR, PROGRAMS, mylib_loaded
 from tfir.dialects.registry import TType
 from tfir.frontend.driver import build_entry
+
+import tfir
 from tfir.pipeline import PIPELINE, run_pipeline
 
-ROOT = Path(__file__).resolve().parents[1]
-PLUGIN_DIR = ROOT / "examples" / "plugins"
-PROGRAMS = PLUGIN_DIR / "programs"
-sys.path.insert(0, str(PLUGIN_DIR))
 sys.path.insert(0, str(Path(__file__).parent))
-
 from linalg_ref import run as run_linalg  # noqa: E402
 
-from tfir.plugin import PluginError, load_plugin  # noqa: E402
-
-mylib = load_plugin("tfir_mylib")
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((5, 12)).astype(np.float32)
 W = RNG.standard_normal(12).astype(np.float32)
 
+_mylib = pytest.fixture(autouse=True, scope="module")(mylib_loaded)
+
 
 def norm_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    return mylib.swish(mylib.rms_norm(x, w, eps=1e-5), beta=1.5)
+    from tfir_mylib import rms_norm, swish
+
+    return swish(rms_norm(x, w, eps=1e-5), beta=1.5)
 
 
 def clamp_scan_reference(x: np.ndarray) -> np.ndarray:
@@ -72,6 +69,7 @@ def test_example_programs_triton_interpreter() -> None:
         sys.path[:0] = [{str(PLUGIN_DIR)!r}, {str(Path(__file__).parent)!r}]
         import numpy as np, tfir
         from test_plugin import X, W, norm_reference, clamp_scan_reference, PROGRAMS
+        tfir.load_plugin("tfir_mylib")
         norm = tfir.compile_file(PROGRAMS / "norm.tf", target="triton")
         np.testing.assert_allclose(norm.block(X, W), norm_reference(X, W), rtol=1e-5, atol=1e-6)
         scan = tfir.compile_file(PROGRAMS / "clamp_scan.tf", target="triton")

@@ -18,8 +18,8 @@ from tfir.frontend import ast
 from tfir.frontend.diagnostics import InputError
 from tfir.inspect import text
 from tfir.inspect.trace import (
-    CodegenFailed,
     FRONTEND,
+    CodegenFailed,
     Stage,
     Trace,
     generate_code,

@@ -22,6 +22,7 @@ from xdsl.traits import ConstantLike
 
 _FILL = {"tf": "#dbeafe", "linalg": "#dcfce7", "arith": "#fef9c3", "math": "#fef3c7", "tensor": "#f1f5f9",
          "memref": "#f1f5f9", "bufferization": "#f1f5f9", "scf": "#ede9fe", "func": "#ffffff"}
+FANOUT = 3
 _TERMINATORS = {"func.return", "linalg.yield", "scf.yield", "scf.reduce", "scf.reduce.return"}
 
 
@@ -56,6 +57,7 @@ class _Graph:
     main_file: str
     lines: list[str] = field(default_factory=list)
     ids: dict[int, str] = field(default_factory=dict)  # id(op or block arg) -> node id
+    copyable: dict[str, str] = field(default_factory=dict)  # node id -> its attributes, drawn per use
     node_lines: dict[str, int] = field(default_factory=dict)  # node id -> line in main_file
 
     def node_id(self, thing: object, line: int | None) -> str:
@@ -71,6 +73,12 @@ class _Graph:
         found = source_line(op)
         return found[1] if found and found[0] == self.main_file else None
 
+    def node(self, nid: str, attrs: str, indent: str, copyable: bool) -> None:
+        if copyable:
+            self.copyable[nid] = attrs
+        else:
+            self.lines.append(f'{indent}{nid} [id="{nid}" {attrs}];')
+
     def op_node(self, op: Operation, indent: str, detail: str = "") -> str:
         nid = self.node_id(op, self.line_of(op))
         dialect = op.name.split(".")[0]
@@ -80,7 +88,8 @@ class _Graph:
         if _where(op):
             rows.append(f'<font point-size="9" color="#64748b">{html.escape(_where(op))}</font>')
         label = "<br/>".join(rows)
-        self.lines.append(f'{indent}{nid} [id="{nid}" label=<{label}> fillcolor="{_FILL.get(dialect, "#f8fafc")}"];')
+        copyable = op.has_trait(ConstantLike) or op.name == "tensor.empty"
+        self.node(nid, f'label=<{label}> fillcolor="{_FILL.get(dialect, "#f8fafc")}"', indent, copyable)
         return nid
 
 
@@ -103,8 +112,8 @@ def dataflow_dot(module: ModuleOp, entry: str, title: str, main_file: str) -> tu
     for arg in block.args:
         nid = g.node_id(arg, None)
         name = arg.name_hint or f"arg{arg.index}"
-        g.lines.append(f'  {nid} [id="{nid}" shape=oval fillcolor="#ffffff" label=<<b>%{html.escape(name)}</b>'
-                       f'<br/><font point-size="9">{html.escape(str(arg.type))}</font>>];')
+        g.node(nid, f'shape=oval fillcolor="#ffffff" label=<<b>%{html.escape(name)}</b>'
+                    f'<br/><font point-size="9">{html.escape(str(arg.type))}</font>>', "  ", True)
     edges: list[tuple[SSAValue, str, str]] = []
     for op in block.ops:
         if op.name == "func.return":
@@ -116,11 +125,7 @@ def dataflow_dot(module: ModuleOp, entry: str, title: str, main_file: str) -> tu
                 edges.append((value, nid, ""))
             continue
         _add_op(g, op, edges)
-    for value, target, style in edges:
-        source = _producer(g, value)
-        if source is not None:
-            tip = _dot_str(f"{_value_name(value)} : {value.type}")
-            g.lines.append(f'  {source} -> {target} [tooltip="{tip}"{style}];')
+    _add_edges(g, edges)
     g.lines.append("}")
     return "\n".join(g.lines) + "\n", g.node_lines
 
@@ -171,6 +176,33 @@ def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) ->
     g.lines.append("  }")
 
 
+def _add_edges(g: _Graph, edges: list[tuple[SSAValue, str, str]]) -> None:
+    """The edges; an argument, constant or empty tensor used more than FANOUT
+    times is drawn once per use instead (long edges from one node to
+    everything make the graph unreadable and Graphviz's layout slow)."""
+    found = [(_producer(g, v), v, target, style) for v, target, style in edges]
+    uses: dict[str, int] = {}
+    for source, *_ in found:
+        if source is not None:
+            uses[source] = uses.get(source, 0) + 1
+    copies: dict[str, int] = {}
+    for nid, attrs in g.copyable.items():
+        if uses.get(nid, 0) <= FANOUT:
+            g.lines.append(f'  {nid} [id="{nid}" {attrs}];')
+    for source, value, target, style in found:
+        if source is None:
+            continue
+        if source in g.copyable and uses[source] > FANOUT:
+            copies[source] = copies.get(source, 0) + 1
+            copy = f"{source}_u{copies[source]}"
+            g.lines.append(f'  {copy} [id="{copy}" {g.copyable[source]} color="#cbd5e1"];')
+            if source in g.node_lines:
+                g.node_lines[copy] = g.node_lines[source]
+            source = copy
+        tip = _dot_str(f"{_value_name(value)} : {value.type}")
+        g.lines.append(f'  {source} -> {target} [tooltip="{tip}"{style}];')
+
+
 def _producer(g: _Graph, value: SSAValue) -> str | None:
     if isinstance(value, BlockArgument):
         return g.ids.get(id(value))
@@ -189,12 +221,15 @@ def has_dot() -> bool:
     return shutil.which("dot") is not None
 
 
-def to_svg(dot_text: str) -> str:
+def to_svg(dot_text: str, timeout: float = 60) -> str:
     """SVG from DOT with Graphviz's `dot`; raises RuntimeError when it fails."""
     exe = shutil.which("dot")
     if exe is None:
         raise RuntimeError("Graphviz's dot is not installed")
-    proc = subprocess.run([exe, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=120)
+    try:
+        proc = subprocess.run([exe, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"dot took longer than {timeout} s") from None
     if proc.returncode != 0:
         raise RuntimeError(f"dot failed: {proc.stderr.strip()}")
     return proc.stdout

@@ -132,11 +132,11 @@ def unavailable(pass_name: str) -> str | None:
 def load(path_or_source: str | Path, plugins: list[str] | tuple[str, ...] = ()) -> Program:
     """A checked program from a path or from source text."""
     for plugin in plugins:
+        from tfir.plugin import PluginError, load_plugin
         try:
-            from tfir.plugin import load_plugin
-        except ImportError as err:
-            raise InputError(f"cannot load plugin {plugin!r}: plugins are not available ({err})") from None
-        load_plugin(plugin)
+            load_plugin(plugin)
+        except PluginError as err:
+            raise InputError(str(err)) from None
     if isinstance(path_or_source, Path) or ("\n" not in path_or_source and path_or_source.endswith(".tf")):
         return compile_file(path_or_source, target="eager")
     return compile_source(path_or_source, "<string>", target="eager")

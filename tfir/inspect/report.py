@@ -1,0 +1,307 @@
+"""`tfir explain`: one self-contained HTML page about the lowering of an entry.
+
+The page holds the source with line numbers, the dataflow graph (inline SVG),
+a table of passes (time, op counts), every stage as a side-by-side diff with
+the one before it (diffs precomputed here with difflib; passes that changed
+nothing collapsed), and the generated code. Every line of IR and code carries
+the source line of its location (`loc("file.tf":L:C)`, printed with xDSL's
+`print_debuginfo`), so that selecting a source line lights up what it became
+at every stage. Nothing is loaded from the network; the script is a few lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import os
+import re
+import time
+from dataclasses import dataclass
+from itertools import zip_longest
+
+from tfir.inspect import graph, highlight
+from tfir.inspect.report_assets import CSS, JS
+from tfir.inspect.trace import FRONTEND, CodegenFailed, Stage, Trace, generate_code
+from tfir.pipeline import STAGES, steps_for
+
+CONTEXT = 3  # unchanged lines shown around each change; longer unchanged runs fold
+_LOC = re.compile(r' ?loc\((?:unknown|"((?:[^"\\]|\\.)*)":(\d+):(\d+))\)')
+_NAMES = re.compile(r"%[\w$.#-]+|\^bb\d+")
+_NO_CHANGE = " \u00b7 no change"
+_CODE_LOC = re.compile(r"^(\s*)# (\S+):(\d+)(?:\s|$)")
+
+
+@dataclass
+class Line:
+    text: str
+    src: int | None  # the line of the main file this IR line came from
+
+
+def ir_lines(stage: Stage, main_file: str) -> list[Line]:
+    """The IR of a stage without locations, each line with its source line.
+
+    The op's own location is the last one on its line (block arguments come
+    first); an op with regions prints it after its closing brace, so the line
+    that opens the region takes it from there."""
+    rows: list[Line] = []
+    opened: list[int] = []
+    for raw in stage.ir_with_locations.splitlines():
+        locs = list(_LOC.finditer(raw))
+        text = _LOC.sub("", raw)
+        last = locs[-1] if locs else None
+        src = int(last.group(2)) if last and last.group(1) == main_file else None
+        stripped = text.strip()
+        if stripped.startswith("}") and opened:
+            start = opened.pop()
+            if rows[start].src is None:
+                rows[start].src = src
+        if stripped.endswith("{"):
+            opened.append(len(rows))
+        rows.append(Line(text, src))
+    return rows
+
+
+def _attr(src: int | None) -> str:
+    return f' data-l="{src}"' if src is not None else ""
+
+
+# -- stages as diffs ---------------------------------------------------------------
+
+
+def _cell(line: Line | None, number: int | None, side: str, kind: str) -> str:
+    if line is None:
+        return '<td class="n"></td><td class="emp"></td>'
+    cls = f"{side} {kind}".strip()
+    return f'<td class="n">{number}</td><td class="{cls}"{_attr(line.src)}>{highlight.ir(line.text)}</td>'
+
+
+def _row(a: Line | None, i: int | None, b: Line | None, j: int | None, kind_a: str, kind_b: str) -> str:
+    return f"<tr>{_cell(a, i, 'l', kind_a)}{_cell(b, j, 'r', kind_b)}</tr>"
+
+
+def _shape(text: str) -> str:
+    return _NAMES.sub("%", text)
+
+
+def diff_table(old: list[Line], new: list[Line], old_name: str, new_name: str) -> str:
+    """A side-by-side diff; unchanged runs longer than 2*CONTEXT+2 lines fold. Lines
+    that differ only in value names count as unchanged (shown as renamed)."""
+    # Matching ignores SSA names: a pass that erases one op renumbers every value after it.
+    matcher = difflib.SequenceMatcher(None, [_shape(x.text) for x in old], [_shape(x.text) for x in new],
+                                      autojunk=False)
+    parts = ['<table class="d"><colgroup><col class="n"><col class="x"><col class="n"><col class="x"></colgroup>',
+             f'<thead><tr><th colspan="2">after {html.escape(old_name)}</th>'
+             f'<th colspan="2">after {html.escape(new_name)}</th></tr></thead><tbody>']
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            pairs = [_row(old[i], i + 1, new[j], j + 1, *(("", "") if old[i].text == new[j].text else ("ren", "ren")))
+                     for i, j in zip(range(i1, i2), range(j1, j2), strict=True)]
+            if len(pairs) > 2 * CONTEXT + 2:
+                head = pairs[:CONTEXT] if i1 > 0 else []
+                tail = pairs[-CONTEXT:] if i2 < len(old) else []
+                hidden = pairs[len(head):len(pairs) - len(tail)]
+                more = f"\u22ef {len(hidden)} unchanged lines"
+                parts += head
+                parts.append(f'</tbody><tbody><tr class="fold" data-more="{more}" data-less="\u25b4 hide">'
+                             f'<td colspan="4">{more}</td></tr></tbody><tbody hidden>')
+                parts += hidden
+                parts.append("</tbody><tbody>")
+                parts += tail
+            else:
+                parts += pairs
+            continue
+        lefts = range(i1, i2) if tag in ("replace", "delete") else range(0)
+        rights = range(j1, j2) if tag in ("replace", "insert") else range(0)
+        for i, j in zip_longest(lefts, rights):
+            parts.append(_row(old[i] if i is not None else None, None if i is None else i + 1,
+                              new[j] if j is not None else None, None if j is None else j + 1, "del", "add"))
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def single_table(lines: list[Line], name: str) -> str:
+    rows = "".join(f'<tr><td class="n">{k + 1}</td><td class="r new"{_attr(x.src)}>{highlight.ir(x.text)}</td></tr>'
+                   for k, x in enumerate(lines))
+    return (f'<table class="d"><colgroup><col class="n"><col></colgroup><thead><tr><th colspan="2">'
+            f"{html.escape(name)}</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _stage_details(stage: Stage, prev: Stage | None, lines: list[Line], prev_lines: list[Line] | None) -> str:
+    delta = stage.ops_after - stage.ops_before
+    sign = f"{delta:+d}" if prev is not None and delta else ""
+    meta = (f"{stage.seconds * 1e3:.2f} ms \u00b7 ops {stage.ops_before} \u2192 {stage.ops_after}"
+            if prev is not None else f"{stage.ops_after} ops")
+    name = html.escape(stage.spec or stage.pass_name) if stage.pass_name != FRONTEND else "frontend (the tf IR as built)"
+    same = prev is not None and not stage.changed
+    summary = (f'<summary><span class="idx">{stage.index:02d}</span><span class="name">{name}</span>'
+               f'<span class="lvl">{stage.stage}</span><span class="hits"></span>'
+               f'<span class="meta">{meta} {sign}{_NO_CHANGE if same else ""}</span></summary>')
+    if same:
+        body = f'<div class="same-note">No change: the IR is the same as after {html.escape(prev.pass_name)}.</div>'
+    elif prev is None or prev_lines is None:
+        body = f'<div class="diff">{single_table(lines, "the tf IR from the frontend")}</div>'
+    else:
+        body = f'<div class="diff">{diff_table(prev_lines, lines, prev.pass_name, stage.pass_name)}</div>'
+    cls = "stage same" if same else "stage"
+    return f'<details class="{cls}" id="s{stage.index}"{"" if same else " open"}>{summary}{body}</details>'
+
+
+def stages_section(trace: Trace) -> str:
+    parts = []
+    prev: Stage | None = None
+    prev_lines: list[Line] | None = None
+    for stage in trace.stages:
+        lines = ir_lines(stage, trace.filename)
+        parts.append(_stage_details(stage, prev, lines, prev_lines))
+        prev, prev_lines = stage, lines
+    return _section("stages", "Stages", "".join(parts), "each pass against the one before; unchanged passes folded")
+
+
+# -- the other sections -----------------------------------------------------------------
+
+
+def _section(sid: str, title: str, body: str, hint: str = "") -> str:
+    extra = f'<span class="hint">{hint}</span>' if hint else ""
+    return f'<section id="{sid}"><h2>{title}{extra}</h2>{body}</section>'
+
+
+def source_section(trace: Trace) -> str:
+    text = trace.program.frontend.source_text(trace.filename)
+    if text is None:
+        text = open(trace.filename, encoding="utf-8").read()  # noqa: SIM115 - the file was just compiled
+    rows = "".join(f'<div class="row src" id="L{n}" data-l="{n}"><span class="ln">{n}</span><span class="tx">{highlight.tf(line)}</span></div>'
+                   for n, line in enumerate(text.splitlines(), 1))
+    return (f'<section id="source"><h2><span class="file">{html.escape(os.path.basename(trace.filename))}</span>'
+            f'<span class="hint">click a line</span></h2><div class="code">{rows}</div></section>')
+
+
+def graph_section(trace: Trace) -> str:
+    tf_stages = [s for s in trace.stages if s.stage == "tf"]
+    if not tf_stages:
+        return ""
+    stage = tf_stages[-1]
+    from xdsl.parser import Parser
+
+    from tfir.pipeline import make_context
+    module = Parser(make_context(), stage.ir_with_locations).parse_module()
+    title = f"{trace.entry} after {stage.pass_name}"
+    dot, node_lines = graph.dataflow_dot(module, trace.entry, title, trace.filename)
+    hint = "nodes are ops, edges are values; click a node"
+    try:
+        svg = inline_svg(graph.to_svg(dot), node_lines)
+    except RuntimeError as err:
+        why = f"{err}: {graph.INSTALL_HINT}" if not graph.has_dot() else str(err)
+        body = (f'<div class="empty">No drawing ({html.escape(why)}). The DOT text:</div>'
+                f'<pre class="plain">{html.escape(dot)}</pre>')
+        return _section("graph", "Dataflow graph (tf)", body, hint)
+    body = f'<div class="box">{svg}</div>'
+    return _section("graph", "Dataflow graph (tf)", body, hint + ' <button id="fit">fit width</button>')
+
+
+def inline_svg(svg: str, node_lines: dict[str, int]) -> str:
+    """Graphviz's SVG without its XML prolog and node titles, nodes tagged with their source line."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<title>[^<]*</title>\n?", "", svg)
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+
+    def tag(m: re.Match[str]) -> str:
+        line = node_lines.get(m.group(1))
+        return f'<g id="{m.group(1)}" class="node"{_attr(line)}>'
+    return re.sub(r'<g id="([\w-]+)" class="node">', tag, svg)
+
+
+def passes_section(trace: Trace) -> str:
+    done = {s.pass_name: s for s in trace.stages}
+    longest = max((s.seconds for s in trace.stages), default=0) or 1
+    rows = ['<table class="passes"><thead><tr><th>#</th><th>pass</th><th class="num">ms</th><th></th>'
+            '<th class="num">ops before</th><th class="num">after</th><th class="num">\u0394</th></tr></thead><tbody>']
+    front = trace.stages[0]
+    rows.append(_pass_row(front, "frontend", longest))
+    for level in STAGES:
+        steps = [s for s in steps_for(trace.target) if s.stage == level]
+        if not any(s.pass_name in done or s.pass_name in trace.missing for s in steps):
+            continue
+        rows.append(f'<tr class="stage"><td></td><td colspan="6">{level}</td></tr>')
+        for step in steps:
+            if step.pass_name in trace.missing:
+                rows.append(f'<tr class="skip"><td></td><td>{step.pass_name}</td>'
+                            '<td colspan="5">not available: skipped</td></tr>')
+            elif step.pass_name in done:
+                rows.append(_pass_row(done[step.pass_name], step.pass_name, longest))
+    total = sum(s.seconds for s in trace.stages if s.pass_name != FRONTEND)
+    rows.append(f'<tr class="stage"><td></td><td>all passes</td><td class="num">{total * 1e3:.2f}</td><td></td>'
+                f'<td class="num">{front.ops_after}</td><td class="num">{trace.stages[-1].ops_after}</td>'
+                '<td></td></tr></tbody></table>')
+    return _section("passes", "Passes", "".join(rows), "time per pass and op counts; click a pass")
+
+
+def _pass_row(s: Stage, name: str, longest: float) -> str:
+    delta = s.ops_after - s.ops_before if s.pass_name != FRONTEND else 0
+    dcls = "up" if delta > 0 else "down" if delta < 0 else ""
+    width = max(1, round(120 * s.seconds / longest))
+    return (f'<tr class="{"" if s.changed else "same"}"><td class="num">{s.index:02d}</td>'
+            f'<td><a href="#s{s.index}">{html.escape(name)}</a>{"" if s.changed else " (no change)"}</td>'
+            f'<td class="num">{s.seconds * 1e3:.2f}</td><td><span class="bar" style="width:{width}px"></span></td>'
+            f'<td class="num">{s.ops_before if s.pass_name != FRONTEND else ""}</td><td class="num">{s.ops_after}</td>'
+            f'<td class="num delta {dcls}">{f"{delta:+d}" if delta else ""}</td></tr>')
+
+
+def code_section(trace: Trace) -> str:
+    title = f"Generated code ({trace.target})"
+    if trace.failure is not None:
+        return _section("code", title, '<div class="empty">No code: a pass failed (see above).</div>')
+    try:
+        code = generate_code(trace)
+    except (CodegenFailed, ValueError) as err:
+        return _section("code", title, f'<div class="empty">{html.escape(str(err))}</div>')
+    main = os.path.basename(trace.filename)
+    rows = []
+    current: tuple[int, int] | None = None  # (source line, indent of its comment)
+    for n, line in enumerate(code.splitlines(), 1):
+        m = _CODE_LOC.match(line)
+        indent = len(line) - len(line.lstrip())
+        if m:
+            current = (int(m.group(3)), len(m.group(1))) if m.group(2) == main else None
+        elif current is not None and line.strip() and indent < current[1]:
+            current = None
+        src = current[0] if current is not None else None
+        body = highlight.python(line)
+        if m and src is not None:
+            body = body.replace(html.escape(f"{main}:{src}"), f'<a href="#L{src}">{html.escape(main)}:{src}</a>', 1)
+        cls = "row cm" if m else "row"
+        rows.append(f'<div class="{cls}"{_attr(src)}><span class="ln">{n}</span><span class="tx">{body}</span></div>')
+    return _section("code", title, f'<div class="code">{"".join(rows)}</div>', "each block under its source line")
+
+
+def banners(trace: Trace) -> str:
+    out = []
+    for note in trace.notes:
+        out.append(f'<div class="banner warn">{html.escape(note)}</div>')
+    for why in trace.missing.values():
+        out.append(f'<div class="banner warn">{html.escape(why)}: skipped.</div>')
+    if trace.failure is not None:
+        out.append(f'<div class="banner err"><b>Compiler bug:</b> <code>{html.escape(str(trace.failure))}</code>'
+                   "<br>The stages below stop before it.</div>")
+    return "".join(out)
+
+
+def build_report(trace: Trace) -> str:
+    name = os.path.basename(trace.filename)
+    total = sum(s.seconds for s in trace.stages if s.pass_name != FRONTEND)
+    passes = len([s for s in trace.stages if s.pass_name != FRONTEND])
+    chips = (f'<span class="chip">entry <b>{html.escape(trace.entry)}</b></span>'
+             f'<span class="chip">target <b>{trace.target}</b></span>'
+             f'<span class="chip"><b>{passes}</b> passes in <b>{total * 1e3:.1f}</b> ms</span>'
+             f'<span class="chip">ops <b>{trace.stages[0].ops_after}</b> \u2192 <b>{trace.stages[-1].ops_after}</b></span>')
+    nav = "".join(f'<a href="#{i}">{t}</a>' for i, t in
+                  (("graph", "Graph"), ("passes", "Passes"), ("stages", "Stages"), ("code", "Code")))
+    right = banners(trace) + graph_section(trace) + passes_section(trace) + stages_section(trace) + code_section(trace)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>tfir explain: {html.escape(name)} {html.escape(trace.entry)}</title><style>{CSS}</style></head>"
+            f'<body><header><h1>tfir explain<small>{html.escape(name)} \u00b7 {html.escape(trace.entry)}</small></h1>'
+            f'<nav>{nav}</nav><div class="chips">{chips}</div></header>'
+            f'<main><div>{source_section(trace)}</div><div>{right}</div></main>'
+            f"<footer>Generated by <code>tfir explain</code> on {time.strftime('%Y-%m-%d %H:%M')}. "
+            f"Click a source line, an IR line or a graph node to follow one source line through every stage."
+            f"</footer><script>{JS}</script></body></html>\n")
