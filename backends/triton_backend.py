@@ -13,10 +13,11 @@ import sys
 import types
 from collections.abc import Callable
 
+from xdsl.dialects.builtin import ModuleOp
+
 from tfir.backends import triton_runtime
 from tfir.backends.pyemit import SourceLine
 from tfir.backends.triton_codegen import generate_module
-from xdsl.dialects.builtin import ModuleOp
 
 
 def generate(module: ModuleOp, entry: str, source_line: SourceLine | None = None) -> str:

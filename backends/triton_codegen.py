@@ -13,9 +13,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from tfir.backends.pyemit import PyEmitter, SourceLine
-from tfir.dialects import device
-from tfir.dialects.device import element_of, shape_of
 from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
@@ -29,6 +26,10 @@ from xdsl.dialects.builtin import (
     ModuleOp,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
+
+from tfir.backends.pyemit import PyEmitter, SourceLine
+from tfir.dialects import device
+from tfir.dialects.device import element_of, shape_of
 
 
 class TritonCodegenError(Exception):

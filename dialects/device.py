@@ -69,6 +69,8 @@ from xdsl.traits import (
     HasParent,
     IsolatedFromAbove,
     IsTerminator,
+    MemoryReadEffect,
+    MemoryWriteEffect,
     Pure,
     SymbolOpInterface,
     SymbolTable,
@@ -365,6 +367,7 @@ class LoadOp(IRDLOperation):
     mask = operand_def(AnyAttr())
     other = opt_prop_def(IntegerAttr | FloatAttr)
     result = result_def(AnyAttr())
+    traits = traits_def(MemoryReadEffect())
     assembly_format = (
         "$base `[` $offsets `]` `,` $mask attr-dict `:` type($base) `,` type($offsets) `,` "
         "type($mask) `->` type($result)"
@@ -398,6 +401,7 @@ class StoreOp(IRDLOperation):
     offsets = operand_def(AnyAttr())
     value = operand_def(AnyAttr())
     mask = operand_def(AnyAttr())
+    traits = traits_def(MemoryWriteEffect())
     assembly_format = (
         "$base `[` $offsets `]` `,` $value `,` $mask attr-dict `:` type($base) `,` "
         "type($offsets) `,` type($value) `,` type($mask)"

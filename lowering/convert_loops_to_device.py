@@ -36,6 +36,22 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from xdsl.context import Context
+from xdsl.dialects import arith, func, linalg, memref, scf
+from xdsl.dialects.builtin import (
+    AffineMapAttr,
+    FloatAttr,
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+)
+from xdsl.ir import Block, Operation, SSAValue
+from xdsl.ir.affine import AffineMap
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
+from xdsl.transforms.dead_code_elimination import DeadCodeElimination
+
 from tfir.dialects import device
 from tfir.lowering.device_kernel_kinds import (
     ElementwiseSpec,
@@ -53,19 +69,6 @@ from tfir.lowering.device_row_fusion import (
     reads_ok,
     row_group_kernel,
 )
-from xdsl.context import Context
-from xdsl.dialects import arith, func, linalg, memref, scf
-from xdsl.dialects.builtin import (
-    AffineMapAttr,
-    FloatAttr,
-    IntegerAttr,
-    MemRefType,
-    ModuleOp,
-)
-from xdsl.ir import Block, Operation, SSAValue
-from xdsl.ir.affine import AffineMap
-from xdsl.passes import ModulePass
-from xdsl.rewriter import InsertPoint, Rewriter
 
 _VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp)
 _COMBINERS = {"arith.addf": "sum", "arith.addi": "sum", "arith.mulf": "prod",
@@ -468,6 +471,25 @@ def convert_entry(module: ModuleOp, entry: func.FuncOp) -> None:
             raise DeviceLoweringError(f"{op.name} left after convert-loops-to-device")
 
 
+def prune_kernel_args(module: ModuleOp) -> None:
+    """Drops the buffers a kernel no longer touches (a row group's
+    intermediates live in registers) from it and from its launches."""
+    launches: dict[str, list[device.LaunchOp]] = {}
+    for op in module.walk():
+        if isinstance(op, device.LaunchOp):
+            launches.setdefault(op.kernel.root_reference.data, []).append(op)
+    for kernel in [k for k in module.ops if isinstance(k, device.KernelOp)]:
+        block = kernel.body.block
+        dead = [i for i, arg in enumerate(block.args) if not arg.uses]
+        for i in reversed(dead):
+            block.erase_arg(block.args[i])
+        for launch in launches.get(kernel.sym_name.data, []):
+            args = [a for i, a in enumerate(launch.args) if i not in dead]
+            new = device.LaunchOp(kernel.sym_name.data, args)
+            new.location = launch.location
+            Rewriter.replace_op(launch, new)
+
+
 @dataclass(frozen=True)
 class ConvertLoopsToDevicePass(ModulePass):
     """Loop-level linalg on buffers -> device kernels and launches."""
@@ -477,6 +499,12 @@ class ConvertLoopsToDevicePass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for entry in [o for o in op.ops if isinstance(o, func.FuncOp)]:
             convert_entry(op, entry)
+        # index math of several accesses repeats: share it, drop what is unused
+        CommonSubexpressionElimination().apply(ctx, op)
+        DeadCodeElimination().apply(ctx, op)
+        prune_kernel_args(op)
+        for entry in [o for o in op.ops if isinstance(o, func.FuncOp)]:
+            _erase_dead(entry)
 
 
 __all__ = ["ConvertLoopsToDevicePass", "DeviceLoweringError", "loop_ranges", "AffineMapAttr",

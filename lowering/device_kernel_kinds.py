@@ -15,6 +15,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import Float32Type, Float64Type, IntegerType, LocationAttr, i32
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+
 from tfir.dialects import device
 from tfir.dialects.device import element_of
 from tfir.lowering.device_kernels import (
@@ -28,9 +32,6 @@ from tfir.lowering.device_kernels import (
     next_pow2,
     tensorize_body,
 )
-from xdsl.dialects import arith
-from xdsl.dialects.builtin import Float32Type, Float64Type, IntegerType, LocationAttr, i32
-from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 MAX_BLOCK = 1024  # lanes of an elementwise program
 MAX_ROW = 4096  # a reduced row up to this many elements stays in registers
@@ -145,6 +146,10 @@ def _spread(kb: KernelBuilder, dims: Sequence[SSAValue | None], axis: int,
 
 
 def _combine(kb: KernelBuilder, kind: str, acc: SSAValue, part: SSAValue) -> SSAValue:
+    init = acc.owner
+    if isinstance(init, arith.ConstantOp) and init.value.get_values() == (
+            (identity(kind, element_of(acc.type)),) * len(init.value.get_values())):
+        return part  # folding into the identity changes nothing
     ops = {"sum": (arith.AddfOp, arith.AddiOp), "prod": (arith.MulfOp, arith.MuliOp),
            "max": (arith.MaximumfOp, arith.MaxSIOp), "min": (arith.MinimumfOp, arith.MinSIOp)}
     fop, iop = ops[kind]

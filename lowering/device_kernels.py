@@ -14,8 +14,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tfir.dialects import device
-from tfir.dialects.device import block_type, element_of, shape_of
 from xdsl.dialects import arith, linalg, scf
 from xdsl.dialects.builtin import (
     AnyFloat,
@@ -40,6 +38,9 @@ from xdsl.ir.affine import (
     AffineMap,
 )
 from xdsl.irdl import IRDLOperation
+
+from tfir.dialects import device
+from tfir.dialects.device import block_type, element_of, shape_of
 
 
 class DeviceLoweringError(Exception):

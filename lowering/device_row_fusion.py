@@ -16,6 +16,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from xdsl.dialects import arith, func, linalg, memref
+from xdsl.dialects.builtin import LocationAttr, i32
+from xdsl.ir import Operation, SSAValue
+
 from tfir.dialects import device
 from tfir.dialects.device import element_of
 from tfir.lowering.device_kernel_kinds import (
@@ -35,9 +39,6 @@ from tfir.lowering.device_kernels import (
     mask_and,
     tensorize_body,
 )
-from xdsl.dialects import arith, func, linalg, memref
-from xdsl.dialects.builtin import LocationAttr, i32
-from xdsl.ir import Operation, SSAValue
 
 
 @dataclass

@@ -220,9 +220,10 @@ CASES = [
 
 def context():
     """The dialects of the loops and device levels (independent of the pipeline module)."""
-    from tfir.dialects.device import DEVICE
     from xdsl.context import Context
     from xdsl.dialects import arith, builtin, func, linalg, math, memref, scf
+
+    from tfir.dialects.device import DEVICE
 
     ctx = Context()
     for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, linalg.Linalg,

@@ -14,10 +14,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from tfir.backends.triton_backend import generate  # noqa: E402
-from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass  # noqa: E402
 from triton_cases import CASES, context  # noqa: E402
 from xdsl.parser import Parser  # noqa: E402
+
+from tfir.backends.triton_backend import generate  # noqa: E402
+from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass  # noqa: E402
 
 
 def source_of(case) -> str:
@@ -91,9 +92,8 @@ def conformance_interpret(case, tmp: str) -> None:
 
 def conformance_ptx(case, tmp: str) -> None:
     """Compiles every kernel the conformance program generates (no run)."""
-    from tfir.backends import triton_backend, triton_runtime
-
     from tfir import api
+    from tfir.backends import triton_backend, triton_runtime
 
     sources: list[str] = []
 
