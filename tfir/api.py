@@ -108,15 +108,30 @@ class Function:
         self.name = fn.name
         self._cache: dict[Any, Compiled] = {}
         self._lock = threading.Lock()
+        # Positional calls whose arrays match a signature seen before skip input
+        # checking: the (dtype, shape) of every array decides validity.
+        self._fast: dict[tuple[Any, ...], Callable[..., tuple[np.ndarray, ...]]] = {}
+        self._all_tensors = not any(p.is_static for p in fn.params)
 
     @property
     def params(self) -> list[ast.Param]:
         return self.fn.params
 
     def __call__(self, *args: Any, **kwargs: Any) -> np.ndarray | tuple[np.ndarray, ...]:
+        if not kwargs and self._all_tensors:
+            try:
+                run = self._fast[tuple((a.dtype, a.shape) for a in args)]
+            except (AttributeError, KeyError):
+                pass
+            else:
+                results = run(*args)
+                return results[0] if len(results) == 1 else results
         arrays, statics = self.bind_inputs(args, kwargs)
         compiled = self.specialize(arrays, statics)
         tensors = [arrays[p.name] for p in self.params if p.name in arrays]
+        if not kwargs and self._all_tensors and len(args) == len(self.params) and all(
+                type(a) is np.ndarray for a in args):
+            self._fast[tuple((a.dtype, a.shape) for a in args)] = compiled.run
         results = compiled.run(*tensors)
         return results[0] if len(results) == 1 else tuple(results)
 
