@@ -7,18 +7,21 @@ from __future__ import annotations
 import base64
 import linecache
 import math
+import re
 import textwrap
 import types
 from collections.abc import Callable
 
 import numpy as np
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FileLineColLoc, ModuleOp
+
 from tfir.backends import numpy_prelude
 from tfir.backends.numpy_body import tuple_text
 from tfir.backends.numpy_codegen import FunctionCodegen
 from tfir.backends.numpy_ops import dtype_name, literal, np_dtype, typed_literal
 from tfir.backends.pyemit import PyEmitter
-from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FileLineColLoc, ModuleOp
+from tfir.dialects.plugins import external_calls
 
 _loaded = 0
 
@@ -43,11 +46,15 @@ def load(source: str, entry: str, filename: str = "<tfir-numpy>") -> Callable:
     The source is registered in `linecache` under `filename` (made unique per
     load when it is the default) so that tracebacks and `inspect` show it."""
     global _loaded
-    if filename == "<tfir-numpy>":
+    lines = source.splitlines(keepends=True)
+    known = linecache.cache.get(filename)
+    if filename == "<tfir-numpy>" or (known is not None and known[2] != lines):
+        # One name per distinct source: tracebacks of every loaded signature stay right.
         _loaded += 1
-        filename = f"<tfir-numpy:{entry}:{_loaded}>"
+        filename = f"{filename.removesuffix('>')}:{_loaded}>" if filename.endswith(">") \
+            else f"{filename}:{_loaded}"
     code = compile(source, filename, "exec")
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    linecache.cache[filename] = (len(source), None, lines, filename)
     module = types.ModuleType(f"tfir_numpy_{entry}")
     module.__file__ = filename
     exec(code, module.__dict__)  # the generated module itself, never user text
@@ -70,6 +77,8 @@ def _global_lines(name: str, op: memref.GlobalOp) -> list[str]:
     shape_text = tuple_text([str(d) for d in shape]) if shape else "()"
     if len(set(values)) == 1 and size != 1:
         lines = [f"{name} = np.full({shape_text}, {literal(values[0], elem)}, dtype={dt})"]
+    elif not shape:
+        lines = [f"{name} = np.array({literal(values[0], elem)}, dtype={dt})"]
     elif size <= 512:
         body = ", ".join(literal(v, elem) for v in values)
         text = f"{name} = np.array([{body}], dtype={dt})" + (f".reshape({shape_text})" if len(shape) != 1 else "")
@@ -91,31 +100,45 @@ def _generate_module(module: ModuleOp, entry: str, source_line: Callable[[str, i
     if fn is None:
         raise ValueError(f"numpy backend: no func.func @{entry} in the module")
     globals_: dict[str, str] = {}
-    global_lines: list[str] = []
     helpers: set[str] = set()
-    for op in module.ops:
-        if isinstance(op, memref.GlobalOp):
-            name = em.fresh(op.sym_name.data.lstrip("_").removeprefix("tfir_"))
-            globals_[op.sym_name.data] = name
-            global_lines += _global_lines(name, op)
-            if "base64" in "".join(global_lines):
-                helpers.add("base64")
+    decls = [op for op in module.ops if isinstance(op, memref.GlobalOp)]
+    for op in decls:
+        globals_[op.sym_name.data] = em.fresh(op.sym_name.data.lstrip("_").removeprefix("tfir_"))
     cg = FunctionCodegen(em, globals_, helpers, threads)
-    for op in module.ops:
-        if isinstance(op, memref.GlobalOp) and not op.type.get_shape() and \
-                isinstance(op.initial_value, DenseIntOrFPElementsAttr):
-            value, elem = op.initial_value.get_values()[0], op.type.get_element_type()
+    imports = []
+    called = {op.callee.root_reference.data for op in fn.walk() if isinstance(op, func.CallOp)}
+    if called:
+        for symbol, call in external_calls(module, "numpy").items():
+            if symbol in called:
+                alias = em.fresh(symbol)
+                cg.externals[symbol] = (call, alias)
+                imports.append(call.import_line(alias))
+    for op in decls:  # a splat constant (rank 0 included) is read by linalg ops as a number
+        init = op.initial_value
+        if isinstance(init, DenseIntOrFPElementsAttr) and len(set(init.get_values())) == 1:
+            value, elem = init.get_values()[0], op.type.get_element_type()
             cg.scalar_globals[op.sym_name.data] = (literal(value, elem), typed_literal(value, elem))
     cg.emit_func(fn, entry)
-    return _assemble(module, entry, em.text(), global_lines, helpers)
+    body = em.text()
+    global_lines: list[str] = []
+    for op in decls:  # the constants the code reads as arrays (rank-0 ones are inlined)
+        name = globals_[op.sym_name.data]
+        if re.search(rf"\b{name}\b", body):
+            global_lines += _global_lines(name, op)
+    if "base64" in "".join(global_lines):
+        helpers.add("base64")
+    return _assemble(module, entry, body, global_lines, helpers, imports)
 
 
-def _assemble(module: ModuleOp, entry: str, body: str, global_lines: list[str], helpers: set[str]) -> str:
+def _assemble(module: ModuleOp, entry: str, body: str, global_lines: list[str], helpers: set[str],
+              extra_imports: list[str]) -> str:
     source = next((op.location.filename.data for op in module.walk()
                    if isinstance(op.location, FileLineColLoc)), None)
     origin = f" from {source.rsplit('/', 1)[-1]}" if source else ""
     imports = sorted({line for h in helpers for line in numpy_prelude.IMPORTS[h]} | {"import numpy as np"},
                      key=lambda s: (s.startswith("from"), s != "import numpy as np", s))
+    if extra_imports:
+        imports += ["", *sorted(extra_imports)]  # implementations of custom ops (plugins)
     parts = [f'"""`{entry}` as NumPy code, generated by tfir{origin}.\n\n'
              "One statement per loop-level IR op; `# file.tf:LINE` comments cite the source.\n"
              '"""\n\n' + "\n".join(imports) + "\n"]

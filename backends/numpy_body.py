@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tfir.backends.numpy_ops import kernel_of, literal, np_dtype, typed_literal
 from xdsl.dialects import arith
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -26,6 +25,8 @@ from xdsl.ir.affine import (
     AffineExpr,
     AffineMap,
 )
+
+from tfir.backends.numpy_ops import kernel_of, literal, np_dtype, typed_literal
 
 
 @dataclass

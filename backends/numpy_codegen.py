@@ -21,10 +21,6 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from tfir.backends.numpy_body import subscript, tuple_text
-from tfir.backends.numpy_linalg import emit_linalg
-from tfir.backends.numpy_ops import dtype_name, kernel_of, literal, np_dtype, typed_literal
-from tfir.backends.pyemit import PyEmitter
 from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -37,6 +33,12 @@ from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.ir.affine import AffineDimExpr
+
+from tfir.backends.numpy_body import subscript, tuple_text
+from tfir.backends.numpy_linalg import emit_linalg
+from tfir.backends.numpy_ops import dtype_name, kernel_of, literal, np_dtype, typed_literal
+from tfir.backends.pyemit import PyEmitter
+from tfir.dialects.plugins import ExternalCall
 
 # Less work than this per tile (points of the iteration spaces of its linalg
 # ops) and the trip to the thread pool costs more than it gives.
@@ -77,6 +79,7 @@ class FunctionCodegen:
         self.pending: Operation | None = None
         self.scalar_globals: dict[str, tuple[str, str]] = {}
         self.scalars: dict[SSAValue, tuple[str, str]] = {}
+        self.externals: dict[str, tuple[ExternalCall, str]] = {}
 
     # -- the Codegen protocol of numpy_linalg ----------------------------------------------
 
@@ -182,6 +185,8 @@ class FunctionCodegen:
             self._for(op)
         elif isinstance(op, func.ReturnOp):
             self._return(op)
+        elif isinstance(op, func.CallOp):
+            self._call(op)
         elif op.name.startswith(("arith.", "math.")) and len(op.results) == 1:
             self._scalar(op)
         else:
@@ -374,6 +379,16 @@ class FunctionCodegen:
                 for name, v in zip(names, last.operands, strict=True):
                     if self.expr(v) != name:
                         self.line(f"{name} = {self.expr(v)}")
+
+    def _call(self, op: func.CallOp) -> None:
+        """A call of a custom op's hand-written NumPy implementation (destination-passing)."""
+        symbol = op.callee.root_reference.data
+        if symbol not in self.externals or op.results:
+            raise NotImplementedError(f"numpy backend: a call of @{symbol} that is not an external "
+                                      "destination-passing declaration")
+        call, alias = self.externals[symbol]
+        self.comment(op)
+        self.line(call.call(alias, [self.expr(v) for v in op.arguments]))
 
     def _return(self, op: func.ReturnOp) -> None:
         seen: set[SSAValue] = set()

@@ -12,10 +12,10 @@
 - `linalg.matmul` -> `np.matmul`, `linalg.transpose` / `copy` / `broadcast`
   -> `np.copyto`, `linalg.fill` -> `.fill`, `linalg.reduce` -> ufunc.reduce.
 
-A reduction whose output was just filled with the combiner's identity (and
-is not read by the op otherwise) reduces straight into it; otherwise the
-partial result is combined with what the output holds (tiles of a reduction
-dim accumulate), which keeps linalg's `out = out (+) reduce(e)` semantics.
+A reduction whose output was just filled with the combiner's identity
+(numpy_fill) reduces straight into it; otherwise the partial result is
+combined with what the output holds (tiles of a reduction dim accumulate),
+which keeps linalg's `out = out (+) reduce(e)` semantics.
 """
 
 from __future__ import annotations
@@ -23,6 +23,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from typing import Protocol
+
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType
+from xdsl.dialects.linalg import ops as linalg
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir.affine import AffineMap
 
 from tfir.backends.numpy_body import (
     BodyCodegen,
@@ -34,13 +41,8 @@ from tfir.backends.numpy_body import (
     subscript,
     tuple_text,
 )
+from tfir.backends.numpy_fill import filled_with
 from tfir.backends.numpy_ops import dtype_name, np_dtype
-from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType
-from xdsl.dialects.linalg import ops as linalg
-from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
-from xdsl.ir import Attribute, Block, Operation, SSAValue
-from xdsl.ir.affine import AffineMap
 
 COMBINERS = {
     "arith.addf": "np.add", "arith.addi": "np.add", "arith.mulf": "np.multiply",
@@ -82,90 +84,6 @@ def static_shape(value: SSAValue) -> list[int | None]:
     typ = value.type
     assert isinstance(typ, MemRefType)
     return [None if d == DYNAMIC_INDEX else d for d in typ.get_shape()]
-
-
-def _writes(op: Operation, root: SSAValue, cg: Codegen) -> bool:
-    """Whether `op` (or an op nested in it) may write into buffer `root`."""
-    for inner in op.walk():
-        if isinstance(inner, LinalgStructuredOperation | linalg.BroadcastOp | linalg.ReduceOp):
-            targets = inner.outputs if hasattr(inner, "outputs") else [inner.init]
-        elif isinstance(inner, memref.CopyOp):
-            targets = [inner.destination]
-        elif isinstance(inner, memref.StoreOp):
-            targets = [inner.memref]
-        else:
-            continue
-        if any(cg.root(t) == root for t in targets):
-            return True
-    return False
-
-
-def filled_with(cg: Codegen, op: Operation, out: SSAValue) -> float | int | None:
-    """The constant `out` holds when `op` runs, if the last writes into its buffer
-    before `op` are a `linalg.fill` of it, of its whole buffer, or tiles of one
-    fill (loops of fills of subviews of the buffer that add up to all of it);
-    looking out through tile loops that visit each element once
-    (`scf.parallel`), not through `scf.for`."""
-    root = cg.root(out)
-    cur: Operation | None = op
-    while cur is not None:
-        found = _fill_before(cg, cur, out, root)
-        if found != "none":
-            return found if isinstance(found, int | float) else None
-        cur = cur.parent_op()
-        if not isinstance(cur, scf.ParallelOp):
-            return None
-    return None
-
-
-def _fill_before(cg: Codegen, op: Operation, out: SSAValue, root: SSAValue) -> float | int | str:
-    """The fill value found before `op` in its block, "none" when nothing there
-    writes the buffer, "unknown" when something else does."""
-    value, covered = None, 0
-    prev = op.prev_op
-    while prev is not None:
-        if _writes(prev, root, cg):
-            for fill, count in _fill_pieces(prev) or [(None, 0)]:
-                v = cg.constant(fill.inputs[0]) if fill is not None else None
-                if v is None or (value is not None and v != value):
-                    return "unknown"
-                value, target = v, fill.outputs[0]
-                if target == out or _whole(target, root):
-                    return value
-                if not isinstance(target.owner, memref.SubviewOp) or target.owner.source != root:
-                    return "unknown"
-                covered += count * math.prod(target.type.get_shape())
-            if covered >= math.prod(root.type.get_shape()):
-                return value
-        prev = prev.prev_op
-    return "none" if value is None else "unknown"
-
-
-def _whole(view: SSAValue, root: SSAValue) -> bool:
-    """Whether `view` is all of buffer `root` (the buffer or reshapes of it)."""
-    while view != root and isinstance(view.owner, memref.CollapseShapeOp | memref.ExpandShapeOp):
-        view = view.owner.src
-    return view == root
-
-
-def _fill_pieces(op: Operation) -> list[tuple[linalg.FillOp, int]] | None:
-    """A fill, or a tile loop around a fill: the fill and how many tiles it has."""
-    if isinstance(op, linalg.FillOp):
-        return [(op, 1)]
-    if not isinstance(op, scf.ParallelOp):
-        return None
-    fills = [o for o in op.body.block.ops if isinstance(o, linalg.FillOp)]
-    others = [o for o in op.body.block.ops
-              if not isinstance(o, linalg.FillOp | memref.SubviewOp | arith.ConstantOp | scf.ReduceOp)
-              and not o.name.startswith("arith.")]
-    trips = 1
-    for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step, strict=True):
-        bounds = [v.owner.value.value.data if isinstance(v.owner, arith.ConstantOp) else None
-                  for v in (lb, ub, st)]
-        if None in bounds:
-            return None
-        trips *= len(range(*bounds))
-    return [(fills[0], trips)] if len(fills) == 1 and not others else None
 
 
 def loop_sizes(cg: Codegen, operands: Sequence[SSAValue], maps: Sequence[AffineMap]) -> list[str]:
@@ -291,31 +209,62 @@ class GenericRule:
         return True
 
     def contraction(self, e: SSAValue, comb: Operation, fresh: bool) -> bool:
-        """`sum(a * b)` over the reduction dims as one einsum / matmul."""
+        """`sum(a * b)` over the reduction dims as one `np.matmul` (when it has
+        that shape) or `np.einsum`; `a` and `b` are inputs or values the body
+        computes first (a fused producer, as softmax before `@ v`)."""
         mul = e.owner
-        args = list(self.block.args[:len(self.ins)])
         if not isinstance(mul, arith.MulfOp | arith.MuliOp) or len(list(e.uses)) != 1:
             return False
-        if not all(v in args for v in mul.operands) or len(self.ops_except()) != 2:
-            return False
-        views, subs = [], []
-        for v in mul.operands:
-            k = args.index(v)
-            view, letters = self.einsum_operand(self.ins[k], self.maps[k])
-            views.append(view)
-            subs.append(letters)
+        dims = [self.static_dims(v) for v in mul.operands]
         out_letters = "".join(_LETTERS[d] for d in self._dims(self.maps[-1]))
-        if not set("".join(_LETTERS[d] for d in self.red)) <= set(subs[0] + subs[1]):
+        have = {_LETTERS[d] for d in dims[0] | dims[1]}
+        if not all(dims) or not set(out_letters) | {_LETTERS[d] for d in self.red} <= have:
             return False
-        matmul = _is_matmul(subs[0], subs[1], out_letters)
-        if dtype_name(e.type) == "float16" and not matmul:
+        subs = ["".join(_LETTERS[d] for d in range(self.n) if d in ds) for ds in dims]
+        args = list(self.block.args[:len(self.ins)])
+        for k, v in enumerate(mul.operands):  # an input keeps its own axis order
+            if v in args:
+                subs[k] = self.einsum_operand(self.ins[args.index(v)], self.maps[args.index(v)])[1]
+        order = _matmul_order(subs[0], subs[1], out_letters)
+        if dtype_name(e.type) == "float16" and order is None:
             return False  # einsum would accumulate in float16
-        call = f"np.matmul({views[0]}, {views[1]}" if matmul else \
-            f"np.einsum('{subs[0]},{subs[1]}->{out_letters}', {views[0]}, {views[1]}"
+        space = Space(self.sizes, list(range(self.n)))
+        body = self.body(space)
+        body.run(self.ops_except(mul, comb), {}, keep=list(mul.operands))
+        views = [self._factor(v, body.val(v), args) for v in mul.operands]
+        if order is not None:
+            call = "np.matmul(" + ", ".join(
+                f"{view}.transpose({', '.join(str(sub.index(c)) for c in want)})" if sub != want else view
+                for view, sub, want in zip(views, subs, order, strict=True))
+        else:
+            call = f"np.einsum('{subs[0]},{subs[1]}->{out_letters}', {views[0]}, {views[1]}"
         out = self.cg.expr(self.outs[0])
         self.cg.comment(comb)
         self.cg.line(f"{call}, out={out})" if fresh else f"np.add({out}, {call}), out={out})")
         return True
+
+    def _factor(self, value: SSAValue, val: Val, args: list[SSAValue]) -> str:
+        """A factor of a contraction with only its own dims as axes."""
+        if value in args:
+            k = args.index(value)
+            return self.einsum_operand(self.ins[k], self.maps[k])[0]
+        axes = [d for d in range(min(val.dims), self.n)]
+        return subscript(val.expr, [":" if d in val.dims else "0" for d in axes])
+
+    def static_dims(self, value: SSAValue) -> frozenset[int]:
+        """The loop dims a body value varies along, read off the maps."""
+        owner = value.owner
+        if value in self.block.args:
+            k = list(self.block.args).index(value)
+            if k >= len(self.ins) or self.cg.scalar(self.operands[k]) is not None:
+                return frozenset()
+            return frozenset(d for r in self.maps[k].results
+                             for d, c in enumerate(linear(r, self.n)[1]) if c)
+        if isinstance(owner, linalg.IndexOp):
+            return frozenset({owner.dim.value.data})
+        if isinstance(owner, Operation) and owner.parent_block() is self.block:
+            return frozenset().union(*(self.static_dims(v) for v in owner.operands))
+        return frozenset()
 
     def _dims(self, amap: AffineMap) -> list[int]:
         return [linear(r, self.n)[1].index(1) for r in amap.results]
@@ -334,42 +283,22 @@ class GenericRule:
         return subscript(self.cg.expr(value), items), letters
 
     def argreduce(self) -> bool:
-        if len(self.outs) != 2 or len(self.red) != 1:
+        """The argmax / argmin form (docs/ir-levels.md section 2), with or without
+        the NaN guard `ugt(x, best) and ord(best, best)` that makes the first NaN win."""
+        match = self._match_argreduce()
+        if match is None:
             return False
-        out_v, out_i = self.block.args[len(self.ins):]
-        sel_v, sel_i = (v.owner for v in self.yield_op.operands)
-        if not (isinstance(sel_v, arith.SelectOp) and isinstance(sel_i, arith.SelectOp)):
-            return False
-        cmp = sel_v.cond.owner
-        if sel_i.cond != sel_v.cond or not isinstance(cmp, arith.CmpfOp | arith.CmpiOp):
-            return False
-        if sel_v.rhs != out_v or sel_i.rhs != out_i:
-            return False
-        e = sel_v.lhs
-        pred = (arith.CMPF_COMPARISON_OPERATIONS if isinstance(cmp, arith.CmpfOp)
-                else arith.CMPI_COMPARISON_OPERATIONS)[cmp.predicate.value.data]
-        if list(cmp.operands) == [out_v, e]:
-            pred = {"olt": "ogt", "ogt": "olt", "slt": "sgt", "sgt": "slt"}.get(pred, pred)
-        elif list(cmp.operands) != [e, out_v]:
-            return False
-        kind = {"ogt": "max", "sgt": "max", "olt": "min", "slt": "min"}.get(pred)
-        idx = sel_i.lhs.owner
-        skip = [sel_v, sel_i, cmp, idx]
-        if isinstance(idx, arith.IndexCastOp):
-            idx = idx.input.owner
-            skip.append(idx)
-        r = self.red[0]
-        if kind is None or not isinstance(idx, linalg.IndexOp) or idx.dim.value.data != r:
-            return False
+        kind, e, cmp, skip = match
         start = -math.inf if kind == "max" else math.inf
         if dtype_name(e.type).startswith("int"):
             start = identity("arith.maxsi" if kind == "max" else "arith.minsi", e.type)
-        if filled_with(self.cg, self.op, self.outs[0]) != start or filled_with(self.cg, self.op, self.outs[1]) != 0:
+        if filled_with(self.cg, self.op, self.outs[0]) != start or \
+                filled_with(self.cg, self.op, self.outs[1]) != 0:
             return False
         space = Space(self.sizes, list(range(self.n)))
         body = self.body(space)
         body.run(self.ops_except(*skip), {}, keep=[e])
-        src = self.full(body.val(e), space)
+        src, r = self.full(body.val(e), space), self.red[0]
         pspace = Space(self.sizes, self.par)
         vview, iview = self.out_view(0, pspace), self.out_view(1, pspace)
         self.cg.comment(cmp)
@@ -379,6 +308,42 @@ class GenericRule:
             self.cg.line(f"np.copyto({iview}, np.arg{kind}({src}, axis={r}), casting='unsafe')")
         self.cg.line(f"np.{kind}imum.reduce({src}, axis={r}, out={vview})")
         return True
+
+    def _match_argreduce(self) -> tuple[str, SSAValue, Operation, list[Operation]] | None:
+        if len(self.outs) != 2 or len(self.red) != 1:
+            return None
+        out_v, out_i = self.block.args[len(self.ins):]
+        sel_v, sel_i = (v.owner for v in self.yield_op.operands)
+        if not (isinstance(sel_v, arith.SelectOp) and isinstance(sel_i, arith.SelectOp)):
+            return None
+        if sel_i.cond != sel_v.cond or sel_v.rhs != out_v or sel_i.rhs != out_i:
+            return None
+        e, skip = sel_v.lhs, [sel_v, sel_i]
+        cmp = sel_v.cond.owner
+        if isinstance(cmp, arith.AndIOp):  # the NaN guard: ord(best, best)
+            guards = [v.owner for v in cmp.operands if _is_ord_of(v.owner, out_v)]
+            rest = [v.owner for v in cmp.operands if not _is_ord_of(v.owner, out_v)]
+            if len(guards) != 1 or len(rest) != 1:
+                return None
+            skip += [cmp, guards[0]]
+            cmp = rest[0]
+        if not isinstance(cmp, arith.CmpfOp | arith.CmpiOp):
+            return None
+        pred = (arith.CMPF_COMPARISON_OPERATIONS if isinstance(cmp, arith.CmpfOp)
+                else arith.CMPI_COMPARISON_OPERATIONS)[cmp.predicate.value.data]
+        kind = {"ogt": "max", "ugt": "max", "sgt": "max", "olt": "min", "ult": "min", "slt": "min"}.get(pred)
+        if list(cmp.operands) == [out_v, e] and kind is not None:
+            kind = "min" if kind == "max" else "max"
+        elif list(cmp.operands) != [e, out_v]:
+            return None
+        idx = sel_i.lhs.owner
+        skip += [cmp, idx]
+        if isinstance(idx, arith.IndexCastOp):
+            idx = idx.input.owner
+            skip.append(idx)
+        if kind is None or not isinstance(idx, linalg.IndexOp) or idx.dim.value.data != self.red[0]:
+            return None
+        return kind, e, cmp, skip
 
     def sequential(self) -> None:
         """Any body: a loop over the reduction dims, the parallel dims vectorized."""
@@ -400,13 +365,26 @@ class GenericRule:
                 self.cg.line(f"np.copyto({views[j]}, {body.val(v).expr})")
 
 
-def _is_matmul(a: str, b: str, out: str) -> bool:
-    """`...ik,...kj->...ij` with the same batch letters everywhere."""
-    if len(a) < 2 or len(a) != len(b) or len(out) != len(a):
-        return False
-    batch = out[:-2]
-    i, j, k = out[-2], out[-1], a[-1]
-    return a == batch + i + k and b == batch + k + j and k not in out
+def _is_ord_of(op: Operation | None, value: SSAValue) -> bool:
+    """`arith.cmpf ord, %v, %v`: %v is not NaN."""
+    return isinstance(op, arith.CmpfOp) and list(op.operands) == [value, value] and \
+        arith.CMPF_COMPARISON_OPERATIONS[op.predicate.value.data] == "ord"
+
+
+def _matmul_order(a: str, b: str, out: str) -> tuple[str, str] | None:
+    """The axis orders that make `einsum(a,b->out)` an `np.matmul` (`...ik`,
+    `...kj` -> `...ij`, batch letters the same everywhere), if any."""
+    if len(out) < 2:
+        return None
+    batch, i, j = out[:-2], out[-2], out[-1]
+    k = set(a) & set(b) - set(out)
+    if len(k) != 1:
+        return None
+    (k,) = k
+    want_a, want_b = batch + i + k, batch + k + j
+    if sorted(a) == sorted(want_a) and sorted(b) == sorted(want_b) and len(set(batch + i + j + k)) == len(out) + 1:
+        return want_a, want_b
+    return None
 
 
 def emit_linalg(cg: Codegen, op: Operation) -> None:

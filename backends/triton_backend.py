@@ -17,7 +17,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from tfir.backends import triton_runtime
 from tfir.backends.pyemit import SourceLine
-from tfir.backends.triton_codegen import generate_module
+from tfir.backends.triton_host import generate_module
 
 
 def generate(module: ModuleOp, entry: str, source_line: SourceLine | None = None) -> str:

@@ -1,19 +1,18 @@
-"""Python source for Triton from the `device` level.
+"""Python source for Triton from the `device` level: the kernels.
 
 One `@triton.jit` function per `device.kernel` (one statement per op, block
-sizes as `tl.constexpr` parameters, every load and store masked), a
-`KERNELS` table (signature, constexprs, grid and num_warps of each kernel:
-what `triton.compile` needs), and a host function per entry that allocates
-buffers through `triton_runtime` and launches the kernels in program order.
+sizes as `tl.constexpr` parameters, every load and store masked, a
+`# file.tf:LINE  text` comment above the code of each source line) and its
+`KERNELS` table entry (signature, constexprs, grid and num_warps: what
+`triton.compile` needs). The host function and the module around them are
+printed by triton_host.py.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
-import numpy as np
-from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     Float16Type,
@@ -22,8 +21,6 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
-    MemRefType,
-    ModuleOp,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
@@ -145,6 +142,11 @@ class KernelPrinter:
         self.kernel = kernel
         self.em = PyEmitter(source_line=source_line)
         self.names: dict[SSAValue, str] = {}
+        # Triton broadcasts operands of elementwise ops itself, so a broadcast
+        # is printed only where a shape must be exact (load/store offsets,
+        # reductions, dots, loop values); `short` holds the shape a printed
+        # expression really has where it is smaller than its type's
+        self.short: dict[SSAValue, tuple[int, ...]] = {}
         self.helpers = helpers
         blocks = kernel.blocks()
         self.block_names = {size: name for name, size in blocks.items()
@@ -158,6 +160,27 @@ class KernelPrinter:
         if literal is None:
             raise TritonCodegenError(f"value used before it is defined: {value}")
         return _literal(literal, element_of(value.type))
+
+    def printed_shape(self, value: SSAValue) -> tuple[int, ...]:
+        """The shape the printed expression of `value` has (literals are scalars)."""
+        if value in self.short:
+            return self.short[value]
+        return shape_of(value.type) if value in self.names else ()
+
+    def full(self, value: SSAValue) -> str:
+        """The value as an expression of exactly its type's shape."""
+        expr = self.ref(value)
+        if value not in self.short:
+            return expr
+        was = self.short.pop(value)
+        elem = tl_dtype(element_of(value.type))
+        name = self.em.fresh((value.name_hint or "v") + "_b")
+        if was:
+            self.em.line(f"{name} = tl.broadcast_to({expr}, {self.shape(value)})")
+        else:
+            self.em.line(f"{name} = tl.full({self.shape(value)}, {expr}, {elem})")
+        self.names[value] = name
+        return name
 
     def shape(self, value: SSAValue) -> str:
         dims = [self.block_names.get(d, str(d)) for d in shape_of(value.type)]
@@ -187,19 +210,46 @@ class KernelPrinter:
                 continue
             if isinstance(op, arith.ConstantOp) and self._inline(op):
                 continue
-            self.em.source_comment(op)
+            if not self._silent(op):  # a comment only above code
+                self.em.source_comment(op)
             self.op(op)
+
+    @staticmethod
+    def _silent(op: Operation) -> bool:
+        """Ops printed inline in their users, not as statements."""
+        return isinstance(op, device.SplatOp | device.BroadcastOp) or (
+            isinstance(op, device.ExpandDimsOp) and op.result.has_one_use())
 
     def _inline(self, op: arith.ConstantOp) -> bool:
         return _splat_value(op) is not None and all(
             use.operation.name.startswith(_INLINE_USERS) or isinstance(use.operation, scf.ForOp)
             and use.index < 3 for use in op.result.uses)
 
+    def _elementwise(self, op: Operation) -> bool:
+        return op.name in _INFIX or op.name in _CALLS or op.name in _NAN_CALLS or \
+            op.name == "arith.negf" or isinstance(op, device.CmpOp | device.SelectOp |
+                                                  device.CastOp)
+
     def op(self, op: Operation) -> None:
-        r = [self.ref(o) for o in op.operands if not isinstance(op, scf.ForOp)]
         if isinstance(op, scf.ForOp):
             self.loop(op)
-        elif isinstance(op, arith.ConstantOp):
+            return
+        elementwise = self._elementwise(op)
+        if elementwise or isinstance(op, device.BroadcastOp | device.SplatOp):
+            r = [self.ref(o) for o in op.operands]
+        else:
+            r = [self.full(o) for o in op.operands]
+        self._op(op, r)
+        if elementwise:  # its printed shape is the broadcast of its operands'
+            shapes = [self.printed_shape(o) for o in op.operands]
+            rank = len(shape_of(op.results[0].type))
+            got = tuple(max((sh[i] for sh in shapes if len(sh) == rank), default=1)
+                        for i in range(rank)) if any(shapes) else ()
+            if got != shape_of(op.results[0].type):
+                self.short[op.results[0]] = got
+
+    def _op(self, op: Operation, r: list[str]) -> None:
+        if isinstance(op, arith.ConstantOp):
             value = _splat_value(op)
             if value is None:
                 raise TritonCodegenError("only splat constants can live in a kernel")
@@ -232,15 +282,20 @@ class KernelPrinter:
         elif isinstance(op, device.ArangeOp):
             end = op.block.data if op.block is not None else str(op.end.value.data)
             self.bind(op.result, f"tl.arange({op.start.value.data}, {end})", "r")
-        elif isinstance(op, device.SplatOp):
-            self.bind(op.result, f"tl.full({self.shape(op.result)}, {r[0]}, "
-                                 f"{tl_dtype(element_of(op.result.type))})")
+        elif isinstance(op, device.SplatOp):  # the scalar, until a shape is needed
+            self.names[op.result] = r[0]
+            self.short[op.result] = ()
         elif isinstance(op, device.ExpandDimsOp):
             index = [":"] * len(shape_of(op.input.type))
             index.insert(op.axis.value.data, "None")
-            self.bind(op.result, f"{r[0]}[{', '.join(index)}]")
-        elif isinstance(op, device.BroadcastOp):
-            self.bind(op.result, f"tl.broadcast_to({r[0]}, {self.shape(op.result)})")
+            expr = f"{r[0]}[{', '.join(index)}]"
+            if op.result.has_one_use():  # `r[:, None]` reads best inline
+                self.names[op.result] = expr
+            else:
+                self.bind(op.result, expr)
+        elif isinstance(op, device.BroadcastOp):  # the operand, until a shape is needed
+            self.names[op.result] = r[0]
+            self.short[op.result] = self.printed_shape(op.input)
         elif isinstance(op, device.LoadOp):
             other = f", other={self._other(op)}" if op.other is not None else ""
             self.bind(op.result, f"tl.load({r[0]} + {r[1]}, mask={r[2]}{other})", "x")
@@ -279,17 +334,18 @@ class KernelPrinter:
         carried = []
         for init, arg, res in zip(op.iter_args, body.args[1:], op.results, strict=True):
             name = self.em.fresh(res.name_hint or "acc")
+            start = self.full(init)
             self.names[arg] = self.names[res] = name
             carried.append(name)
-            self.em.line(f"{name} = {self.ref(init)}")
+            self.em.line(f"{name} = {start}")
         self.names[body.args[0]] = self.em.fresh(body.args[0].name_hint or "k")
         header = (f"for {self.names[body.args[0]]} in range({self.ref(op.lb)}, "
                   f"{self.ref(op.ub)}, {self.ref(op.step)})")
         with self.em.block(header):
             self.ops(body.ops)
             for name, value in zip(carried, body.last_op.operands, strict=True):  # type: ignore[union-attr]
-                if self.ref(value) != name:
-                    self.em.line(f"{name} = {self.ref(value)}")
+                if self.full(value) != name:
+                    self.em.line(f"{name} = {self.full(value)}")
 
 
 def print_kernel(kernel: device.KernelOp, source_line: SourceLine | None,
@@ -310,123 +366,3 @@ def kernel_table_entry(kernel: device.KernelOp) -> str:
     return (f"    {kernel.sym_name.data!r}: dict(fn={kernel.sym_name.data}, signature={sig!r}, "
             f"constexprs={blocks!r}, grid={kernel.grid_sizes()!r}, "
             f"num_warps={kernel.num_warps.value.data}),")
-
-
-# ---------------------------------------------------------------- host
-
-
-def _global_array(glob: memref.GlobalOp) -> str:
-    typ = glob.type
-    assert isinstance(typ, MemRefType)
-    init = glob.initial_value
-    if not isinstance(init, DenseIntOrFPElementsAttr):
-        raise TritonCodegenError(f"memref.global {glob.sym_name.data} has no dense value")
-    values = np.array(init.get_values()).tolist()
-    shape = tuple(typ.get_shape())
-    if len(values) == 1 and math.prod(shape) != 1:
-        return f"np.full({shape!r}, {values[0]!r}, dtype={np_dtype(typ.element_type)})"
-    return f"np.array({values!r}, dtype={np_dtype(typ.element_type)}).reshape({shape!r})"
-
-
-class HostPrinter:
-    """Prints an entry `func.func` of the device level as the host function."""
-
-    def __init__(self, entry: func.FuncOp, em: PyEmitter, kernels: dict[str, device.KernelOp],
-                 globals_: dict[str, str]):
-        self.entry, self.em, self.kernels, self.globals = entry, em, kernels, globals_
-        self.names: dict[SSAValue, str] = {}
-
-    def print(self) -> None:
-        args = [self.em.fresh(a.name_hint or "arg") for a in self.entry.args]
-        self.names.update(zip(self.entry.args, args, strict=True))
-        with self.em.block(f"def {self.entry.sym_name.data}({', '.join(args)})"):
-            self.em.line(f'"""Runs `{self.entry.sym_name.data}` on NumPy arrays; '
-                         'returns a tuple of NumPy arrays."""')
-            for arg, name in zip(self.entry.args, args, strict=True):
-                typ = arg.type
-                assert isinstance(typ, MemRefType)
-                self.em.line(f"{name} = rt.to_device({name}, {tuple(typ.get_shape())!r}, "
-                             f"{np_dtype(typ.element_type)})")
-            for op in self.entry.body.block.ops:
-                self.op(op)
-
-    def _bind(self, value: SSAValue, expr: str, hint: str) -> None:
-        name = self.em.fresh(value.name_hint or hint)
-        self.names[value] = name
-        self.em.line(f"{name} = {expr}")
-
-    def op(self, op: Operation) -> None:
-        if isinstance(op, memref.AllocOp):
-            typ = op.memref.type
-            self._bind(op.memref, f"rt.empty({tuple(typ.get_shape())!r}, "
-                                  f"{np_dtype(typ.element_type)})", "buf")
-        elif isinstance(op, memref.GetGlobalOp):
-            typ = op.memref.type
-            self._bind(op.memref, f"rt.to_device({self.globals[op.name_.root_reference.data]}, "
-                                  f"{tuple(typ.get_shape())!r}, {np_dtype(typ.element_type)})",
-                       "const")
-        elif isinstance(op, memref.SubviewOp | memref.CollapseShapeOp | memref.ExpandShapeOp):
-            typ = op.results[0].type
-            assert isinstance(typ, MemRefType)
-            src = op.operands[0]
-            while isinstance(src.owner, memref.SubviewOp | memref.CollapseShapeOp |
-                             memref.ExpandShapeOp):
-                src = src.owner.operands[0]
-            self._bind(op.results[0], f"rt.view({self.names[src]}, {tuple(typ.get_shape())!r}, "
-                                      f"{tuple(typ.get_strides())!r}, {typ.get_offset()})", "view")
-        elif isinstance(op, device.LaunchOp):
-            self.em.source_comment(op)
-            kernel = self.kernels[op.kernel.root_reference.data]
-            args = [self.names[a] for a in op.args]
-            args += [f"{n}={v}" for n, v in kernel.blocks().items()]
-            args.append(f"num_warps={kernel.num_warps.value.data}")
-            self.em.line(f"{kernel.sym_name.data}[{kernel.grid_sizes()!r}]({', '.join(args)})")
-        elif isinstance(op, func.ReturnOp):
-            results = [f"rt.to_host({self.names[v]})" for v in op.operands]
-            self.em.line(f"return ({', '.join(results)}{',' if len(results) == 1 else ''})")
-        elif op.name == "arith.constant":
-            pass  # index constants of views that were folded away
-        else:
-            raise TritonCodegenError(f"the Triton host code cannot run {op.name}")
-
-
-def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None = None,
-                    header: Callable[[], str] | None = None) -> str:
-    kernels = {k.sym_name.data: k for k in module.ops if isinstance(k, device.KernelOp)}
-    entries = [f for f in module.ops if isinstance(f, func.FuncOp) and f.sym_name.data == entry]
-    if not entries:
-        raise TritonCodegenError(f"no entry function named {entry!r}")
-    helpers: set[str] = set()
-    bodies = [print_kernel(k, source_line, helpers) for k in kernels.values()]
-    em = PyEmitter(source_line=source_line)
-    for name in [*kernels, *HELPERS, "rt", "tl", "triton", "KERNELS", "INF"]:
-        em.fresh(name)
-    em.lines(f'"""Triton kernels and host code generated by tfir for `{entry}`."""')
-    em.line()
-    em.lines("import numpy as np\nimport triton\nimport triton.language as tl\n\n"
-             "from tfir.backends import triton_runtime as rt")
-    em.line()
-    em.line('INF = tl.constexpr(float("inf"))')
-    for name in sorted(helpers):
-        em.line()
-        em.line()
-        em.lines(HELPERS[name])
-    for body in bodies:
-        em.line()
-        em.line()
-        em.lines(body.rstrip("\n"))
-    em.line()
-    em.line()
-    em.line("KERNELS = {")
-    for k in kernels.values():
-        em.line(kernel_table_entry(k))
-    em.line("}")
-    globals_: dict[str, str] = {}
-    for glob in [g for g in module.ops if isinstance(g, memref.GlobalOp)]:
-        name = em.fresh("_" + glob.sym_name.data.upper().lstrip("_"))
-        globals_[glob.sym_name.data] = name
-        em.line(f"{name} = {_global_array(glob)}")
-    em.line()
-    em.line()
-    HostPrinter(entries[0], em, kernels, globals_).print()
-    return em.text()

@@ -76,6 +76,7 @@ class Row:
 
     variant: str
     status: str = "ok"  # ok | error | mismatch | skipped
+    kind: str = ""  # the Variant's kind
     detail: str = ""
     samples: list[float] = field(default_factory=list)  # seconds per call
     number: int = 1  # calls per sample
@@ -89,7 +90,10 @@ class Row:
 
     @property
     def compile_s(self) -> float | None:
-        """The compile time measured on its own, else the first call minus the fastest steady call."""
+        """The compile time measured on its own, else the first call minus the
+        fastest steady call; None for variants that do not compile."""
+        if self.kind in ("hand", "tuned", "numexpr"):
+            return None
         if self.build_s is not None:
             return self.build_s
         if self.first_call_s is None or not self.samples:
@@ -206,31 +210,35 @@ def compare(out: Any, ref: np.ndarray, rtol: float, atol: float) -> str | None:
 def prepare(w: Workload, v: Variant, inputs: dict[str, np.ndarray], ref: np.ndarray,
             limit_s: float) -> Row:
     """Builds, runs once (compiling) and checks one variant."""
-    row = Row(v.name)
+    row = Row(v.name, kind=v.kind)
     start = time.perf_counter()
     try:
         with time_limit(limit_s):
             call, row.build_s = build_call(w, v, inputs)
             if call is None:
-                return Row(v.name, "skipped", "not installed or not defined for this workload")
+                return Row(v.name, "skipped", kind=v.kind,
+                           detail="not installed or not defined for this workload")
             out = call()
     except Exception as err:  # noqa: BLE001 - a broken variant is reported, not fatal
-        return Row(v.name, "error", first_line(err))
+        return Row(v.name, "error", kind=v.kind, detail=first_line(err))
     row.first_call_s = time.perf_counter() - start
     problem = compare(out, ref, w.rtol, w.atol)
     if problem is not None:
-        return Row(v.name, "mismatch", problem, first_call_s=row.first_call_s, build_s=row.build_s)
+        return Row(v.name, "mismatch", kind=v.kind, detail=problem, first_call_s=row.first_call_s,
+                   build_s=row.build_s)
     row.call = call
     return row
 
 
-def calibrate(row: Row, min_sample_s: float) -> None:
-    """Calls per sample, so that one sample lasts at least `min_sample_s`."""
+def calibrate(row: Row, min_sample_s: float) -> float:
+    """Sets the calls per sample so that one sample lasts at least
+    `min_sample_s`; returns the seconds of one call."""
     assert row.call is not None
     start = time.perf_counter()
     row.call()
     once = time.perf_counter() - start
     row.number = max(1, min(10_000, int(min_sample_s / max(once, 1e-7)) + 1)) if once < min_sample_s else 1
+    return once
 
 
 def sample(call: Call, number: int) -> float:
@@ -247,16 +255,24 @@ def sample(call: Call, number: int) -> float:
 
 
 def time_interleaved(rows: list[Row], repeats: int, min_sample_s: float,
-                     progress: Callable[[str], None], calibrated: bool = False) -> None:
+                     progress: Callable[[str], None], calibrated: bool = False,
+                     budget_s: float = float("inf")) -> None:
     """Round-robin: each repeat takes one sample of every live variant, the
-    starting variant rotating so that none always runs first."""
+    starting variant rotating so that none always runs first. A variant whose
+    samples would take more than `budget_s` in all stops after fewer (at least
+    3) samples, so one very slow variant cannot stall the run."""
     live = [r for r in rows if r.call is not None]
-    for r in live if not calibrated else []:
-        calibrate(r, min_sample_s)
+    wanted: dict[int, int] = {}
+    for r in live:
+        once = calibrate(r, min_sample_s) if not calibrated else 0.0
+        affordable = int(min(budget_s / max(once * r.number, 1e-9), repeats))
+        wanted[id(r)] = max(min(3, repeats), min(repeats, affordable))
     for rep in range(repeats):
         progress(f"repeat {rep + 1}/{repeats}")
         order = live[rep % len(live):] + live[:rep % len(live)] if live else []
         for r in order:
+            if len(r.samples) >= wanted[id(r)]:
+                continue
             try:
                 r.samples.append(sample(r.call, r.number))  # type: ignore[arg-type]
             except Exception as err:  # noqa: BLE001 - a variant failing late is reported
@@ -266,7 +282,8 @@ def time_interleaved(rows: list[Row], repeats: int, min_sample_s: float,
 
 
 def run_workload(w: Workload, variants: list[Variant], quick: bool, repeats: int,
-                 min_sample_s: float, limit_s: float, progress: Callable[[str], None]) -> list[Row]:
+                 min_sample_s: float, limit_s: float, progress: Callable[[str], None],
+                 budget_s: float = float("inf")) -> list[Row]:
     gc.collect()
     inputs = w.inputs(w.sizes(quick), np.random.default_rng(0))
     ref = np.asarray(w.hand(*inputs.values()))
@@ -274,7 +291,7 @@ def run_workload(w: Workload, variants: list[Variant], quick: bool, repeats: int
     for v in variants:
         progress(f"building {v.name}")
         rows.append(prepare(w, v, inputs, ref, limit_s))
-    time_interleaved(rows, repeats, min_sample_s, progress)
+    time_interleaved(rows, repeats, min_sample_s, progress, budget_s=budget_s)
     for r in rows:
         r.call = None  # drop compiled programs and device buffers before the next workload
     return rows

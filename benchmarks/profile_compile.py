@@ -32,34 +32,39 @@ def compile_once(w: Workload, target: str, options: dict[str, Any]) -> None:
     tfir.compile_file(w.path, target=target, **{"cache": False, **options})["main"](*args)
 
 
-def stage_times(w: Workload, target: str, options: dict[str, Any]) -> list[tuple[str, float]]:
-    """Seconds of: front end, each pass, code generation, loading; as `Function.compile` does them."""
+def stage_times(w: Workload, target: str, options: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(stage, seconds, seconds of verifying the IR after it) for: the front end,
+    each pass, code generation and loading, as `Function.compile` runs them."""
+    import tfir
     from tfir.dialects.dtypes import from_numpy
     from tfir.dialects.registry import TType
     from tfir.frontend.driver import build_entry
-
-    import tfir
     from tfir.pipeline import BACKENDS, run_pipeline
 
     args = list(w.inputs(w.sizes(True), np.random.default_rng(0)).values())
-    out: list[tuple[str, float]] = []
+    out: list[tuple[str, float, float]] = []
     start = time.perf_counter()
     prog = tfir.compile_file(w.path, target=target, **{"cache": False, **options})
     fn = prog["main"]
     arrays, statics = fn.bind_inputs(tuple(args), {})
     types = {n: TType(from_numpy(a.dtype) or "", a.shape) for n, a in arrays.items()}
     module = build_entry(prog.frontend, "main", types, statics)
-    out.append(("front end + IR generation", time.perf_counter() - start))
+    out.append(("front end + IR generation", time.perf_counter() - start, 0.0))
+
+    def observe(step: Any, mod: Any, dt: float) -> None:
+        begin = time.perf_counter()
+        mod.verify()  # timed apart from the pass (the pipeline's verify_each does the same)
+        out.append((f"pass {step.pass_name}", dt, time.perf_counter() - begin))
+
     run_pipeline(module, target, disable=options.get("disable", ()),
-                 pass_options=options.get("pass_options"),
-                 observer=lambda step, _m, dt: out.append((f"pass {step.pass_name}", dt)))
+                 pass_options=options.get("pass_options"), verify_each=False, observer=observe)
     backend = importlib.import_module(BACKENDS[target])
     start = time.perf_counter()
     source = backend.generate(module, "main", prog.source_line, **options.get("codegen", {}))
-    out.append(("generate code", time.perf_counter() - start))
+    out.append(("generate code", time.perf_counter() - start, 0.0))
     start = time.perf_counter()
     backend.load(source, "main", f"<tfir-{target}:main>")
-    out.append(("load code", time.perf_counter() - start))
+    out.append(("load code", time.perf_counter() - start, 0.0))
     return out
 
 
@@ -104,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - the profile below still says where time went
         print(f"stage timing failed: {type(err).__name__}: {err}")
     else:
-        print(f"{w.program} ({args.target}), per stage:")
-        for name, dt in stages:
-            print(f"  {dt * 1e3:9.1f} ms  {name}")
-        print(f"  {sum(dt for _, dt in stages) * 1e3:9.1f} ms  total")
+        print(f"{w.program} ({args.target}), per stage: ms of the stage, ms of verifying after it")
+        for name, dt, dv in stages:
+            print(f"  {dt * 1e3:9.1f} {dv * 1e3:9.1f}  {name}")
+        print(f"  {sum(s[1] for s in stages) * 1e3:9.1f} {sum(s[2] for s in stages) * 1e3:9.1f}  total")
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.enable()

@@ -126,7 +126,7 @@ def workload_table(results: list[tuple[str, str, list[Row]]]) -> str:
                 continue
             ratio = speedup(r, hand)
             span = f"({fmt_time(min(r.samples))} - {fmt_time(max(r.samples))})"
-            comp = fmt_time(r.compile_s) if r.variant not in ("hand", "hand-tuned", "numexpr") else ""
+            comp = fmt_time(r.compile_s) if r.compile_s is not None else ""
             ratio_s = f"{ratio:.2f}x" if ratio is not None else "-"
             lines.append(f"{label:<12} {r.variant:<16} {fmt_time(r.median):>10}  {span:<24} "
                          f"{ratio_s:>8}  {comp:>9}")
@@ -142,14 +142,14 @@ def overhead_table(rows: list[Row]) -> str:
     lines = ["Cached-call overhead: tiny.tf (5 elementwise ops) on 16 elements, per call:"]
     for r in rows:
         if r.status != "ok":
-            lines.append(f"  {r.variant:<10} {r.status.upper()}: {r.detail}"[:160])
+            lines.append(f"  {r.variant:<16} {r.status.upper()}: {r.detail}"[:160])
             continue
         us = (r.median or 0.0) * 1e6
         goal = ""
         if r.variant.startswith("numpy"):
             met = "met" if us < OVERHEAD_GOAL_US else "NOT met"
             goal = f"  (goal < {OVERHEAD_GOAL_US:.0f} µs: {met})"
-        lines.append(f"  {r.variant:<10} {us:8.1f} µs  ({min(r.samples) * 1e6:.1f} - "
+        lines.append(f"  {r.variant:<16} {us:8.1f} µs  ({min(r.samples) * 1e6:.1f} - "
                      f"{max(r.samples) * 1e6:.1f} µs){goal}")
     return "\n".join(lines)
 
@@ -174,3 +174,35 @@ def to_json(machine: dict[str, Any], settings: dict[str, Any],
             "fresh_compile_s": compile_runs,
             "overhead": {"program": "tiny.tf", "elements": 16, "goal_us": OVERHEAD_GOAL_US,
                          "rows": [row_json(r, None) for r in overhead]}}
+
+
+def markdown(machine: dict[str, Any], results: list[tuple[str, str, list[Row]]],
+             sizes: dict[str, dict[str, int]], overhead: list[Row]) -> str:
+    """The workload and overhead tables as Markdown, for docs/performance.md."""
+    out = [f"Measured {machine['date']} on {machine['cpu']} ({machine['cores']} cores), "
+           f"numpy {machine['numpy']}, {machine['blas']}; load average "
+           f"{', '.join(f'{x:.1f}' for x in machine.get('load_average') or ())}.", "",
+           "| workload | sizes | variant | median | min - max | vs hand | compile |",
+           "|---|---|---|---:|---|---:|---:|"]
+    for name, _desc, rows in results:
+        hand = next((r for r in rows if r.variant == "hand" and r.status == "ok"), None)
+        dims = ", ".join(f"{k}={v}" for k, v in sizes[name].items())
+        for r in rows:
+            if r.status == "skipped":
+                continue
+            if r.status != "ok":
+                out.append(f"| {name} | {dims} | {r.variant} | {r.status}: {r.detail[:90]} | | | |")
+                continue
+            ratio = speedup(r, hand)
+            comp = fmt_time(r.compile_s) if r.compile_s is not None else ""
+            out.append(f"| {name} | {dims} | {r.variant} | {fmt_time(r.median)} | "
+                       f"{fmt_time(min(r.samples))} - {fmt_time(max(r.samples))} | "
+                       f"{'' if ratio is None else f'{ratio:.2f}x'} | {comp} |")
+    out += ["", "| cached call, tiny.tf on 16 elements | median | min - max |", "|---|---:|---|"]
+    for r in overhead:
+        if r.status == "ok":
+            out.append(f"| {r.variant} | {fmt_time(r.median)} | {fmt_time(min(r.samples))} - "
+                       f"{fmt_time(max(r.samples))} |")
+        else:
+            out.append(f"| {r.variant} | {r.status}: {r.detail[:90]} | |")
+    return "\n".join(out) + "\n"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                 epilog="workloads: " + ", ".join(w.name for w in WORKLOADS))
     p.add_argument("--quick", action="store_true", help="small sizes, few repeats (a smoke run)")
     p.add_argument("--json", metavar="PATH", help="also write every measurement as JSON to PATH")
+    p.add_argument("--markdown", metavar="PATH", help="also write the tables as Markdown to PATH")
     p.add_argument("--only", metavar="NAMES", action="append", default=[],
                    help="comma-separated workloads to run (default: all)")
     p.add_argument("--ablation", action="store_true",
@@ -51,6 +53,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--min-sample", type=float, metavar="S",
                    help="least seconds one sample lasts; fast calls are repeated within it "
                         "(default 0.05, quick 0.005)")
+    p.add_argument("--budget", type=float, metavar="S",
+                   help="seconds of samples one variant may take per workload; a slower one "
+                        "takes fewer (at least 3) samples (default 20, quick 2)")
     p.add_argument("--timeout", type=float, default=300.0, metavar="S",
                    help="give up on building one variant after S seconds (default 300)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -131,15 +136,32 @@ def compile_summary(runs: dict[str, dict[str, list[float] | str]]) -> str:
     return "Fresh compile (compile_file + first call, new Program each time):\n" + "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    workloads = select_workloads(args.only)
-    variants = select_variants(args)
-    repeats = args.repeats or (3 if args.quick else 11)
-    min_sample = args.min_sample if args.min_sample is not None else (0.005 if args.quick else 0.05)
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
-    progress = harness.progress_printer(show_progress)
-    machine = report.machine_info(extras_installed())
+@dataclass
+class Settings:
+    quick: bool
+    repeats: int
+    min_sample_s: float
+    budget_s: float
+    timeout_s: float
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Settings:
+        return cls(args.quick, args.repeats or (3 if args.quick else 11),
+                   args.min_sample if args.min_sample is not None else (0.005 if args.quick else 0.05),
+                   args.budget if args.budget is not None else (2.0 if args.quick else 20.0),
+                   args.timeout)
+
+
+@dataclass
+class Measured:
+    results: list[tuple[str, str, list[Any]]] = field(default_factory=list)
+    sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    overhead: list[Any] = field(default_factory=list)
+    compile_runs: dict[str, dict[str, list[float] | str]] = field(default_factory=dict)
+    interrupted: bool = False
+
+
+def print_header(machine: dict[str, Any]) -> None:
     print(f"tfir benchmarks, {machine['date']}, {machine['cpu']} ({machine['cores']} cores), "
           f"numpy {machine['numpy']} with {machine['blas']}, commit {machine['tfir_commit']}")
     print("extras: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in machine["extras"].items()))
@@ -151,42 +173,73 @@ def main(argv: list[str] | None = None) -> int:
     if load and machine["cores"] and load[0] > 0.5 * machine["cores"]:
         print(f"warning: the machine is busy (load average {load[0]:.1f} on {machine['cores']} cores): "
               "timings will be noisy")
-    if not args.quick:
-        machine["calibration"] = report.calibrate_machine()
-        print("machine: " + ", ".join(f"{k} {v:.1f}" for k, v in machine["calibration"].items()))
-    progress("warming up (imports)")
-    harness.warm_up(variants, TINY, args.timeout)
-    results: list[tuple[str, str, list[Any]]] = []
-    sizes = {}
-    for i, w in enumerate(workloads):
-        def show(text: str, i: int = i, w: Workload = w) -> None:
-            progress(f"[{i + 1}/{len(workloads)}] {w.name}: {text}")
-        rows = harness.run_workload(w, variants, args.quick, repeats, min_sample, args.timeout, show)
-        sizes[w.name] = w.sizes(args.quick)
-        results.append((w.name, w.description, rows))
-    progress("call overhead on tiny.tf")
-    tiny_variants = [v for v in variants if v.kind in ("tfir", "hand")]
-    overhead = harness.call_overhead(TINY, tiny_variants, 200 if args.quick else 2000,
-                                     repeats, args.timeout)
-    progress("fresh compiles")
-    compile_runs = fresh_compiles(workloads, variants, args.quick, args.timeout)
+
+
+def measure(workloads: list[Workload], variants: list[Variant], s: Settings,
+            progress: Any) -> Measured:
+    """Every measurement; Ctrl-C stops it and keeps what was measured so far."""
+    out = Measured()
+    try:
+        progress("warming up (imports)")
+        harness.warm_up(variants, TINY, s.timeout_s)
+        for i, w in enumerate(workloads):
+            def show(text: str, i: int = i, w: Workload = w) -> None:
+                progress(f"[{i + 1}/{len(workloads)}] {w.name}: {text}")
+            rows = harness.run_workload(w, variants, s.quick, s.repeats, s.min_sample_s,
+                                        s.timeout_s, show, s.budget_s)
+            out.sizes[w.name] = w.sizes(s.quick)
+            out.results.append((w.name, w.description, rows))
+        progress("call overhead on tiny.tf")
+        tiny_variants = [v for v in variants if v.kind in ("tfir", "hand")]
+        out.overhead = harness.call_overhead(TINY, tiny_variants, 200 if s.quick else 2000,
+                                             s.repeats, s.timeout_s)
+        progress("fresh compiles")
+        out.compile_runs = fresh_compiles(workloads, variants, s.quick, s.timeout_s)
+    except KeyboardInterrupt:
+        out.interrupted = True
     progress("")
+    return out
+
+
+def emit(args: argparse.Namespace, machine: dict[str, Any], variants: list[Variant], s: Settings,
+         m: Measured) -> None:
     print()
-    print(report.workload_table(results))
+    if m.interrupted:
+        print("interrupted: the tables hold what was measured before Ctrl-C\n")
+    print(report.workload_table(m.results))
     print()
-    print(report.overhead_table(overhead))
-    summary = compile_summary(compile_runs)
+    print(report.overhead_table(m.overhead))
+    summary = compile_summary(m.compile_runs)
     if summary:
         print()
         print(summary)
     if args.json:
-        settings = {"quick": args.quick, "repeats": repeats, "min_sample_s": min_sample,
+        settings = {**asdict(s), "interrupted": m.interrupted,
                     "variants": [{"name": v.name, "kind": v.kind, "target": v.target,
                                   "options": v.options} for v in variants]}
-        data = report.to_json(machine, settings, results, sizes, compile_runs, overhead)
+        data = report.to_json(machine, settings, m.results, m.sizes, m.compile_runs, m.overhead)
         Path(args.json).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
         print(f"\nwrote {args.json}")
-    return 0
+    if args.markdown:
+        Path(args.markdown).write_text(report.markdown(machine, m.results, m.sizes, m.overhead),
+                                       encoding="utf-8")
+        print(f"wrote {args.markdown}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workloads = select_workloads(args.only)
+    variants = select_variants(args)
+    settings = Settings.from_args(args)
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    machine = report.machine_info(extras_installed())
+    print_header(machine)
+    if not args.quick:
+        machine["calibration"] = report.calibrate_machine()
+        print("machine: " + ", ".join(f"{k} {v:.1f}" for k, v in machine["calibration"].items()))
+    measured = measure(workloads, variants, settings, harness.progress_printer(show_progress))
+    emit(args, machine, variants, settings, measured)
+    return 130 if measured.interrupted else 0
 
 
 if __name__ == "__main__":

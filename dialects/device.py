@@ -10,7 +10,7 @@ except where xDSL 0.74 accepts scalars only (comparisons, integer casts,
 select): those are `device.cmp`, `device.cast` and `device.select`.
 
 ```mlir
-device.kernel @tf_add_0 attributes {grid = array<i64: 8>, block_sizes = {BLOCK = 1024 : i64}, num_warps = 4 : i64} {
+"device.kernel"() <{sym_name = "tf_add_0", grid = array<i64: 8>, block_sizes = {BLOCK = 1024 : i64}, num_warps = 4 : i64}> ({
 ^bb0(%a: memref<8000xf32>, %out: memref<8000xf32>):
   %pid = device.program_id 0 : i32
   %r = device.arange 0 to 1024 {block = "BLOCK"} : tensor<1024xi32>
@@ -18,7 +18,7 @@ device.kernel @tf_add_0 attributes {grid = array<i64: 8>, block_sizes = {BLOCK =
   %x = device.load %a[%idx], %mask : memref<8000xf32>, tensor<1024xi32>, tensor<1024xi1> -> tensor<1024xf32>
   device.store %out[%idx], %y, %mask : memref<8000xf32>, tensor<1024xi32>, tensor<1024xf32>, tensor<1024xi1>
   device.return
-}
+}) : () -> ()
 func.func @f(%a: memref<8000xf32>) -> memref<8000xf32> {
   %out = memref.alloc() : memref<8000xf32>
   device.launch @tf_add_0(%a, %out) : memref<8000xf32>, memref<8000xf32>
@@ -116,12 +116,12 @@ class KernelOp(IRDLOperation):
     One GPU kernel: a grid of program instances running `body`. The block
     arguments are the global buffers; block sizes are compile-time constants.
 
-        device.kernel @tf_softmax_0 attributes {grid = array<i64: 64>,
-            block_sizes = {BLOCK_R = 128 : i64}, num_warps = 4 : i64} {
+        "device.kernel"() <{sym_name = "tf_row_max_sum_0", grid = array<i64: 64>,
+            block_sizes = {BLOCK_R = 1 : i64, BLOCK_C = 128 : i64}, num_warps = 4 : i64}> ({
         ^bb0(%x: memref<64x100xf32>, %y: memref<64x100xf32>):
           ...
           device.return
-        }
+        }) : () -> ()
     """
 
     name = "device.kernel"
@@ -421,7 +421,7 @@ class ReduceOp(IRDLOperation):
     position of the first extreme for `argmax` / `argmin`). Reducing a 1-D
     block gives a scalar.
 
-        %s = device.reduce sum %x {axis = 1 : i64} : tensor<4x128xf32> -> tensor<4xf32>
+        %s = device.reduce "sum" %x {axis = 1 : i64} : tensor<4x128xf32> -> tensor<4xf32>
     """
 
     name = "device.reduce"
@@ -518,7 +518,7 @@ class CmpOp(IRDLOperation):
     Lane-wise comparison giving an i1 block: integers compare signed; for
     floats see CMP_PREDICATES (`ne` is unordered, as Triton's `!=`).
 
-        %m = device.cmp lt %idx, %n : tensor<128xi32> -> tensor<128xi1>
+        %m = device.cmp "lt" %idx, %n : tensor<128xi32> -> tensor<128xi1>
     """
 
     name = "device.cmp"

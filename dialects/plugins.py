@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
-from tfir.dialects import registry as R
-from tfir.dialects.dtypes import from_xdsl, to_xdsl
-from tfir.dialects.registry import REGISTRY, OpEntry
 from xdsl.dialects.builtin import (
     BoolAttr,
     DenseArrayBase,
@@ -38,6 +35,10 @@ from xdsl.irdl import (
     traits_def,
 )
 from xdsl.traits import Pure
+
+from tfir.dialects import registry as R
+from tfir.dialects.dtypes import from_xdsl, to_xdsl
+from tfir.dialects.registry import REGISTRY, OpEntry
 
 ENTRY_POINT_GROUP = "tfir.dialects"
 
@@ -96,6 +97,7 @@ class CustomOp:
     decomposition_kind: str = ""      # "tf function" or "python"
     linalg: Callable[..., Any] | None = None
     impls: dict[str, Callable[..., Any]] = field(default_factory=dict)  # target -> implementation
+    modules: set[str] = field(default_factory=set)  # where its Python parts are defined (cache keys)
 
     @property
     def dialect(self) -> str:
@@ -181,6 +183,29 @@ def dialect_of(name: str) -> Dialect:
     return Dialect(name, [CUSTOM_OPS[q].op_class for q in _DIALECTS[name]], [])
 
 
+def plugins_fingerprint() -> str:
+    """The loaded plugins' code (size and time of each module file defining a
+    custom op's parts or a registered pass) and the pipeline they extend, so
+    that a cache of generated code is not reused across plugin edits."""
+    import hashlib
+    import os
+    import sys
+
+    from tfir.pipeline import _REGISTERED_PASSES, PIPELINE
+
+    names = {m for op in CUSTOM_OPS.values() for m in op.modules}
+    names |= {cls.__module__ for cls in _REGISTERED_PASSES.values()}
+    h = hashlib.sha256(",".join(s.pass_name for s in PIPELINE).encode())
+    for name in sorted(names):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path and os.path.exists(path):
+            st = os.stat(path)
+            h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        else:
+            h.update(f"{name}:?;".encode())
+    return h.hexdigest()
+
+
 def installed_plugins() -> dict[str, str]:
     """Dialect name -> module of every installed package declaring a `tfir.dialects` entry point."""
     return {ep.name: ep.value.split(":", 1)[0] for ep in entry_points(group=ENTRY_POINT_GROUP)}
@@ -204,6 +229,21 @@ def universe_dialects() -> dict[str, Callable[[], Dialect]]:
     out: dict[str, Callable[[], Dialect]] = {name: _loader(name) for name in installed_plugins()}
     out.update({name: _loader(name) for name in _DIALECTS})
     return out
+
+
+def load_installed_plugins() -> list[str]:
+    """Imports every installed plugin, so that the passes they register are in
+    the pipeline (for xDSL's `Universe`); returns a warning per plugin that
+    failed to load instead of raising, so one broken plugin breaks no tool."""
+    from tfir.plugin import PluginError, load_plugin
+
+    warnings = []
+    for module in installed_plugins().values():
+        try:
+            load_plugin(module)
+        except PluginError as err:
+            warnings.append(str(err))
+    return warnings
 
 
 def _loader(name: str) -> Callable[[], Dialect]:

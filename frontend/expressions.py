@@ -133,11 +133,15 @@ class ExprChecker(IndexingMixin):
     def dialect_op(self, e: ast.Call) -> str:
         dialect, op = e.callee.split(".", 1)
         used = {u.dialect for u in self.frame.file.source.uses}
-        from tfir.dialects.plugins import ensure_dialect
-        known = ensure_dialect(dialect)
+        from tfir.dialects.plugins import ensure_dialect, installed_plugins
+        from tfir.plugin import PluginError
+        try:
+            known = ensure_dialect(dialect)
+        except PluginError as err:  # an installed plugin that fails to import
+            raise CheckError(str(err), e.callee_span) from None
         if not known:
-            raise CheckError(f"unknown dialect '{dialect}'{did_you_mean(dialect, REGISTRY.dialect_names())}",
-                             e.callee_span)
+            names = REGISTRY.dialect_names() | set(installed_plugins())
+            raise CheckError(f"unknown dialect '{dialect}'{did_you_mean(dialect, names)}", e.callee_span)
         if dialect not in used:
             raise CheckError(f"dialect '{dialect}' is not used in this file; add `use {dialect};`",
                              e.callee_span)

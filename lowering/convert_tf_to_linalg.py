@@ -15,16 +15,30 @@ destinations, `tensor.collapse_shape` / `expand_shape` for reshapes,
 Generic bodies hold `arith` / `math` ops only. Every created op carries the
 location of the `tf` op it replaces.
 
-Ops of other dialects are lowered by a callable registered for their name in
-`LINALG_LOWERINGS` (or in `tfir.dialects.registry`); ops with none are left
-as they are.
+Ops of other dialects (plugins) are lowered by the callable registered for
+their name in `LINALG_LOWERINGS` (`expand-custom-ops` registers those of
+custom ops); ops with none are left as they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
+
+from xdsl.context import Context
+from xdsl.dialects import arith, linalg, tensor
+from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, UnknownLoc, i64
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir.affine import AffineExpr, AffineMap
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+)
+from xdsl.utils.exceptions import DiagnosticException
 
 from tfir.dialects import tf
 from tfir.lowering.linalg_builders import (
@@ -40,18 +54,6 @@ from tfir.lowering.linalg_builders import (
 )
 from tfir.lowering.linalg_matmul import matmul
 from tfir.lowering.linalg_scalar import binary, cast, unary
-from xdsl.context import Context
-from xdsl.dialects import arith, linalg, tensor
-from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, UnknownLoc, i64
-from xdsl.ir import Operation, SSAValue
-from xdsl.ir.affine import AffineExpr, AffineMap
-from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-)
 
 Lowering = Callable[[Operation, PatternRewriter], None]
 
@@ -165,14 +167,24 @@ class CastLowering(_TfLowering):
 
 # Reductions ----------------------------------------------------------------
 
-# kind -> (float init, int init (None: the extreme), float combiner, int combiner)
-_REDUCTIONS: dict[str, tuple[float, int | str, type[Operation], type[Operation]]] = {
-    "sum": (0.0, 0, arith.AddfOp, arith.AddiOp),
-    "mean": (0.0, 0, arith.AddfOp, arith.AddiOp),
-    "prod": (1.0, 1, arith.MulfOp, arith.MuliOp),
-    "max": (float("-inf"), "min", arith.MaximumfOp, arith.MaxSIOp),
-    "min": (float("inf"), "max", arith.MinimumfOp, arith.MinSIOp),
+# kind -> (float combiner, int combiner)
+_COMBINERS: dict[str, tuple[type[Operation], type[Operation]]] = {
+    "sum": (arith.AddfOp, arith.AddiOp),
+    "mean": (arith.AddfOp, arith.AddiOp),
+    "prod": (arith.MulfOp, arith.MuliOp),
+    "max": (arith.MaximumfOp, arith.MaxSIOp),
+    "min": (arith.MinimumfOp, arith.MinSIOp),
 }
+
+
+def _identity(kind: str, elem: Attribute) -> float | int:
+    """The combiner's identity: 0, 1, -inf / +inf or the integer extremes."""
+    if kind in ("sum", "mean", "prod"):
+        return 1 if kind == "prod" else 0
+    if is_float(elem):
+        return float("-inf") if kind == "max" else float("inf")
+    lo, hi = int_limits(elem)
+    return lo if kind == "max" else hi
 
 
 def _reduce(em: Emitter, x: SSAValue, axes: tuple[int, ...], kind: str) -> SSAValue:
@@ -180,16 +192,10 @@ def _reduce(em: Emitter, x: SSAValue, axes: tuple[int, ...], kind: str) -> SSAVa
     into a `linalg.fill`ed identity."""
     shape, elem = shape_of(x), elem_of(x)
     if is_bool(elem):
-        raise ValueError(f"tf.{kind} has no lowering for i1")
-    float_init, int_init, fcomb, icomb = _REDUCTIONS[kind]
-    if is_float(elem):
-        init, combiner = float_init, fcomb
-    else:
-        lo, hi = int_limits(elem)
-        init = lo if int_init == "min" else hi if int_init == "max" else int_init
-        combiner = icomb
+        raise DiagnosticException(f"tf.{kind} has no lowering for i1")
+    combiner = _COMBINERS[kind][0 if is_float(elem) else 1]
     kept = [d for d in range(len(shape)) if d not in axes]
-    out = em.filled([shape[d] for d in kept], elem, init)
+    out = em.filled([shape[d] for d in kept], elem, _identity(kind, elem))
     iterators = [REDUCTION if d in axes else PARALLEL for d in range(len(shape))]
     return em.generic([x], [AffineMap.identity(len(shape))], [out], [projection(len(shape), kept)],
                       iterators, lambda b, args: [b.val(combiner(args[0], args[1]))])[0]
@@ -313,7 +319,7 @@ class SliceLowering(_TfLowering):
     def lower(self, op: Operation, em: Emitter) -> SSAValue:
         assert isinstance(op, tf.SliceOp)
         x, out = op.input, shape_of(op.result)
-        start, stride = tf._axes_of(op.start), tf._axes_of(op.stride)
+        start, stride = op.start.get_values(), op.stride.get_values()
         if out == shape_of(x) and all(k == 1 for k in stride):
             return x
         if all(k > 0 for k in stride):
@@ -375,28 +381,11 @@ class IotaLowering(_TfLowering):
 # Plugin ops ----------------------------------------------------------------
 
 
-def plugin_lowering(name: str) -> Lowering | None:
-    """The lowering registered for op `name`: in `LINALG_LOWERINGS`, else in
-    `tfir.dialects.registry` (its `LINALG_LOWERINGS` mapping or its
-    `linalg_lowering(name)` function), if that module exists."""
-    if name in LINALG_LOWERINGS:
-        return LINALG_LOWERINGS[name]
-    try:
-        from tfir.dialects import registry  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    table = getattr(registry, "LINALG_LOWERINGS", None)
-    if isinstance(table, Mapping) and name in table:
-        return table[name]
-    lookup = getattr(registry, "linalg_lowering", None)
-    return lookup(name) if callable(lookup) else None
-
-
 class PluginLowering(RewritePattern):
     """Applies the registered lowering of a non-`tf` op, if there is one."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
-        if op.name.startswith("tf.") or (lower := plugin_lowering(op.name)) is None:
+        if (lower := LINALG_LOWERINGS.get(op.name)) is None:
             return
         block = op.parent_block()
         before = set(block.ops) if block is not None else set()

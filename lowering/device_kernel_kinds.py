@@ -66,7 +66,7 @@ def _bases(accesses: Sequence[Access | None]) -> list[SSAValue]:
     return list(dict.fromkeys(a.base for a in accesses if a is not None))
 
 
-def _warps(lanes: int) -> int:
+def warps_for(lanes: int) -> int:
     return max(1, min(8, lanes // 256))
 
 
@@ -126,13 +126,13 @@ def elementwise_kernel(name: str, loc: LocationAttr, spec: ElementwiseSpec
         offs = kb.offsets(acc, dims, [block], idx, spec.shape,
                            "offs_" + (acc.base.name_hint or "out"))
         kb.store(acc, offs, kb.splat(value, [block]), mask)
-    return kb.finish(name, [cdiv(total, block)], _warps(block)), bases
+    return kb.finish(name, [cdiv(total, block)], warps_for(block)), bases
 
 
 # ---------------------------------------------------------------- reductions
 
 
-def _reduction_sizes(rows: int, cols: int) -> tuple[int, int, bool]:
+def reduction_sizes(rows: int, cols: int) -> tuple[int, int, bool]:
     """(rows per program, columns per step, whether columns loop)."""
     if cols <= MAX_ROW:
         bc = next_pow2(cols)
@@ -140,12 +140,12 @@ def _reduction_sizes(rows: int, cols: int) -> tuple[int, int, bool]:
     return 1, COLUMN_BLOCK, True
 
 
-def _spread(kb: KernelBuilder, dims: Sequence[SSAValue | None], axis: int,
+def spread(kb: KernelBuilder, dims: Sequence[SSAValue | None], axis: int,
             shape: Sequence[int]) -> list[SSAValue | None]:
     return [None if d is None else kb.place(d, axis, shape) for d in dims]
 
 
-def _combine(kb: KernelBuilder, kind: str, acc: SSAValue, part: SSAValue) -> SSAValue:
+def combine(kb: KernelBuilder, kind: str, acc: SSAValue, part: SSAValue) -> SSAValue:
     init = acc.owner
     if isinstance(init, arith.ConstantOp) and init.value.get_values() == (
             (identity(kind, element_of(acc.type)),) * len(init.value.get_values())):
@@ -165,7 +165,7 @@ def _step(kb: KernelBuilder, spec: ReductionSpec, accs: list[SSAValue], pdims, c
     cmask = kb.cmp("lt", col, math.prod(red_shape))
     rdims = decompose(kb, col, red_shape, [True] * len(red_shape))
     dims: list[SSAValue | None] = list(pdims)
-    for d, r in zip(spec.reduced, _spread(kb, rdims, 1, tile), strict=True):
+    for d, r in zip(spec.reduced, spread(kb, rdims, 1, tile), strict=True):
         dims[d] = r
     mask = mask_and(kb, kb.place(pmask, 0, tile), kb.place(cmask, 1, tile))
     args = [kb.load(a, kb.offsets(a, dims, tile, hint="offs_" + (a.base.name_hint or "in")),
@@ -177,7 +177,7 @@ def _step(kb: KernelBuilder, spec: ReductionSpec, accs: list[SSAValue], pdims, c
     for kind, value, acc in zip(spec.kinds, spec.values, accs, strict=True):
         val = kb.emit(device.SelectOp(mask, env[value], kb.like(identity(kind, element_of(
             env[value].type)), env[value].type)))
-        out.append(_combine(kb, kind, acc, kb.emit(device.ReduceOp(kind, val, 1))))
+        out.append(combine(kb, kind, acc, kb.emit(device.ReduceOp(kind, val, 1))))
     return out
 
 
@@ -205,11 +205,11 @@ def reduction_kernel(name: str, loc: LocationAttr, spec: ReductionSpec
     par = [d for d in range(len(spec.shape)) if d not in spec.reduced]
     par_shape = [spec.shape[d] for d in par]
     n_rows, n_cols = math.prod(par_shape), math.prod(spec.shape[d] for d in spec.reduced)
-    rows, cols, looped = _reduction_sizes(n_rows, n_cols)
+    rows, cols, looped = reduction_sizes(n_rows, n_cols)
     bases = _bases([*spec.inputs, *spec.outputs])
     kb = KernelBuilder(bases, loc)
     pid = kb.program_id(0)
-    row = kb.lanes(kb.binop(arith.MuliOp, pid, kb.const(rows, i32)), rows, "BLOCK_R", "rows")
+    row = kb.lanes(kb.binop(arith.MuliOp, pid, kb.const(rows, i32), "row0"), rows, "BLOCK_R", "rows")
     pmask = kb.cmp("lt", row, n_rows, "row_mask")
     prow = decompose(kb, row, par_shape, [True] * len(par))
     out_dims: list[SSAValue | None] = [None] * len(spec.shape)
@@ -218,7 +218,7 @@ def reduction_kernel(name: str, loc: LocationAttr, spec: ReductionSpec
     out_offs = [kb.offsets(a, out_dims, [rows], hint="offs_" + (a.base.name_hint or "out"))
                 for a in spec.outputs]
     accs = _initial(kb, spec, out_offs, pmask, rows)
-    pdims = _spread(kb, out_dims, 0, (rows, cols))
+    pdims = spread(kb, out_dims, 0, (rows, cols))
     if looped:
         with kb.loop(n_cols, cols, accs) as loop:
             kb.end_loop(_step(kb, spec, list(loop.body.block.args[1:]), pdims,
@@ -228,7 +228,7 @@ def reduction_kernel(name: str, loc: LocationAttr, spec: ReductionSpec
         accs = _step(kb, spec, accs, pdims, 0, (rows, cols), pmask)
     for acc, offs, value in zip(spec.outputs, out_offs, accs, strict=True):
         kb.store(acc, offs, value, pmask)
-    return kb.finish(name, [cdiv(n_rows, rows)], _warps(rows * cols)), bases
+    return kb.finish(name, [cdiv(n_rows, rows)], warps_for(rows * cols)), bases
 
 
 def _initial(kb: KernelBuilder, spec: ReductionSpec, offs: list[SSAValue], pmask: SSAValue,
@@ -294,8 +294,10 @@ def matmul_kernel(name: str, loc: LocationAttr, a: Access, b: Access, c: Access,
     ins = [x for x in (epi.inputs if epi is not None else []) if x is not None]
     bases = _bases([a, b, *ins, *outs] + ([] if epi is not None else [c]))
     kb = KernelBuilder(bases, loc)
-    rm = kb.lanes(kb.binop(arith.MuliOp, kb.program_id(0), kb.const(bm, i32)), bm, "BLOCK_M", "rm")
-    rn = kb.lanes(kb.binop(arith.MuliOp, kb.program_id(1), kb.const(bn, i32)), bn, "BLOCK_N", "rn")
+    rm = kb.lanes(kb.binop(arith.MuliOp, kb.program_id(0), kb.const(bm, i32), "m0"), bm,
+                  "BLOCK_M", "rm")
+    rn = kb.lanes(kb.binop(arith.MuliOp, kb.program_id(1), kb.const(bn, i32), "n0"), bn,
+                  "BLOCK_N", "rn")
     mask_m, mask_n = kb.cmp("lt", rm, m, "mask_m"), kb.cmp("lt", rn, n, "mask_n")
     acc_elem = _acc_type(elem)
     if init is None:

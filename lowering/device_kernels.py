@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from xdsl.dialects import arith, linalg, scf
+from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import (
     AnyFloat,
     DenseIntOrFPElementsAttr,
@@ -28,6 +28,7 @@ from xdsl.dialects.builtin import (
     i1,
     i32,
 )
+from xdsl.dialects.linalg.ops import IndexOp, YieldOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
@@ -328,23 +329,24 @@ def tensorize_op(kb: KernelBuilder, op: Operation, env: dict[SSAValue, SSAValue]
         value = op.value
         assert isinstance(value, IntegerAttr | FloatAttr)
         env[op.result] = kb.const(value.value.data, _elem(value.type), shape)
-    elif isinstance(op, linalg.IndexOp):
+    elif isinstance(op, IndexOp):
         dim = dims[op.dim.value.data]
         if dim is None:
             raise DeviceLoweringError("linalg.index of a dim this kernel does not index")
         env[op.result] = dim
     elif isinstance(op, arith.CmpfOp | arith.CmpiOp):
-        env[op.result] = kb.cmp(_cmp_predicate(op), ins[0], ins[1])
+        env[op.result] = kb.cmp(_cmp_predicate(op), ins[0], ins[1], op.result.name_hint)
     elif isinstance(op, arith.SelectOp):
-        env[op.result] = kb.emit(device.SelectOp(*ins))
+        env[op.result] = kb.emit(device.SelectOp(*ins), op.result.name_hint)
     elif isinstance(op, _CASTS):
-        env[op.results[0]] = kb.emit(device.CastOp(ins[0], _elem(op.results[0].type)))
+        env[op.results[0]] = kb.emit(device.CastOp(ins[0], _elem(op.results[0].type)),
+                                     op.results[0].name_hint)
     elif op.dialect_name() in ("arith", "math"):
         new = type(op).create(
             operands=ins,
             result_types=[block_type(shape, _elem(r.type)) for r in op.results],
             properties=dict(op.properties), attributes=dict(op.attributes))
-        env[op.results[0]] = kb.emit(new)
+        env[op.results[0]] = kb.emit(new, op.results[0].name_hint)  # the source's name
     else:
         raise DeviceLoweringError(f"unsupported op in a linalg body: {op.name}")
 
@@ -356,7 +358,7 @@ def tensorize_body(kb: KernelBuilder, body: Block, args: Sequence[SSAValue | Non
     env: dict[SSAValue, SSAValue] = {a: v for a, v in zip(body.args, args, strict=True)
                                      if v is not None}
     for op in body.ops:
-        if isinstance(op, linalg.YieldOp) or op in skip:
+        if isinstance(op, YieldOp) or op in skip:
             continue
         saved = kb.loc
         kb.loc = op.location if op.location.__class__.__name__ == "FileLineColLoc" else kb.loc

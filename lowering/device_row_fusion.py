@@ -16,8 +16,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from xdsl.dialects import arith, func, linalg, memref
-from xdsl.dialects.builtin import LocationAttr, i32
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, LocationAttr, i32
+from xdsl.dialects.linalg.ops import FillOp, GenericOp
 from xdsl.ir import Operation, SSAValue
 
 from tfir.dialects import device
@@ -25,13 +26,14 @@ from tfir.dialects.device import element_of
 from tfir.lowering.device_kernel_kinds import (
     MAX_ROW,
     ReductionSpec,
-    _combine,
-    _reduction_sizes,
-    _spread,
-    _warps,
+    combine,
+    reduction_sizes,
+    spread,
+    warps_for,
 )
 from tfir.lowering.device_kernels import (
     Access,
+    DeviceLoweringError,
     KernelBuilder,
     cdiv,
     decompose,
@@ -39,16 +41,32 @@ from tfir.lowering.device_kernels import (
     mask_and,
     tensorize_body,
 )
+from tfir.lowering.device_linalg import (
+    VIEWS,
+    access_of,
+    base_of,
+    indexing_maps,
+    loop_ranges,
+    reduction_spec,
+    touches,
+)
 
 
 @dataclass
 class Member:
-    op: linalg.GenericOp
+    op: GenericOp
     tile: bool  # iterates P x R (else P alone)
     inputs: list[Access]
     outputs: list[Access]
     spec: ReductionSpec | None = None  # for a reduction
     store: list[bool] = field(default_factory=list)
+
+    @property
+    def tile_valued(self) -> bool:
+        """Its results are tiles (P x R values), not rows."""
+        return self.tile and self.spec is None
+    loaded: set[SSAValue] = field(default_factory=set)  # buffers it reads from memory
+    inits: dict[int, float | int] = field(default_factory=dict)  # folded fills, by output
 
 
 @dataclass
@@ -56,11 +74,14 @@ class RowGroup:
     ranges: tuple[int, ...]  # of the P x R space
     reduced: tuple[int, ...]
     members: list[Member]
-    fills: dict[SSAValue, float | int] = field(default_factory=dict)  # folded, by output
 
     @property
     def par(self) -> list[int]:
         return [d for d in range(len(self.ranges)) if d not in self.reduced]
+
+    def in_tile(self, member: Member, acc: Access) -> Access:
+        """An access of a member in the P x R space."""
+        return acc if member.tile else self.row_access(acc)
 
     def row_access(self, acc: Access) -> Access:
         """A P-space access seen from the P x R space."""
@@ -71,28 +92,24 @@ class RowGroup:
 
 
 def _produced(group: RowGroup) -> dict[SSAValue, tuple[Member, int]]:
-    return {out: (m, i) for m in group.members for i, out in enumerate(m.op.outputs)}
+    """The latest member writing each buffer (views of it included)."""
+    return {acc.base: (m, i) for m in group.members for i, acc in enumerate(m.outputs)}
 
 
 def reads_ok(group: RowGroup, member: Member) -> bool:
     """Whether `member` reads the group's results only at its own row/column."""
     produced = _produced(group)
-    written = {a.base for m in group.members for a in m.outputs}
-    read = {a.base for m in group.members for a in m.inputs}
-    if any(a.base in read for a in member.outputs):
-        return False  # would overwrite what an earlier member read
-    for value, acc in zip(member.op.inputs, member.inputs, strict=True):
-        if value not in produced:
-            if acc.base in written:
-                return False
+    loaded = {b for m in group.members for b in m.loaded}
+    if any(a.base in loaded for a in member.outputs):
+        return False  # other programs may still load what this one would overwrite
+    for acc in member.inputs:
+        if acc.base not in produced:
+            member.loaded.add(acc.base)
             continue
-        prod, i = produced[value]
-        want = prod.outputs[i]
-        if prod.tile and not member.tile:
+        prod, i = produced[acc.base]
+        if prod.tile_valued and not member.tile:
             return False
-        if member.tile and not prod.tile:
-            want = group.row_access(want)
-        if acc != want:
+        if group.in_tile(member, acc) != group.in_tile(prod, prod.outputs[i]):
             return False
     return True
 
@@ -100,9 +117,9 @@ def reads_ok(group: RowGroup, member: Member) -> bool:
 def _member_reads(kb: KernelBuilder, group: RowGroup, member: Member, regs, cache, dims,
                   mask, tile_shape) -> list[SSAValue]:
     args = []
-    for value, acc in zip(member.op.inputs, member.inputs, strict=True):
-        if value in regs:
-            reg, is_tile = regs[value]
+    for acc in member.inputs:
+        if acc.base in regs:
+            reg, is_tile = regs[acc.base]
             args.append(reg if is_tile or not member.tile else kb.place(reg, 0, tile_shape))
             continue
         key = (acc, member.tile)
@@ -122,11 +139,11 @@ def row_group_kernel(name: str, loc: LocationAttr, group: RowGroup
     par, red = group.par, list(group.reduced)
     par_shape = [group.ranges[d] for d in par]
     red_shape = [group.ranges[d] for d in red]
-    rows, cols, _ = _reduction_sizes(math.prod(par_shape), math.prod(red_shape))
+    rows, cols, _ = reduction_sizes(math.prod(par_shape), math.prod(red_shape))
     tile = (rows, cols)
     bases = list(dict.fromkeys(a.base for m in group.members for a in [*m.inputs, *m.outputs]))
     kb = KernelBuilder(bases, loc)
-    row = kb.lanes(kb.binop(arith.MuliOp, kb.program_id(0), kb.const(rows, i32)), rows,
+    row = kb.lanes(kb.binop(arith.MuliOp, kb.program_id(0), kb.const(rows, i32), "row0"), rows,
                    "BLOCK_R", "rows")
     pmask = kb.cmp("lt", row, math.prod(par_shape), "row_mask")
     row_dims = decompose(kb, row, par_shape, [True] * len(par))
@@ -136,8 +153,8 @@ def row_group_kernel(name: str, loc: LocationAttr, group: RowGroup
     full: list[SSAValue | None] = [None] * len(group.ranges)
     for d, v in zip(par, row_dims, strict=True):
         full[d] = v
-    tile_dims = _spread(kb, full, 0, tile)
-    for d, v in zip(red, _spread(kb, col_dims, 1, tile), strict=True):
+    tile_dims = spread(kb, full, 0, tile)
+    for d, v in zip(red, spread(kb, col_dims, 1, tile), strict=True):
         tile_dims[d] = v
     tmask = mask_and(kb, kb.place(pmask, 0, tile), kb.place(cmask, 1, tile))
     regs: dict[SSAValue, tuple[SSAValue, bool]] = {}
@@ -155,17 +172,16 @@ def row_group_kernel(name: str, loc: LocationAttr, group: RowGroup
             values = [env[v] for v in body.last_op.operands]  # type: ignore[union-attr]
         else:
             values = _reduce_rows(kb, group, member, env, tmask, pmask, full, rows)
-        plain = member.tile and member.spec is None  # a tile value, not a row
-        for out, acc, value, store in zip(member.op.outputs, member.outputs, values, member.store,
-                                          strict=True):
-            regs[out] = (value, plain)
+        plain = member.tile_valued
+        for acc, value, store in zip(member.outputs, values, member.store, strict=True):
+            regs[acc.base] = (value, plain)
             if store:
                 where = dims if plain or not member.tile else full
                 offs = kb.offsets(acc, where, kb_shape(value),
                                   hint="offs_" + (acc.base.name_hint or "out"))
                 kb.store(acc, offs, value, tmask if plain else pmask)
     kb.loc = loc
-    return kb.finish(name, [cdiv(math.prod(par_shape), rows)], _warps(rows * cols)), bases
+    return kb.finish(name, [cdiv(math.prod(par_shape), rows)], warps_for(rows * cols)), bases
 
 
 def _reduce_rows(kb: KernelBuilder, group: RowGroup, member: Member, env, tmask: SSAValue,
@@ -174,17 +190,17 @@ def _reduce_rows(kb: KernelBuilder, group: RowGroup, member: Member, env, tmask:
     """The member's reductions of the tile, folded into its outputs' initial values."""
     assert member.spec is not None
     out = []
-    for kind, value, result, acc in zip(member.spec.kinds, member.spec.values,
-                                        member.op.outputs, member.outputs, strict=True):
+    for i, (kind, value, acc) in enumerate(zip(member.spec.kinds, member.spec.values,
+                                               member.outputs, strict=True)):
         block = env[value]
         neutral = kb.like(identity(kind, element_of(block.type)), block.type)
         part = kb.emit(device.ReduceOp(kind, kb.emit(device.SelectOp(tmask, block, neutral)), 1))
-        if result in group.fills:
-            init = kb.const(group.fills[result], element_of(acc.base.type), [rows])
+        if i in member.inits:
+            init = kb.const(member.inits[i], element_of(acc.base.type), [rows])
         else:
             offs = kb.offsets(acc, row_dims, [rows], hint="offs_" + (acc.base.name_hint or "out"))
             init = kb.load(acc, offs, pmask, acc.base.name_hint)
-        out.append(_combine(kb, kind, init, part))
+        out.append(combine(kb, kind, init, part))
     return out
 
 
@@ -193,17 +209,86 @@ def needs_store(group_ops: Sequence[Operation], base: SSAValue, entry: func.Func
     last = group_ops[-1]
     op = last.next_op
     while op is not None:
-        if any(_base(o) is base for o in op.operands):
+        if any(base_of(o) is base for o in op.operands):
             return True
         op = op.next_op
     return base in entry.args
 
 
-def _base(value: SSAValue) -> SSAValue:
-    while isinstance(op := value.owner, Operation) and isinstance(
-            op, memref.SubviewOp | memref.CollapseShapeOp | memref.ExpandShapeOp):
-        value = op.operands[0]
-    return value
+# ---------------------------------------------------------------- forming groups
 
 
-__all__ = ["MAX_ROW", "Member", "RowGroup", "needs_store", "reads_ok", "row_group_kernel"]
+def member_for(group: RowGroup, op: Operation) -> Member | None:
+    """`op` as the next member of `group`, if it fits."""
+    if not isinstance(op, GenericOp):
+        return None
+    ranges, maps = loop_ranges(op), indexing_maps(op)
+    iters = [it.data.value for it in op.iterator_types]
+    reduced = tuple(i for i, it in enumerate(iters) if it == "reduction")
+    par_shape = tuple(group.ranges[d] for d in group.par)
+    if ranges == group.ranges and reduced in ((), group.reduced):
+        tile = True
+    elif ranges == par_shape and not reduced:
+        tile = False
+    else:
+        return None
+    n_in = len(op.inputs)
+    try:
+        spec = reduction_spec(op) if reduced else None
+    except DeviceLoweringError:
+        return None
+    if spec is not None and spec.kinds[0].startswith("arg"):
+        return None
+    member = Member(op, tile, [access_of(v, m) for v, m in zip(op.inputs, maps[:n_in], strict=True)],
+                    [access_of(v, m) for v, m in zip(op.outputs, maps[n_in:], strict=True)], spec)
+    return member if reads_ok(group, member) else None
+
+
+def _fold_fills(member: Member, pending: list[FillOp]) -> list[FillOp]:
+    """Folds the pending fills of a reduction member's outputs into its
+    initial values; returns them (and takes them out of `pending`)."""
+    folded = []
+    outputs = list(member.op.outputs)
+    for fill in list(pending):
+        value = getattr(fill.inputs[0].owner, "value", None)
+        if member.spec is not None and fill.outputs[0] in outputs and \
+                isinstance(value, IntegerAttr | FloatAttr):
+            member.inits[outputs.index(fill.outputs[0])] = value.value.data
+            folded.append(fill)
+            pending.remove(fill)
+    return folded
+
+
+def row_group(op: GenericOp) -> tuple[RowGroup, list[Operation]] | None:
+    """The row group starting at reduction `op` (with the fills it folds)."""
+    iters = [it.data.value for it in op.iterator_types]
+    ranges = loop_ranges(op)
+    reduced = tuple(i for i, it in enumerate(iters) if it == "reduction")
+    if math.prod(ranges[d] for d in reduced) > MAX_ROW:
+        return None
+    group = RowGroup(ranges, reduced, [])
+    ops: list[Operation] = []
+    pending: list[FillOp] = []
+    for out in op.outputs:  # the fill right before the first reduction
+        prev = op.prev_op
+        while prev is not None and not touches(prev, base_of(out)):
+            prev = prev.prev_op
+        if isinstance(prev, FillOp) and prev.outputs[0] is out:
+            pending.append(prev)
+    cur: Operation | None = op
+    while cur is not None:
+        if isinstance(cur, FillOp):
+            pending.append(cur)
+        elif (member := member_for(group, cur)) is not None:
+            ops += _fold_fills(member, pending)
+            if pending:
+                break  # a fill not folded into this member must run before it
+            group.members.append(member)
+            ops.append(cur)
+        elif not isinstance(cur, (memref.AllocOp, memref.GetGlobalOp, *VIEWS)) and \
+                cur.name != "arith.constant":
+            break  # host-side definitions may sit between members, nothing else
+        cur = cur.next_op
+    if len(group.members) < 2:
+        return None
+    return group, ops

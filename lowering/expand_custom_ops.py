@@ -27,12 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from tfir.dialects import registry as R
-from tfir.dialects import tf
-from tfir.dialects.dtypes import from_xdsl, tensor_type, to_numpy
-from tfir.dialects.plugins import CUSTOM_OPS, CustomOp
-from tfir.dialects.registry import REGISTRY, TType
-from tfir.frontend.diagnostics import CompileError, Diagnostic, Span, did_you_mean
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
@@ -47,6 +41,13 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint, Rewriter
+
+from tfir.dialects import registry as R
+from tfir.dialects import tf
+from tfir.dialects.dtypes import from_xdsl, tensor_type, to_numpy
+from tfir.dialects.plugins import CUSTOM_OPS, CustomOp
+from tfir.dialects.registry import REGISTRY, TType
+from tfir.frontend.diagnostics import CompileError, Diagnostic, Span, did_you_mean
 
 LOWERING_ATTR = "tfir.lowering"
 EXTERNAL_ATTR = "tfir.external"
@@ -64,6 +65,8 @@ def ttype_of(value: SSAValue) -> TType:
 
 @dataclass(frozen=True)
 class ExpandCustomOps(ModulePass):
+    """Decompose custom ops into `tf` ops, or mark them for their linalg or target lowering."""
+
     name = "expand-custom-ops"
 
     target: str | None = None

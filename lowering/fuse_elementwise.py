@@ -23,6 +23,7 @@ Produces the same form, with fewer `linalg.generic`s. Option
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cmp_to_key
 
 from xdsl.context import Context
 from xdsl.dialects import func, linalg
@@ -185,6 +186,8 @@ def _consumers(producer: GenericOp) -> list[GenericOp] | None:
             return None
         if user not in out:
             out.append(user)
+    # In block order, so that the rewrite does not depend on use-list order.
+    out.sort(key=cmp_to_key(lambda a, b: -1 if a.is_before_in_block(b) else 1))
     return out or None
 
 
@@ -195,10 +198,12 @@ def fuse_producer(producer: GenericOp) -> bool:
     consumers = _consumers(producer)
     if consumers is None:
         return False
-    plans = [plan_fusion(producer, c) for c in consumers]
-    if any(p is None for p in plans):
+    if any(plan_fusion(producer, c) is None for c in consumers):
         return False
-    for consumer, plan in zip(consumers, plans, strict=True):
+    for consumer in consumers:
+        # Planned again: replacing an earlier consumer may have changed this
+        # one's inputs (one consumer can read another).
+        plan = plan_fusion(producer, consumer)
         assert plan is not None
         Rewriter.replace_op(consumer, build_fused(producer, consumer, plan))
     return _erase_if_dead(producer)

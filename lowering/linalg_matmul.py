@@ -15,6 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from xdsl.dialects import arith, linalg
+from xdsl.ir import SSAValue
+from xdsl.ir.affine import AffineMap
+from xdsl.utils.exceptions import DiagnosticException
+
 from tfir.dialects.tf import broadcast_shapes
 from tfir.lowering.linalg_builders import (
     PARALLEL,
@@ -25,9 +30,6 @@ from tfir.lowering.linalg_builders import (
     is_float,
     shape_of,
 )
-from xdsl.dialects import arith, linalg
-from xdsl.ir import SSAValue
-from xdsl.ir.affine import AffineMap
 
 
 def _matmul_2d(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:
@@ -59,7 +61,7 @@ def _broadcast_batch(em: Emitter, x: SSAValue, batch: Sequence[int]) -> SSAValue
 def matmul(em: Emitter, a: SSAValue, b: SSAValue, result_shape: Sequence[int]) -> SSAValue:
     """`numpy.matmul(a, b)`, whose shape is `result_shape`."""
     if is_bool(elem_of(a)):
-        raise ValueError("tf.matmul has no lowering for i1")
+        raise DiagnosticException("tf.matmul has no lowering for i1")
     if len(shape_of(a)) == 1:
         a = em.expand(a, [[0, 1]], [1, shape_of(a)[0]])
     if len(shape_of(b)) == 1:

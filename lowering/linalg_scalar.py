@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tfir.lowering.linalg_builders import Emitter, is_bool, is_float
 from xdsl.dialects import arith, math
 from xdsl.ir import Attribute, SSAValue
 from xdsl.utils.exceptions import DiagnosticException
+
+from tfir.lowering.linalg_builders import Emitter, is_bool, is_float
 
 Binary = Callable[[Emitter, SSAValue, SSAValue], SSAValue]
 Unary = Callable[[Emitter, SSAValue], SSAValue]

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from tfir.dialects.dtypes import numpy_dtype_of
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
@@ -38,6 +37,8 @@ from xdsl.ir.affine import (
     AffineDimExpr,
     AffineExpr,
 )
+
+from tfir.dialects.dtypes import numpy_dtype_of
 
 Array = np.ndarray
 

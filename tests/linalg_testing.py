@@ -102,6 +102,13 @@ def check_contract(module: ModuleOp, source_locations: bool = True) -> None:
             assert op.name in TOP_LEVEL_OPS, f"{op.name} is not a linalg-stage op"
             if op.name == "linalg.generic":
                 _check_generic(op)
+            if op.name.startswith("linalg."):
+                # Destination-passing: every `outs` is a fresh tensor.empty,
+                # or one a linalg.fill initialised.
+                for out in op.outputs:  # type: ignore[attr-defined]
+                    owner = out.owner
+                    assert isinstance(owner, Operation) and owner.name in (
+                        "tensor.empty", "linalg.fill"), f"{op.name} writes into {out}"
             if source_locations:
                 for inner in op.walk():
                     assert isinstance(inner.location, FileLineColLoc), f"{inner.name} has no location"
@@ -133,6 +140,13 @@ def assert_same(got: np.ndarray, want: np.ndarray) -> None:
 def print_ir(module: ModuleOp) -> str:
     out = io.StringIO()
     Printer(stream=out).print_op(module)
+    return out.getvalue()
+
+
+def print_ir_debug(module: ModuleOp) -> str:
+    """The module printed with its locations."""
+    out = io.StringIO()
+    Printer(stream=out, print_debuginfo=True).print_op(module)
     return out.getvalue()
 
 

@@ -88,9 +88,18 @@ class StridedMemref:
         return self.offset + sum(i * s for i, s in zip(indices, self.strides, strict=True))
 
     def load(self, indices: tuple[int, ...]) -> Any:
-        return self.base[self._at(indices)]
+        # Integers as Python ints, as xDSL's arith implementations (which
+        # wrap to the bit width themselves) expect.
+        value = self.base[self._at(indices)]
+        if self.base.dtype == np.bool_:
+            return bool(value)
+        if np.issubdtype(self.base.dtype, np.integer):
+            return int(value)
+        return value
 
     def store(self, indices: tuple[int, ...], value: Any) -> None:
+        if np.issubdtype(self.base.dtype, np.integer):
+            value = np.array(int(value)).astype(self.base.dtype)  # wraps
         self.base[self._at(indices)] = value
 
     def to_numpy(self) -> np.ndarray:
@@ -213,6 +222,16 @@ def _cast(self, interp: Interpreter, op: Any, args: PythonValues):
     return (np_dtype(op.result.type).type(args[0]),)
 
 
+def _cast_unsigned(self, interp: Interpreter, op: Any, args: PythonValues):
+    width = op.input.type.width.data
+    return (np_dtype(op.result.type).type(int(args[0]) % (1 << width)),)
+
+
+def _ipowi(a: int, b: int) -> int:
+    assert b >= 0, "negative integer power"
+    return a**b
+
+
 @register_impls
 class ScalarFunctions(InterpreterFunctions):
     """arith / math ops the stock interpreter lacks."""
@@ -228,7 +247,17 @@ class ScalarFunctions(InterpreterFunctions):
     run_rsqrt = impl(xmath.RsqrtOp)(_unary(lambda a: 1 / np.sqrt(a)))
     run_tanh = impl(xmath.TanhOp)(_unary(np.tanh))
     run_absf = impl(xmath.AbsFOp)(_unary(np.abs))
+    run_powf = impl(xmath.PowFOp)(_binary(lambda a, b: np.power(a, b)))
+    run_ipowi = impl(xmath.IPowIOp)(_binary(_ipowi))
+    run_sin = impl(xmath.SinOp)(_unary(np.sin))
+    run_cos = impl(xmath.CosOp)(_unary(np.cos))
+    run_floor = impl(xmath.FloorOp)(_unary(np.floor))
+    run_ceil = impl(xmath.CeilOp)(_unary(np.ceil))
+    run_erf = impl(xmath.ErfOp)(_unary(math.erf))
+    run_absi = impl(xmath.AbsIOp)(_unary(abs))
     run_sitofp = impl(arith.SIToFPOp)(_cast)
+    run_uitofp = impl(arith.UIToFPOp)(_cast_unsigned)
+    run_extui = impl(arith.ExtUIOp)(_cast_unsigned)
     run_fptosi = impl(arith.FPToSIOp)(_cast)
     run_extf = impl(arith.ExtFOp)(_cast)
     run_truncf = impl(arith.TruncFOp)(_cast)

@@ -102,3 +102,13 @@ def test_ops100_program_is_generated() -> None:
     ops = sum(line.count(op) for line in text.splitlines()[3:]
               for op in (" * ", " + ", "tanh(", "sin(", "cos(", "sigmoid("))
     assert ops == 100
+
+
+def test_slow_variant_takes_fewer_samples_within_budget() -> None:
+    import time
+    slow = harness.Row("slow", call=lambda: time.sleep(0.02))
+    fast = harness.Row("fast", call=lambda: None)
+    harness.time_interleaved([slow, fast], repeats=6, min_sample_s=0.0, progress=lambda s: None,
+                             budget_s=0.05)
+    assert len(slow.samples) == 3 and len(fast.samples) == 6
+    assert min(slow.samples) >= 0.02

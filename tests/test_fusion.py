@@ -22,10 +22,11 @@ from linalg_testing import (
     tf_module,
     ttype,
 )
-from tfir.dialects.tf import broadcast_shapes
-from tfir.lowering.fuse_elementwise import FuseElementwise
 from xdsl.dialects.builtin import FileLineColLoc
 from xdsl.utils.arg_spec import parse_pipeline
+
+from tfir.dialects.tf import broadcast_shapes
+from tfir.lowering.fuse_elementwise import FuseElementwise
 
 F32 = np.dtype(np.float32)
 
@@ -345,7 +346,7 @@ def test_body_size_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.skipif(shutil.which("mlir-opt-22") is None, reason="needs mlir-opt-22 (Debian mlir-22-tools)")
 def test_upstream_mlir_opt_accepts_fused_ir() -> None:
-    from test_tf_to_linalg import MLP
+    from test_tf_to_linalg_ir import MLP
 
     t, k = "tensor<4x6xf32>", "tensor<4x1xf32>"
     softmax = tf_module([t], [
@@ -365,3 +366,16 @@ def test_upstream_mlir_opt_accepts_fused_ir() -> None:
     proc = subprocess.run(["mlir-opt-22", "--split-input-file", "--verify-each"],
                           input="\n// -----\n".join(modules), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[:4000]
+
+
+def test_consumer_reading_another_consumer() -> None:
+    # x feeds both the comparison and the select, and the select also reads
+    # the comparison: fusing x into the comparison first must not leave the
+    # select reading the replaced comparison.
+    b = "tensor<4x5xi1>"
+    module = check_preserves(tf_module([T, T], [
+        f"%0 = tf.exp %a0 : ({T}) -> {T}",
+        f"%1 = tf.greater %0, %a1 : ({T}, {T}) -> {b}",
+        f"%2 = tf.select %1, %0, %a1 : ({b}, {T}, {T}) -> {T}",
+    ], [("%2", T)]))
+    assert len(generics(module)) == 1

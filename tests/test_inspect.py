@@ -136,7 +136,7 @@ def test_verify_each_names_the_pass_that_broke_the_ir(monkeypatch, capsys) -> No
     assert main(["lower", str(MLP), "--timing"]) == 1
     err = capsys.readouterr().err
     assert "compiler bug: pass 'cse' (stage tf) failed" in err
-    assert "--print-ir-before=cse" in err
+    assert "the IR it was given: tfir lower" in err and "--print-ir-before=cse" in err
     assert "Traceback" not in err
 
 
@@ -213,7 +213,7 @@ def test_api_lower_returns_stages(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match="dimension N is not given"):
         assert lower(source, target="eager")[0].ir.count("tensor<4xf32>") > 0
     import tfir
-    assert getattr(tfir, "lower", lower) is lower
+    assert tfir.lower is lower and tfir.Stage is trace_mod.Stage
 
 
 def test_passes_lists_every_pass_in_order_with_a_description(capsys) -> None:
@@ -276,3 +276,13 @@ def test_graph_svg_or_dot_with_a_hint(tmp_path: Path, monkeypatch, capsys) -> No
     err = capsys.readouterr().err
     assert "Graphviz's dot is not installed" in err and "apt-get install graphviz" in err
     assert (tmp_path / "h.dot").read_text().startswith("digraph")
+
+
+def test_graph_draws_a_much_used_argument_once_per_use(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "p.tf"
+    src.write_text("fn main(x: f32[4]) -> f32[4] {\n    return exp(x) + sin(x) * cos(x) - tanh(x) * x;\n}\n")
+    assert main(["graph", str(src)]) == 0
+    dot = capsys.readouterr().out
+    copies = re.findall(r"^  (n0_u\d+) \[", dot, re.M)
+    assert len(copies) == 5 and not re.search(r"^  n0 \[", dot, re.M)
+    assert all(f"{c} -> " in dot for c in copies)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from linalg_testing import apply, assert_same, check_contract, run_main
-from tfir.backends.eager import compile_module
+from linalg_testing import apply, assert_same, check_contract
 
 from tfir.api import compile_file
+from tfir.backends.eager import compile_module
 from tfir.pipeline import PIPELINE
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "conformance"

@@ -9,9 +9,9 @@ import math
 import traceback
 
 import numpy as np
-from tfir.backends.numpy_backend import generate, load
 from xdsl.parser import Parser
 
+from tfir.backends.numpy_backend import generate, load
 from tfir.pipeline import make_context
 
 RNG = np.random.default_rng(0)
@@ -486,3 +486,81 @@ def test_rank0_generic_with_a_captured_constant_keeps_float32():
     c = np.float32(0.1)
     assert y.dtype == np.float32 and y.shape == ()
     assert y == (c * c + x) + np.sqrt(c * c)
+
+
+def test_nan_guarded_argmax_is_np_argmax_first_nan_wins():
+    text = func("(%x: memref<3x4xf32>) -> memref<3xi64>", """
+    %ninf = arith.constant 0xFF800000 : f32
+    %i0 = arith.constant 0 : i64
+    %v = memref.alloc() : memref<3xf32>
+    %ix = memref.alloc() : memref<3xi64>
+    linalg.fill ins(%ninf : f32) outs(%v : memref<3xf32>)
+    linalg.fill ins(%i0 : i64) outs(%ix : memref<3xi64>)
+""" + generic([("%x", "memref<3x4xf32>")], [("%v", "memref<3xf32>"), ("%ix", "memref<3xi64>")],
+              [ID2, COL, COL], '"parallel", "reduction"', """      %j = linalg.index 1 : index
+      %j64 = arith.index_cast %j : index to i64
+      %gt = arith.cmpf ugt, %in, %bv : f32
+      %ok = arith.cmpf ord, %bv, %bv : f32
+      %take = arith.andi %gt, %ok : i1
+      %nv = arith.select %take, %in, %bv : f32
+      %ni = arith.select %take, %j64, %bi : i64
+      linalg.yield %nv, %ni : f32, i64""", "%in: f32, %bv: f32, %bi: i64") + """
+    func.return %ix : memref<3xi64>""")
+    x = np.array([[1, np.nan, 5, np.nan], [2, 2, 1, 0], [-np.inf, -np.inf, -np.inf, -np.inf]], np.float32)
+    source, (ix,) = run(text, x)
+    assert "np.argmax(x, axis=1, out=ix)" in source
+    np.testing.assert_array_equal(ix, np.argmax(x, axis=1))
+
+
+def test_external_call_imports_the_plugin_implementation():
+    from plugin_testing import mylib_loaded
+
+    loaded = mylib_loaded()
+    next(loaded)
+    try:
+        text = """builtin.module {
+  func.func @main(%x: memref<3x8xf32>) -> memref<3x8xf32> {
+    %out = memref.alloc() : memref<3x8xf32>
+    func.call @mylib_cumsum(%x, %out) : (memref<3x8xf32>, memref<3x8xf32>) -> ()
+    func.return %out : memref<3x8xf32>
+  }
+  func.func private @mylib_cumsum(memref<3x8xf32>, memref<3x8xf32>) -> () attributes {tfir.external = "mylib.cumsum"}
+}
+"""
+        x = RNG.standard_normal((3, 8)).astype(np.float32)
+        source, (y,) = run(text, x)
+    finally:
+        next(loaded, None)
+    assert "from tfir_mylib.kernels import cumsum_numpy as mylib_cumsum" in source
+    assert "mylib_cumsum(x, out)" in source
+    np.testing.assert_allclose(y, np.cumsum(x, axis=-1), rtol=1e-6)
+
+
+def test_contraction_with_a_computed_factor_and_a_transposed_input_is_matmul():
+    text = func("(%a: memref<2x3x4xf32>, %b: memref<2x5x4xf32>) -> (memref<2x3x5xf32>, memref<3xf32>)", """
+    %zero = arith.constant 0.0 : f32
+    %c = memref.alloc() : memref<2x3x5xf32>
+    linalg.fill ins(%zero : f32) outs(%c : memref<2x3x5xf32>)
+""" + generic([("%a", "memref<2x3x4xf32>"), ("%b", "memref<2x5x4xf32>")], [("%c", "memref<2x3x5xf32>")],
+              ["affine_map<(b, i, j, k) -> (b, i, k)>", "affine_map<(b, i, j, k) -> (b, j, k)>",
+               "affine_map<(b, i, j, k) -> (b, i, j)>"], '"parallel", "parallel", "parallel", "reduction"',
+              """      %ea = math.exp %in : f32
+      %p = arith.mulf %ea, %in2 : f32
+      %r = arith.addf %p, %acc : f32
+      linalg.yield %r : f32""", "%in: f32, %in2: f32, %acc: f32") + """
+    %s = memref.alloc() : memref<3xf32>
+    linalg.fill ins(%zero : f32) outs(%s : memref<3xf32>)
+""" + generic([("%a", "memref<2x3x4xf32>")], [("%s", "memref<3xf32>")],
+              ["affine_map<(i, b, k) -> (b, i, k)>", "affine_map<(i, b, k) -> (i)>"],
+              '"parallel", "reduction", "reduction"', """      %t = math.tanh %in : f32
+      %q = arith.mulf %t, %in : f32
+      %r = arith.addf %q, %acc : f32
+      linalg.yield %r : f32""", "%in: f32, %acc: f32") + """
+    func.return %c, %s : memref<2x3x5xf32>, memref<3xf32>""")
+    a = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+    b = RNG.standard_normal((2, 5, 4)).astype(np.float32)
+    source, (c, s) = run(text, a, b)
+    assert "np.matmul(t0[:, :, 0], b.transpose(0, 2, 1), out=c)" in source
+    assert "np.einsum('ijk,jik->i', t0, a, out=s)" in source
+    np.testing.assert_allclose(c, np.exp(a) @ b.transpose(0, 2, 1), rtol=1e-5)
+    np.testing.assert_allclose(s, np.sum(np.tanh(a) * a, axis=(0, 2)), rtol=1e-5)

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from plugin_testing import PLUGIN_DIR, PROGRAMS, mylib_loaded
-from tfir.dialects.registry import TType
-from tfir.frontend.driver import build_entry
 
 import tfir
+from tfir.dialects.registry import TType
+from tfir.frontend.driver import build_entry
 from tfir.pipeline import PIPELINE, run_pipeline
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -150,3 +152,42 @@ def test_ir_prints_and_parses_back() -> None:
     assert '"mylib.rms_norm"' not in text and "mylib.rms_norm %x, %w {eps = 1.000000e-05 : f64}" in text
     again = Parser(make_context(), text).parse_module()
     assert str(again) == text
+
+
+RANDOM_SRC = """use mylib;
+fn f(x, w) {
+    return mylib.hard_tanh(mylib.swish(mylib.rms_norm(x, w, eps=EPS), beta=BETA), lo=LO, hi=HI);
+}
+"""
+
+
+@settings(max_examples=12, deadline=None)
+@given(rows=st.integers(1, 4), cols=st.integers(1, 9), eps=st.sampled_from([1e-6, 0.5]),
+       beta=st.sampled_from([0.5, 1.0, 3.0]), lo=st.sampled_from([-2.0, -0.25]), hi=st.sampled_from([0.0, 1.5]),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+def test_decomposed_and_linalg_ops_random(rows: int, cols: int, eps: float, beta: float, lo: float,
+                                          hi: float, dtype: type, seed: int) -> None:
+    """numpy target == each op's NumPy reference, for random shapes, dtypes and attributes."""
+    from tfir_mylib import hard_tanh, rms_norm, swish
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, cols)).astype(dtype)
+    w = rng.standard_normal(cols).astype(dtype)
+    src = RANDOM_SRC.replace("EPS", repr(eps)).replace("BETA", repr(beta)).replace("LO", repr(lo)) \
+        .replace("HI", repr(hi))
+    got = tfir.compile_source(src, "random.tf", target="numpy", cache=False).f(x, w)
+    want = hard_tanh(swish(rms_norm(x, w, eps=eps), beta=beta), lo=lo, hi=hi)
+    assert got.dtype == want.dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_cli_run_with_plugin(capsys: pytest.CaptureFixture[str]) -> None:
+    from tfir.cli import main
+
+    args = ["run", str(PROGRAMS / "norm.tf"), "--plugin", "tfir_mylib", "--dim", "B=2", "--dim", "D=3"]
+    assert main([*args, "--target", "eager"]) == 0
+    eager = capsys.readouterr().out
+    assert main([*args, "--target", "numpy"]) == 0
+    numpy_out = capsys.readouterr().out
+    assert eager.replace("(eager)", "(numpy)") == numpy_out and "result 0: f32[2, 3]" in eager

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import tfir
 from tfir.dialects.registry import TType
 from tfir.frontend.diagnostics import CompileError
 from tfir.frontend.driver import build_entry
-
-import tfir
 from tfir.pipeline import PIPELINE, run_pipeline
 from tfir.plugin import Dialect, DType, PluginError, load_plugin, same_as
 
@@ -80,6 +80,29 @@ def bad_decomposition(x):
 
 
 bad_decomposition.decompose("fn bad_decomposition(x) { return sum(x); }")
+
+
+@tdemo.op(shape=same_as("x"))
+def norm_twice(x, w, *, eps: float = 1e-6):
+    """rms_norm applied twice: a decomposition that calls another custom op."""
+    from tfir_mylib import rms_norm
+
+    return rms_norm(rms_norm(x, w, eps=eps), w, eps=eps)
+
+
+@norm_twice.decompose
+def _norm_twice_tf(b, x, w, *, eps):
+    return b.call("mylib.rms_norm", b.call("mylib.rms_norm", x, w, eps=eps), w, eps=eps)
+
+
+@tdemo.op(shape=same_as("x"))
+def loops(x):
+    return x
+
+
+@loops.decompose
+def _loops_tf(b, x):
+    return b.call("tdemo.loops", b.neg(x))
 
 
 def compile_error(source: str, target: str = "eager") -> CompileError:
@@ -189,6 +212,41 @@ def test_multi_result_and_typed_attributes() -> None:
     np.testing.assert_array_equal(run(module, "f", x)[0], np.full(3, 1.5, np.float64))
 
 
+def test_nested_decomposition_and_two_signatures() -> None:
+    src = ("use tdemo;\nuse mylib;\nfn g(v) { return mylib.cumsum(v); }\n"
+           "fn f(x: f32[2, 3], w: f32[3]) {\n"
+           "  return tdemo.norm_twice(x, w, eps=0.5) + g(x) + g(w);\n}\n")
+    types = {"x": TType("f32", (2, 3)), "w": TType("f32", (3,))}
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) - 2
+    w = np.array([1.0, 2.0, -1.0], np.float32)
+    prog = tfir.compile_source(src, "t.tf", target="eager")
+    want = norm_twice(x, w, eps=0.5) + np.cumsum(x, axis=-1) + np.cumsum(w)
+    np.testing.assert_allclose(prog.f(x, w), want, rtol=1e-6)
+    module = run_pipeline(_module(src, types), "numpy", stop_after="convert-tf-to-linalg")
+    decls = {op.sym_name.data: str(op.function_type) for op in module.ops if op.sym_name.data != "f"}
+    assert decls == {"mylib_cumsum": "(tensor<2x3xf32>) -> tensor<2x3xf32>",
+                     "mylib_cumsum_1": "(tensor<3xf32>) -> tensor<3xf32>"}
+    assert not any(op.name.startswith(("tf.", "tdemo.")) for op in module.walk())
+
+
+def test_decomposition_into_itself_is_reported() -> None:
+    src = "use tdemo;\nfn f(x: f32[4]) {\n  return tdemo.loops(x);\n}\n"
+    with pytest.raises(CompileError) as info:
+        run_pipeline(_module(src, {"x": TType("f32", (4,))}), "numpy")
+    assert where(info.value) == (3, 10, "the decomposition of 'tdemo.loops' expands into itself")
+
+
+def test_tf_builder_errors_are_reported_at_the_call() -> None:
+    bad = Dialect("tbuild")
+    op = bad.op("ident", shape=same_as("x"))(_identity)
+    op.decompose(lambda b, x: b.matmull(x, x))
+    src = "use tbuild;\nfn f(x: f32[4]) {\n  return tbuild.ident(x);\n}\n"
+    with pytest.raises(CompileError) as info:
+        run_pipeline(_module(src, {"x": TType("f32", (4,))}), "numpy")
+    assert where(info.value) == (3, 10, "in the decomposition of 'tbuild.ident': no primitive "
+                                        "'matmull'; did you mean 'matmul'?")
+
+
 # -- malformed plugins --------------------------------------------------------------
 
 
@@ -265,3 +323,99 @@ def test_cli_plugin_option(tmp_path: Path) -> None:
     from tfir.cli import main
 
     assert main(["check", str(PLUGIN_DIR / "programs" / "norm.tf"), "--plugin", "tfir_mylib"]) == 0
+
+
+XDSL_OPT = '''
+import sys
+from xdsl.universe import Universe
+from xdsl.xdsl_opt_main import xDSLOptMain
+from tfir.dialects.plugins import load_installed_plugins, universe_dialects
+from tfir.pipeline import PIPELINE, pass_class
+
+assert load_installed_plugins() == []
+real = Universe.get_multiverse()
+ours = Universe(all_targets=real.all_targets, all_dialects={**real.all_dialects, **universe_dialects()},
+                all_passes={**real.all_passes, **{s.pass_name: (lambda n=s.pass_name: pass_class(n))
+                                                  for s in PIPELINE}})
+Universe.get_multiverse = staticmethod(lambda: ours)
+sys.argv = ["xdsl-opt", sys.argv[1], "-p", "mylib-merge-hard-tanh,expand-custom-ops{target=numpy}"]
+xDSLOptMain().run()
+'''
+
+MLIR_IN = """func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %a = mylib.hard_tanh %x {lo = -1.0 : f64, hi = 0.5 : f64} : (tensor<4xf32>) -> tensor<4xf32>
+  %b = mylib.hard_tanh %a {lo = -0.25 : f64, hi = 1.0 : f64} : (tensor<4xf32>) -> tensor<4xf32>
+  %c = mylib.swish %b {beta = 2.0 : f64} : (tensor<4xf32>) -> tensor<4xf32>
+  func.return %c : tensor<4xf32>
+}
+"""
+
+
+def test_xdsl_opt_parses_prints_and_runs_plugin_passes(tmp_path: Path) -> None:
+    """Installed dialects and their passes as xDSL's `Universe` gets them
+    (universe_dialects, load_installed_plugins): `xdsl-opt` parses custom ops,
+    runs the plugin's pass and expand-custom-ops, and prints the result."""
+    dist = tmp_path / "tfir_mylib-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tfir-mylib\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[tfir.dialects]\nmylib = tfir_mylib\n")
+    (tmp_path / "in.mlir").write_text(MLIR_IN)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(PLUGIN_DIR)])}
+    done = subprocess.run([sys.executable, "-c", XDSL_OPT, str(tmp_path / "in.mlir")], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert out.count("mylib.hard_tanh") == 1
+    assert "lo = -2.500000e-01 : f64, hi = 5.000000e-01 : f64, tfir.lowering = \"linalg\"" in out
+    assert "mylib.swish" not in out and "tf.sigmoid" in out
+
+
+def test_plugins_fingerprint_follows_plugin_code(tmp_path: Path) -> None:
+    from tfir.dialects.plugins import plugins_fingerprint
+
+    (tmp_path / "tfir_fp_plugin.py").write_text(
+        "from tfir.plugin import Dialect, same_as\n"
+        "tfp = Dialect('tfp')\n"
+        "@tfp.op(shape=same_as('x'))\n"
+        "def ident(x):\n    return x\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        before = plugins_fingerprint()
+        load_plugin("tfir_fp_plugin")
+        loaded = plugins_fingerprint()
+        assert loaded != before and plugins_fingerprint() == loaded
+        path = tmp_path / "tfir_fp_plugin.py"
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+        assert plugins_fingerprint() != loaded
+    finally:
+        sys.path.remove(str(tmp_path))
+
+
+def test_check_lowerings_before_the_first_call() -> None:
+    from tfir.plugin import check_lowerings
+
+    src = "use tdemo;\nfn f(x: f32[4]) {\n  return tdemo.numpy_only(x) + tdemo.nothing(x);\n}\n"
+    prog = tfir.compile_source(src, "t.tf", target="eager")
+    assert check_lowerings(prog.frontend, "eager") == []
+    assert [(d.line, d.column) for d in check_lowerings(prog.frontend, "numpy")] == [(3, 32)]
+    diags = check_lowerings(prog.frontend, "triton")
+    assert [(d.line, d.column) for d in diags] == [(3, 10), (3, 32)]
+    assert diags[0].message == ("custom op 'tdemo.numpy_only' has no lowering for target 'triton'; "
+                                "it has: a numpy implementation")
+
+
+def test_installed_plugin_that_fails_is_reported_at_the_call(tmp_path: Path) -> None:
+    dist = tmp_path / "tfir_broken-0.1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tfir-broken\nVersion: 0.1.0\n")
+    (dist / "entry_points.txt").write_text("[tfir.dialects]\nbrokenlib = tfir_broken_ep\n")
+    (tmp_path / "tfir_broken_ep.py").write_text("import no_such_module_for_tfir\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        err = compile_error("use brokenlib;\nfn f(x: f32[4]) {\n  return brokenlib.op(x);\n}\n")
+        assert where(err) == (3, 10, "cannot load tfir plugin 'tfir_broken_ep': ModuleNotFoundError: "
+                                     "No module named 'no_such_module_for_tfir'")
+        err = compile_error("use brokenlib;\nfn f(x: f32[4]) {\n  return brokenlibb.op(x);\n}\n")
+        assert where(err)[2] == "unknown dialect 'brokenlibb'; did you mean 'brokenlib'?"
+    finally:
+        sys.path.remove(str(tmp_path))

@@ -10,7 +10,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from triton_cases import CASES
+from triton_cases import CASES, PROGRAMS
 
 pytest.importorskip("triton")
 
@@ -18,7 +18,8 @@ DRIVER = Path(__file__).with_name("triton_driver.py")
 NAMES = [c.name for c in CASES]
 
 
-MODES = {"interpret": True, "ptx": False, "conformance-interpret": True, "conformance-ptx": False}
+MODES = {"interpret": True, "ptx": False, "programs": True, "conformance-interpret": True,
+         "conformance-ptx": False}
 
 
 def _start(mode: str, tmp_path: Path) -> subprocess.Popen:
@@ -63,6 +64,15 @@ def compiled(runs) -> dict[str, str]:
 @pytest.mark.parametrize("name", NAMES)
 def test_interpreter_matches_numpy(interpreted: dict[str, str], name: str) -> None:
     assert interpreted.get(name) == "OK", interpreted.get(name)
+
+
+@pytest.mark.parametrize("name", [p.name for p in PROGRAMS])
+def test_tiled_programs_through_the_pipeline(runs, name: str) -> None:
+    """`.tf` programs with tiny CPU tiles (tile loops and remainder pieces)."""
+    result = runs["programs"].get(name)
+    if result is not None and result.startswith("SKIP"):
+        pytest.skip(result)
+    assert result == "OK", result
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +21,20 @@ class Case:
     mlir: str
     inputs: Callable[[np.random.Generator], list[np.ndarray]]
     reference: Callable[..., tuple[np.ndarray, ...]]
+    plugin: str | None = None  # a plugin of examples/plugins the case calls into
+
+
+PLUGINS = Path(__file__).resolve().parents[1] / "examples" / "plugins"
+
+
+def load_plugin(name: str) -> None:
+    import sys
+
+    import tfir
+
+    if str(PLUGINS) not in sys.path:
+        sys.path.insert(0, str(PLUGINS))
+    tfir.load_plugin(name)
 
 
 def _f32(rng, *shape):
@@ -194,6 +209,75 @@ func.func @cm(%x: memref<4x30xi32>) -> (memref<30xi32>, memref<4x30xi64>) {
 }
 """
 
+
+TILED_SUM_WITH_REMAINDER = f"""
+func.func @rows(%x: memref<10x6xf32>) -> memref<10xf32> {{
+  %zero = arith.constant 0.0 : f32
+  %s = memref.alloc() : memref<10xf32>
+  linalg.fill ins(%zero : f32) outs(%s : memref<10xf32>)
+  %c0 = arith.constant 0 : index
+  %c8 = arith.constant 8 : index
+  %c4 = arith.constant 4 : index
+  "scf.parallel"(%c0, %c8, %c4) <{{operandSegmentSizes = array<i32: 1, 1, 1, 0>}}> ({{
+  ^bb0(%i: index):
+    %xt = memref.subview %x[%i, 0] [4, 6] [1, 1] : memref<10x6xf32> to memref<4x6xf32, strided<[6, 1], offset: ?>>
+    %st = memref.subview %s[%i] [4] [1] : memref<10xf32> to memref<4xf32, strided<[1], offset: ?>>
+    linalg.generic {{indexing_maps = [{ID2}, {ROW}], iterator_types = ["parallel", "reduction"]}} ins(%xt : memref<4x6xf32, strided<[6, 1], offset: ?>>) outs(%st : memref<4xf32, strided<[1], offset: ?>>) {{
+    ^bb0(%a: f32, %o: f32):
+      %r = arith.addf %a, %o : f32
+      linalg.yield %r : f32
+    }}
+    scf.reduce
+  }}) {{tfir.tile = array<i64: 4>}} : (index, index, index) -> ()
+  %xr = memref.subview %x[8, 0] [2, 6] [1, 1] : memref<10x6xf32> to memref<2x6xf32, strided<[6, 1], offset: 48>>
+  %sr = memref.subview %s[8] [2] [1] : memref<10xf32> to memref<2xf32, strided<[1], offset: 8>>
+  linalg.generic {{indexing_maps = [{ID2}, {ROW}], iterator_types = ["parallel", "reduction"]}} ins(%xr : memref<2x6xf32, strided<[6, 1], offset: 48>>) outs(%sr : memref<2xf32, strided<[1], offset: 8>>) {{
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %a, %o : f32
+    linalg.yield %r : f32
+  }}
+  func.return %s : memref<10xf32>
+}}
+"""
+
+BATCHED_CONTRACTION = """
+func.func @bmm(%a: memref<2x5x6xf32>, %b: memref<2x6x7xf32>, %s: memref<2x5xf32>) -> memref<2x5x7xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<2x5x7xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<2x5x7xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %s, %b : memref<2x5x6xf32>, memref<2x5xf32>, memref<2x6x7xf32>) outs(%c : memref<2x5x7xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32, %o: f32):
+    %e = math.exp %x : f32
+    %q = arith.divf %e, %y : f32
+    %p = arith.mulf %q, %z : f32
+    %r = arith.addf %p, %o : f32
+    linalg.yield %r : f32
+  } loc("attn.tf":4:12)
+  func.return %c : memref<2x5x7xf32>
+}
+"""
+
+EXTERNAL_CALL = f"""
+func.func private @mylib_cumsum(memref<3x8xf32>, memref<3x8xf32>) -> () attributes {{tfir.external = "mylib.cumsum"}}
+func.func @ext(%x: memref<3x8xf32>) -> memref<3x8xf32> {{
+  %y = memref.alloc() : memref<3x8xf32>
+  linalg.generic {{indexing_maps = [{ID2}, {ID2}], iterator_types = ["parallel", "parallel"]}} ins(%x : memref<3x8xf32>) outs(%y : memref<3x8xf32>) {{
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %a, %a : f32
+    linalg.yield %r : f32
+  }}
+  %c = memref.alloc() : memref<3x8xf32>
+  func.call @mylib_cumsum(%y, %c) : (memref<3x8xf32>, memref<3x8xf32>) -> () loc("ext.tf":3:4)
+  %z = memref.alloc() : memref<3x8xf32>
+  linalg.generic {{indexing_maps = [{ID2}, {ID2}], iterator_types = ["parallel", "parallel"]}} ins(%c : memref<3x8xf32>) outs(%z : memref<3x8xf32>) {{
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %a : f32
+    linalg.yield %r : f32
+  }}
+  func.return %z : memref<3x8xf32>
+}}
+"""
+
 CASES = [
     Case("elementwise_tiled", "f", ELEMENTWISE_TILED,
          lambda r: [_f32(r, 64, 100), _f32(r, 100)], lambda a, b: (np.tanh(a + b),)),
@@ -211,10 +295,54 @@ CASES = [
          lambda x: (x.T.copy(), x.T.reshape(-1) * 2)),
     Case("long_sum", "total", LONG_SUM, lambda r: [_f32(r, 5000)],
          lambda x: (np.array(np.sum(x.astype(np.float64) ** 2), np.float32),)),
+    Case("tiled_sum_with_remainder", "rows", TILED_SUM_WITH_REMAINDER, lambda r: [_f32(r, 10, 6)],
+         lambda x: (x.sum(axis=1),)),
+    Case("batched_contraction", "bmm", BATCHED_CONTRACTION,
+         lambda r: [_f32(r, 2, 5, 6), _f32(r, 2, 6, 7), np.abs(_f32(r, 2, 5)) + 1],
+         lambda a, b, s: ((np.exp(a) / s[:, :, None]) @ b,)),
+    Case("external_call", "ext", EXTERNAL_CALL, lambda r: [_f32(r, 3, 8)],
+         lambda x: (np.cumsum(2 * x, axis=1) ** 2,), plugin="tfir_mylib"),
     Case("column_max_iota", "cm", COLUMN_MAX_IOTA,
          lambda r: [r.integers(-50, 50, (4, 30)).astype(np.int32)],
          lambda x: (x.max(axis=0),
                     np.multiply.outer(np.arange(4), np.arange(30)) + x.astype(np.int64) // 3)),
+]
+
+
+@dataclass
+class Program:
+    """A `.tf` program run through the whole pipeline with tiny CPU tiles, so
+    that tile loops and remainder pieces reach `convert-loops-to-device`."""
+
+    name: str
+    source: str
+    inputs: Callable[[np.random.Generator], list[np.ndarray]]
+    reference: Callable[..., tuple[np.ndarray, ...]]
+
+
+TINY_TILES = {"tile-linalg": {"min_points": 64, "max_tile_bytes": 1024}}
+
+
+def _softmax_rows(h):
+    e = np.exp(h - h.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+PROGRAMS = [
+    Program("mlp_softmax", """
+fn main(x: f32[37, 24], w: f32[24, 19], b: f32[19]) -> f32[37, 19] {
+    return softmax(relu(x @ w + b), axis=-1);
+}""", lambda r: [_f32(r, 37, 24), _f32(r, 24, 19), _f32(r, 19)],
+        lambda x, w, b: (_softmax_rows(np.maximum(x @ w + b, 0)),)),
+    Program("layernorm_argmax", """
+fn main(x: f32[29, 33], g: f32[33]) -> (f32[29, 33], i64[33]) {
+    let m = mean(x, axis=1, keepdims=true);
+    let d = x - m;
+    let v = mean(d * d, axis=1, keepdims=true);
+    return d / sqrt(v + 0.00001) * g, argmax(x, axis=0);
+}""", lambda r: [_f32(r, 29, 33), _f32(r, 33)],
+        lambda x, g: ((x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5) * g,
+                      x.argmax(axis=0).astype(np.int64))),
 ]
 
 

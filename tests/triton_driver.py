@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from triton_cases import CASES, context  # noqa: E402
+from triton_cases import CASES, PROGRAMS, TINY_TILES, context, load_plugin  # noqa: E402
 from xdsl.parser import Parser  # noqa: E402
 
 from tfir.backends.triton_backend import generate  # noqa: E402
@@ -22,6 +22,8 @@ from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass  # no
 
 
 def source_of(case) -> str:
+    if case.plugin:
+        load_plugin(case.plugin)
     ctx = context()
     module = Parser(ctx, case.mlir).parse_module()
     ConvertLoopsToDevicePass().apply(ctx, module)
@@ -134,7 +136,21 @@ def compile_all(src: str, name: str, tmp: str) -> None:
         assert f".entry {kname}" in compiled.asm["ptx"], f"no PTX entry for {kname}"
 
 
-MODES = {"interpret": (interpret, CASES), "ptx": (ptx, CASES)}
+def program_interpret(program, tmp: str) -> None:
+    from tfir import api
+
+    inputs = program.inputs(np.random.default_rng(0))
+    prog = api.compile_source(program.source, f"{program.name}.tf", target="triton",
+                              disable=missing_passes(), pass_options=TINY_TILES, cache=False)
+    got, want = prog.main(*inputs), program.reference(*inputs)
+    got = got if isinstance(got, tuple) else (got,)
+    for g, w in zip(got, want, strict=True):
+        assert g.shape == w.shape and g.dtype == w.dtype, f"{g.shape} {g.dtype} vs {w.shape} {w.dtype}"
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-5)
+
+
+MODES = {"interpret": (interpret, CASES), "ptx": (ptx, CASES),
+         "programs": (program_interpret, PROGRAMS)}
 
 
 def main() -> None:

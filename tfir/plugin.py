@@ -44,7 +44,7 @@ from tfir.dialects.registry import CallInfo, OpEntry, TType
 from tfir.lowering.expand_custom_ops import TfBuilder, linalg_lowering, tf_function_decomposition
 from tfir.pipeline import register_pass
 
-__all__ = ["CallInfo", "DType", "Dialect", "OpDef", "PluginError", "TType", "TfBuilder",
+__all__ = ["CallInfo", "DType", "Dialect", "OpDef", "PluginError", "TType", "TfBuilder", "check_lowerings",
            "load_plugin", "register_pass", "same_as"]
 
 
@@ -72,7 +72,10 @@ def same_as(operand: str) -> ShapeRule:
 def _operand_index(call: CallInfo, operand: str) -> int:
     entry = R.REGISTRY.lookup(call.name)
     assert entry is not None
-    return [p.name for p in entry.params if p.is_tensor].index(operand)
+    names = [p.name for p in entry.params if p.is_tensor]
+    if operand not in names:
+        raise ValueError(f"same_as({operand!r}): the op has no operand {operand!r} (it has {', '.join(names)})")
+    return names.index(operand)
 
 
 class Dialect:
@@ -100,6 +103,7 @@ class Dialect:
             qualname = f"{self.name}.{short}"
             operands, attrs = _signature(qualname, fn)
             custom = _custom_op(qualname, fn, operands, attrs, results, shape, tuple(unify))
+            custom.modules.add(fn.__module__)
             register_custom_op(custom, replace=qualname in CUSTOM_OPS)
             self.ops[short] = OpDef(custom, fn)
             return self.ops[short]
@@ -130,6 +134,8 @@ class OpDef:
         `.tf` source defining a function named like the op whose parameters are
         the op's operands and attributes, or `fn(b: TfBuilder, *operands, **attrs)`
         returning the result value(s). Usable as a decorator."""
+        if not isinstance(how, str):
+            self.custom.modules.add(how.__module__)
         if isinstance(how, str):
             try:
                 self.custom.decomposition = tf_function_decomposition(self.custom, how)
@@ -146,6 +152,7 @@ class OpDef:
         the result value(s), built with `tfir.lowering.linalg_builders.Emitter`
         in the linalg-on-tensors form (docs/ir-levels.md section 2). A decorator."""
         self.custom.linalg = fn
+        self.custom.modules.add(fn.__module__)
         linalg_lowering(self.custom)
         return fn
 
@@ -166,6 +173,7 @@ class OpDef:
         if "<locals>" in getattr(fn, "__qualname__", "<locals>"):
             raise PluginError(f"the {target} implementation of {self.name} must be a module-level function")
         self.custom.impls[target] = fn
+        self.custom.modules.add(fn.__module__)
         linalg_lowering(self.custom)
         return fn
 
@@ -262,3 +270,38 @@ def load_plugin(module: str) -> types.ModuleType:
         sys.modules.pop(module, None)
         raise PluginError(f"cannot load tfir plugin {module!r}: {type(err).__name__}: {err}") from err
 
+
+
+def check_lowerings(program: Any, target: str) -> list[Any]:
+    """Diagnostics for the calls of custom ops in a checked program (the
+    frontend's `Program`) that have no lowering for `target`, so that a
+    program is rejected when compiled, before its first call."""
+    from dataclasses import fields
+
+    from tfir.dialects.plugins import custom_op
+    from tfir.frontend import ast
+    from tfir.frontend.diagnostics import Diagnostic
+
+    if target == "eager":
+        return []
+    out: list[Diagnostic] = []
+
+    def visit(node: Any, text: str) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item, text)
+            return
+        if not isinstance(node, ast.Node):
+            return
+        if isinstance(node, ast.Call) and (custom := custom_op(node.callee)) is not None \
+                and custom.lowering_for(target) is None:
+            has = ", ".join(custom.lowerings()) or "none"
+            out.append(Diagnostic(f"custom op '{custom.qualname}' has no lowering for target '{target}'; "
+                                  f"it has: {has}", node.callee_span, source_text=text))
+        for f in fields(node):
+            if f.name != "span":
+                visit(getattr(node, f.name), text)
+
+    for file in program.files.values():
+        visit(file.source.functions, file.source.text)
+    return out

@@ -144,12 +144,17 @@ def _warn(result: Trace) -> None:
         print(f"warning: {why}: skipped", file=sys.stderr)
 
 
-def _report_failure(result: Trace, hint: str = "") -> int:
+def _report_failure(result: Trace, args: argparse.Namespace) -> int:
     err = result.failure
     assert err is not None
     print(f"error: compiler bug: {err}", file=sys.stderr)
-    print(f"  the IR before it: tfir lower {result.filename} --entry {result.entry} --target {result.target} "
-          f"--print-ir-before={err.step.pass_name}{hint}", file=sys.stderr)
+    flags = [f"--dim {d}" for d in args.dim] + [f"--input {i}" for i in args.input]
+    flags += [f"--plugin {p}" for p in args.plugin or []]
+    show = (["--no-verify-each", "--dump-dir", "DIR"] if err.step.pass_name == FRONTEND
+            else [f"--print-ir-before={err.step.pass_name}"])
+    what = "the IR the frontend built" if err.step.pass_name == FRONTEND else "the IR it was given"
+    print(f"  {what}: tfir lower {result.filename} --entry {result.entry} --target {result.target} "
+          f"{' '.join([*flags, *show])}", file=sys.stderr)
     return 1
 
 
@@ -188,7 +193,7 @@ def cmd_lower(args: argparse.Namespace) -> int:
     dumping = (args.print_ir_after_all or args.print_ir_after_change or args.print_ir_before
                or args.print_ir_after or args.timing or dump_dir is not None)
     if result.failure is not None:
-        return _report_failure(result)
+        return _report_failure(result, args)
     if args.emit or not dumping:
         final = stage_output(result.stages, args.emit) if args.emit else result.stages[-1]
         print(final.ir_with_locations if args.debuginfo else final.ir)
@@ -229,7 +234,7 @@ class _StagePrinter:
 def cmd_compile(args: argparse.Namespace) -> int:
     result = _run(args)
     if result.failure is not None:
-        return _report_failure(result)
+        return _report_failure(result, args)
     try:
         code = generate_code(result)
     except CodegenFailed as err:
@@ -256,7 +261,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
         raise InputError(f"the {args.target} pipeline has no stage '{args.stage}'")
     result = _run(args, stop_after=stage_passes[-1] if stage_passes else None)
     if result.failure is not None:
-        return _report_failure(result)
+        return _report_failure(result, args)
     stage = stage_output(result.stages, args.stage)
     assert result.module is not None
     title = f"{Path(result.filename).name}: {result.entry} after {stage.pass_name} (stage {stage.stage})"
@@ -284,5 +289,5 @@ def cmd_explain(args: argparse.Namespace) -> int:
     out = args.output or Path(args.file).with_suffix(".html").name
     _out(out, build_report(result), "the report")
     if result.failure is not None:
-        return _report_failure(result)
+        return _report_failure(result, args)
     return 0

@@ -55,6 +55,7 @@ def entry_function(module: ModuleOp, entry: str) -> FuncOp:
 @dataclass
 class _Graph:
     main_file: str
+    prefix: str = ""  # node ids are `{prefix}n{k}`, so that two graphs can share one page
     lines: list[str] = field(default_factory=list)
     ids: dict[int, str] = field(default_factory=dict)  # id(op or block arg) -> node id
     copyable: dict[str, str] = field(default_factory=dict)  # node id -> its attributes, drawn per use
@@ -63,7 +64,7 @@ class _Graph:
     def node_id(self, thing: object, line: int | None) -> str:
         key = id(thing)
         if key not in self.ids:
-            nid = f"n{len(self.ids)}"
+            nid = f"{self.prefix}n{len(self.ids)}"
             self.ids[key] = nid
             if line is not None:
                 self.node_lines[nid] = line
@@ -98,10 +99,11 @@ def _compute_ops(block: Block) -> list[Operation]:
     return [op for op in block.ops if op.name not in _TERMINATORS and not op.has_trait(ConstantLike)]
 
 
-def dataflow_dot(module: ModuleOp, entry: str, title: str, main_file: str) -> tuple[str, dict[str, int]]:
+def dataflow_dot(module: ModuleOp, entry: str, title: str, main_file: str,
+                 prefix: str = "") -> tuple[str, dict[str, int]]:
     """The DOT text of `entry`'s dataflow, and which node came from which line of `main_file`."""
     fn = entry_function(module, entry)
-    g = _Graph(main_file)
+    g = _Graph(main_file, prefix)
     g.lines += ["digraph dataflow {",
                 f'  graph [rankdir=TB fontname="Helvetica" fontsize=11 labelloc=t label="{_dot_str(title)}" '
                 'nodesep=0.25 ranksep=0.35 bgcolor="transparent"];',
@@ -118,7 +120,7 @@ def dataflow_dot(module: ModuleOp, entry: str, title: str, main_file: str) -> tu
     for op in block.ops:
         if op.name == "func.return":
             for i, value in enumerate(op.operands):
-                nid = f"out{i}"
+                nid = f"{g.prefix}out{i}"
                 g.lines.append(f'  {nid} [id="{nid}" shape=oval fillcolor="#ffffff" '
                                f'label=<<b>result {i}</b><br/><font point-size="9">'
                                f'{html.escape(str(value.type))}</font>>];')
@@ -141,7 +143,7 @@ def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) ->
         elif body is not None and not op.name.startswith("linalg.") and compute:
             detail = f" ({len(compute)} ops)"
         nid = g.op_node(op, "  ", detail)
-        edges.extend((v, nid, "") for v in op.operands)
+        edges.extend((v, nid, "") for v in [*op.operands, *_captures(op)])
         return
     assert body is not None
     cluster = g.node_id(op, g.line_of(op))
@@ -161,8 +163,9 @@ def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) ->
                 edges.append((value, nid, ""))  # body constants are not drawn
     out = f"{cluster}_out"
     g.ids[id(op)] = out
+    types = f'<br/><font point-size="9">{html.escape(_types(op))}</font>' if op.results else ""
     g.lines.append(f'    {out} [id="{out}" shape=box style="rounded,filled" fillcolor="#bbf7d0" '
-                   f'label=<<b>{html.escape(op.name)}</b><br/><font point-size="9">{html.escape(_types(op))}</font>>];')
+                   f'label=<<b>{html.escape(op.name)}</b>{types}>];')
     line = g.line_of(op)
     if line is not None:
         g.node_lines[out] = line
@@ -174,6 +177,21 @@ def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) ->
         if i < len(body.args) and i not in used:
             edges.append((value, out, ' style="dashed"'))
     g.lines.append("  }")
+
+
+def _captures(op: Operation) -> list[SSAValue]:
+    """Values from outside `op` that the ops in its regions use (a loop body's inputs)."""
+    inside = {id(o) for o in op.walk()}  # walk() starts with op itself
+    inside_blocks = {id(b) for o in op.walk() for r in o.regions for b in r.blocks}
+    found: dict[int, SSAValue] = {}
+    for inner in op.walk():
+        if inner is op:
+            continue
+        for v in inner.operands:
+            owner_inside = (id(v.owner) in inside_blocks) if isinstance(v, BlockArgument) else (id(v.owner) in inside)
+            if not owner_inside:
+                found.setdefault(id(v), v)
+    return list(found.values())
 
 
 def _add_edges(g: _Graph, edges: list[tuple[SSAValue, str, str]]) -> None:

@@ -19,11 +19,14 @@ import time
 from dataclasses import dataclass
 from itertools import zip_longest
 
+from xdsl.dialects.builtin import ModuleOp
+
 from tfir.inspect import graph, highlight
 from tfir.inspect.report_assets import CSS, JS
 from tfir.inspect.trace import FRONTEND, CodegenFailed, Stage, Trace, generate_code
 from tfir.pipeline import STAGES, steps_for
 
+BIG_DIFF = 4000
 CONTEXT = 3  # unchanged lines shown around each change; longer unchanged runs fold
 _LOC = re.compile(r' ?loc\((?:unknown|"((?:[^"\\]|\\.)*)":(\d+):(\d+))\)')
 _NAMES = re.compile(r"%[\w$.#-]+|\^bb\d+")
@@ -70,9 +73,9 @@ def _attr(src: int | None) -> str:
 
 def _cell(line: Line | None, number: int | None, side: str, kind: str) -> str:
     if line is None:
-        return '<td class="n"></td><td class="emp"></td>'
+        return '<td></td><td class="emp"></td>'
     cls = f"{side} {kind}".strip()
-    return f'<td class="n">{number}</td><td class="{cls}"{_attr(line.src)}>{highlight.ir(line.text)}</td>'
+    return f'<td>{number}</td><td class="{cls}"{_attr(line.src)}>{highlight.ir(line.text)}</td>'
 
 
 def _row(a: Line | None, i: int | None, b: Line | None, j: int | None, kind_a: str, kind_b: str) -> str:
@@ -87,8 +90,11 @@ def diff_table(old: list[Line], new: list[Line], old_name: str, new_name: str) -
     """A side-by-side diff; unchanged runs longer than 2*CONTEXT+2 lines fold. Lines
     that differ only in value names count as unchanged (shown as renamed)."""
     # Matching ignores SSA names: a pass that erases one op renumbers every value after it.
+    # Past a few thousand lines, exact matching is quadratic on IR's many look-alike lines;
+    # difflib's popular-line heuristic keeps it fast at the cost of a coarser diff.
+    big = len(old) + len(new) > BIG_DIFF
     matcher = difflib.SequenceMatcher(None, [_shape(x.text) for x in old], [_shape(x.text) for x in new],
-                                      autojunk=False)
+                                      autojunk=big)
     parts = ['<table class="d"><colgroup><col class="n"><col class="x"><col class="n"><col class="x"></colgroup>',
              f'<thead><tr><th colspan="2">after {html.escape(old_name)}</th>'
              f'<th colspan="2">after {html.escape(new_name)}</th></tr></thead><tbody>']
@@ -103,7 +109,7 @@ def diff_table(old: list[Line], new: list[Line], old_name: str, new_name: str) -
                 more = f"\u22ef {len(hidden)} unchanged lines"
                 parts += head
                 parts.append(f'</tbody><tbody><tr class="fold" data-more="{more}" data-less="\u25b4 hide">'
-                             f'<td colspan="4">{more}</td></tr></tbody><tbody hidden>')
+                             f'<td colspan="4">{more}</td></tr></tbody><tbody class="fb" hidden>')
                 parts += hidden
                 parts.append("</tbody><tbody>")
                 parts += tail
@@ -120,7 +126,7 @@ def diff_table(old: list[Line], new: list[Line], old_name: str, new_name: str) -
 
 
 def single_table(lines: list[Line], name: str) -> str:
-    rows = "".join(f'<tr><td class="n">{k + 1}</td><td class="r new"{_attr(x.src)}>{highlight.ir(x.text)}</td></tr>'
+    rows = "".join(f'<tr><td>{k + 1}</td><td class="r new"{_attr(x.src)}>{highlight.ir(x.text)}</td></tr>'
                    for k, x in enumerate(lines))
     return (f'<table class="d"><colgroup><col class="n"><col></colgroup><thead><tr><th colspan="2">'
             f"{html.escape(name)}</th></tr></thead><tbody>{rows}</tbody></table>")
@@ -176,26 +182,33 @@ def source_section(trace: Trace) -> str:
 
 
 def graph_section(trace: Trace) -> str:
-    tf_stages = [s for s in trace.stages if s.stage == "tf"]
-    if not tf_stages:
+    """The dataflow at the end of stage tf and, when a pass ran there, of stage linalg
+    (fused groups as clusters), as tabs."""
+    views = []
+    for level, prefix in (("tf", ""), ("linalg", "f")):
+        stages = [s for s in trace.stages if s.stage == level]
+        if stages and level in trace.stage_modules:
+            views.append(_graph_view(trace, stages[-1], trace.stage_modules[level], prefix))
+    if not views:
         return ""
-    stage = tf_stages[-1]
-    from xdsl.parser import Parser
+    tabs = "".join(f'<button class="tab{" on" if k == 0 else ""}" data-view="gv{k}">{title}</button>'
+                   for k, (title, _) in enumerate(views))
+    bodies = "".join(f'<div class="box view" id="gv{k}"{"" if k == 0 else " hidden"}>{body}</div>'
+                     for k, (_, body) in enumerate(views))
+    hint = f'click a node {tabs} <button id="fit">fit width</button>'
+    return _section("graph", "Dataflow graph", bodies, hint)
 
-    from tfir.pipeline import make_context
-    module = Parser(make_context(), stage.ir_with_locations).parse_module()
+
+def _graph_view(trace: Trace, stage: Stage, module: ModuleOp, prefix: str) -> tuple[str, str]:
     title = f"{trace.entry} after {stage.pass_name}"
-    dot, node_lines = graph.dataflow_dot(module, trace.entry, title, trace.filename)
-    hint = "nodes are ops, edges are values; click a node"
+    dot, node_lines = graph.dataflow_dot(module, trace.entry, title, trace.filename, prefix)
+    name = "tf" if stage.stage == "tf" else f"{stage.stage} (after {stage.pass_name})"
     try:
-        svg = inline_svg(graph.to_svg(dot), node_lines)
+        return name, inline_svg(graph.to_svg(dot), node_lines)
     except RuntimeError as err:
         why = f"{err}: {graph.INSTALL_HINT}" if not graph.has_dot() else str(err)
-        body = (f'<div class="empty">No drawing ({html.escape(why)}). The DOT text:</div>'
-                f'<pre class="plain">{html.escape(dot)}</pre>')
-        return _section("graph", "Dataflow graph (tf)", body, hint)
-    body = f'<div class="box">{svg}</div>'
-    return _section("graph", "Dataflow graph (tf)", body, hint + ' <button id="fit">fit width</button>')
+        return name, (f'<div class="empty">No drawing ({html.escape(why)}). The DOT text:</div>'
+                      f'<pre class="plain">{html.escape(dot)}</pre>')
 
 
 def inline_svg(svg: str, node_lines: dict[str, int]) -> str:
@@ -270,6 +283,12 @@ def code_section(trace: Trace) -> str:
             body = body.replace(html.escape(f"{main}:{src}"), f'<a href="#L{src}">{html.escape(main)}:{src}</a>', 1)
         cls = "row cm" if m else "row"
         rows.append(f'<div class="{cls}"{_attr(src)}><span class="ln">{n}</span><span class="tx">{body}</span></div>')
+    # The runtime helpers and imports come before the entry: folded, so the entry shows first.
+    start = next((k for k, line in enumerate(code.splitlines()) if line.startswith(f"def {trace.entry}(")), 0)
+    if start > 2:
+        more = f"\u22ef {start} lines: imports, runtime helpers, constants"
+        rows[:start] = [f'<div class="fold" data-more="{more}" data-less="\u25b4 hide">{more}</div><div class="fb" hidden>',
+                        *rows[:start], "</div>"]
     return _section("code", title, f'<div class="code">{"".join(rows)}</div>', "each block under its source line")
 
 
@@ -280,7 +299,7 @@ def banners(trace: Trace) -> str:
     for why in trace.missing.values():
         out.append(f'<div class="banner warn">{html.escape(why)}: skipped.</div>')
     if trace.failure is not None:
-        out.append(f'<div class="banner err"><b>Compiler bug:</b> <code>{html.escape(str(trace.failure))}</code>'
+        out.append(f'<div class="banner err"><strong>Compiler bug:</strong> <code>{html.escape(str(trace.failure))}</code>'
                    "<br>The stages below stop before it.</div>")
     return "".join(out)
 

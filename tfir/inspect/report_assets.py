@@ -45,10 +45,13 @@ section > h2 .file { text-transform:none; letter-spacing:0; color:var(--ink); fo
 .hl, .code .row.hl:hover { background:var(--hl) !important; }
 .src.hl .ln { color:var(--ink); font-weight:600; }
 .k { color:#7c3aed; font-weight:600; } .t { color:#0369a1; } .n { color:#b45309; } .c { color:#64748b; font-style:italic; }
-.op { color:#1d4ed8; font-weight:600; } .v { color:#7e22ce; } .s { color:#15803d; } .ty { color:#0e7490; }
+b, .op { color:#1d4ed8; font-weight:600; } var, .v { color:#7e22ce; font-style:normal; } .s { color:#15803d; }
+i, .ty { color:#0e7490; font-style:normal; }
 .sym { color:#be123c; }
 #graph .box { overflow:auto; max-height:72vh; padding:8px; background:#fff; }
 #graph .box.fit svg { width:100%; height:auto; }
+#graph .box[hidden] { display:none; }
+button.tab.on { background:var(--accent); border-color:var(--accent); color:#fff; }
 #graph svg .hl > path, #graph svg .hl > polygon, #graph svg .hl > ellipse { fill:var(--hl);
   stroke:var(--hl-edge); stroke-width:2.5px; }
 #graph svg g.node[data-l] { cursor:pointer; }
@@ -58,6 +61,7 @@ button:hover { border-color:var(--accent); color:var(--accent); }
 table.passes { border-collapse:collapse; width:100%; font-size:13px; }
 table.passes th, table.passes td { padding:5px 12px; border-bottom:1px solid var(--line); text-align:left; }
 table.passes th { color:var(--muted); font-weight:500; font-size:12px; }
+table.passes th.num { text-align:right; }
 table.passes td.num { text-align:right; font-variant-numeric:tabular-nums; font-family:var(--mono); font-size:12px; }
 table.passes tr.same td { color:#94a3b8; }
 table.passes tr.skip td { color:#b45309; font-style:italic; }
@@ -67,7 +71,7 @@ table.passes a { color:inherit; text-decoration:none; }
 table.passes a:hover { color:var(--accent); text-decoration:underline; }
 .bar { display:inline-block; height:8px; background:#93c5fd; border-radius:4px; vertical-align:middle; }
 .delta.up { color:#b45309; } .delta.down { color:#15803d; }
-details.stage { border-top:1px solid var(--line); }
+details.stage { border-top:1px solid var(--line); content-visibility:auto; contain-intrinsic-size:auto 480px; }
 details.stage > summary { list-style:none; cursor:pointer; padding:8px 14px; display:flex; gap:12px;
   align-items:baseline; }
 details.stage > summary::-webkit-details-marker { display:none; }
@@ -88,7 +92,7 @@ table.d { border-collapse:collapse; width:100%; font-family:var(--mono); font-si
 table.d col.n { width:3.4em; } table.d col.x { width:calc(50% - 3.4em); }
 table.d td { white-space:pre-wrap; overflow-wrap:anywhere; padding:0 8px 0 calc(8px + 4ch); text-indent:-4ch;
   vertical-align:top; }
-table.d td.n { color:#94a3b8; text-align:right; user-select:none; border-right:1px solid var(--line); padding:0 6px;
+table.d td:not([class]) { color:#94a3b8; text-align:right; user-select:none; border-right:1px solid var(--line); padding:0 6px;
   text-indent:0; }
 table.d td[data-l] { cursor:pointer; }
 table.d td.del { background:var(--del); } table.d td.add { background:var(--add); }
@@ -101,6 +105,8 @@ table.d th { position:sticky; top:0; background:#f1f5f9; color:var(--muted); fon
 tr.fold td { background:#eff6ff; color:var(--accent); cursor:pointer; text-align:center; font-family:system-ui, sans-serif;
   font-size:12px; padding:2px; }
 tbody[hidden] { display:none; }
+div.fold { background:#eff6ff; color:var(--accent); cursor:pointer; text-align:center; font-family:system-ui, sans-serif;
+  font-size:12px; padding:2px; white-space:normal; }
 .same-note { padding:8px 14px; color:var(--muted); font-size:13px; }
 #code .code { overflow:auto; max-height:80vh; }
 #code .row.cm { color:#64748b; }
@@ -115,6 +121,14 @@ footer { color:var(--muted); font-size:12px; padding:0 18px 18px; }
 JS = """
 (function(){
 var cur = null;
+function host(f) { return f.tagName === 'TR' ? f.parentNode : f; }
+function label(f) { return f.tagName === 'TR' ? f.firstElementChild : f; }
+function show(b, open) {  // b: the hidden block after a fold toggle
+  b.hidden = !open;
+  var f = b.previousElementSibling;
+  if (f.tagName === 'TBODY') f = f.firstElementChild;
+  label(f).textContent = open ? f.dataset.less : f.dataset.more;
+}
 function pick(l) {
   document.querySelectorAll('.hl').forEach(function(e){ e.classList.remove('hl'); });
   document.querySelectorAll('.hits').forEach(function(e){ e.classList.remove('on'); });
@@ -122,9 +136,8 @@ function pick(l) {
   cur = l;
   document.querySelectorAll('[data-l="' + l + '"]').forEach(function(e){
     e.classList.add('hl');
-    var b = e.closest('tbody[hidden]');
-    if (b) { b.hidden = false; var f = b.previousElementSibling.firstElementChild;
-      f.firstElementChild.textContent = f.dataset.less; }
+    var b = e.closest('.fb[hidden]');
+    if (b) show(b, true);
   });
   document.querySelectorAll('details.stage').forEach(function(d){
     var n = d.querySelectorAll('td.r.hl').length;
@@ -135,15 +148,18 @@ function pick(l) {
   if (s && s.scrollIntoViewIfNeeded) s.scrollIntoViewIfNeeded();
 }
 document.addEventListener('click', function(ev){
-  var f = ev.target.closest('tr.fold');
-  if (f) { var b = f.parentNode.nextElementSibling; b.hidden = !b.hidden;
-    f.firstElementChild.textContent = b.hidden ? f.dataset.more : f.dataset.less; return; }
+  var f = ev.target.closest('.fold');
+  if (f) { var b = host(f).nextElementSibling; show(b, b.hidden); return; }
   if (ev.target.closest('summary, button')) return;
   var t = ev.target.closest('[data-l]');
   if (t) pick(t.getAttribute('data-l'));
 });
 var fit = document.getElementById('fit');
-if (fit) fit.addEventListener('click', function(){ document.querySelector('#graph .box').classList.toggle('fit'); });
+if (fit) fit.addEventListener('click', function(){
+  document.querySelectorAll('#graph .box').forEach(function(b){ b.classList.toggle('fit'); }); });
+document.querySelectorAll('button.tab').forEach(function(t){ t.addEventListener('click', function(){
+  document.querySelectorAll('button.tab').forEach(function(u){ u.classList.toggle('on', u === t);
+    document.getElementById(u.dataset.view).hidden = u !== t; }); }); });
 var m = /^#L(\\d+)$/.exec(location.hash);
 if (m) pick(m[1]);
 })();

@@ -17,14 +17,8 @@ _FALLBACK = {
 }
 
 
-def header(stage: Stage) -> str:
-    if stage.pass_name == FRONTEND:
-        return f"// -----// IR from the frontend [stage {stage.stage}] //----- //"
-    return f"// -----// IR Dump After {stage.spec or stage.pass_name} [stage {stage.stage}] //----- //"
-
-
 def dump(stage: Stage, locations: bool = False) -> str:
-    return f"{header(stage)}\n{stage.ir_with_locations if locations else stage.ir}\n"
+    return f"{stage.header}\n{stage.ir_with_locations if locations else stage.ir}\n"
 
 
 def dump_before(stage: Stage, spec: str, next_stage: str, locations: bool = False) -> str:

@@ -64,8 +64,15 @@ class Stage:
     def title(self) -> str:
         return f"{self.pass_name} (stage {self.stage})" if not self.spec else f"{self.spec} (stage {self.stage})"
 
+    @property
+    def header(self) -> str:
+        """The line above this stage's IR in dumps, as MLIR's `--mlir-print-ir-after` writes it."""
+        if self.pass_name == FRONTEND:
+            return f"// -----// IR from the frontend [stage {self.stage}] //----- //"
+        return f"// -----// IR Dump After {self.spec or self.pass_name} [stage {self.stage}] //----- //"
+
     def __str__(self) -> str:
-        return f"// ----- IR after {self.title} ----- //\n{self.ir}"
+        return f"{self.header}\n{self.ir}"
 
     def _repr_html_(self) -> str:  # Jupyter shows a Stage as its IR
         return (f"<b>{html.escape(self.title)}</b> {self.seconds * 1e3:.2f} ms, "
@@ -85,7 +92,9 @@ class Trace:
     notes: list[str] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)  # skipped pass -> "pass 'x' is not available: ..."
     failure: PassFailed | None = None
-    module: ModuleOp | None = field(default=None, repr=False)
+    module: ModuleOp | None = field(default=None, repr=False)  # the IR after the last pass that ran
+    # A copy of the IR at the end of the stages that `graph` draws (tf, linalg).
+    stage_modules: dict[str, ModuleOp] = field(default_factory=dict, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -256,6 +265,12 @@ def trace(prog: Program, entry: str | None = None, target: str = "numpy", *,
     module = build_entry(prog.frontend, name, types, statics)
     _record(result, Step("tf", FRONTEND), module, time.perf_counter() - start, on_stage)
     result.module = module
+    if verify_each:  # else the first pass would be blamed for the frontend's IR
+        try:
+            module.verify()
+        except Exception as err:  # noqa: BLE001 - reported like a pass that broke the IR
+            result.failure = PassFailed(Step("tf", FRONTEND), err)
+            return result
     runnable, result.missing = plan(target, stop_after)
     if not runnable:
         return result
@@ -277,6 +292,8 @@ def _record(result: Trace, step: Step, module: ModuleOp, seconds: float, on_stag
                   ops_after=count_ops(module), changed=prev is None or prev.ir != ir, spec=spec,
                   ir_with_locations=print_ir(module, locations=True))
     result.stages.append(stage)
+    if step.stage in ("tf", "linalg"):
+        result.stage_modules[step.stage] = module.clone()
     if on_stage is not None:
         on_stage(stage)
 

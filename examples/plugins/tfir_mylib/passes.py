@@ -41,6 +41,8 @@ class MergeHardTanhPattern(RewritePattern):
 
 @dataclass(frozen=True)
 class MergeHardTanhPass(ModulePass):
+    """Merge nested `mylib.hard_tanh` calls whose ranges overlap (a plugin's pass)."""
+
     name = "mylib-merge-hard-tanh"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:

@@ -1,0 +1,108 @@
+"""What a buffer holds when a linalg op runs: the constant of a `linalg.fill`
+before it, if one (possibly tiled) is the last write into the buffer.
+
+The NumPy backend reduces straight into an output that holds the combiner's
+identity (`np.add.reduce(x, axis=1, out=s)`), and otherwise combines the
+partial result with what the output holds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects.linalg import ops as linalg
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
+from xdsl.ir import Operation, SSAValue
+
+
+class Roots(Protocol):
+    def root(self, value: SSAValue) -> SSAValue: ...
+    def constant(self, value: SSAValue) -> float | int | None: ...
+
+
+def _writes(op: Operation, root: SSAValue, cg: Roots) -> bool:
+    """Whether `op` (or an op nested in it) may write into buffer `root`."""
+    for inner in op.walk():
+        if isinstance(inner, LinalgStructuredOperation | linalg.BroadcastOp | linalg.ReduceOp):
+            targets = inner.outputs if hasattr(inner, "outputs") else [inner.init]
+        elif isinstance(inner, memref.CopyOp):
+            targets = [inner.destination]
+        elif isinstance(inner, memref.StoreOp):
+            targets = [inner.memref]
+        elif isinstance(inner, func.CallOp):
+            targets = list(inner.arguments)  # a custom op's implementation writes its outputs
+        else:
+            continue
+        if any(cg.root(t) == root for t in targets):
+            return True
+    return False
+
+
+def filled_with(cg: Roots, op: Operation, out: SSAValue) -> float | int | None:
+    """The constant `out` holds when `op` runs, if the last writes into its buffer
+    before `op` are a `linalg.fill` of it, of its whole buffer, or tiles of one
+    fill (loops of fills of subviews of the buffer that add up to all of it);
+    looking out through tile loops that visit each element once
+    (`scf.parallel`), not through `scf.for`."""
+    root = cg.root(out)
+    cur: Operation | None = op
+    while cur is not None:
+        found = _fill_before(cg, cur, out, root)
+        if found != "none":
+            return found if isinstance(found, int | float) else None
+        cur = cur.parent_op()
+        if not isinstance(cur, scf.ParallelOp):
+            return None
+    return None
+
+
+def _fill_before(cg: Roots, op: Operation, out: SSAValue, root: SSAValue) -> float | int | str:
+    """The fill value found before `op` in its block, "none" when nothing there
+    writes the buffer, "unknown" when something else does."""
+    value, covered = None, 0
+    prev = op.prev_op
+    while prev is not None:
+        if _writes(prev, root, cg):
+            for fill, count in _fill_pieces(prev) or [(None, 0)]:
+                v = cg.constant(fill.inputs[0]) if fill is not None else None
+                if v is None or (value is not None and v != value):
+                    return "unknown"
+                value, target = v, fill.outputs[0]
+                if target == out or _whole(target, root):
+                    return value
+                if not isinstance(target.owner, memref.SubviewOp) or target.owner.source != root:
+                    return "unknown"
+                covered += count * math.prod(target.type.get_shape())
+            if covered >= math.prod(root.type.get_shape()):
+                return value
+        prev = prev.prev_op
+    return "none" if value is None else "unknown"
+
+
+def _whole(view: SSAValue, root: SSAValue) -> bool:
+    """Whether `view` is all of buffer `root` (the buffer or reshapes of it)."""
+    while view != root and isinstance(view.owner, memref.CollapseShapeOp | memref.ExpandShapeOp):
+        view = view.owner.src
+    return view == root
+
+
+def _fill_pieces(op: Operation) -> list[tuple[linalg.FillOp, int]] | None:
+    """A fill, or a tile loop around a fill: the fill and how many tiles it has."""
+    if isinstance(op, linalg.FillOp):
+        return [(op, 1)]
+    if not isinstance(op, scf.ParallelOp):
+        return None
+    fills = [o for o in op.body.block.ops if isinstance(o, linalg.FillOp)]
+    others = [o for o in op.body.block.ops
+              if not isinstance(o, linalg.FillOp | memref.SubviewOp | arith.ConstantOp | scf.ReduceOp)
+              and not o.name.startswith("arith.")]
+    trips = 1
+    for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step, strict=True):
+        bounds = [v.owner.value.value.data if isinstance(v.owner, arith.ConstantOp) else None
+                  for v in (lb, ub, st)]
+        if None in bounds:
+            return None
+        trips *= len(range(*bounds))
+    return [(fills[0], trips)] if len(fills) == 1 and not others else None
