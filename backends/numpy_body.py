@@ -214,6 +214,7 @@ class BodyCodegen:
         self.space = space
         self.values: dict[SSAValue, Val] = {}
         self.regs: list[Reg] = []
+        self.hoisted = False  # scratch buffers were allocated before (a loop around the body)
 
     def val(self, value: SSAValue) -> Val:
         if value not in self.values:  # a scalar from outside the op
@@ -293,5 +294,6 @@ class BodyCodegen:
                 return reg
         reg = Reg(self.scratch_name(len(self.regs)), key)
         self.regs.append(reg)
-        self.line(f"{reg.name} = np.empty({self.space.shape(dims)}, dtype={key[0]})")
+        if not self.hoisted:
+            self.line(f"{reg.name} = np.empty({self.space.shape(dims)}, dtype={key[0]})")
         return reg

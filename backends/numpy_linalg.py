@@ -350,6 +350,12 @@ class GenericRule:
         ks = [self.cg.fresh(f"k{d}") for d in self.red]
         space = Space(self.sizes, self.par, dict(zip(self.red, ks, strict=True)))
         views = [self.out_view(j, space) for j in range(len(self.outs))]
+        # A dry run finds the scratch buffers, allocated once before the loops.
+        dry = self.body(space)
+        dry.line, dry.comment, dry.fresh = (lambda text: None), (lambda op: None), (lambda hint: hint)
+        dry.run(self.ops_except(), {}, keep=self.yield_op.operands)
+        for reg in dry.regs:
+            self.cg.line(f"{reg.name} = np.empty({space.shape(reg.key[1])}, dtype={reg.key[0]})")
         self._loops(ks, space, views, 0)
 
     def _loops(self, ks: list[str], space: Space, views: list[str], depth: int) -> None:
@@ -358,6 +364,7 @@ class GenericRule:
                 self._loops(ks, space, views, depth + 1)
             return
         body = self.body(space)
+        body.hoisted = True
         body.run(self.ops_except(), {}, keep=self.yield_op.operands)
         out_args = list(self.block.args[len(self.ins):])
         for j, v in enumerate(self.yield_op.operands):

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import (
-    AnyFloat,
     Float16Type,
     Float32Type,
     Float64Type,
@@ -225,7 +224,3 @@ def kernel_of(op: Attribute) -> Kernel:
     if name not in KERNELS:
         raise NotImplementedError(f"numpy backend: no NumPy kernel for {name}")
     return KERNELS[name]
-
-
-def is_float_type(typ: Attribute) -> bool:
-    return isinstance(typ, AnyFloat)

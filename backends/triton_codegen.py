@@ -141,6 +141,8 @@ class KernelPrinter:
     def __init__(self, kernel: device.KernelOp, source_line: SourceLine | None, helpers: set[str]):
         self.kernel = kernel
         self.em = PyEmitter(source_line=source_line)
+        for taken in ("tl", "triton", "INF", "rt", *HELPERS):  # module-level names kernels use
+            self.em.fresh(taken)
         self.names: dict[SSAValue, str] = {}
         # Triton broadcasts operands of elementwise ops itself, so a broadcast
         # is printed only where a shape must be exact (load/store offsets,

@@ -14,8 +14,10 @@ implementations, section 7, which stay on the host). The CPU tiles are dropped (
 grid tiles the op again): a tile loop becomes its linalg op on the full
 buffers. Kernels by kind:
 
-- all-`parallel` ops (elementwise, broadcast, transpose, copy, fill, iota,
-  strided slices): one program per flat block of the iteration space; the
+- a `linalg.transpose` into a fresh buffer that only generics read becomes
+  permuted indexing maps of those readers (no copy); other transposes, and
+- all-`parallel` ops (elementwise, broadcast, copy, fill, iota, strided
+  slices): one program per flat block of the iteration space; the
   per-dim indices are recovered with `//` and `%` only when an operand is not
   laid out like the iteration space.
 - reductions (any dims) and arg-reductions: a program per block of output
@@ -76,6 +78,7 @@ from tfir.lowering.device_linalg import (
     access_of,
     base_of,
     body_parts,
+    fold_transpose,
     indexing_maps,
     is_reduction,
     loop_ranges,
@@ -287,6 +290,8 @@ def convert_entry(module: ModuleOp, entry: func.FuncOp) -> None:
     for loop in [op for op in entry.body.block.ops if isinstance(op, scf.ParallelOp | scf.ForOp)]:
         untile(loop)
     merge_pieces(entry.body.block)
+    for op in [o for o in entry.body.block.ops if isinstance(o, TransposeOp)]:
+        fold_transpose(op)
     low = Lowering(module, entry)
     for op in list(entry.body.block.ops):
         if op.parent is not None:  # an epilogue may already be gone

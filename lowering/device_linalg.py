@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects import arith, memref
-from xdsl.dialects.linalg.ops import GenericOp
+from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr
+from xdsl.dialects.linalg.ops import GenericOp, TransposeOp
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineMap
+from xdsl.rewriter import Rewriter
 
 from tfir.lowering.device_kernel_kinds import ReductionSpec
 from tfir.lowering.device_kernels import Access, DeviceLoweringError, make_access
@@ -137,3 +139,49 @@ def reduction_spec(op: GenericOp) -> ReductionSpec:
 def is_reduction(op: Operation) -> bool:
     return isinstance(op, GenericOp) and any(
         it.data.value == "reduction" for it in op.iterator_types)
+
+
+def _writes(op: Operation, base: SSAValue) -> bool:
+    if isinstance(op, VIEWS) or op.name == "arith.constant":
+        return False
+    outs = getattr(op, "outputs", None)
+    if outs is not None and op.dialect_name() == "linalg":
+        return any(base_of(o) is base for o in outs)
+    if isinstance(op, memref.CopyOp):
+        return base_of(op.destination) is base
+    return touches(op, base)  # a call may write any buffer it gets
+
+
+def fold_transpose(op: TransposeOp) -> bool:
+    """Makes the generics that read a transposed copy read its source through
+    permuted maps instead (index arithmetic, no copy kernel). Only when the
+    copy is a fresh buffer read by generics alone and the source is not
+    overwritten before they run."""
+    src, out = op.inputs[0], op.outputs[0]
+    if not isinstance(out.owner, memref.AllocOp):
+        return False
+    readers = [u.operation for u in out.uses if u.operation is not op]
+    if not readers or any(not isinstance(r, GenericOp) or r.parent is not op.parent
+                          or out in r.outputs for r in readers):
+        return False
+    last, cur = readers, op.next_op
+    pending = set(last)
+    while cur is not None and pending:
+        if _writes(cur, base_of(src)):
+            return False
+        pending.discard(cur)
+        cur = cur.next_op
+    if pending:
+        return False  # a reader before the transpose: not ours to touch
+    perm = [int(p) for p in op.permutation.get_values()]
+    for reader in readers:
+        maps = indexing_maps(reader)
+        for i, operand in enumerate(reader.inputs):
+            if operand is out:
+                results = maps[i].results
+                maps[i] = AffineMap(maps[i].num_dims, 0,
+                                    tuple(results[perm.index(m)] for m in range(len(perm))))
+                reader.operands[i] = src
+        reader.indexing_maps = ArrayAttr([AffineMapAttr(m) for m in maps])
+    Rewriter.erase_op(op)
+    return True

@@ -286,3 +286,11 @@ def test_graph_draws_a_much_used_argument_once_per_use(tmp_path: Path, capsys) -
     copies = re.findall(r"^  (n0_u\d+) \[", dot, re.M)
     assert len(copies) == 5 and not re.search(r"^  n0 \[", dot, re.M)
     assert all(f"{c} -> " in dot for c in copies)
+
+
+@pytest.mark.parametrize("command", ["lower", "compile", "graph", "explain", "passes"])
+def test_every_command_takes_plugin(command: str, capsys) -> None:
+    argv = [command] + ([] if command == "passes" else [str(MLP)])
+    assert main([*argv, "--plugin", "no_such_tfir_plugin"]) == 1
+    err = capsys.readouterr().err
+    assert "no_such_tfir_plugin" in err and err.startswith("error: ") and "Traceback" not in err

@@ -3,7 +3,9 @@ lines to source lines, and opens in headless Chromium without console errors."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -89,6 +91,10 @@ def test_report_in_headless_chromium(tmp_path: Path) -> None:
         browser.run("document.getElementById('s7').scrollIntoView()")
         browser.screenshot(tmp_path / "mlp-stage.png")
         assert (tmp_path / "mlp.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        keep = os.environ.get("TFIR_REPORT_PNG_DIR")  # to look at the page: set it to a folder
+        if keep:
+            for name in ("mlp.png", "mlp-stage.png"):
+                shutil.copy(tmp_path / name, Path(keep) / name)
         assert not [e for e in browser.console() if e.get("level") == "SEVERE"]
 
 

@@ -9,6 +9,9 @@ import math
 import traceback
 
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from xdsl.parser import Parser
 
 from tfir.backends.numpy_backend import generate, load
@@ -564,3 +567,80 @@ def test_contraction_with_a_computed_factor_and_a_transposed_input_is_matmul():
     assert "np.einsum('ijk,jik->i', t0, a, out=s)" in source
     np.testing.assert_allclose(c, np.exp(a) @ b.transpose(0, 2, 1), rtol=1e-5)
     np.testing.assert_allclose(s, np.sum(np.tanh(a) * a, axis=(0, 2)), rtol=1e-5)
+
+
+def _tiled_fill_then_sum(fill_rows: int) -> str:
+    """A fill of rows [0, 8) of `s` in tiles of 3 plus a remainder tile, when
+    `fill_rows` is 8 (else only the tiles), then a row sum into `s`."""
+    remainder = """
+    %s_r = memref.subview %s[6] [2] [1] : memref<8xf32> to memref<2xf32, strided<[1], offset: 6>>
+    linalg.fill ins(%zero : f32) outs(%s_r : memref<2xf32, strided<[1], offset: 6>>)""" if fill_rows == 8 else ""
+    return func("(%x: memref<8x5xf32>, %s0: memref<8xf32>) -> memref<8xf32>", """
+    %c0 = arith.constant 0 : index
+    %c3 = arith.constant 3 : index
+    %c6 = arith.constant 6 : index
+    %zero = arith.constant 0.0 : f32
+    %s = memref.alloc() : memref<8xf32>
+    "memref.copy"(%s0, %s) : (memref<8xf32>, memref<8xf32>) -> ()
+""" + parallel("%i", "%c0", "%c6", "%c3", """
+      %s_t = memref.subview %s[%i] [3] [1] : memref<8xf32> to memref<3xf32, strided<[1], offset: ?>>
+      linalg.fill ins(%zero : f32) outs(%s_t : memref<3xf32, strided<[1], offset: ?>>)""", "3") + remainder + "\n"
+        + generic([("%x", "memref<8x5xf32>")], [("%s", "memref<8xf32>")], [ID2, COL], '"parallel", "reduction"',
+                  """      %r = arith.addf %in, %acc : f32
+      linalg.yield %r : f32""", "%in: f32, %acc: f32") + """
+    func.return %s : memref<8xf32>""")
+
+
+@pytest.mark.parametrize("fill_rows", [8, 6])
+def test_tiled_fill_counts_as_identity_init_only_when_it_covers_the_buffer(fill_rows: int):
+    x = RNG.standard_normal((8, 5)).astype(np.float32)
+    s0 = np.full(8, 100.0, np.float32)
+    source, (s,) = run(_tiled_fill_then_sum(fill_rows), x, s0)
+    want = x.sum(axis=1)
+    if fill_rows == 8:
+        assert "np.add.reduce(x, axis=1, out=s)" in source
+    else:
+        assert "np.add(s, np.add.reduce(x, axis=1, dtype=np.float32), out=s)" in source
+        want[6:] += 100.0
+    np.testing.assert_allclose(s, want, rtol=1e-6)
+
+
+@st.composite
+def _operand_maps(draw):
+    """A loop space and an operand indexing map of the kinds linalg ops here use:
+    dims in any order, some dims missing, unit constant axes, `d * s + c` slices."""
+    from xdsl.ir.affine import AffineExpr
+
+    n = draw(st.integers(1, 3))
+    sizes = draw(st.lists(st.integers(1, 4), min_size=n, max_size=n))
+    results, shape = [], []
+    for d in draw(st.permutations(range(n)))[: draw(st.integers(0, n))]:
+        step, start = draw(st.sampled_from([(1, 0), (1, 0), (2, 1), (-1, sizes[d] - 1), (3, 0)]))
+        results.append(AffineExpr.dimension(d) * step + start if (step, start) != (1, 0)
+                       else AffineExpr.dimension(d))
+        slack = draw(st.integers(0, 2)) if step > 1 else 0  # a strided slice of a longer axis
+        shape.append(start + step * (sizes[d] - 1) + 1 + slack if step > 0 else sizes[d])
+        if draw(st.integers(0, 3)) == 0:
+            results.append(AffineExpr.constant(0))
+            shape.append(1)
+    return n, sizes, results, shape
+
+
+@settings(max_examples=150, deadline=None)
+@given(_operand_maps())
+def test_arranged_views_broadcast_to_the_loop_space(case):
+    from xdsl.ir.affine import AffineMap
+
+    from tfir.backends.numpy_body import Space, arrange
+
+    n, sizes, results, shape = case
+    amap = AffineMap(n, 0, tuple(results))
+    view, varying = arrange("x", amap, shape, Space([str(s) for s in sizes], list(range(n))))
+    fn = load(f"import numpy as np\n\n\ndef f(x):\n    return {view}\n", "f")
+    x = RNG.standard_normal(shape)
+    got = np.broadcast_to(fn(x), sizes)
+    want = np.empty(sizes)
+    for idx in np.ndindex(*sizes):
+        want[idx] = x[tuple(amap.eval(list(idx), []))]
+    np.testing.assert_array_equal(got, want)
+    assert varying == {d for r in results for d in range(n) if f"d{d}" in str(r)}

@@ -10,12 +10,13 @@ import warnings
 from pathlib import Path
 
 import pytest
-from triton_cases import CASES, PROGRAMS
+from triton_cases import CASES, PROGRAMS, RANDOM_CASES
 
 pytest.importorskip("triton")
 
 DRIVER = Path(__file__).with_name("triton_driver.py")
 NAMES = [c.name for c in CASES]
+RANDOM_NAMES = [c.name for c in RANDOM_CASES]  # random shapes, broadcasts, views, axes
 
 
 MODES = {"interpret": True, "ptx": False, "programs": True, "conformance-interpret": True,
@@ -61,7 +62,7 @@ def compiled(runs) -> dict[str, str]:
     return runs["ptx"]
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES + RANDOM_NAMES)
 def test_interpreter_matches_numpy(interpreted: dict[str, str], name: str) -> None:
     assert interpreted.get(name) == "OK", interpreted.get(name)
 

@@ -120,6 +120,21 @@ CHECK:      device.store %c
 """)
 
 
+def test_transpose_read_only_by_generics_is_index_arithmetic() -> None:
+    module = lower(BY_NAME["folded_transpose"].mlir)
+    (kernel,) = kernels(module)
+    assert [a.name_hint for a in kernel.body.block.args] == ["x", "y"]
+    filecheck(str(module), """
+CHECK:      %[[ROW:.*]] = arith.divsi %idx
+CHECK:      %[[COL:.*]] = arith.remsi %idx
+CHECK:      arith.muli %[[COL]]
+CHECK:      device.load %x
+CHECK:      func.func @ft(%x: memref<3x5xf32>) -> memref<5x3xf32> {
+CHECK-NEXT:   %y = memref.alloc() : memref<5x3xf32>
+CHECK-NEXT:   device.launch
+""")
+
+
 def test_arg_reduction_and_integer_matmul() -> None:
     reduce_kinds = {op.kind.data for op in lower(BY_NAME["argmax"].mlir).walk()
                     if isinstance(op, device.ReduceOp)}

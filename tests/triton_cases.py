@@ -3,7 +3,7 @@ upstream passes exist) and NumPy references for the Triton backend tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -278,6 +278,21 @@ func.func @ext(%x: memref<3x8xf32>) -> memref<3x8xf32> {{
 }}
 """
 
+FOLDED_TRANSPOSE = """
+func.func @ft(%x: memref<3x5xf32>) -> memref<5x3xf32> {
+  %t = memref.alloc() : memref<5x3xf32>
+  linalg.transpose ins(%x : memref<3x5xf32>) outs(%t : memref<5x3xf32>) permutation = [1, 0]
+  %y = memref.alloc() : memref<5x3xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%t : memref<5x3xf32>) outs(%y : memref<5x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  }
+  func.return %y : memref<5x3xf32>
+}
+"""
+
+
 CASES = [
     Case("elementwise_tiled", "f", ELEMENTWISE_TILED,
          lambda r: [_f32(r, 64, 100), _f32(r, 100)], lambda a, b: (np.tanh(a + b),)),
@@ -302,6 +317,8 @@ CASES = [
          lambda a, b, s: ((np.exp(a) / s[:, :, None]) @ b,)),
     Case("external_call", "ext", EXTERNAL_CALL, lambda r: [_f32(r, 3, 8)],
          lambda x: (np.cumsum(2 * x, axis=1) ** 2,), plugin="tfir_mylib"),
+    Case("folded_transpose", "ft", FOLDED_TRANSPOSE, lambda r: [_f32(r, 3, 5)],
+         lambda x: (np.exp(x.T),)),
     Case("column_max_iota", "cm", COLUMN_MAX_IOTA,
          lambda r: [r.integers(-50, 50, (4, 30)).astype(np.int32)],
          lambda x: (x.max(axis=0),
@@ -358,3 +375,68 @@ def context():
                     memref.MemRef, scf.Scf, DEVICE):
         ctx.load_dialect(dialect)
     return ctx
+
+
+def _map(ndims: int, results: Sequence[int]) -> str:
+    dims = ", ".join(f"d{i}" for i in range(ndims))
+    return f"affine_map<({dims}) -> ({', '.join(f'd{r}' for r in results)})>"
+
+
+def _memref(shape: Sequence[int], layout: str = "") -> str:
+    inner = "x".join(str(s) for s in shape) + "x" if shape else ""
+    return f"memref<{inner}f32{', ' + layout if layout else ''}>"
+
+
+def random_case(seed: int) -> Case:
+    """A random elementwise or reduction generic: broadcast and permuted
+    operands, an input that is a strided subview of a bigger buffer."""
+    rng = np.random.default_rng(seed)
+    rank = int(rng.integers(1, 4))
+    shape = [int(s) for s in rng.integers(1, 10, rank)]
+    pad = [int(p) for p in rng.integers(0, 3, rank)]
+    big = [s + p for s, p in zip(shape, pad, strict=True)]
+    strides = [int(np.prod(big[i + 1:])) for i in range(rank)]
+    offset = sum(p * st for p, st in zip(pad, strides, strict=True))
+    view_t = _memref(shape, f"strided<[{', '.join(map(str, strides))}], offset: {offset}>")
+    bdims = sorted(int(d) for d in rng.choice(rank, int(rng.integers(0, rank + 1)), replace=False))
+    reduce = bool(rng.integers(0, 2))
+    red = sorted(int(d) for d in rng.choice(rank, int(rng.integers(1, rank + 1)), replace=False)) \
+        if reduce else []
+    kept = [d for d in range(rank) if d not in red]
+    perm = [int(d) for d in rng.permutation(kept)] if not reduce else kept
+    out_shape = [shape[d] for d in perm]
+    iters = ", ".join('"reduction"' if d in red else '"parallel"' for d in range(rank))
+    kind = "maximumf" if reduce and rng.integers(0, 2) else "addf"
+    body = ("%m = arith.mulf %y, %two : f32\n    %s = arith.addf %x, %m : f32\n"
+            + (f"    %r = arith.{kind} %s, %o : f32\n    linalg.yield %r : f32" if reduce
+               else "    linalg.yield %s : f32"))
+    init = "0xFF800000" if kind == "maximumf" else "0.0"
+    fill = (f"  %i = arith.constant {init} : f32\n  linalg.fill ins(%i : f32) outs(%out : "
+            f"{_memref(out_shape)})\n") if reduce else ""
+    text = f"""
+func.func @rand(%big: {_memref(big)}, %b: {_memref([shape[d] for d in bdims])}) -> {_memref(out_shape)} {{
+  %two = arith.constant 2.0 : f32
+  %a = memref.subview %big[{', '.join(map(str, pad))}] [{', '.join(map(str, shape))}] [{', '.join(['1'] * rank)}] : {_memref(big)} to {view_t}
+  %out = memref.alloc() : {_memref(out_shape)}
+{fill}  linalg.generic {{indexing_maps = [{_map(rank, range(rank))}, {_map(rank, bdims)}, {_map(rank, perm)}], iterator_types = [{iters}]}} ins(%a, %b : {view_t}, {_memref([shape[d] for d in bdims])}) outs(%out : {_memref(out_shape)}) {{
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    {body}
+  }}
+  func.return %out : {_memref(out_shape)}
+}}
+"""
+
+    def reference(bigv, bv):
+        a = bigv[tuple(slice(p, None) for p in pad)]
+        bfull = bv.reshape([shape[d] if d in bdims else 1 for d in range(rank)])
+        v = a + bfull * np.float32(2)
+        if reduce:
+            v = v.max(axis=tuple(red)) if kind == "maximumf" else v.sum(axis=tuple(red))
+            return (np.asarray(v, np.float32),)
+        return (np.transpose(v, perm).copy(),)
+
+    return Case(f"random_{seed}", "rand", text,
+                lambda r: [_f32(r, *big), _f32(r, *[shape[d] for d in bdims])], reference)
+
+
+RANDOM_CASES = [random_case(seed) for seed in range(12)]

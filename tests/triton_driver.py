@@ -14,7 +14,14 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from triton_cases import CASES, PROGRAMS, TINY_TILES, context, load_plugin  # noqa: E402
+from triton_cases import (  # noqa: E402
+    CASES,
+    PROGRAMS,
+    RANDOM_CASES,
+    TINY_TILES,
+    context,
+    load_plugin,
+)
 from xdsl.parser import Parser  # noqa: E402
 
 from tfir.backends.triton_backend import generate  # noqa: E402
@@ -149,7 +156,7 @@ def program_interpret(program, tmp: str) -> None:
         np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-5)
 
 
-MODES = {"interpret": (interpret, CASES), "ptx": (ptx, CASES),
+MODES = {"interpret": (interpret, CASES + RANDOM_CASES), "ptx": (ptx, CASES),
          "programs": (program_interpret, PROGRAMS)}
 
 

@@ -29,6 +29,7 @@ from tfir.pipeline import STAGES, steps_for
 BIG_DIFF = 4000
 CONTEXT = 3  # unchanged lines shown around each change; longer unchanged runs fold
 _LOC = re.compile(r' ?loc\((?:unknown|"((?:[^"\\]|\\.)*)":(\d+):(\d+))\)')
+_OP_NAME = re.compile(r'^\s*(?:%[^=]+= )?"?([a-z_][\w]*\.[\w.]+)')
 _NAMES = re.compile(r"%[\w$.#-]+|\^bb\d+")
 _NO_CHANGE = " \u00b7 no change"
 _CODE_LOC = re.compile(r"^(\s*)# (\S+):(\d+)(?:\s|$)")
@@ -118,11 +119,34 @@ def diff_table(old: list[Line], new: list[Line], old_name: str, new_name: str) -
             continue
         lefts = range(i1, i2) if tag in ("replace", "delete") else range(0)
         rights = range(j1, j2) if tag in ("replace", "insert") else range(0)
-        for i, j in zip_longest(lefts, rights):
+        for i, j in _pair_changed(old, new, lefts, rights):
             parts.append(_row(old[i] if i is not None else None, None if i is None else i + 1,
                               new[j] if j is not None else None, None if j is None else j + 1, "del", "add"))
     parts.append("</tbody></table>")
     return "".join(parts)
+
+
+def _pair_changed(old: list[Line], new: list[Line], lefts: range, rights: range
+                  ) -> list[tuple[int | None, int | None]]:
+    """Rows for a changed block: lines whose op (or block header, or brace) is of the
+    same kind side by side, the others alone; plain top-to-bottom pairing for huge blocks."""
+    if not lefts or not rights or len(lefts) * len(rights) > 250_000:
+        return list(zip_longest(lefts, rights))
+    kinds = difflib.SequenceMatcher(None, [_kind(old[i].text) for i in lefts],
+                                    [_kind(new[j].text) for j in rights], autojunk=False)
+    rows: list[tuple[int | None, int | None]] = []
+    for tag, a1, a2, b1, b2 in kinds.get_opcodes():
+        if tag == "equal":
+            rows += [(lefts[a], rights[b]) for a, b in zip(range(a1, a2), range(b1, b2), strict=True)]
+        else:
+            rows += list(zip_longest([lefts[a] for a in range(a1, a2)], [rights[b] for b in range(b1, b2)]))
+    return rows
+
+
+def _kind(text: str) -> str:
+    """What a line of IR is, for aligning changed lines: its op name, or its leading token."""
+    m = _OP_NAME.search(text)
+    return m.group(1) if m else text.strip().split(" ", 1)[0][:4]
 
 
 def single_table(lines: list[Line], name: str) -> str:
