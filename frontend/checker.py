@@ -80,6 +80,8 @@ class Specializer(ExprChecker):
         return self.stack[-1]
 
     def emit(self, op: Operation, span: Span) -> Operation:
+        # Ops of the prelude's composites are attributed to the user's call.
+        span = self.anchor or span
         op.location = FileLineColLoc(StringAttr(span.filename), IntAttr(span.line), IntAttr(span.column))
         block = self.frame.block
         if block is not None:
@@ -138,7 +140,8 @@ class Specializer(ExprChecker):
                      public: bool) -> Spec:
         tensors = [r for r in results if isinstance(r, Tensor) and r.ssa is not None]
         ret = func.ReturnOp(*[t.ssa for t in tensors])
-        ret.location = FileLineColLoc(StringAttr(file.filename), IntAttr(fn.span.line), IntAttr(fn.span.column))
+        at = self.anchor or fn.span
+        ret.location = FileLineColLoc(StringAttr(at.filename), IntAttr(at.line), IntAttr(at.column))
         block.add_op(ret)
         ftype = FunctionType.from_lists([a.type for a in block.args], [t.ssa.type for t in tensors])
         symbol = self._symbol(fn.name)

@@ -200,7 +200,9 @@ def _reduce_rows(kb: KernelBuilder, group: RowGroup, member: Member, env, tmask:
         else:
             offs = kb.offsets(acc, row_dims, [rows], hint="offs_" + (acc.base.name_hint or "out"))
             init = kb.load(acc, offs, pmask, acc.base.name_hint)
-        out.append(combine(kb, kind, init, part))
+        value = combine(kb, kind, init, part)
+        value.name_hint = acc.base.name_hint or value.name_hint  # the row's source name
+        out.append(value)
     return out
 
 

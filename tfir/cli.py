@@ -167,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         print(err, file=sys.stderr)
     except (InputError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
+    except Exception as err:  # noqa: BLE001 - plugin failures are the user's, named, no traceback
+        from tfir.plugin import PluginError
+        if not isinstance(err, PluginError):
+            raise
+        print(f"error: {err}", file=sys.stderr)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
     except BrokenPipeError:
