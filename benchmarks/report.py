@@ -176,28 +176,62 @@ def to_json(machine: dict[str, Any], settings: dict[str, Any],
                          "rows": [row_json(r, None) for r in overhead]}}
 
 
+def _cell(r: Row, base: Row | None) -> str:
+    if r.status != "ok":
+        return f"{r.status}: {r.detail[:60]}".replace("|", "/")
+    ratio = speedup(r, base)
+    span = f"{fmt_time(min(r.samples))} - {fmt_time(max(r.samples))}"
+    return f"**{fmt_time(r.median)}** ({span})" + ("" if ratio is None else f" {ratio:.2f}x")
+
+
+def _dim(n: int) -> str:
+    """1e6 for a power of ten from 1e5 up, else the number."""
+    text = str(n)
+    if n >= 10**5 and text.strip("0") == "1":
+        return f"1e{len(text) - 1}"
+    return text
+
+
+def _grid(results: list[tuple[str, str, list[Row]]], sizes: dict[str, dict[str, int]],
+          names: list[str], base_name: str) -> list[str]:
+    """One row per workload, one column per variant: median (min - max) and base / variant."""
+    out = ["| workload | sizes | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for name, _desc, rows in results:
+        by_variant = {r.variant: r for r in rows}
+        base = by_variant.get(base_name)
+        base = base if base is not None and base.status == "ok" else None
+        cells = [_cell(by_variant[n], base) if n in by_variant and by_variant[n].status != "skipped"
+                 else "" for n in names]
+        dims = ", ".join(f"{k}={_dim(v)}" for k, v in sizes[name].items())
+        out.append(f"| {name} | {dims} | " + " | ".join(cells) + " |")
+    return out
+
+
 def markdown(machine: dict[str, Any], results: list[tuple[str, str, list[Row]]],
              sizes: dict[str, dict[str, int]], overhead: list[Row]) -> str:
-    """The workload and overhead tables as Markdown, for docs/performance.md."""
-    out = [f"Measured {machine['date']} on {machine['cpu']} ({machine['cores']} cores), "
-           f"numpy {machine['numpy']}, {machine['blas']}; load average "
-           f"{', '.join(f'{x:.1f}' for x in machine.get('load_average') or ())}.", "",
-           "| workload | sizes | variant | median | min - max | vs hand | compile |",
-           "|---|---|---|---:|---|---:|---:|"]
+    """The tables of docs/performance.md: variants against hand, the ablation
+    against the full numpy target, compile times and the call overhead."""
+    load = ", ".join(f"{x:.1f}" for x in machine.get("load_average") or ())
+    out = [f"Measured {machine['date']}, commit {machine['tfir_commit']}, load average {load}.", ""]
+    present = [v for v in dict.fromkeys(r.variant for _, _, rows in results for r in rows)
+               if any(r.variant == v and r.status != "skipped" for _, _, rows in results for r in rows)]
+    base = [v for v in present if not v.startswith("numpy-")]
+    ablation = [v for v in present if v.startswith("numpy-")]
+    out += ["Median (min - max) per call, and hand median / variant median:", ""]
+    out += _grid(results, sizes, base, "hand")
+    if ablation:
+        out += ["", "Ablation: median (min - max), and numpy median / variant median "
+                "(below 1: switching it off makes the program slower):", ""]
+        out += _grid(results, sizes, ["numpy", *ablation], "numpy")
+    compilers = [v for v in present if v not in ("hand", "hand-tuned", "numexpr")]
+    out += ["", "Compile time (tfir: `compile_file` + specialization, disk cache off; "
+            "jax: first call minus fastest call):", "",
+            "| workload | " + " | ".join(compilers) + " |", "|---|" + "---:|" * len(compilers)]
     for name, _desc, rows in results:
-        hand = next((r for r in rows if r.variant == "hand" and r.status == "ok"), None)
-        dims = ", ".join(f"{k}={v}" for k, v in sizes[name].items())
-        for r in rows:
-            if r.status == "skipped":
-                continue
-            if r.status != "ok":
-                out.append(f"| {name} | {dims} | {r.variant} | {r.status}: {r.detail[:90]} | | | |")
-                continue
-            ratio = speedup(r, hand)
-            comp = fmt_time(r.compile_s) if r.compile_s is not None else ""
-            out.append(f"| {name} | {dims} | {r.variant} | {fmt_time(r.median)} | "
-                       f"{fmt_time(min(r.samples))} - {fmt_time(max(r.samples))} | "
-                       f"{'' if ratio is None else f'{ratio:.2f}x'} | {comp} |")
+        by_variant = {r.variant: r for r in rows}
+        cells = [fmt_time(by_variant[v].compile_s) if v in by_variant and by_variant[v].compile_s
+                 is not None else "" for v in compilers]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
     out += ["", "| cached call, tiny.tf on 16 elements | median | min - max |", "|---|---:|---|"]
     for r in overhead:
         if r.status == "ok":

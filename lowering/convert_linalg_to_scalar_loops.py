@@ -18,8 +18,10 @@ The nest itself is xDSL's `rewrite_linalg_structured_to_loops`, as its own
 `arith` ops on `index` (`d0 * 2 + 1` -> `arith.muli` / `arith.addi`, a
 broadcast `0` -> `arith.constant 0 : index`) instead of xDSL's
 `affine.apply`, so the output holds only `func`, `scf`, `memref` and
-`arith` / `math` ops, which upstream `mlir-opt` parses unchanged. Every op
-created keeps the location of the op it lowers.
+`arith` / `math` ops, which upstream `mlir-opt` parses unchanged. A constant
+global of i1 with more than 100 elements is stored as i8 and narrowed on
+load (`_widen_bool_global` says why). Every op created keeps the location of
+the op it lowers.
 """
 
 from __future__ import annotations
@@ -29,10 +31,14 @@ from collections.abc import Sequence
 from xdsl.context import Context
 from xdsl.dialects import arith, memref
 from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
     IntegerAttr,
     MemRefType,
     ModuleOp,
+    TensorType,
     UnknownLoc,
+    i1,
+    i8,
 )
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Operation, SSAValue
@@ -52,7 +58,7 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
-from xdsl.rewriter import InsertPoint
+from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.transforms.loop_nest_lowering_utils import (
     _insert_loop_nest,  # pyright: ignore[reportPrivateUsage]
     rewrite_linalg_structured_to_loops,
@@ -187,6 +193,55 @@ class CopyOpLowering(RewritePattern):
         _stamp_location(prev.next_op if prev else None, stop, block, loc)
 
 
+_VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)
+
+
+def _widen_bool_global(glob: memref.GlobalOp, module: ModuleOp) -> None:
+    """Store a large i1 constant global as i8 (0 / 1) and narrow each element
+    loaded from it with `arith.trunci`.
+
+    xDSL prints a dense i1 attribute of more than 100 elements as hex with one
+    byte per element, while MLIR reads hex i1 data bit-packed and rejects it
+    ("elements hex data size is invalid"); i8 data reads the same in both.
+    """
+    value = glob.initial_value
+    assert isinstance(value, DenseIntOrFPElementsAttr)
+    shape = glob.type.get_shape()
+    glob.properties["type"] = MemRefType(i8, shape)
+    glob.properties["initial_value"] = DenseIntOrFPElementsAttr.from_list(
+        TensorType(i8, shape), [int(v) & 1 for v in value.get_values()]
+    )
+    name = glob.sym_name.data
+    pending = [
+        op.memref for op in module.walk()
+        if isinstance(op, memref.GetGlobalOp) and op.name_.string_value() == name
+    ]
+    while pending:
+        old = pending.pop()
+        t = old.type
+        assert isinstance(t, MemRefType)
+        new = Rewriter.replace_value_with_new_type(old, MemRefType(i8, t.get_shape(), t.layout))
+        for use in list(new.uses):
+            user = use.operation
+            if isinstance(user, _VIEWS):
+                pending.append(user.results[0])
+            elif isinstance(user, memref.LoadOp):
+                loaded = Rewriter.replace_value_with_new_type(user.res, i8)
+                narrow = arith.TruncIOp(loaded, i1)
+                narrow.location = user.location
+                Rewriter.insert_op(narrow, InsertPoint.after(user))
+                loaded.replace_uses_with_if(narrow.result, lambda u: u.operation is not narrow)
+            else:
+                raise PassFailedException(f"unexpected use of constant @{name}: {user.name}")
+
+
+def _needs_widening(op: Operation) -> bool:
+    if not isinstance(op, memref.GlobalOp) or op.type.get_element_type() != i1:
+        return False
+    value = op.initial_value
+    return isinstance(value, DenseIntOrFPElementsAttr) and len(value) > 100 and not value.is_splat()
+
+
 class ConvertLinalgToScalarLoopsPass(ModulePass):
     """Every linalg op and memref.copy -> scf.for nests (docs/ir-levels.md §5)."""
 
@@ -197,3 +252,5 @@ class ConvertLinalgToScalarLoopsPass(ModulePass):
             GreedyRewritePatternApplier([LinalgOpLowering(), CopyOpLowering()]),
             apply_recursively=False,
         ).rewrite_module(op)
+        for glob in [g for g in op.ops if _needs_widening(g)]:
+            _widen_bool_global(glob, op)  # type: ignore[arg-type]

@@ -218,13 +218,27 @@ def _binary(fn):
     return run
 
 
+def _scalar_of(t: Any, value: Any) -> Any:
+    """`value` as the interpreter holds a scalar of type `t`: Python ints
+    (wrapped to the width) and bools for integers, NumPy scalars for floats."""
+    dtype = np_dtype(t)
+    if dtype == np.bool_:
+        return bool(int(value) & 1)
+    if np.issubdtype(dtype, np.integer):
+        width = t.width.data
+        v = int(np.trunc(value)) if isinstance(value, float | np.floating) else int(value)
+        v %= 1 << width
+        return v - (1 << width) if v >= 1 << (width - 1) else v
+    return dtype.type(value)
+
+
 def _cast(self, interp: Interpreter, op: Any, args: PythonValues):
-    return (np_dtype(op.result.type).type(args[0]),)
+    return (_scalar_of(op.result.type, args[0]),)
 
 
 def _cast_unsigned(self, interp: Interpreter, op: Any, args: PythonValues):
     width = op.input.type.width.data
-    return (np_dtype(op.result.type).type(int(args[0]) % (1 << width)),)
+    return (_scalar_of(op.result.type, int(args[0]) % (1 << width)),)
 
 
 def _ipowi(a: int, b: int) -> int:

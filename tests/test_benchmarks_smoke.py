@@ -24,14 +24,17 @@ import workloads  # noqa: E402
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], dict]:
     # Bytes, not text: text mode would turn the progress line's \r into \n.
     out = tmp_path_factory.mktemp("bench") / "quick.json"
+    md = out.with_suffix(".md")
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--quick", "--only", "chain-1e6,redundancy",
-         "--repeats", "2", "--progress", "--json", str(out),
+         "--repeats", "2", "--progress", "--json", str(out), "--markdown", str(md),
          "--variants", "numpy,eager,hand,hand-tuned,bad", "--variant", 'bad={"target": "nosuch"}'],
         capture_output=True, timeout=120)
     stdout, stderr = proc.stdout.decode(), proc.stderr.decode()
     assert proc.returncode == 0, stderr[-3000:]
-    return subprocess.CompletedProcess(proc.args, 0, stdout, stderr), json.loads(out.read_text())
+    data = json.loads(out.read_text())
+    data["markdown"] = md.read_text()
+    return subprocess.CompletedProcess(proc.args, 0, stdout, stderr), data
 
 
 def _rows(data: dict, workload: str) -> dict[str, dict]:
@@ -53,6 +56,7 @@ def test_quick_run_measures_hand_and_eager(quick_run: tuple[subprocess.Completed
         assert name in proc.stdout
     assert "vs hand" in proc.stdout and "Cached-call overhead" in proc.stdout
     assert "\r" in proc.stderr  # the progress line
+    assert "| chain-1e6 | N=10000 |" in data["markdown"] and "cached call" in data["markdown"]
 
 
 def test_numpy_target_is_measured_or_reported(quick_run: tuple[subprocess.CompletedProcess[str], dict]) -> None:
@@ -112,3 +116,13 @@ def test_slow_variant_takes_fewer_samples_within_budget() -> None:
                              budget_s=0.05)
     assert len(slow.samples) == 3 and len(fast.samples) == 6
     assert min(slow.samples) >= 0.02
+
+
+def test_parse_variant() -> None:
+    v = harness.parse_variant('x={"target": "eager", "disable": ["cse"], "codegen": {"threads": false}}')
+    assert (v.name, v.kind, v.target) == ("x", "tfir", "eager")
+    assert v.options == {"disable": ("cse",), "codegen": {"threads": False}}
+    assert harness.parse_variant("plain=").options == {}
+    for bad in ("noequals", "=", 'x=[1]'):
+        with pytest.raises(ValueError):
+            harness.parse_variant(bad)

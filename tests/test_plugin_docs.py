@@ -37,7 +37,8 @@ def blocks(text: str) -> list[Block]:
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(cwd), "TRITON_INTERPRET": "1"}
+    # no disk cache: the plugin module changes between blocks, the .tf files may not
+    env = {**os.environ, "PYTHONPATH": str(cwd), "TRITON_INTERPRET": "1", "TFIR_CACHE": "0"}
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
