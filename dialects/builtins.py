@@ -17,12 +17,32 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
 from tfir.dialects import tf
 from tfir.dialects.dtypes import FLOAT_DTYPES, INT_DTYPES, numpy_dtype_of, to_numpy
 from tfir.dialects.registry import (
-    AXES, BOOL, DTYPE, INT, INTS, NUMBER, REGISTRY, SHAPE, TENSOR, TENSORS, CallInfo,
-    OpEntry, Param, TType,
+    AXES,
+    BOOL,
+    DTYPE,
+    INT,
+    INTS,
+    NUMBER,
+    REGISTRY,
+    SHAPE,
+    TENSOR,
+    TENSORS,
+    CallInfo,
+    OpEntry,
+    Param,
+    TType,
 )
 from tfir.dialects.shape_rules import (
-    NUMERIC, broadcast, check_dtype, fmt_shape, matmul_result, norm_axes, norm_axis,
-    numel, resolve_shape, same_dtype,
+    NUMERIC,
+    broadcast,
+    check_dtype,
+    fmt_shape,
+    matmul_result,
+    norm_axes,
+    norm_axis,
+    numel,
+    resolve_shape,
+    same_dtype,
 )
 
 ALL = frozenset({"bool"}) | NUMERIC
@@ -203,7 +223,7 @@ def _broadcast_to_infer(call: CallInfo) -> list[TType]:
     (x,) = call.tensors
     shape = tuple(call.attrs["shape"])
     out = broadcast(call, [x.shape, shape], ["x", "shape"]) if len(shape) >= x.rank else None
-    if out is None or any(isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(out, shape)):
+    if out is None or any(isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(out, shape, strict=True)):
         raise call.error(f"cannot broadcast {fmt_shape(x.shape)} to {fmt_shape(shape)}", "shape")
     return [TType(x.dtype, shape)]
 

@@ -18,7 +18,15 @@ from tfir.frontend.calls import Arg, CheckError, Slot, bind, convert_static
 from tfir.frontend.diagnostics import Span, did_you_mean
 from tfir.frontend.indexing import IndexingMixin
 from tfir.frontend.values import (
-    POISON, DTypeValue, ListValue, Literal, Poison, SymDim, Tensor, Value, describe,
+    POISON,
+    DTypeValue,
+    ListValue,
+    Literal,
+    Poison,
+    SymDim,
+    Tensor,
+    Value,
+    describe,
     literal_tensor_type,
 )
 

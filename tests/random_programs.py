@@ -118,7 +118,6 @@ def expressions(draw: st.DrawFn, env: dict, dtype: str, depth: int, top: bool = 
         if choice == "roll":
             return Expr(f"concat([{a.text}[1:], {a.text}[:1]], axis=0)", a.shape, dtype,
                         lambda i: np.concatenate([a.ref(i)[1:], a.ref(i)[:1]], axis=0))
-        perm = list(range(len(a.shape)))[::-1]
         return Expr(f"transpose(transpose({a.text}) * 1)", a.shape, dtype, a.ref)
     return _leaf(draw, env, dtype)
 

@@ -85,7 +85,7 @@ def test_unknown_entry_and_target(prog) -> None:
     with pytest.raises(KeyError, match="did you mean 'main'"):
         prog["mian"]
     with pytest.raises(AttributeError):
-        prog.nope
+        _ = prog.nope
     with pytest.raises(ValueError, match="unknown target"):
         tfir.compile_source(SRC, target="cuda")
 

@@ -119,8 +119,8 @@ def make_context() -> Context:
     """A context with every dialect a tfir module may hold at any stage."""
     from xdsl.dialects import (
         arith,
-        builtin,
         bufferization,
+        builtin,
         func,
         linalg,
         math,
