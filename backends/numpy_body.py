@@ -12,7 +12,7 @@ straight into the output view when nothing reads the output afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -215,6 +215,9 @@ class BodyCodegen:
         self.values: dict[SSAValue, Val] = {}
         self.regs: list[Reg] = []
         self.hoisted = False  # scratch buffers were allocated before (a loop around the body)
+        # The host's `scratch_buffer(k, shape, dtype) -> name`, which allocates a
+        # scratch buffer (here, or once before an enclosing tile loop), if it has one.
+        self.alloc: Callable[[int, str, str], str] | None = getattr(cg, "scratch_buffer", None)
 
     def val(self, value: SSAValue) -> Val:
         if value not in self.values:  # a scalar from outside the op
@@ -292,8 +295,14 @@ class BodyCodegen:
             if reg.free and reg.key == key:
                 reg.free = False
                 return reg
-        reg = Reg(self.scratch_name(len(self.regs)), key)
+        k = len(self.regs)
+        if self.hoisted:
+            name = self.scratch_name(k)
+        elif self.alloc is not None:
+            name = self.alloc(k, self.space.shape(dims), key[0])
+        else:
+            name = self.scratch_name(k)
+            self.line(f"{name} = np.empty({self.space.shape(dims)}, dtype={key[0]})")
+        reg = Reg(name, key)
         self.regs.append(reg)
-        if not self.hoisted:
-            self.line(f"{reg.name} = np.empty({self.space.shape(dims)}, dtype={key[0]})")
         return reg

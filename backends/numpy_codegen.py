@@ -40,9 +40,10 @@ from tfir.backends.numpy_ops import dtype_name, kernel_of, literal, np_dtype, ty
 from tfir.backends.pyemit import PyEmitter
 from tfir.dialects.plugins import ExternalCall
 
-# Less work than this per tile (points of the iteration spaces of its linalg
-# ops) and the trip to the thread pool costs more than it gives.
-MIN_TILE_POINTS = 1 << 13
+# Less work than this in a whole tile loop (points of the iteration spaces of
+# its linalg ops, all tiles) and the trips to the thread pool cost more than
+# they give.
+MIN_PARALLEL_POINTS = 1 << 16
 
 _VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)
 _LINALG = (LinalgStructuredOperation, linalg.BroadcastOp, linalg.ReduceOp)
@@ -80,6 +81,8 @@ class FunctionCodegen:
         self.scalar_globals: dict[str, tuple[str, str]] = {}
         self.scalars: dict[SSAValue, tuple[str, str]] = {}
         self.externals: dict[str, tuple[ExternalCall, str]] = {}
+        # (k, shape, dtype) -> name of the scratch buffers allocated before a tile loop.
+        self.hoist: dict[tuple[int, str, str], str] | None = None
 
     # -- the Codegen protocol of numpy_linalg ----------------------------------------------
 
@@ -242,11 +245,17 @@ class FunctionCodegen:
         typ = op.memref.type
         number = op.attributes.get("tfir.buffer")
         hint = op.memref.name_hint or (f"buf{number.value.data}" if number is not None else "buf")
-        name = self.fresh(hint)
         dyn = iter(op.dynamic_sizes)
         shape = [str(d) if d != DYNAMIC_INDEX else self.expr(next(dyn)) for d in typ.get_shape()]
+        shape_text = tuple_text(shape) if shape else "()"
+        if self.hoist is not None and not op.dynamic_sizes:
+            # A buffer of one tile (a row group's): allocated once per worker, not per tile.
+            key = (-1 - len(self.hoist), shape_text, np_dtype(typ))
+            self.values[op.memref] = self.hoist[key] = self.fresh(hint)
+            return
+        name = self.fresh(hint)
         self.comment(op)
-        self.line(f"{name} = np.empty({tuple_text(shape) if shape else '()'}, dtype={np_dtype(typ)})")
+        self.line(f"{name} = np.empty({shape_text}, dtype={np_dtype(typ)})")
         self.values[op.memref] = name
 
     def _view_name(self, op: Operation, suffix: str) -> str:
@@ -329,15 +338,50 @@ class FunctionCodegen:
         ops = [o for o in op.body.block.ops if not isinstance(o, scf.ReduceOp)]
         self.comment(op)
         if self.threads and not self.in_tile and self._worth_threads(op):
-            name = self.fresh("tile")
-            with self.block(f"def {name}({', '.join(ivs)})"):
+            # One call per worker, on a contiguous chunk of tile indices; the
+            # scratch buffers are allocated once per call, not per tile.
+            name, chunk = self.fresh("tile"), self.fresh("chunk")
+            with self.block(f"def {name}({chunk})"):
                 self.in_tile = True
-                self._body(ops)
+                with self._hoisting():
+                    with self.block(f"for {', '.join(ivs)} in {chunk}"):
+                        self._body(ops)
                 self.in_tile = False
             self.helpers.add("parallel")
             self.line(f"_parallel({name}, {', '.join(ranges)})")
         else:
-            self._nested_loops(list(zip(ivs, ranges, strict=True)), ops)
+            with self._hoisting():
+                self._nested_loops(list(zip(ivs, ranges, strict=True)), ops)
+
+    @contextmanager
+    def _hoisting(self) -> Iterator[None]:
+        """Scratch buffers asked for inside go before the code emitted inside
+        (allocated once, before a loop); nested uses keep the outer place."""
+        if self.hoist is not None:
+            yield
+            return
+        self._flush()
+        mark, self.hoist = len(self.em._lines), {}
+        try:
+            yield
+        finally:
+            pad = self.em._indent * self.em._depth
+            allocs = [f"{pad}{name} = np.empty({shape}, dtype={dtype})"
+                      for (_, shape, dtype), name in self.hoist.items()]
+            self.em._lines[mark:mark] = allocs
+            self.hoist = None
+
+    def scratch_buffer(self, k: int, shape: str, dtype: str) -> str:
+        """The name of scratch buffer `k` of a body: allocated here, or once
+        before the enclosing tile loop (one buffer per shape and dtype)."""
+        if self.hoist is None:
+            name = self.scratch_name(k)
+            self.line(f"{name} = np.empty({shape}, dtype={dtype})")
+            return name
+        key = (k, shape, dtype)
+        if key not in self.hoist:
+            self.hoist[key] = self.fresh(f"t{k}")
+        return self.hoist[key]
 
     def _nested_loops(self, loops: list[tuple[str, str]], ops: list[Operation]) -> None:
         if not loops:
@@ -347,19 +391,20 @@ class FunctionCodegen:
             self._nested_loops(loops[1:], ops)
 
     def _worth_threads(self, op: scf.ParallelOp) -> bool:
-        """Two tiles or more, each with enough work to pay for a trip to the pool."""
+        """Two tiles or more, with enough work in all to pay for the trips to the pool."""
         bounds = [[self.consts.get(v) for v in (lb, ub, st)]
                   for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step, strict=True)]
-        if all(None not in b for b in bounds) and math.prod(len(range(*b)) for b in bounds) < 2:
+        trips = math.prod(len(range(*b)) for b in bounds) if all(None not in b for b in bounds) else None
+        if trips is not None and trips < 2:
             return False
         work = 0
         for inner in op.walk():
             if isinstance(inner, LinalgStructuredOperation):
                 points = _static_points(inner)
-                if points is None:
+                if points is None or trips is None:
                     return True
-                work += points
-        return work >= MIN_TILE_POINTS
+                work += points * trips
+        return work >= MIN_PARALLEL_POINTS
 
     def _for(self, op: scf.ForOp) -> None:
         iv, *carried = op.body.block.args

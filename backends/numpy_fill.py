@@ -70,7 +70,7 @@ def _fill_before(cg: Roots, op: Operation, out: SSAValue, root: SSAValue) -> flo
                 if v is None or (value is not None and v != value):
                     return "unknown"
                 value, target = v, fill.outputs[0]
-                if target == out or _whole(target, root):
+                if target == out or _whole(target, root) or _same_view(target, out):
                     return value
                 if not isinstance(target.owner, memref.SubviewOp) or target.owner.source != root:
                     return "unknown"
@@ -79,6 +79,17 @@ def _fill_before(cg: Roots, op: Operation, out: SSAValue, root: SSAValue) -> flo
                 return value
         prev = prev.prev_op
     return "none" if value is None else "unknown"
+
+
+def _same_view(a: SSAValue, b: SSAValue) -> bool:
+    """Two subviews of one buffer at the same offsets, sizes and strides (the
+    tiles of one block of rows that two ops of a row group take)."""
+    x, y = a.owner, b.owner
+    if not isinstance(x, memref.SubviewOp) or not isinstance(y, memref.SubviewOp):
+        return False
+    return (x.source == y.source and list(x.offsets) == list(y.offsets) and list(x.sizes) == list(y.sizes)
+            and list(x.strides) == list(y.strides) and x.static_offsets == y.static_offsets
+            and x.static_sizes == y.static_sizes and x.static_strides == y.static_strides)
 
 
 def _whole(view: SSAValue, root: SSAValue) -> bool:

@@ -353,6 +353,7 @@ class GenericRule:
         # A dry run finds the scratch buffers, allocated once before the loops.
         dry = self.body(space)
         dry.line, dry.comment, dry.fresh = (lambda text: None), (lambda op: None), (lambda hint: hint)
+        dry.alloc = None  # allocated below, under the names the loop body uses
         dry.run(self.ops_except(), {}, keep=self.yield_op.operands)
         for reg in dry.regs:
             self.cg.line(f"{reg.name} = np.empty({space.shape(reg.key[1])}, dtype={reg.key[0]})")

@@ -69,18 +69,17 @@ _pool = ThreadPoolExecutor(max_workers=_workers, thread_name_prefix="tfir-numpy"
 
 
 def _parallel(tile, *ranges):
-    """Run `tile(*index)` for every index of the ranges (an scf.parallel) on the
-    pool, as one contiguous chunk of indices per worker."""
-    indices = list(itertools.product(*ranges))
+    """Run the tiles of an scf.parallel on the pool: `tile(chunk)` runs the
+    tiles of one contiguous chunk of indices (ints for one range, tuples for
+    several), one chunk per worker; the calling thread runs the first."""
+    indices = list(ranges[0]) if len(ranges) == 1 else list(itertools.product(*ranges))
     step = -(-len(indices) // _workers)
     chunks = [indices[k:k + step] for k in range(0, len(indices), step)]
-    for done in [_pool.submit(_tiles, tile, chunk) for chunk in chunks]:
+    pending = [_pool.submit(tile, chunk) for chunk in chunks[1:]]
+    if chunks:
+        tile(chunks[0])
+    for done in pending:
         done.result()
-
-
-def _tiles(tile, indices):
-    for index in indices:
-        tile(*index)
 '''
 
 IMPORTS = {

@@ -23,6 +23,9 @@ outputs in place (destination passing, no tensor results):
   subview with `memref.copy`.
 - Tensor constants become a private constant `memref.global` and a
   `memref.get_global`.
+- A `func.call` of an external implementation (§7) passes its inputs as
+  identity-laid memrefs (a strided view is copied first) and one fresh alloc
+  per result; its bodiless declaration becomes `(inputs..., outputs...) -> ()`.
 - Entry arguments become memrefs and are never written; results are returned
   as identity-laid memrefs, copied into a fresh alloc where they would alias an
   argument, a constant, another result, or are a strided view.
@@ -37,12 +40,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tfir.lowering import memref_views as mv
-from tfir.lowering.bufferize_chains import InsertChains, Redirect, find_insert_chains
 from xdsl.context import Context
 from xdsl.dialects import arith, func, memref, tensor
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
+    FunctionType,
+    MemRefType,
     ModuleOp,
     StringAttr,
     TensorType,
@@ -54,6 +57,9 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import PassFailedException
+
+from tfir.lowering import memref_views as mv
+from tfir.lowering.bufferize_chains import InsertChains, Redirect, find_insert_chains
 
 _VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.GetGlobalOp)
 
@@ -226,6 +232,8 @@ class _FunctionBufferizer:
                 self._lower_insert(op)
             case func.ReturnOp():
                 self._lower_return(op)
+            case func.CallOp():
+                self._lower_call(op)
             case _ if self._is_tensor_op(op):
                 raise PassFailedException(f"bufferize: unexpected op on tensors: {op.name}")
             case _:
@@ -235,8 +243,6 @@ class _FunctionBufferizer:
         value = op.value
         assert isinstance(value, DenseIntOrFPElementsAttr)
         t = mv.memref_of(op.result.type)  # type: ignore[arg-type]
-        table = self.module.get_trait(SymbolTable)
-        assert table is not None
         while True:
             name = f"__tfir_const_{self.globals_made[0]}"
             self.globals_made[0] += 1
@@ -320,6 +326,30 @@ class _FunctionBufferizer:
         Rewriter.insert_op([view, copy], _before(op))
         self._derive(op.result, dest.mem, dest, defined=True)
 
+    def _lower_call(self, op: func.CallOp) -> None:
+        """A call of an external implementation (docs/ir-levels.md §7): its
+        inputs as identity-laid memrefs, then one fresh buffer per result."""
+        args: list[SSAValue] = []
+        for value in op.arguments:
+            mem = self._mem(value, op)
+            if isinstance(mem.type, MemRefType) and not mv.is_identity(mem.type):
+                fresh = mv.alloc(mv.memref_of(mem.type), op.location)
+                copy = memref.CopyOp(mem, fresh.memref)
+                copy.location = op.location
+                Rewriter.insert_op([fresh, copy], _before(op))
+                mem = fresh.memref
+            args.append(mem)
+        outs: list[memref.AllocOp] = []
+        for result in op.res:
+            if not isinstance(result.type, TensorType):
+                raise PassFailedException(f"bufferize: call of @{op.callee} returns a scalar")
+            outs.append(mv.alloc(mv.memref_of(result.type), op.location))
+        call = func.CallOp(op.callee, [*args, *(o.memref for o in outs)], [])
+        call.location = op.location
+        Rewriter.insert_op([*outs, call], _before(op))
+        for result, out in zip(op.res, outs, strict=True):
+            self._register(result, _Buf(out.memref, out.memref, True, True))
+
     def _lower_return(self, op: func.ReturnOp) -> None:
         returned_roots: set[SSAValue] = set()
         for i, value in enumerate(op.arguments):
@@ -361,6 +391,17 @@ def _require_static(op: tensor.ExtractSliceOp | tensor.InsertSliceOp) -> None:
         raise PassFailedException(f"bufferize: dynamic slice parameters in {op.name}")
 
 
+def _bufferize_declaration(decl: func.FuncOp) -> None:
+    """An external declaration becomes destination-passing: `(inputs...,
+    outputs...) -> ()` on identity-laid memrefs."""
+    fn_type = decl.function_type
+    types = [*fn_type.inputs.data, *fn_type.outputs.data]
+    if not any(isinstance(t, TensorType) for t in types):
+        return
+    memrefs = [mv.memref_of(t) if isinstance(t, TensorType) else t for t in types]
+    decl.properties["function_type"] = FunctionType.from_lists(memrefs, [])
+
+
 class BufferizePass(ModulePass):
     """Tensors to memrefs in destination-passing style (docs/ir-levels.md §3)."""
 
@@ -371,3 +412,5 @@ class BufferizePass(ModulePass):
         for func_op in [f for f in op.ops if isinstance(f, func.FuncOp)]:
             if func_op.body.blocks:
                 _FunctionBufferizer(op, func_op, counter).run()
+            else:
+                _bufferize_declaration(func_op)

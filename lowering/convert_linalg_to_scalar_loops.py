@@ -230,7 +230,7 @@ def _widen_bool_global(glob: memref.GlobalOp, module: ModuleOp) -> None:
                 narrow = arith.TruncIOp(loaded, i1)
                 narrow.location = user.location
                 Rewriter.insert_op(narrow, InsertPoint.after(user))
-                loaded.replace_uses_with_if(narrow.result, lambda u: u.operation is not narrow)
+                loaded.replace_uses_with_if(narrow.result, lambda u, n=narrow: u.operation is not n)
             else:
                 raise PassFailedException(f"unexpected use of constant @{name}: {user.name}")
 

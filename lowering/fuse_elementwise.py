@@ -16,6 +16,15 @@ and so is its `tensor.empty` when dead); otherwise it is left alone. Dead
 generics are erased too. Identical inputs (same value, same map) of a fused
 op are merged.
 
+Fusion never makes a value computed twice unless that is cheap: a producer
+read by one consumer through one map is inlined once (a consumer reading it
+twice shares the one copy of its body); a producer that would be cloned
+more than once (several consumers, or one consumer reading it through
+different maps) is fused only when its body is a few cheap ops
+(`is_cheap`: add, sub, mul, compare, select, min/max, casts; no division,
+no `math` op), e.g. `x - max` or `x + b`. Anything else, an `exp` or a
+`tanh`, stays materialized in its own buffer and is read by every user.
+
 Produces the same form, with fewer `linalg.generic`s. Option
 `enabled=false` (`fuse-elementwise{enabled=false}`) leaves the IR as it is.
 """
@@ -36,8 +45,21 @@ from xdsl.rewriter import Rewriter
 GenericOp = linalg.ops.GenericOp
 
 MAX_BODY_OPS = 512
-"""A fused body may not grow past this: a producer with several uses is
-cloned into each, so chains of such diamonds would grow exponentially."""
+"""A fused body may not grow past this (a long chain of single-use ops)."""
+
+MAX_CHEAP_OPS = 2
+"""A producer cloned into several places has at most this many body ops
+(constants not counted), all of them in `CHEAP_OPS`."""
+
+CHEAP_OPS = frozenset({
+    "arith.addf", "arith.subf", "arith.mulf", "arith.negf", "arith.addi", "arith.subi",
+    "arith.muli", "arith.maximumf", "arith.minimumf", "arith.maxnumf", "arith.minnumf",
+    "arith.maxsi", "arith.minsi", "arith.cmpf", "arith.cmpi", "arith.select",
+    "arith.extf", "arith.truncf", "arith.sitofp", "arith.fptosi", "arith.extsi",
+    "arith.trunci", "arith.andi", "arith.ori", "arith.xori", "arith.constant",
+})
+"""Scalar ops cheap enough to recompute rather than store and reload
+(one vector instruction each; division and every `math` op are not)."""
 
 
 def _maps(op: GenericOp) -> list[AffineMap]:
@@ -59,6 +81,15 @@ def is_elementwise_producer(op: Operation) -> bool:
     if not _is_permutation(_maps(op)[-1]):
         return False
     return not op.body.block.args[len(op.inputs)].uses
+
+
+def is_cheap(producer: GenericOp) -> bool:
+    """Whether recomputing the producer's body in each place that reads it
+    costs less than a buffer: a few cheap ops."""
+    ops = [op for op in producer.body.block.ops if not isinstance(op, linalg.ops.YieldOp)]
+    if any(op.name not in CHEAP_OPS for op in ops):
+        return False
+    return sum(op.name != "arith.constant" for op in ops) <= MAX_CHEAP_OPS
 
 
 @dataclass
@@ -198,8 +229,13 @@ def fuse_producer(producer: GenericOp) -> bool:
     consumers = _consumers(producer)
     if consumers is None:
         return False
-    if any(plan_fusion(producer, c) is None for c in consumers):
+    plans = [plan_fusion(producer, c) for c in consumers]
+    if any(plan is None for plan in plans):
         return False
+    clones = sum(len({step[0] for step in plan.steps if not isinstance(step, int)})
+                 for plan in plans if plan is not None)
+    if clones > 1 and not is_cheap(producer):
+        return False  # it would be computed more than once
     for consumer in consumers:
         # Planned again: replacing an earlier consumer may have changed this
         # one's inputs (one consumer can read another).

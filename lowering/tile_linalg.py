@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from itertools import product
 from math import prod
 
-from tfir.lowering import memref_views as mv
-from tfir.lowering.memref_views import byte_size
 from xdsl.context import Context
 from xdsl.dialects import arith, func, scf
 from xdsl.dialects.builtin import DenseArrayBase, IndexType, IntegerAttr, MemRefType, ModuleOp, i64
@@ -48,6 +46,9 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
+
+from tfir.lowering import memref_views as mv
+from tfir.lowering.memref_views import byte_size
 
 
 def tileable_dims(op: LinalgStructuredOperation) -> list[int]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from tfir.lowering.memref_views import rank_reduction_keep
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects import math as xmath
 from xdsl.dialects.builtin import (
@@ -45,6 +44,8 @@ from xdsl.interpreters import func as ifunc
 from xdsl.interpreters import memref as imemref
 from xdsl.interpreters import scf as iscf
 from xdsl.traits import SymbolTable
+
+from tfir.lowering.memref_views import rank_reduction_keep
 
 
 def np_dtype(t: Any) -> np.dtype:

@@ -414,3 +414,29 @@ def test_every_op_keeps_a_location_and_no_global_is_written(text: str) -> None:
                 user = use.operation
                 if hasattr(user, "outputs"):
                     assert op.memref not in user.outputs
+
+
+EXTERNAL_CALL = "\n".join([
+    "func.func @main(%a: tensor<4x6xf32>) -> tensor<4x3xf32> {",
+    "  %v = tensor.extract_slice %a[0, 0] [4, 3] [1, 1] : tensor<4x6xf32> to tensor<4x3xf32>",
+    "  %r = func.call @mylib_cumsum(%v) : (tensor<4x3xf32>) -> tensor<4x3xf32>",
+    "  func.return %r : tensor<4x3xf32>",
+    "}",
+    'func.func private @mylib_cumsum(tensor<4x3xf32>) -> tensor<4x3xf32> attributes {tfir.external = "mylib.cumsum"}',
+])
+
+
+def test_external_call_is_destination_passing() -> None:
+    m = apply(parse_located(EXTERNAL_CALL), "bufferize", "plan-buffers")
+    check_buffers_form(m)
+    # The strided view is copied to an identity-laid buffer first; the
+    # result is a fresh buffer passed last; the declaration follows.
+    filecheck(str(m), """
+CHECK:      %[[V:.*]] = memref.subview %a[0, 0] [4, 3] [1, 1] : memref<4x6xf32> to memref<4x3xf32, strided<[6, 1]>>
+CHECK-NEXT: %[[IN:.*]] = memref.alloc() {tfir.buffer = 0 : i64} : memref<4x3xf32>
+CHECK-NEXT: "memref.copy"(%[[V]], %[[IN]])
+CHECK-NEXT: %[[OUT:.*]] = memref.alloc() {tfir.buffer = 1 : i64} : memref<4x3xf32>
+CHECK-NEXT: func.call @mylib_cumsum(%[[IN]], %[[OUT]]) : (memref<4x3xf32>, memref<4x3xf32>) -> ()
+CHECK-NEXT: func.return %[[OUT]] : memref<4x3xf32>
+CHECK:      func.func private @mylib_cumsum(memref<4x3xf32>, memref<4x3xf32>) -> () attributes {tfir.external = "mylib.cumsum"}
+""")
