@@ -203,8 +203,24 @@ class SelectOp(IRDLOperation):
         _check_broadcast(self, [self.cond, self.lhs, self.rhs], self.result)
 
 
+class ShapeOp(IRDLOperation, abc.ABC):
+    """Base of one-operand ops whose result type (shape, dtype) is carried by the result only."""
+
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = UNARY_FORMAT
+
+    def __init__(self, input: SSAValue, result_type: Attribute):
+        super().__init__(operands=[input], result_types=[result_type])
+
+    def _check_elem(self) -> None:
+        if _elem(self.input) != _elem(self.result):
+            raise VerifyException(f"expected result dtype {_elem(self.input)}, got {_elem(self.result)}")
+
+
 @irdl_op_definition
-class CastOp(IRDLOperation):
+class CastOp(ShapeOp):
     """Element type conversion, as NumPy's `astype`.
 
     ```mlir
@@ -213,13 +229,6 @@ class CastOp(IRDLOperation):
     """
 
     name = "tf.cast"
-    input = operand_def(TensorType)
-    result = result_def(TensorType)
-    traits = traits_def(Pure())
-    assembly_format = UNARY_FORMAT
-
-    def __init__(self, input: SSAValue, result_type: Attribute):
-        super().__init__(operands=[input], result_types=[result_type])
 
     def verify_(self) -> None:
         if _shape(self.input) != _shape(self.result):
@@ -392,22 +401,6 @@ class TransposeOp(IRDLOperation):
         want = tuple(shape[p] for p in perm)
         if _shape(self.result) != want:
             raise VerifyException(f"expected result shape {want}, got {_shape(self.result)}")
-
-
-class ShapeOp(IRDLOperation, abc.ABC):
-    """Base of ops whose result shape is carried by the result type only."""
-
-    input = operand_def(TensorType)
-    result = result_def(TensorType)
-    traits = traits_def(Pure())
-    assembly_format = UNARY_FORMAT
-
-    def __init__(self, input: SSAValue, result_type: Attribute):
-        super().__init__(operands=[input], result_types=[result_type])
-
-    def _check_elem(self) -> None:
-        if _elem(self.input) != _elem(self.result):
-            raise VerifyException(f"expected result dtype {_elem(self.input)}, got {_elem(self.result)}")
 
 
 @irdl_op_definition

@@ -13,6 +13,7 @@ import numpy as np
 from tfir.api import TARGETS, Program, compile_file
 from tfir.frontend import ast
 from tfir.frontend.diagnostics import CompileError, InputError
+from tfir.inspect.trace import entry_name
 
 
 class UsageError(Exception):
@@ -24,17 +25,6 @@ def _key_value(text: str, what: str) -> tuple[str, str]:
     if not sep or not name:
         raise UsageError(f"{what} must look like NAME=VALUE, got {text!r}")
     return name, value
-
-
-def _entry_name(prog: Program, entry: str | None) -> str:
-    if entry is None:
-        if not prog.entries:
-            raise UsageError(f"{prog.filename} defines no function")
-        return prog.entries[-1]
-    if entry not in prog.entries:
-        from tfir.frontend.diagnostics import did_you_mean
-        raise UsageError(f"no function '{entry}' in {prog.filename}{did_you_mean(entry, prog.entries)}")
-    return entry
 
 
 def load_program(args: argparse.Namespace, target: str | None = None) -> Program:
@@ -93,7 +83,7 @@ def summarize(name: str, value: np.ndarray) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     prog = load_program(args)
-    entry = _entry_name(prog, args.entry)
+    entry = entry_name(prog, args.entry)
     given: dict[str, np.ndarray] = {}
     for item in args.input or []:
         name, path = _key_value(item, "--input")
