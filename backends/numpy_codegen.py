@@ -11,8 +11,11 @@ NumPy arrays in, a tuple of NumPy arrays out. One statement per IR op: a
 `memref.alloc` is an `np.empty`, a view is NumPy slicing or `.reshape`, a
 linalg op is ufunc calls writing with `out=` (numpy_linalg, numpy_body), an
 `scf.for` is a `for` loop, and the tiles of an `scf.parallel` are a nested
-function run on a thread pool (or a plain loop when they are too few or too
-small). A `# file.tf:LINE  text` comment precedes the code of each source line.
+function `tile(chunk)` run on a thread pool, once per worker on a contiguous
+chunk of tiles (or a plain loop when they are too few or too small); scratch
+buffers, and buffers allocated inside a tile loop (a row group's tile
+buffers), are allocated once before the loop, not per tile. A
+`# file.tf:LINE  text` comment precedes the code of each source line.
 """
 
 from __future__ import annotations

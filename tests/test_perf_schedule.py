@@ -1,0 +1,144 @@
+"""How the NumPy backend runs tile loops (issue 6): the benchmark workloads
+at sizes that cross the scheduling thresholds, with each optimization on and
+off, against the hand-written NumPy; and the shape of the code it chooses
+(BLAS whole, no strided column tiles, row groups, no recomputation)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tfir
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+from workloads import by_name  # noqa: E402
+
+SIZES = {
+    "chain-1e6": {"N": 300_000},
+    "softmax": {"M": 256, "K": 512},
+    "layernorm": {"M": 256, "K": 512},
+    "sumsq": {"M": 512, "K": 256},
+    "mlp": {"B": 64, "D": 128, "H": 512},
+    "attention": {"H": 2, "T": 128, "D": 64},
+    "redundancy": {"N": 200_000},
+}
+VARIANTS = {
+    "default": {},
+    "nothreads": {"codegen": {"threads": False}},
+    "norows": {"codegen": {"row_groups": False}},
+    "noschedule": {"codegen": {"schedule": False}},
+    "nofuse": {"disable": ("fuse-elementwise",)},
+    "notile": {"disable": ("tile-linalg",)},
+}
+
+
+def pool_runs(source: str) -> list[str]:
+    """The statements that run a tile loop on the thread pool."""
+    return re.findall(r"^\s+_parallel\(.*$", source, re.M)
+
+
+def build(name: str, **options: object) -> tuple[str, object, list[np.ndarray], np.ndarray]:
+    w = by_name()[name]
+    args = list(w.inputs(SIZES[name], np.random.default_rng(1)).values())
+    fn = tfir.compile_file(w.path, cache=False, **options)["main"]
+    compiled = fn.specialize(dict(zip(w.inputs(SIZES[name], np.random.default_rng(1)), args, strict=True)), {})
+    return compiled.source, fn, args, w.hand(*args)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("name", list(SIZES))
+def test_workload_matches_hand_written(name: str, variant: str) -> None:
+    w = by_name()[name]
+    _, fn, args, want = build(name, **VARIANTS[variant])
+    got = fn(*args)
+    np.testing.assert_allclose(got, want, rtol=w.rtol, atol=w.atol)
+    np.testing.assert_allclose(fn(*args), got, rtol=0, atol=0)  # hoisted scratch: calls stay independent
+
+
+def test_matmuls_go_to_blas_whole() -> None:
+    source, *_ = build("mlp")
+    assert "np.matmul(x, w1, out=" in source and "x_t" not in source
+    assert "np.matmul(buf1, w2, out=" in source
+
+
+def test_axis0_sum_of_squares_is_one_einsum() -> None:
+    source, *_ = build("sumsq")
+    assert "np.einsum('ij,ij->j', x, x, out=" in source and "_parallel" not in source
+
+
+def test_softmax_runs_as_one_row_group_with_tile_buffers() -> None:
+    source, *_ = build("softmax")
+    assert source.count("np.exp(") == 1 and len(pool_runs(source)) == 1
+    body = source.split("def tile(chunk):")[1].split("_parallel(")[0]
+    for part in ("np.maximum.reduce(", "np.exp(", "np.add.reduce(", "np.divide("):
+        assert part in body
+    # exp(x - max) lives in a buffer of one tile, allocated once per worker.
+    assert "np.empty((256, 512)" in source.split("def tile")[0]  # the result only
+    assert source.count("np.empty((256, 512)") == 1
+
+
+def test_small_ops_run_untiled_without_the_pool() -> None:
+    source, *_ = build("softmax", pass_options={})
+    small = tfir.compile_source("fn main(x: f32[64, 64]) -> f32[64, 64] { return softmax(x, axis=-1); }",
+                                cache=False)["main"]
+    x = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
+    compiled = small.specialize({"x": x}, {})
+    assert not pool_runs(compiled.source) and "for " not in compiled.source
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    np.testing.assert_allclose(small(x), e / e.sum(axis=-1, keepdims=True), rtol=1e-6)
+    assert pool_runs(source)
+
+
+def test_without_threads_nothing_goes_on_a_pool() -> None:
+    for name in ("chain-1e6", "softmax", "layernorm"):
+        source, *_ = build(name, codegen={"threads": False})
+        assert "_parallel" not in source and "ThreadPoolExecutor" not in source
+
+
+def test_concurrent_calls_from_several_threads() -> None:
+    w = by_name()["layernorm"]
+    _, fn, args, _ = build("layernorm")
+    rng = np.random.default_rng(5)
+    inputs = [[(a + rng.standard_normal(a.shape).astype(np.float32)) for a in args] for _ in range(6)]
+    wants = [w.hand(*xs) for xs in inputs]
+    errors: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        try:
+            for _ in range(3):
+                np.testing.assert_allclose(fn(*inputs[k]), wants[k], rtol=w.rtol, atol=w.atol)
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
+ROW_BREAKS = """
+fn main(x: f32[N, N]) -> f32[N, N] {
+    let y = softmax(x, axis=-1);
+    let z = y + transpose(y);
+    return z - mean(z, axis=0, keepdims=true);
+}
+"""
+
+
+def test_row_groups_stop_at_ops_that_are_not_row_local() -> None:
+    # transpose(y) and a mean over axis 0 read other rows: each must see all
+    # rows of what comes before, so no group may span them.
+    prog = tfir.compile_source(ROW_BREAKS, cache=False)["main"]
+    x = np.random.default_rng(2).standard_normal((384, 384)).astype(np.float32)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    y = e / e.sum(axis=-1, keepdims=True)
+    z = y + y.T
+    np.testing.assert_allclose(prog(x), z - z.mean(axis=0, keepdims=True), rtol=1e-5, atol=1e-6)
