@@ -44,7 +44,7 @@ def _check_target(target: str) -> None:
 def compile_source(text: str, filename: str = "<string>", target: str = "numpy", **options: Any) -> Program:
     """Checks a program given as text; raises CompileError on any error in it."""
     _check_target(target)
-    return Program(load_and_check(text, filename), target, options)
+    return Program(_checked(text, filename, target), target, options)
 
 
 def compile_file(path: str | Path, target: str = "numpy", **options: Any) -> Program:
@@ -55,7 +55,18 @@ def compile_file(path: str | Path, target: str = "numpy", **options: Any) -> Pro
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
         raise CompileError([Diagnostic(f"cannot read {path}: {reason}", Span(str(path), 1, 1, 1, 1))]) from None
-    return Program(load_and_check(text, str(path)), target, options)
+    return Program(_checked(text, str(path), target), target, options)
+
+
+def _checked(text: str, filename: str, target: str) -> _Frontend:
+    """The checked program; custom ops with no lowering for `target` are errors now, not at the first call."""
+    from tfir.plugin import check_lowerings
+
+    frontend = load_and_check(text, filename)
+    missing = check_lowerings(frontend, target)
+    if missing:
+        raise CompileError(missing)
+    return frontend
 
 
 class Program:
@@ -165,8 +176,9 @@ class Function:
         texts = [f"{name}\n{f.source.text}" for name, f in sorted(frontend.files.items())]
         texts.append(load_prelude().source.text)
         signature = (sorted((n, str(t)) for n, t in types.items()), sorted(statics.items()))
+        from tfir.dialects.plugins import plugins_fingerprint
         return cache.cache_key(texts, self.name, signature, self.program.target, options,
-                               sorted(REGISTRY.names()))
+                               [*sorted(REGISTRY.names()), plugins_fingerprint()])
 
     def bind_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         from tfir.inputs import bind_inputs

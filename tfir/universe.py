@@ -10,6 +10,7 @@ from xdsl.ir import Dialect
 from xdsl.passes import ModulePass
 from xdsl.universe import Universe
 
+from tfir.dialects.plugins import load_installed_plugins, universe_dialects
 from tfir.pipeline import _XDSL_PASSES, PIPELINE, pass_class
 
 
@@ -27,7 +28,9 @@ def _pass_loader(name: str) -> Callable[[], type[ModulePass]]:
     return lambda: pass_class(name)
 
 
+load_installed_plugins()  # installed plugins' dialects and passes join ours
+
 TFIR_UNIVERSE = Universe(
-    all_dialects={"tf": _tf, "device": _device},
+    all_dialects={"tf": _tf, "device": _device, **universe_dialects()},
     all_passes={s.pass_name: _pass_loader(s.pass_name) for s in PIPELINE if s.pass_name not in _XDSL_PASSES},
 )

@@ -174,6 +174,9 @@ def _out(path: str | None, content: str, what: str) -> None:
 
 def cmd_lower(args: argparse.Namespace) -> int:
     from tfir.inspect.trace import check_pass_name
+    from tfir.plugin import load_plugin
+    for plugin in args.plugin or []:
+        load_plugin(plugin)  # first: a plugin's passes may be named below
     for name in [*args.print_ir_before, *args.print_ir_after]:
         check_pass_name(args.target, name, "--print-ir-before/--print-ir-after")
     check_pass_name(args.target, args.stop_after, "--stop-after")
@@ -248,8 +251,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_passes(args: argparse.Namespace) -> int:
-    if args.plugin:
-        load("fn main() {}\n", args.plugin)
+    from tfir.plugin import load_plugin
+    for plugin in args.plugin or []:
+        load_plugin(plugin)
     print(text.passes_listing(args.target))
     return 0
 
