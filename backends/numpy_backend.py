@@ -25,19 +25,22 @@ from tfir.backends import numpy_prelude
 from tfir.backends.numpy_body import tuple_text
 from tfir.backends.numpy_codegen import FunctionCodegen
 from tfir.backends.numpy_ops import dtype_name, literal, np_dtype, typed_literal
-from tfir.backends.numpy_schedule import fuse_rows, schedule
+from tfir.backends.numpy_rows import fuse_rows
+from tfir.backends.numpy_schedule import elide_fills, schedule
 from tfir.backends.pyemit import PyEmitter
 from tfir.dialects.plugins import external_calls
 
 _loaded = 0
 
 # Names the generated code refers to besides its own values.
-_RESERVED = ("_erf", "_erfc_scale", "_parallel", "_tiles", "_pool", "_workers", "itertools", "os",
+_RESERVED = ("_erf", "_erfc_scale", "_parallel", "_pool", "_workers", "_buffer", "_local",
+             "threading", "itertools", "os",
              "base64", "ThreadPoolExecutor", "range", "min", "max", "int", "math")
 
 
 def generate(module: ModuleOp, entry: str, source_line: Callable[[str, int], str] | None = None, *,
-             threads: bool = True, schedule: bool = True, row_groups: bool = True) -> str:
+             threads: bool = True, schedule: bool = True, row_groups: bool = True,
+             reuse_buffers: bool = True) -> str:
     """The Python source of a module defining `def <entry>(args)`: NumPy arrays
     in (the func.func arguments, in order), a tuple of NumPy arrays out (one
     per result). `source_line(filename, line)` gives the `.tf` text for the
@@ -46,8 +49,11 @@ def generate(module: ModuleOp, entry: str, source_line: Callable[[str, int], str
     tile loop whole or one tile per worker where that is faster (`schedule`
     below), else every loop runs as `tile-linalg` tiled it; `row_groups` lets
     it run consecutive row-local ops block of rows by block of rows
-    (`fuse_rows`, with `schedule` only)."""
-    return _generate_module(module, entry, source_line, threads, schedule and row_groups, schedule)
+    (`fuse_rows`, with `schedule` only); `reuse_buffers` keeps large
+    intermediate buffers (never a result) per thread from one call to the
+    next instead of allocating them afresh."""
+    return _generate_module(module, entry, source_line, threads, schedule and row_groups, schedule,
+                            reuse_buffers)
 
 
 def load(source: str, entry: str, filename: str = "<tfir-numpy>") -> Callable:
@@ -102,7 +108,7 @@ def _global_lines(name: str, op: memref.GlobalOp) -> list[str]:
 
 
 def _generate_module(module: ModuleOp, entry: str, source_line: Callable[[str, int], str] | None,
-                    threads: bool, rows: bool, scheduled: bool) -> str:
+                    threads: bool, rows: bool, scheduled: bool, reuse_buffers: bool) -> str:
     em = PyEmitter(source_line=source_line)
     for name in (entry, *_RESERVED):
         em.fresh(name)  # so that no local or global takes these names
@@ -113,12 +119,13 @@ def _generate_module(module: ModuleOp, entry: str, source_line: Callable[[str, i
         fuse_rows(fn, os.cpu_count() or 1)
     if scheduled:
         schedule(fn, threads, os.cpu_count() or 1)
+        elide_fills(fn)
     globals_: dict[str, str] = {}
     helpers: set[str] = set()
     decls = [op for op in module.ops if isinstance(op, memref.GlobalOp)]
     for op in decls:
         globals_[op.sym_name.data] = em.fresh(op.sym_name.data.lstrip("_").removeprefix("tfir_"))
-    cg = FunctionCodegen(em, globals_, helpers, threads)
+    cg = FunctionCodegen(em, globals_, helpers, threads, reuse_buffers)
     imports = []
     called = {op.callee.root_reference.data for op in fn.walk() if isinstance(op, func.CallOp)}
     if called:

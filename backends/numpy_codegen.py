@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import numpy as np
 from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -51,6 +52,10 @@ MIN_PARALLEL_POINTS = 1 << 16
 _VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)
 _LINALG = (LinalgStructuredOperation, linalg.BroadcastOp, linalg.ReduceOp)
 
+# Buffers (not returned) from this size on are kept per thread between calls
+# (`new_buffer`): below it, `np.empty` is as cheap (no page faults).
+MIN_KEPT_BYTES = 1 << 16
+
 # Index arithmetic of tile bounds: Python ints (folded when the operands are known).
 _INDEX_OPS: dict[str, tuple[str, Callable[[int, int], int]]] = {
     "arith.addi": ("{0} + {1}", lambda a, b: a + b),
@@ -73,8 +78,11 @@ def _is_int_text(text: str) -> bool:
 class FunctionCodegen:
     """Emits one `func.func` as a Python function (the `Codegen` of numpy_linalg)."""
 
-    def __init__(self, em: PyEmitter, globals_: dict[str, str], helpers: set[str], threads: bool):
+    def __init__(self, em: PyEmitter, globals_: dict[str, str], helpers: set[str], threads: bool,
+                 reuse_buffers: bool = True):
         self.em, self.globals, self.helpers, self.threads = em, globals_, helpers, threads
+        self.reuse_buffers = reuse_buffers
+        self.returned: set[SSAValue] = set()  # buffers under the results: always fresh
         self.values: dict[SSAValue, str] = {}
         self.typed: dict[SSAValue, str] = {}
         self.consts: dict[SSAValue, float | int] = {}
@@ -149,6 +157,8 @@ class FunctionCodegen:
         self.values.update(zip(args, names, strict=True))
         sig = ", ".join(f"{n}: {_type_text(a.type)}" for n, a in zip(names, args, strict=True))
         results = ", ".join(_type_text(t) for t in fn.function_type.outputs)
+        self.returned = {self.root(v) for op in fn.walk() if isinstance(op, func.ReturnOp)
+                         for v in op.arguments}
         with self.block(f"def {entry}({', '.join(names)})"):
             self.line(f'"""{entry}({sig}) -> ({results}{"," if len(fn.function_type.outputs) == 1 else ""})"""')
             self.emit_block(fn.body.block)
@@ -258,8 +268,22 @@ class FunctionCodegen:
             return
         name = self.fresh(hint)
         self.comment(op)
-        self.line(f"{name} = np.empty({shape_text}, dtype={np_dtype(typ)})")
+        fresh = op.memref in self.returned or bool(op.dynamic_sizes)
+        self.line(f"{name} = {self.new_buffer(name, shape_text, np_dtype(typ), fresh)}")
         self.values[op.memref] = name
+
+    def new_buffer(self, site: str, shape: str, dtype: str, fresh: bool = False) -> str:
+        """The expression of a new buffer: `np.empty`, or, for a large buffer
+        that is not returned, the calling thread's buffer of this site kept
+        from its last call (`_buffer`: no page faults for a fresh allocation
+        on every call; one per thread, so concurrent calls never share)."""
+        dims = [d.strip() for d in shape.strip("()").split(",") if d.strip()]
+        size = math.prod(int(d) for d in dims) if all(d.isdigit() for d in dims) else 0
+        itemsize = np.dtype(getattr(np, dtype.removeprefix("np."))).itemsize
+        if fresh or not self.reuse_buffers or size * itemsize < MIN_KEPT_BYTES:
+            return f"np.empty({shape}, dtype={dtype})"
+        self.helpers.add("buffers")
+        return f"_buffer({site!r}, {shape}, {dtype})"
 
     def _view_name(self, op: Operation, suffix: str) -> str:
         """`x_t` for a tile of `x` (a subview in a loop), `x_s` for a slice, `x_r` for a reshape."""
@@ -369,7 +393,7 @@ class FunctionCodegen:
             yield
         finally:
             pad = self.em._indent * self.em._depth
-            allocs = [f"{pad}{name} = np.empty({shape}, dtype={dtype})"
+            allocs = [f"{pad}{name} = {self.new_buffer(name, shape, dtype)}"
                       for (_, shape, dtype), name in self.hoist.items()]
             self.em._lines[mark:mark] = allocs
             self.hoist = None
@@ -379,7 +403,7 @@ class FunctionCodegen:
         before the enclosing tile loop (one buffer per shape and dtype)."""
         if self.hoist is None:
             name = self.scratch_name(k)
-            self.line(f"{name} = np.empty({shape}, dtype={dtype})")
+            self.line(f"{name} = {self.new_buffer(name, shape, dtype)}")
             return name
         key = (k, shape, dtype)
         if key not in self.hoist:

@@ -12,6 +12,7 @@ import math
 from typing import Protocol
 
 from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Operation, SSAValue
@@ -46,6 +47,9 @@ def filled_with(cg: Roots, op: Operation, out: SSAValue) -> float | int | None:
     fill (loops of fills of subviews of the buffer that add up to all of it);
     looking out through tile loops that visit each element once
     (`scf.parallel`), not through `scf.for`."""
+    marked = op.attributes.get("tfir.filled")  # its fill was elided (numpy_schedule.elide_fills)
+    if isinstance(marked, IntegerAttr | FloatAttr) and len(getattr(op, "outputs", ())) == 1:
+        return marked.value.data
     root = cg.root(out)
     cur: Operation | None = op
     while cur is not None:

@@ -82,10 +82,28 @@ def _parallel(tile, *ranges):
         done.result()
 '''
 
+# Large intermediate buffers are kept between calls, one set per thread: a
+# fresh `np.empty` of megabytes costs its page faults again on every call.
+BUFFERS = '''
+_local = threading.local()
+
+
+def _buffer(site, shape, dtype):
+    """The calling thread's buffer for one allocation site of this module, as
+    left by its last call (the site's value is never returned to the caller)."""
+    store = _local.__dict__
+    key = (site, shape, dtype)
+    buf = store.get(key)
+    if buf is None:
+        buf = store[key] = np.empty(shape, dtype=dtype)
+    return buf
+'''
+
 IMPORTS = {
     "erf": (),
     "parallel": ("import itertools", "import os", "from concurrent.futures import ThreadPoolExecutor"),
     "base64": ("import base64",),
+    "buffers": ("import threading",),
 }
 
-HELPERS = {"erf": ERF, "parallel": PARALLEL, "base64": ""}
+HELPERS = {"erf": ERF, "parallel": PARALLEL, "base64": "", "buffers": BUFFERS}

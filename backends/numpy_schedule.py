@@ -6,23 +6,23 @@ form, docs/ir-levels.md section 4) just before code generation.
 in NumPy differs by op. `schedule` runs a tile loop whole (matmuls: BLAS
 threads itself; small ops; reductions that tiles would read in narrow
 strided columns), as one tile per worker (an op that is one NumPy call), or
-keeps its cache-sized tiles (a fused body of several calls). `fuse_rows`
-runs consecutive row-local ops (softmax, layernorm) as one loop over blocks
-of rows, with the buffers only they use shrunk to one block.
+keeps its cache-sized tiles (a fused body of several calls); `elide_fills`
+drops the zero fill before a matmul that overwrites its output. Row groups
+(numpy_rows.fuse_rows) run before these.
 
-Each is switchable for measurement: `codegen={"schedule": False}` (tile
-loops as tiled, and no row groups), `codegen={"row_groups": False}`.
+Switch: `codegen={"schedule": False}` (every tile loop as `tile-linalg`
+made it, and no row groups).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     DenseArrayBase,
+    FloatAttr,
     IndexType,
     IntegerAttr,
     MemRefType,
@@ -34,14 +34,23 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineDimExpr
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from tfir.backends.numpy_fill import filled_with
 from tfir.lowering import memref_views as mv
 from tfir.lowering.tile_linalg import restrict, tileable_dims
 
 # -- how each tile loop runs (the backend's scheduling policy) ---------------------------
 
+TRANSPARENT = (memref.AllocOp, memref.ExpandShapeOp, memref.CollapseShapeOp, memref.GetGlobalOp,
+               arith.ConstantOp)
+"""Ops that move no data: allocations, views, constants."""
+
 # A tiled op with fewer points than this runs as one statement: below it, the
 # tiles' Python overhead and a trip to the pool cost more than they give.
 WHOLE_POINTS = 1 << 16
+
+# An op that is one NumPy call is split across the workers from this many
+# points on (a few MiB); below, the trip to the pool costs about what it saves.
+CHUNK_POINTS = 1 << 20
 
 
 def schedule(fn: func.FuncOp, threads: bool, workers: int) -> None:
@@ -51,31 +60,103 @@ def schedule(fn: func.FuncOp, threads: bool, workers: int) -> None:
     - whole (the loop replaced by its op on the whole buffers): a matmul or
       other contraction (BLAS threads itself; its calls never go on our pool),
       an op with fewer than WHOLE_POINTS points, a reduction whose tiles would
-      read narrow strided columns (`sum(x*x, axis=0)`: one `np.einsum`), and,
-      without threads, an op that is one NumPy statement anyway;
-    - one tile per worker, with threads, for an op that is one NumPy statement
-      (nothing to keep in cache between statements: fewer, larger calls);
+      read narrow strided columns (`sum(x*x, axis=0)`: one `np.einsum`), and
+      an op that is one NumPy statement, without threads or with fewer than
+      CHUNK_POINTS points;
+    - one tile per worker, with threads, for a larger op that is one NumPy
+      statement (nothing to keep in cache between statements: fewer, larger calls);
     - kept as tiled (cache-sized tiles, on the pool when threads are on) for a
       body of several statements, whose intermediates then stay in cache.
     """
     for op in list(fn.body.block.ops):
         if not isinstance(op, scf.ParallelOp):
             continue
-        whole = _untiled(op)
+        whole = untiled(op)
         if whole is None:
             continue
         inner, sources = whole
-        full = _rebuild(inner, sources)
+        full = rebuild(inner, sources)
         points = math.prod(full.get_static_loop_ranges())
         simple = _one_statement(inner)
-        if _contraction(inner) or points < WHOLE_POINTS or _strided_reduction(inner, full) \
+        if is_contraction(inner) or points < WHOLE_POINTS or _strided_reduction(inner, full) \
                 or (simple and not threads):
             _replace(op, [full])
+            continue
+        if simple and points < CHUNK_POINTS:
+            _replace(op, [full])  # one call of less than a few MiB: not worth a trip to the pool
             continue
         chunked = _chunked(full, workers, op) if simple and workers > 1 else None
         full.erase()  # a template only (restrict rebuilt it): drop its uses
         if chunked is not None:
             _replace(op, chunked)
+
+
+class _Roots:
+    """`numpy_fill.Roots` on the IR alone (for `filled_with` before codegen)."""
+
+    def root(self, value: SSAValue) -> SSAValue:
+        while isinstance(value.owner, memref.SubviewOp | memref.ExpandShapeOp | memref.CollapseShapeOp):
+            value = value.owner.operands[0]
+        return value
+
+    def constant(self, value: SSAValue) -> float | int | None:
+        owner = value.owner
+        if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr | FloatAttr):
+            return owner.value.value.data
+        return None
+
+
+def elide_fills(fn: func.FuncOp) -> None:
+    """Drops the zero fill right before a whole matmul (or contraction) into
+    the same buffer (`np.matmul(..., out=c)` overwrites it anyway) and marks
+    the op `tfir.filled = 0` so that the code generator still knows what
+    its output holds."""
+    roots = _Roots()
+    for op in list(fn.body.block.ops):
+        if not _overwrites(op) or not _whole_buffer(op.outputs[0]) or filled_with(roots, op, op.outputs[0]) != 0:
+            continue
+        prev = op.prev_op
+        while isinstance(prev, TRANSPARENT):
+            prev = prev.prev_op
+        fills = _fills(prev)
+        if prev is None or len(fills) != 1 or roots.root(fills[0].outputs[0]) != roots.root(op.outputs[0]):
+            continue
+        op.attributes["tfir.filled"] = fills[0].inputs[0].owner.value  # type: ignore[union-attr]
+        Rewriter.erase_op(prev)
+
+
+def _whole_buffer(value: SSAValue) -> bool:
+    """A whole allocated buffer (or a reshape of one): what writes all of it
+    makes any earlier fill of that buffer dead."""
+    while isinstance(value.owner, memref.ExpandShapeOp | memref.CollapseShapeOp):
+        value = value.owner.src
+    return isinstance(value.owner, memref.AllocOp)
+
+
+def _overwrites(op: Operation) -> bool:
+    """A matmul, or a contraction `out + a * b` whose code writes its output
+    (`out=`) rather than adding to it, once it knows the output holds zero."""
+    if isinstance(op, linalg.MatmulOp):
+        return True
+    if not isinstance(op, linalg.GenericOp) or len(op.outputs) != 1 or not is_contraction(op):
+        return False
+    out = op.body.block.args[len(op.inputs)]
+    last = op.body.block.last_op
+    comb = last.operands[0].owner if last is not None and len(last.operands) == 1 else None
+    return isinstance(comb, arith.AddfOp | arith.AddiOp) and len(list(out.uses)) == 1 \
+        and list(comb.operands).count(out) == 1
+
+
+def _fills(op: Operation | None) -> list[linalg.FillOp]:
+    """A fill, or the fills of a tile loop that does nothing else."""
+    if isinstance(op, linalg.FillOp):
+        return [op]
+    if not isinstance(op, scf.ParallelOp):
+        return []
+    body = list(op.body.block.ops)
+    if not all(isinstance(o, linalg.FillOp | memref.SubviewOp | scf.ReduceOp) for o in body):
+        return []
+    return [o for o in body if isinstance(o, linalg.FillOp)]
 
 
 def _const(value: SSAValue) -> int | None:
@@ -85,7 +166,7 @@ def _const(value: SSAValue) -> int | None:
     return None
 
 
-def _untiled(loop: scf.ParallelOp) -> tuple[LinalgStructuredOperation, dict[SSAValue, SSAValue]] | None:
+def untiled(loop: scf.ParallelOp) -> tuple[LinalgStructuredOperation, dict[SSAValue, SSAValue]] | None:
     """The one linalg op of a tile loop whose tiles cover its operands whole,
     and the buffer each of its subviews is a tile of; None for any other loop."""
     ivs = list(loop.body.block.args)
@@ -128,7 +209,7 @@ def _covers(view: memref.SubviewOp, ivs: list[SSAValue], bounds: list[tuple]) ->
     return len(view.result.type.get_shape()) == len(shape)
 
 
-def _rebuild(op: LinalgStructuredOperation, sources: dict[SSAValue, SSAValue]) -> LinalgStructuredOperation:
+def rebuild(op: LinalgStructuredOperation, sources: dict[SSAValue, SSAValue]) -> LinalgStructuredOperation:
     n_in = len(op.inputs)
     operands = [sources.get(v, v) for v in op.operands]
     new = mv.rebuild_linalg(op, operands[:n_in], operands[n_in:])
@@ -141,7 +222,7 @@ def _replace(loop: scf.ParallelOp, new: list[Operation]) -> None:
     Rewriter.erase_op(loop)
 
 
-def _contraction(op: LinalgStructuredOperation) -> bool:
+def is_contraction(op: LinalgStructuredOperation) -> bool:
     """A matmul, or a generic reduction of a product of factors that vary
     along different dims (a batched matmul, `softmax(s) @ v`): BLAS work.
     `sum(x * x)` over a row is not one: its factors share their dims."""
@@ -225,242 +306,3 @@ def _chunked(op: LinalgStructuredOperation, workers: int, like: scf.ParallelOp) 
     for new in (*consts, loop, body.last_op):
         new.location = loc
     return [*consts, loop]
-
-
-# -- row groups: consecutive row-local ops, run tile of rows by tile of rows ---------------
-
-ROW_TILE_BYTES = 1 << 22
-"""The bytes of the rows of its buffers one tile of a row group touches: 4 MiB
-(more than a core's L2, but the Python overhead per tile statement weighs
-more than cache misses at 1 MiB on layernorm; measured)."""
-
-_TRANSPARENT = (memref.AllocOp, memref.ExpandShapeOp, memref.CollapseShapeOp, memref.GetGlobalOp,
-                arith.ConstantOp)
-
-
-@dataclass
-class _RowGroup:
-    """Ops (each whole, with its top-level op: itself or its tile loop) that
-    all read and write their buffers row by row, over the same rows."""
-
-    rows: int
-    members: list[tuple[Operation, LinalgStructuredOperation, int]] = field(default_factory=list)
-    written: set[SSAValue] = field(default_factory=set)
-    broadcast: set[SSAValue] = field(default_factory=set)
-
-
-def fuse_rows(fn: func.FuncOp, workers: int) -> None:
-    """Runs each run of consecutive row-local ops (softmax: max, exp, sum,
-    divide) as one tile loop over blocks of rows, every op of the run in
-    turn on the block, so that what one op writes is still in cache when the
-    next reads it. An op is row-local when it is tileable along a dim that
-    indexes the first axis of each buffer it reads or writes, all of the
-    same size (the rows), or leaves that buffer whole (a broadcast read of a
-    buffer that no op of the run writes)."""
-    group: _RowGroup | None = None
-    detached: list[Operation] = []
-    for op in list(fn.body.block.ops):
-        if isinstance(op, _TRANSPARENT):
-            continue  # allocations and views move nothing: the run goes on past them
-        whole = _whole_op(op)
-        if whole is not None and whole is not op:
-            detached.append(whole)
-        row = _row_dim(whole) if whole is not None and not _contraction(whole) else None
-        if group is not None and (row is None or not _joins(group, whole, row)):
-            _emit_group(group, workers, detached)
-            group = None
-        if row is not None and whole is not None:
-            if group is None:
-                group = _RowGroup(whole.get_static_loop_ranges()[row])
-            _add(group, op, whole, row)
-    if group is not None:
-        _emit_group(group, workers, detached)
-    for op in detached:
-        op.erase()  # the untiled forms were only templates: drop their uses
-
-
-def _whole_op(op: Operation) -> LinalgStructuredOperation | None:
-    if isinstance(op, LinalgStructuredOperation):
-        return op
-    if isinstance(op, scf.ParallelOp):
-        found = _untiled(op)
-        return _rebuild(*found) if found is not None else None
-    return None
-
-
-def _view_root(value: SSAValue) -> SSAValue | None:
-    """The buffer under reshapes; None for any other view (a slice shifts rows)."""
-    while isinstance(value.owner, memref.ExpandShapeOp | memref.CollapseShapeOp):
-        value = value.owner.src
-    if isinstance(value.owner, memref.AllocOp | memref.GetGlobalOp) or not isinstance(value.owner, Operation):
-        return value
-    return None
-
-
-def _row_dim(op: LinalgStructuredOperation) -> int | None:
-    """The loop dim that indexes the rows of every buffer `op` reads along it
-    and of every buffer it writes, if there is one."""
-    maps = [m.data for m in op.get_indexing_maps().data]
-    out_map = maps[len(op.inputs)]
-    if not out_map.results or not isinstance(out_map.results[0], AffineDimExpr):
-        return None
-    d = out_map.results[0].position
-    if d not in tileable_dims(op):
-        return None
-    rows = op.get_static_loop_ranges()[d]
-    for k, (value, amap) in enumerate(zip(op.operands, maps, strict=True)):
-        if not isinstance(value.type, MemRefType):
-            continue
-        uses = [r for r, e in enumerate(amap.results) if d in e.used_dims()]
-        if not uses:
-            if k >= len(op.inputs):
-                return None
-            continue
-        if uses != [0] or amap.results[0] != AffineDimExpr(d) or value.type.get_shape()[0] != rows \
-                or _view_root(value) is None:
-            return None
-    return d
-
-
-def _roots(op: LinalgStructuredOperation, row: int) -> tuple[set[SSAValue], set[SSAValue], set[SSAValue]]:
-    """The buffers `op` writes, reads along the rows, reads whole."""
-    written, rowwise, whole = set(), set(), set()
-    maps = [m.data for m in op.get_indexing_maps().data]
-    for k, (value, amap) in enumerate(zip(op.operands, maps, strict=True)):
-        root = _view_root(value) if isinstance(value.type, MemRefType) else None
-        if root is None:
-            continue
-        if k >= len(op.inputs):
-            written.add(root)
-        (rowwise if any(row in e.used_dims() for e in amap.results) else whole).add(root)
-    return written, rowwise, whole
-
-
-def _joins(group: _RowGroup, op: LinalgStructuredOperation, row: int) -> bool:
-    if op.get_static_loop_ranges()[row] != group.rows:
-        return False
-    written, _, whole = _roots(op, row)
-    return not (whole & group.written or written & group.broadcast)
-
-
-def _add(group: _RowGroup, top: Operation, op: LinalgStructuredOperation, row: int) -> None:
-    written, _, whole = _roots(op, row)
-    group.members.append((top, op, row))
-    group.written |= written
-    group.broadcast |= whole
-
-
-def _emit_group(group: _RowGroup, workers: int, detached: list[Operation]) -> None:
-    """The group as one tile loop over blocks of rows, if that pays."""
-    heavy = [op for _, op, _ in group.members if not isinstance(op, linalg.FillOp)]
-    points = sum(math.prod(op.get_static_loop_ranges()) for op in heavy)
-    if len(heavy) < 2 or points < WHOLE_POINTS:
-        return
-    rowwise = {root for _, op, row in group.members for root in _roots(op, row)[1]}
-    row_bytes = sum(mv.byte_size(root.type) // group.rows for root in rowwise)
-    step = max(1, min(ROW_TILE_BYTES // max(1, row_bytes), group.rows // (2 * workers)))
-    step = next(t for t in range(step, 0, -1) if group.rows % t == 0)
-    if group.rows // step < 2:
-        return
-    top, _, _ = group.members[-1]
-    loc = group.members[0][1].location
-    consts = [arith.ConstantOp(IntegerAttr.from_index_int_value(v)) for v in (0, group.rows, step)]
-    body = Block(arg_types=[IndexType()])
-    local = _TileBuffers(body, step, _local_buffers(group, rowwise))
-    for _, op, row in group.members:
-        ranges = op.get_static_loop_ranges()
-        offsets: list[int | SSAValue] = [body.args[0] if k == row else 0 for k in range(len(ranges))]
-        created = restrict(op, offsets, [step if k == row else r for k, r in enumerate(ranges)])
-        body.add_ops(local.substitute(created))
-    body.add_op(scf.ReduceOp())
-    loop = scf.ParallelOp([consts[0]], [consts[1]], [consts[2]], Region(body))
-    loop.attributes["tfir.tile"] = DenseArrayBase.from_list(i64, [step])
-    for new in (*consts, loop, body.last_op, *local.created):
-        new.location = loc
-    Rewriter.insert_op([*consts, loop], InsertPoint.after(top))
-    for old, op, _ in group.members:
-        Rewriter.erase_op(old)
-        if op is not old:
-            detached.remove(op)
-            op.erase()
-    for root in local.roots:
-        _erase_views(root)
-
-
-def _local_buffers(group: _RowGroup, rowwise: set[SSAValue]) -> list[SSAValue]:
-    """Buffers that only the group's ops use, row by row: each block of rows
-    needs only its own rows of them, so a buffer of one tile replaces them."""
-    tops = {top for top, _, _ in group.members}
-    return [root for root in rowwise
-            if isinstance(root.owner, memref.AllocOp) and root in group.written
-            and root not in group.broadcast and _used_only_by(root, tops)]
-
-
-def _used_only_by(value: SSAValue, tops: set[Operation]) -> bool:
-    for use in value.uses:
-        user = use.operation
-        if user.parent is None:
-            continue  # an untiled template (fuse_rows erases them)
-        if isinstance(user, memref.ExpandShapeOp | memref.CollapseShapeOp) and user.parent_op() is not None \
-                and isinstance(user.parent_op(), func.FuncOp):
-            if not _used_only_by(user.results[0], tops):
-                return False
-            continue
-        while user.parent_op() is not None and not isinstance(user.parent_op(), func.FuncOp):
-            user = user.parent_op()
-        if user not in tops:
-            return False
-    return True
-
-
-def _erase_views(value: SSAValue) -> None:
-    """Erases the (now unused) reshapes of a buffer, then its allocation."""
-    for use in list(value.uses):
-        _erase_views(use.operation.results[0])
-    owner = value.owner
-    assert isinstance(owner, Operation) and not value.uses
-    Rewriter.erase_op(owner)
-
-
-class _TileBuffers:
-    """In a row group's tile: one buffer of the tile's rows per local buffer
-    (`memref.alloc` in the loop body; the NumPy code allocates it once per
-    worker), and its reshapes as the original buffer had them."""
-
-    def __init__(self, body: Block, step: int, roots: list[SSAValue]):
-        self.body, self.step, self.roots = body, step, roots
-        self.views: dict[SSAValue, SSAValue] = {}
-        self.created: list[Operation] = []
-
-    def substitute(self, created: list[Operation]) -> list[Operation]:
-        """The tile subviews of local buffers replaced by the tile buffers."""
-        kept: list[Operation] = []
-        for op in created:
-            if isinstance(op, memref.SubviewOp) and _view_root(op.source) in self.roots:
-                op.result.replace_all_uses_with(self.view(op.source))
-                op.erase()
-            else:
-                kept.append(op)
-        return kept
-
-    def view(self, value: SSAValue) -> SSAValue:
-        if value in self.views:
-            return self.views[value]
-        typ = value.type
-        assert isinstance(typ, MemRefType)
-        tile = mv.identity_type([self.step, *typ.get_shape()[1:]], typ.get_element_type())
-        owner = value.owner
-        if isinstance(owner, memref.ExpandShapeOp | memref.CollapseShapeOp):
-            src = self.view(owner.src)
-            reassoc = [[i.value.data for i in g.data] for g in owner.reassociation.data]
-            make = mv.expand if isinstance(owner, memref.ExpandShapeOp) else mv.collapse
-            new = make(src, reassoc, tile)
-        else:
-            new = memref.AllocOp.get(tile.get_element_type(), shape=tile.get_shape())
-            number = owner.attributes.get("tfir.buffer") if isinstance(owner, Operation) else None
-            base = value.name_hint or (f"buf{number.value.data}" if isinstance(number, IntegerAttr) else "buf")
-            new.memref.name_hint = f"{base}_tile"
-        self.body.add_op(new)
-        self.created.append(new)
-        self.views[value] = new.results[0]
-        return new.results[0]

@@ -6,12 +6,21 @@ sizes as `tl.constexpr` parameters, every load and store masked, a
 `KERNELS` table entry (signature, constexprs, grid and num_warps: what
 `triton.compile` needs). The host function and the module around them are
 printed by triton_host.py.
+
+It reads as hand-written Triton: buffers are `NAME_ptr` parameters (NAME from
+the IR, else the host's name for the launched buffer) and a load from one is
+`NAME`; splat constants are literals (`tl.zeros` / `tl.full` where a block is
+needed); block sizes appear by name (`pid * BLOCK_M`, `range(0, K, BLOCK_K)`);
+a loop-carried value is updated in place (`acc = tl.dot(a, b, acc)`); an
+arange, an `x[:, None]` or a product used once is printed inside its user.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+import numpy as np
 from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
@@ -64,6 +73,12 @@ def _literal(value: float | int | bool, elem: Attribute) -> str:
         return "(INF - INF)"  # a NaN global would fail Triton's constexpr equality check
     if math.isinf(value):
         return "INF" if value > 0 else "-INF"
+    if isinstance(elem, Float16Type | Float32Type):
+        # the shortest text that rounds to the same value (0.05, not 0.05000000074505806)
+        narrow = np.float16 if isinstance(elem, Float16Type) else np.float32
+        short = repr(float(str(narrow(value))))
+        if narrow(float(short)) == narrow(value):
+            return short
     return repr(value)
 
 
@@ -132,18 +147,21 @@ def _splat_value(op: Operation) -> float | int | None:
     return None
 
 
-_INLINE_USERS = ("arith.", "math.", "device.cmp", "device.select")
-
-
 class KernelPrinter:
     """Prints one `device.kernel` as a `@triton.jit` function."""
 
-    def __init__(self, kernel: device.KernelOp, source_line: SourceLine | None, helpers: set[str]):
+    def __init__(self, kernel: device.KernelOp, source_line: SourceLine | None, helpers: set[str],
+                 arg_names: Sequence[str | None] = ()):
         self.kernel = kernel
         self.em = PyEmitter(source_line=source_line)
         for taken in ("tl", "triton", "INF", "rt", *HELPERS):  # module-level names kernels use
             self.em.fresh(taken)
         self.names: dict[SSAValue, str] = {}
+        # a value yielded to a loop-carried variable is bound to it directly
+        self.preset: dict[SSAValue, str] = {}
+        # what a load from each pointer parameter is called (`x` for `x_ptr`)
+        self.stems: dict[SSAValue, str] = {}
+        self.params = self._params(arg_names)
         # Triton broadcasts operands of elementwise ops itself, so a broadcast
         # is printed only where a shape must be exact (load/store offsets,
         # reductions, dots, loop values); `short` holds the shape a printed
@@ -153,6 +171,19 @@ class KernelPrinter:
         blocks = kernel.blocks()
         self.block_names = {size: name for name, size in blocks.items()
                             if list(blocks.values()).count(size) == 1}
+
+    def _params(self, arg_names: Sequence[str | None]) -> list[str]:
+        """`NAME_ptr` per buffer, NAME from the IR's hint, else the launch's."""
+        args = self.kernel.body.block.args
+        hints = list(arg_names) + [None] * (len(args) - len(arg_names))
+        params = []
+        for i, (arg, hint) in enumerate(zip(args, hints, strict=True)):
+            written = any(isinstance(u.operation, device.StoreOp) for u in arg.uses)
+            stem = arg.name_hint or hint or ("out" if written else f"in{i}")
+            self.stems[arg] = stem
+            params.append(self.em.fresh(stem + "_ptr"))
+            self.names[arg] = params[-1]
+        return params
 
     def ref(self, value: SSAValue) -> str:
         if value in self.names:
@@ -171,6 +202,10 @@ class KernelPrinter:
 
     def full(self, value: SSAValue) -> str:
         """The value as an expression of exactly its type's shape."""
+        owner = value.owner
+        literal = _splat_value(owner) if isinstance(owner, Operation) else None
+        if literal is not None and value not in self.names:
+            return self.splat_block(literal, value)
         expr = self.ref(value)
         if value not in self.short:
             return expr
@@ -184,21 +219,26 @@ class KernelPrinter:
         self.names[value] = name
         return name
 
-    def shape(self, value: SSAValue) -> str:
-        dims = [self.block_names.get(d, str(d)) for d in shape_of(value.type)]
+    def shape(self, value: SSAValue, names: Sequence[str] = ()) -> str:
+        """The shape in block-size names where they tell (`names` first)."""
+        blocks = self.kernel.blocks()
+        shape = shape_of(value.type)
+        owner = value.owner
+        if not names and len(shape) == 2 and isinstance(owner, Operation) and \
+                not isinstance(owner.parent_op(), scf.ForOp):
+            names = ("BLOCK_M", "BLOCK_N")  # outside a dot's K loop, tiles are M x N
+        given = [n if blocks.get(n) == d else None for n, d in zip(names, shape, strict=False)]
+        given += [None] * (len(shape) - len(given))
+        dims = [g or self.block_names.get(d, str(d)) for g, d in zip(given, shape, strict=True)]
         return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
     def bind(self, value: SSAValue, expr: str, hint: str = "v") -> None:
-        name = self.em.fresh(value.name_hint or hint)
+        name = self.preset.pop(value, None) or self.em.fresh(value.name_hint or hint)
         self.names[value] = name
         self.em.line(f"{name} = {expr}")
 
     def print(self) -> str:
-        args = []
-        for arg in self.kernel.body.block.args:
-            self.names[arg] = self.em.fresh(arg.name_hint or "buf")
-            args.append(self.names[arg])
-        args += [f"{n}: tl.constexpr" for n in self.kernel.blocks()]
+        args = self.params + [f"{n}: tl.constexpr" for n in self.kernel.blocks()]
         for name in self.kernel.blocks():
             self.em.fresh(name)
         self.em.line("@triton.jit")
@@ -218,14 +258,33 @@ class KernelPrinter:
 
     @staticmethod
     def _silent(op: Operation) -> bool:
-        """Ops printed inline in their users, not as statements."""
+        """Ops printed inline in their users, not as statements: `r[:, None]`
+        and `start + tl.arange(0, BLOCK)` read best inline."""
+        if isinstance(op, device.ArangeOp | arith.MuliOp):  # `a * b + c` needs no parentheses
+            return op.results[0].has_one_use() and \
+                isinstance(next(iter(op.results[0].uses)).operation, arith.AddiOp)
         return isinstance(op, device.SplatOp | device.BroadcastOp) or (
             isinstance(op, device.ExpandDimsOp) and op.result.has_one_use())
 
-    def _inline(self, op: arith.ConstantOp) -> bool:
-        return _splat_value(op) is not None and all(
-            use.operation.name.startswith(_INLINE_USERS) or isinstance(use.operation, scf.ForOp)
-            and use.index < 3 for use in op.result.uses)
+    @staticmethod
+    def _inline(op: arith.ConstantOp) -> bool:
+        """Splat constants are printed where they are used: a literal in
+        elementwise ops and loop bounds, `tl.zeros` / `tl.full` elsewhere."""
+        return _splat_value(op) is not None
+
+    def literal_ref(self, value: SSAValue) -> str:
+        """A splat constant as its literal (Triton broadcasts scalars), else `ref`."""
+        owner = value.owner
+        literal = _splat_value(owner) if isinstance(owner, Operation) else None
+        if literal is None:
+            return self.ref(value)
+        return _literal(literal, element_of(value.type))
+
+    def operand_shape(self, value: SSAValue) -> tuple[int, ...]:
+        owner = value.owner
+        if isinstance(owner, Operation) and _splat_value(owner) is not None:
+            return ()
+        return self.printed_shape(value)
 
     def _elementwise(self, op: Operation) -> bool:
         return op.name in _INFIX or op.name in _CALLS or op.name in _NAN_CALLS or \
@@ -237,13 +296,15 @@ class KernelPrinter:
             self.loop(op)
             return
         elementwise = self._elementwise(op)
-        if elementwise or isinstance(op, device.BroadcastOp | device.SplatOp):
+        if elementwise:
+            r = [self.literal_ref(o) for o in op.operands]
+        elif isinstance(op, device.BroadcastOp | device.SplatOp):
             r = [self.ref(o) for o in op.operands]
         else:
             r = [self.full(o) for o in op.operands]
         self._op(op, r)
         if elementwise:  # its printed shape is the broadcast of its operands'
-            shapes = [self.printed_shape(o) for o in op.operands]
+            shapes = [self.operand_shape(o) for o in op.operands]
             rank = len(shape_of(op.results[0].type))
             got = tuple(max((sh[i] for sh in shapes if len(sh) == rank), default=1)
                         for i in range(rank)) if any(shapes) else ()
@@ -251,18 +312,17 @@ class KernelPrinter:
                 self.short[op.results[0]] = got
 
     def _op(self, op: Operation, r: list[str]) -> None:
-        if isinstance(op, arith.ConstantOp):
-            value = _splat_value(op)
-            if value is None:
-                raise TritonCodegenError("only splat constants can live in a kernel")
-            elem = element_of(op.result.type)
-            if shape_of(op.result.type):
-                self.bind(op.result, f"tl.full({self.shape(op.result)}, "
-                                     f"{_literal(value, elem)}, {tl_dtype(elem)})", "c")
+        if isinstance(op, arith.ConstantOp):  # splat ones are printed where they are used
+            raise TritonCodegenError("only splat constants can live in a kernel")
+        if op.name in _INFIX:
+            if isinstance(op, arith.MuliOp):  # `pid * BLOCK`, not `pid * 1024`
+                r = [self._block_ref(o, op.results[0]) or x for o, x in zip(op.operands, r,
+                                                                           strict=True)]
+            expr = f"{r[0]} {_INFIX[op.name]} {r[1]}"
+            if self._silent(op):
+                self.names[op.results[0]] = expr
             else:
-                self.bind(op.result, _literal(value, elem), "c")
-        elif op.name in _INFIX:
-            self.bind(op.results[0], f"{r[0]} {_INFIX[op.name]} {r[1]}")
+                self.bind(op.results[0], expr)
         elif op.name in _CALLS:
             call = _CALLS[op.name]
             if call.startswith("_"):
@@ -283,7 +343,11 @@ class KernelPrinter:
             self.bind(op.result, f"tl.program_id({op.axis.value.data})", "pid")
         elif isinstance(op, device.ArangeOp):
             end = op.block.data if op.block is not None else str(op.end.value.data)
-            self.bind(op.result, f"tl.arange({op.start.value.data}, {end})", "r")
+            expr = f"tl.arange({op.start.value.data}, {end})"
+            if self._silent(op):
+                self.names[op.result] = expr
+            else:
+                self.bind(op.result, expr, "r")
         elif isinstance(op, device.SplatOp):  # the scalar, until a shape is needed
             self.names[op.result] = r[0]
             self.short[op.result] = ()
@@ -300,7 +364,8 @@ class KernelPrinter:
             self.short[op.result] = self.printed_shape(op.input)
         elif isinstance(op, device.LoadOp):
             other = f", other={self._other(op)}" if op.other is not None else ""
-            self.bind(op.result, f"tl.load({r[0]} + {r[1]}, mask={r[2]}{other})", "x")
+            self.bind(op.result, f"tl.load({r[0]} + {r[1]}, mask={r[2]}{other})",
+                      self.stems.get(op.base, "x"))
         elif isinstance(op, device.StoreOp):
             self.em.line(f"tl.store({r[0]} + {r[1]}, {r[2]}, mask={r[3]})")
         elif isinstance(op, device.ReduceOp):
@@ -316,6 +381,27 @@ class KernelPrinter:
             self.bind(op.result, f"{r[0]}.to({tl_dtype(element_of(op.result.type))})")
         else:
             raise TritonCodegenError(f"the Triton backend cannot print {op.name}")
+
+    def _block_ref(self, size: SSAValue, start: SSAValue) -> str | None:
+        """The block-size name `size` stands for when `start` is where a
+        block of that size begins (`start + tl.arange(0, BLOCK)`)."""
+        owner = size.owner
+        value = _splat_value(owner) if isinstance(owner, Operation) else None
+        if value is None or shape_of(size.type):
+            return None
+        for use in start.uses:
+            splat = use.operation
+            if not isinstance(splat, device.SplatOp):
+                continue
+            for add in [u.operation for u in splat.result.uses]:
+                if not isinstance(add, arith.AddiOp):
+                    continue
+                for other in add.operands:
+                    rng = other.owner
+                    if isinstance(rng, device.ArangeOp) and rng.block is not None and \
+                            rng.end.value.data - rng.start.value.data == value:
+                        return rng.block.data
+        return None
 
     def _other(self, op: device.LoadOp) -> str:
         assert op.other is not None
@@ -333,36 +419,81 @@ class KernelPrinter:
 
     def loop(self, op: scf.ForOp) -> None:
         body = op.body.block
+        yielded = list(body.last_op.operands)  # type: ignore[union-attr]
         carried = []
-        for init, arg, res in zip(op.iter_args, body.args[1:], op.results, strict=True):
-            name = self.em.fresh(res.name_hint or "acc")
-            start = self.full(init)
+        for init, arg, res, value in zip(op.iter_args, body.args[1:], op.results, yielded,
+                                         strict=True):
+            name = self._loop_init(init, res, isinstance(value.owner, device.DotOp))
             self.names[arg] = self.names[res] = name
             carried.append(name)
-            self.em.line(f"{name} = {start}")
-        self.names[body.args[0]] = self.em.fresh(body.args[0].name_hint or "k")
-        header = (f"for {self.names[body.args[0]]} in range({self.ref(op.lb)}, "
-                  f"{self.ref(op.ub)}, {self.ref(op.step)})")
-        with self.em.block(header):
+            if self._updates_in_place(body, arg, value):
+                self.preset[value] = name
+        iv = body.args[0]
+        self.names[iv] = self.em.fresh(iv.name_hint or "k")
+        step = self._block_ref(op.step, iv) or self.ref(op.step)
+        with self.em.block(f"for {self.names[iv]} in range({self.ref(op.lb)}, "
+                           f"{self.ref(op.ub)}, {step})"):
             self.ops(body.ops)
-            for name, value in zip(carried, body.last_op.operands, strict=True):  # type: ignore[union-attr]
+            for name, value in zip(carried, yielded, strict=True):
                 if self.full(value) != name:
                     self.em.line(f"{name} = {self.full(value)}")
 
+    def splat_block(self, literal: float | int, value: SSAValue, dot: bool = False) -> str:
+        """A splat constant as an expression of its type's shape."""
+        elem = element_of(value.type)
+        if not shape_of(value.type):
+            return _literal(literal, elem)
+        shape = self.shape(value, ("BLOCK_M", "BLOCK_N") if dot else ())
+        if literal == 0 and math.copysign(1.0, literal) > 0:  # not -0.0
+            return f"tl.zeros({shape}, dtype={tl_dtype(elem)})"
+        return f"tl.full({shape}, {_literal(literal, elem)}, {tl_dtype(elem)})"
+
+    def _loop_init(self, init: SSAValue, res: SSAValue, dot: bool) -> str:
+        """The loop-carried variable, set to its initial value."""
+        owner = init.owner
+        literal = _splat_value(owner) if isinstance(owner, Operation) else None
+        if literal is not None and init not in self.names:
+            name = self.em.fresh(res.name_hint or "acc")
+            # a dot's accumulator is BLOCK_M x BLOCK_N even where BLOCK_K is as large
+            self.em.line(f"{name} = {self.splat_block(literal, init, dot)}")
+            return name
+        start = self.full(init)
+        if init.has_one_use():  # nothing else reads the initial value: carry it in its name
+            return start
+        name = self.em.fresh(res.name_hint or "acc")
+        self.em.line(f"{name} = {start}")
+        return name
+
+    @staticmethod
+    def _updates_in_place(body, arg: SSAValue, value: SSAValue) -> bool:
+        """Whether `value` may be bound straight to the variable carrying
+        `arg`: it is made in the loop body after the last read of `arg`."""
+        owner = value.owner
+        if not isinstance(owner, Operation) or owner.parent_block() is not body or \
+                not value.has_one_use():
+            return False
+        order = {op: i for i, op in enumerate(body.ops)}
+        reads = list(arg.uses)
+        while reads:
+            user = reads.pop().operation
+            if KernelPrinter._silent(user):
+                reads += user.results[0].uses  # printed inline where they are used
+            while user is not None and user.parent_block() is not body:
+                user = user.parent_op()
+            if user is None or order[user] > order[owner]:
+                return False
+        return True
+
 
 def print_kernel(kernel: device.KernelOp, source_line: SourceLine | None,
-                 helpers: set[str]) -> str:
-    return KernelPrinter(kernel, source_line, helpers).print()
+                 helpers: set[str], arg_names: Sequence[str | None] = ()) -> str:
+    return KernelPrinter(kernel, source_line, helpers, arg_names).print()
 
 
-def kernel_table_entry(kernel: device.KernelOp) -> str:
+def kernel_table_entry(kernel: device.KernelOp, arg_names: Sequence[str | None] = ()) -> str:
     args = kernel.body.block.args
-    sig = {a.name_hint or f"arg{i}": pointer_signature(element_of(a.type))
-           for i, a in enumerate(args)}
-    names = KernelPrinter(kernel, None, set())
-    for arg in args:  # the same names the printer gives
-        names.names[arg] = names.em.fresh(arg.name_hint or "buf")
-    sig = {names.names[a]: pointer_signature(element_of(a.type)) for a in args}
+    params = KernelPrinter(kernel, None, set(), arg_names).params  # the names the kernel has
+    sig = {p: pointer_signature(element_of(a.type)) for p, a in zip(params, args, strict=True)}
     blocks = kernel.blocks()
     sig.update({n: "constexpr" for n in blocks})
     return (f"    {kernel.sym_name.data!r}: dict(fn={kernel.sym_name.data}, signature={sig!r}, "

@@ -1,9 +1,12 @@
 """The host side of the Triton code generator and the module it assembles.
 
 `generate_module` puts together the `@triton.jit` kernels (triton_codegen.py),
-the `KERNELS` table and the host function of an entry, which converts the NumPy arguments to device buffers, allocates the buffers of
-the device level, launches the kernels (and calls hand-written external
-implementations) in program order and returns NumPy copies of the results.
+the `KERNELS` table and the host function of an entry, which converts the
+NumPy arguments to device buffers, allocates the buffers of the device level,
+launches the kernels (and calls hand-written external implementations) in
+program order and returns NumPy copies of the results. Launches look
+hand-written: `kernel[grid](bufs..., BLOCK=1024)`, num_warps only where it is
+not Triton's default; only the constant globals the entry reads are emitted.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, MemRefType, ModuleOp
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerType, MemRefType, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
 from tfir.backends.pyemit import PyEmitter, SourceLine
@@ -27,6 +30,8 @@ from tfir.backends.triton_codegen import (
 from tfir.dialects import device
 from tfir.dialects.plugins import ExternalCall, external_calls
 
+DEFAULT_NUM_WARPS = 4  # what a Triton launch uses when it names none
+
 
 def _global_array(glob: memref.GlobalOp) -> str:
     typ = glob.type
@@ -35,24 +40,63 @@ def _global_array(glob: memref.GlobalOp) -> str:
     if not isinstance(init, DenseIntOrFPElementsAttr):
         raise TritonCodegenError(f"memref.global {glob.sym_name.data} has no dense value")
     values = np.array(init.get_values()).tolist()
+    if typ.element_type == IntegerType(1):  # i1 elements read back as 0 / -1
+        values = [bool(v) for v in values]
     shape = tuple(typ.get_shape())
-    if len(values) == 1 and math.prod(shape) != 1:
+    if len(set(values)) == 1 and math.prod(shape) != 1:
         return f"np.full({shape!r}, {values[0]!r}, dtype={np_dtype(typ.element_type)})"
     return f"np.array({values!r}, dtype={np_dtype(typ.element_type)}).reshape({shape!r})"
 
 
 class HostPrinter:
-    """Prints an entry `func.func` of the device level as the host function."""
+    """Prints an entry `func.func` of the device level as the host function.
+
+    Buffers keep their IR names; the others are `out` (returned) or `tmpN`,
+    named up front so that kernel parameters can take the same names. A
+    buffer is allocated just before its first use, below that use's source
+    comment.
+    """
 
     def __init__(self, entry: func.FuncOp, em: PyEmitter, kernels: dict[str, device.KernelOp],
                  globals_: dict[str, str], externals: dict[str, tuple[ExternalCall, str]]):
         self.entry, self.em, self.kernels, self.globals = entry, em, kernels, globals_
         self.externals = externals
         self.names: dict[SSAValue, str] = {}
+        self.pending: dict[SSAValue, str] = {}  # allocations not printed yet
+        self._name_values()
+
+    def _name_values(self) -> None:
+        for arg in self.entry.args:
+            self.names[arg] = self.em.fresh(arg.name_hint or "arg")
+        returned = {v for op in self.entry.body.block.ops if isinstance(op, func.ReturnOp)
+                    for v in op.operands}
+        temps = 0
+        for op in self.entry.body.block.ops:
+            if isinstance(op, memref.AllocOp):
+                value = op.memref
+                hint = value.name_hint or ("out" if value in returned else f"tmp{temps}")
+                temps += not value.name_hint and value not in returned
+                self.names[value] = self.em.fresh(hint)
+            elif isinstance(op, memref.GetGlobalOp | memref.SubviewOp | memref.CollapseShapeOp |
+                            memref.ExpandShapeOp):
+                value = op.results[0]
+                hint = "const" if isinstance(op, memref.GetGlobalOp) else "view"
+                self.names[value] = self.em.fresh(value.name_hint or hint)
+
+    def launch_names(self) -> dict[str, list[str | None]]:
+        """Per kernel, the host names of its buffers where all launches agree."""
+        seen: dict[str, list[str | None]] = {}
+        for op in self.entry.body.block.ops:
+            if not isinstance(op, device.LaunchOp):
+                continue
+            names = [self.names.get(a) for a in op.args]
+            old = seen.setdefault(op.kernel.root_reference.data, names)
+            seen[op.kernel.root_reference.data] = [a if a == b else None
+                                                   for a, b in zip(old, names, strict=True)]
+        return seen
 
     def print(self) -> None:
-        args = [self.em.fresh(a.name_hint or "arg") for a in self.entry.args]
-        self.names.update(zip(self.entry.args, args, strict=True))
+        args = [self.names[a] for a in self.entry.args]
         with self.em.block(f"def {self.entry.sym_name.data}({', '.join(args)})"):
             self.em.line(f'"""Runs `{self.entry.sym_name.data}` on NumPy arrays; '
                          'returns a tuple of NumPy arrays."""')
@@ -65,20 +109,28 @@ class HostPrinter:
                 self.op(op)
 
     def _bind(self, value: SSAValue, expr: str, hint: str) -> None:
-        name = self.em.fresh(value.name_hint or hint)
+        name = self.names.get(value) or self.em.fresh(value.name_hint or hint)
         self.names[value] = name
         self.em.line(f"{name} = {expr}")
 
+    def _allocate(self, values) -> None:
+        for value in values:
+            if value in self.pending:
+                self.em.line(f"{self.names[value]} = {self.pending.pop(value)}")
+
     def op(self, op: Operation) -> None:
+        if isinstance(op, device.LaunchOp | func.CallOp):
+            self.em.source_comment(op)
+        self._allocate(op.operands)
         if isinstance(op, memref.AllocOp):
             typ = op.memref.type
-            self._bind(op.memref, f"rt.empty({tuple(typ.get_shape())!r}, "
-                                  f"{np_dtype(typ.element_type)})", "buf")
+            self.pending[op.memref] = (f"rt.empty({tuple(typ.get_shape())!r}, "
+                                       f"{np_dtype(typ.element_type)})")
         elif isinstance(op, memref.GetGlobalOp):
             typ = op.memref.type
-            self._bind(op.memref, f"rt.to_device({self.globals[op.name_.root_reference.data]}, "
-                                  f"{tuple(typ.get_shape())!r}, {np_dtype(typ.element_type)})",
-                       "const")
+            self.pending[op.memref] = (f"rt.to_device({self.globals[op.name_.root_reference.data]}"
+                                       f", {tuple(typ.get_shape())!r}, "
+                                       f"{np_dtype(typ.element_type)})")
         elif isinstance(op, memref.SubviewOp | memref.CollapseShapeOp | memref.ExpandShapeOp):
             typ = op.results[0].type
             assert isinstance(typ, MemRefType)
@@ -89,17 +141,16 @@ class HostPrinter:
             self._bind(op.results[0], f"rt.view({self.names[src]}, {tuple(typ.get_shape())!r}, "
                                       f"{tuple(typ.get_strides())!r}, {typ.get_offset()})", "view")
         elif isinstance(op, device.LaunchOp):
-            self.em.source_comment(op)
             kernel = self.kernels[op.kernel.root_reference.data]
             args = [self.names[a] for a in op.args]
             args += [f"{n}={v}" for n, v in kernel.blocks().items()]
-            args.append(f"num_warps={kernel.num_warps.value.data}")
+            if kernel.num_warps.value.data != DEFAULT_NUM_WARPS:
+                args.append(f"num_warps={kernel.num_warps.value.data}")
             self.em.line(f"{kernel.sym_name.data}[{kernel.grid_sizes()!r}]({', '.join(args)})")
         elif isinstance(op, func.CallOp):
             symbol = op.callee.root_reference.data
             if symbol not in self.externals or op.results:
                 raise TritonCodegenError(f"the Triton host code cannot call @{symbol}")
-            self.em.source_comment(op)
             call, alias = self.externals[symbol]
             self.em.line(call.call(alias, [self.names[a] for a in op.arguments]))
         elif isinstance(op, func.ReturnOp):
@@ -129,16 +180,25 @@ def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None
                and not f.is_declaration]
     if not entries:
         raise TritonCodegenError(f"no entry function named {entry!r}")
-    helpers: set[str] = set()
-    bodies = [print_kernel(k, source_line, helpers) for k in kernels.values()]
     em = PyEmitter(source_line=source_line)
     for name in [*kernels, *HELPERS, "rt", "tl", "triton", "KERNELS", "INF"]:
         em.fresh(name)
+    used = {op.name_.root_reference.data for op in entries[0].walk()
+            if isinstance(op, memref.GetGlobalOp)}
+    globals_: dict[str, str] = {}
+    for glob in [g for g in module.ops if isinstance(g, memref.GlobalOp)]:
+        if glob.sym_name.data in used:
+            globals_[glob.sym_name.data] = em.fresh("_" + glob.sym_name.data.upper().lstrip("_"))
+    externals = _externals(module, entries[0], em)
+    host = HostPrinter(entries[0], em, kernels, globals_, externals)
+    arg_names = host.launch_names()
+    helpers: set[str] = set()
+    bodies = [print_kernel(k, source_line, helpers, arg_names.get(n, ()))
+              for n, k in kernels.items()]
     em.lines(f'"""Triton kernels and host code generated by tfir for `{entry}`."""')
     em.line()
     em.lines("import numpy as np\nimport triton\nimport triton.language as tl\n\n"
              "from tfir.backends import triton_runtime as rt")
-    externals = _externals(module, entries[0], em)
     for call, alias in externals.values():
         em.line(call.import_line(alias))
     em.line()
@@ -155,14 +215,12 @@ def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None
     em.line()
     em.line("KERNELS = {")
     for k in kernels.values():
-        em.line(kernel_table_entry(k))
+        em.line(kernel_table_entry(k, arg_names.get(k.sym_name.data, ())))
     em.line("}")
-    globals_: dict[str, str] = {}
     for glob in [g for g in module.ops if isinstance(g, memref.GlobalOp)]:
-        name = em.fresh("_" + glob.sym_name.data.upper().lstrip("_"))
-        globals_[glob.sym_name.data] = name
-        em.line(f"{name} = {_global_array(glob)}")
+        if glob.sym_name.data in globals_:
+            em.line(f"{globals_[glob.sym_name.data]} = {_global_array(glob)}")
     em.line()
     em.line()
-    HostPrinter(entries[0], em, kernels, globals_, externals).print()
+    host.print()
     return em.text()

@@ -57,9 +57,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from tfir.dialects import tf
-from tfir.dialects.dtypes import numpy_dtype_of
-from tfir.lowering.fold_constants import dense_attr, splat_scalar
 from xdsl.context import Context
 from xdsl.dialects.builtin import Float16Type, Float32Type, Float64Type, ModuleOp, TensorType
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -71,6 +68,10 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
+
+from tfir.dialects import tf
+from tfir.dialects.dtypes import numpy_dtype_of
+from tfir.lowering.fold_constants import dense_attr, splat_scalar
 
 # Not maximum/minimum: NumPy's `maximum(0.0, -0.0)` is -0.0 but `maximum(-0.0, 0.0)` is 0.0.
 COMMUTATIVE = (tf.AddOp, tf.MulOp, tf.LogicalAndOp, tf.LogicalOrOp, tf.EqualOp, tf.NotEqualOp)

@@ -38,7 +38,10 @@ The ops are lowered in one forward walk rather than by independent rewrite
 patterns because most decisions span several ops (a fill folded into the
 reduction after it, an epilogue, a row group). Afterwards xDSL's `cse` and
 `dce` share the index arithmetic of a kernel, and buffers no kernel touches
-any more (a row group's intermediates) are dropped.
+any more (a row group's intermediates) are dropped. Loads of one-value
+constant globals become literals (device_constants.py), stores that a
+later one overwrites are dropped (device_stores.py) and a broadcast operand
+is loaded as a 1-D block (device_row_loads.py).
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from xdsl.transforms.common_subexpression_elimination import CommonSubexpression
 from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
 from tfir.dialects import device
+from tfir.lowering.device_constants import drop_unused_globals, inline_scalar_constants
 from tfir.lowering.device_contraction import contraction_kernel, find_contraction
 from tfir.lowering.device_kernel_kinds import (
     ElementwiseSpec,
@@ -87,6 +91,8 @@ from tfir.lowering.device_linalg import (
     touches,
 )
 from tfir.lowering.device_row_fusion import needs_store, row_group, row_group_kernel
+from tfir.lowering.device_row_loads import narrow_broadcast_loads
+from tfir.lowering.device_stores import drop_overwritten_stores
 from tfir.lowering.device_tiles import merge_pieces, untile
 
 # ---------------------------------------------------------------- classification
@@ -331,12 +337,16 @@ class ConvertLoopsToDevicePass(ModulePass):
         entries = [o for o in op.ops if isinstance(o, func.FuncOp) and not o.is_declaration]
         for entry in entries:  # calls of external implementations stay on the host
             convert_entry(op, entry)
+        inline_scalar_constants(op)
         # index math of several accesses repeats: share it, drop what is unused
         CommonSubexpressionElimination().apply(ctx, op)
+        drop_overwritten_stores(op)  # after CSE: equal offsets are then one value
+        narrow_broadcast_loads(op)
         DeadCodeElimination().apply(ctx, op)
         prune_kernel_args(op)
         for entry in entries:
             _erase_dead(entry)
+        drop_unused_globals(op)
 
 
 __all__ = ["ConvertLoopsToDevicePass", "DeviceLoweringError", "loop_ranges", "AffineMapAttr",

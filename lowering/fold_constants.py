@@ -32,9 +32,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from tfir.backends.eager import EagerError, run_op
-from tfir.dialects import tf
-from tfir.dialects.dtypes import numpy_dtype_of
 from xdsl.context import Context
 from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, ModuleOp, TensorType
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -46,6 +43,10 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
 )
 from xdsl.utils.exceptions import PassFailedException
+
+from tfir.backends.eager import EagerError, run_op
+from tfir.dialects import tf
+from tfir.dialects.dtypes import numpy_dtype_of
 
 DEFAULT_MAX_ELEMENTS = 1 << 16
 

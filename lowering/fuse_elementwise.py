@@ -24,6 +24,9 @@ different maps) is fused only when its body is a few cheap ops
 (`is_cheap`: add, sub, mul, compare, select, min/max, casts; no division,
 no `math` op), e.g. `x - max` or `x + b`. Anything else, an `exp` or a
 `tanh`, stays materialized in its own buffer and is read by every user.
+Nothing is fused into a contraction (`is_contraction`: a batched matmul
+as a generic), whose operands BLAS reads from memory anyway: the producer
+then stays an elementwise op that later stages can run in parallel.
 
 Produces the same form, with fewer `linalg.generic`s. Option
 `enabled=false` (`fuse-elementwise{enabled=false}`) leaves the IR as it is.
@@ -81,6 +84,22 @@ def is_elementwise_producer(op: Operation) -> bool:
     if not _is_permutation(_maps(op)[-1]):
         return False
     return not op.body.block.args[len(op.inputs)].uses
+
+
+def is_contraction(op: GenericOp) -> bool:
+    """`out + a * b` reduced over a dim, with `a` and `b` inputs that vary
+    along different loop dims: a (batched) matmul written as a generic."""
+    if all(it.data.value == "parallel" for it in op.iterator_types):
+        return False
+    ops = list(op.body.block.ops)
+    if [o.name for o in ops[:-1]] not in (["arith.mulf", "arith.addf"], ["arith.muli", "arith.addi"]):
+        return False
+    args, maps = list(op.body.block.args), _maps(op)
+    factors = ops[0].operands
+    if any(f not in args[:len(op.inputs)] for f in factors):
+        return False
+    dims = [frozenset(e for r in maps[args.index(f)].results for e in r.used_dims()) for f in factors]
+    return dims[0] != dims[1]
 
 
 def is_cheap(producer: GenericOp) -> bool:
@@ -227,7 +246,7 @@ def fuse_producer(producer: GenericOp) -> bool:
     if not is_elementwise_producer(producer):
         return False
     consumers = _consumers(producer)
-    if consumers is None:
+    if consumers is None or any(is_contraction(c) for c in consumers):
         return False
     plans = [plan_fusion(producer, c) for c in consumers]
     if any(plan is None for plan in plans):
@@ -236,10 +255,10 @@ def fuse_producer(producer: GenericOp) -> bool:
                  for plan in plans if plan is not None)
     if clones > 1 and not is_cheap(producer):
         return False  # it would be computed more than once
-    for consumer in consumers:
-        # Planned again: replacing an earlier consumer may have changed this
-        # one's inputs (one consumer can read another).
-        plan = plan_fusion(producer, consumer)
+    for k, consumer in enumerate(consumers):
+        # Planned again after the first: replacing an earlier consumer may have
+        # changed this one's inputs (one consumer can read another).
+        plan = plans[0] if k == 0 else plan_fusion(producer, consumer)
         assert plan is not None
         Rewriter.replace_op(consumer, build_fused(producer, consumer, plan))
     return _erase_if_dead(producer)

@@ -83,3 +83,16 @@ def test_without_fusion_nothing_is_recomputed_either() -> None:
     plain = fused_ir(BENCH / "softmax.tf", "main", {"x": (8, 16)}, disable=("fuse-elementwise",))
     assert math_ops(fused) == math_ops(plain)
     assert generics(fused) < generics(plain)
+
+
+def test_nothing_fuses_into_a_batched_matmul() -> None:
+    # softmax(s) @ v: the division stays an elementwise op (run in parallel,
+    # row by row) and the batched matmul reads its result, as BLAS would.
+    module = fused_ir(BENCH / "attention.tf", "main", {"q": (2, 8, 4), "k": (2, 8, 4), "v": (2, 8, 4)})
+    contractions = [g for g in module.walk() if g.name == "linalg.generic"
+                    and any(it.data.value == "reduction" for it in g.iterator_types)
+                    and {"arith.mulf", "arith.addf"} <= {o.name for o in g.body.walk()}]
+    assert len(contractions) == 2  # q @ k^T and softmax @ v
+    for g in contractions:
+        assert [o.name for o in g.body.block.ops] == ["arith.mulf", "arith.addf", "linalg.yield"]
+    assert math_ops(module) == Counter({"math.exp": 1})

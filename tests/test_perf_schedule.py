@@ -35,6 +35,7 @@ VARIANTS = {
     "noschedule": {"codegen": {"schedule": False}},
     "nofuse": {"disable": ("fuse-elementwise",)},
     "notile": {"disable": ("tile-linalg",)},
+    "nokeep": {"codegen": {"reuse_buffers": False}},
 }
 
 
@@ -65,6 +66,20 @@ def test_matmuls_go_to_blas_whole() -> None:
     source, *_ = build("mlp")
     assert "np.matmul(x, w1, out=" in source and "x_t" not in source
     assert "np.matmul(buf1, w2, out=" in source
+    assert ".fill(" not in source  # np.matmul(out=) overwrites: the zero fills are dropped
+
+
+@pytest.mark.parametrize("name", ["mlp", "softmax", "attention"])
+def test_kept_buffers_never_reach_the_caller(name: str) -> None:
+    # Large intermediates are kept per thread between calls; results are not.
+    source, fn, args, _ = build(name)
+    assert "_buffer(" in source
+    first = fn(*args)
+    kept = first.copy()
+    other = [a[::-1].copy() if a.ndim else a for a in args]
+    second = fn(*other)
+    assert second is not first and not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
 
 
 def test_axis0_sum_of_squares_is_one_einsum() -> None:

@@ -157,9 +157,10 @@ def test_two_ops_in_one_tile_loop_are_rejected() -> None:
 def test_generated_source_reads_like_the_program() -> None:
     module = lower(BY_NAME["elementwise_tiled"].mlir)
     source = generate(module, "f", lambda f, n: "y = tanh(a + b)" if n == 3 else "")
-    assert "@triton.jit\ndef tf_add_tanh_0(a, b, out, BLOCK: tl.constexpr):" in source
+    assert ("@triton.jit\ndef tf_add_tanh_0(a_ptr, b_ptr, out_ptr, BLOCK: tl.constexpr):"
+            in source)
     assert source.count("# prog.tf:3  y = tanh(a + b)") == 2  # kernel and launch
-    assert "tf_add_tanh_0[(7,)](a, b, out, BLOCK=1024, num_warps=4)" in source
+    assert "tf_add_tanh_0[(7,)](a, b, out, BLOCK=1024)" in source  # num_warps=4 is the default
     calls = re.findall(r"tl\.(load|store)\(([^\n]*)\)", source)
     assert calls and all("mask=" in args for _, args in calls)
     compile(source, "<generated>", "exec")
@@ -207,3 +208,17 @@ def test_no_gpu_says_how_to_get_one(monkeypatch) -> None:
         triton_runtime.require_device()
     monkeypatch.setenv("TRITON_INTERPRET", "1")
     triton_runtime.require_device()
+
+
+def test_one_value_globals_are_literals_unless_a_dot_reads_them() -> None:
+    """The rank-0 global becomes `-1.5` in the epilogue and leaves the kernel
+    and the host; the splat operands of the dot stay buffers."""
+    module = lower(BY_NAME["splat_globals"].mlir)
+    (kernel,) = kernels(module)
+    assert [str(a.type) for a in kernel.body.block.args] == [
+        "memref<20x30xf32>", "memref<30x40xf32>", "memref<20x40xf32>", "memref<20x40xf32>"]
+    source = generate(module, "sg")
+    assert "t = acc + -1.5\n" in source
+    assert "_S = " not in source and "memref<f32>" not in str(module.ops.last)
+    assert "_A = np.full((20, 30), 0.5, dtype=np.float32)" in source
+
