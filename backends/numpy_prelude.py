@@ -4,6 +4,9 @@ them, so that the module stays standalone (NumPy and the standard library).
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 # NumPy has no erf. W. J. Cody's rational Chebyshev approximations (SPECFUN
 # CALERF, Math. Comp. 23, 1969) in float64: within a few ulps of math.erf
 # over the whole line (checked in tests/test_numpy_codegen.py).
@@ -61,11 +64,29 @@ def _erfc_scale(t, r):
     return 1.0 - np.exp(-s * s) * np.exp(-(t - s) * (t + s)) * r
 '''
 
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def shared_pool(workers: int) -> ThreadPoolExecutor:
+    """The thread pool every generated module of this process runs its tiles
+    on (its threads, and the buffers they keep, exist once, not per module)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tfir-numpy")
+        return _POOL
+
+
 # Tiles of one scf.parallel run on one shared pool; NumPy releases the GIL
 # inside its loops, so the tiles really run at the same time.
 PARALLEL = '''
 _workers = os.cpu_count() or 1
-_pool = ThreadPoolExecutor(max_workers=_workers, thread_name_prefix="tfir-numpy")
+try:  # one pool for every module tfir generates in this process
+    from tfir.backends.numpy_prelude import shared_pool as _shared_pool
+    _pool = _shared_pool(_workers)
+except ImportError:  # the module run on its own: a pool of its own
+    _pool = ThreadPoolExecutor(max_workers=_workers, thread_name_prefix="tfir-numpy")
 
 
 def _parallel(tile, *ranges):

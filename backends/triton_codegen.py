@@ -263,8 +263,7 @@ class KernelPrinter:
         if isinstance(op, device.ArangeOp | arith.MuliOp):  # `a * b + c` needs no parentheses
             return op.results[0].has_one_use() and \
                 isinstance(next(iter(op.results[0].uses)).operation, arith.AddiOp)
-        return isinstance(op, device.SplatOp | device.BroadcastOp) or (
-            isinstance(op, device.ExpandDimsOp) and op.result.has_one_use())
+        return isinstance(op, device.SplatOp | device.BroadcastOp | device.ExpandDimsOp)
 
     @staticmethod
     def _inline(op: arith.ConstantOp) -> bool:
@@ -319,6 +318,10 @@ class KernelPrinter:
                 r = [self._block_ref(o, op.results[0]) or x for o, x in zip(op.operands, r,
                                                                            strict=True)]
             expr = f"{r[0]} {_INFIX[op.name]} {r[1]}"
+            if op.name in ("arith.addf", "arith.addi") and r[1].startswith("-") and \
+                    self.operand_shape(op.operands[1]) == () and \
+                    op.operands[1] not in self.names:  # `x - 1.5` for `x + -1.5`: the same value
+                expr = f"{r[0]} - {r[1][1:]}"
             if self._silent(op):
                 self.names[op.results[0]] = expr
             else:
@@ -355,10 +358,7 @@ class KernelPrinter:
             index = [":"] * len(shape_of(op.input.type))
             index.insert(op.axis.value.data, "None")
             expr = f"{r[0]}[{', '.join(index)}]"
-            if op.result.has_one_use():  # `r[:, None]` reads best inline
-                self.names[op.result] = expr
-            else:
-                self.bind(op.result, expr)
+            self.names[op.result] = expr  # `r[:, None]` reads best where it is used
         elif isinstance(op, device.BroadcastOp):  # the operand, until a shape is needed
             self.names[op.result] = r[0]
             self.short[op.result] = self.printed_shape(op.input)

@@ -68,13 +68,16 @@ class HostPrinter:
     def _name_values(self) -> None:
         for arg in self.entry.args:
             self.names[arg] = self.em.fresh(arg.name_hint or "arg")
-        returned = {v for op in self.entry.body.block.ops if isinstance(op, func.ReturnOp)
-                    for v in op.operands}
+        returned = [v for op in self.entry.body.block.ops if isinstance(op, func.ReturnOp)
+                    for v in op.operands]
         temps = 0
         for op in self.entry.body.block.ops:
             if isinstance(op, memref.AllocOp):
                 value = op.memref
-                hint = value.name_hint or ("out" if value in returned else f"tmp{temps}")
+                out = ""
+                if value in returned:
+                    out = "out" if len(returned) == 1 else f"out{returned.index(value)}"
+                hint = value.name_hint or out or f"tmp{temps}"
                 temps += not value.name_hint and value not in returned
                 self.names[value] = self.em.fresh(hint)
             elif isinstance(op, memref.GetGlobalOp | memref.SubviewOp | memref.CollapseShapeOp |

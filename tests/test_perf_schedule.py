@@ -6,6 +6,7 @@ off, against the hand-written NumPy; and the shape of the code it chooses
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -157,3 +158,25 @@ def test_row_groups_stop_at_ops_that_are_not_row_local() -> None:
     y = e / e.sum(axis=-1, keepdims=True)
     z = y + y.T
     np.testing.assert_allclose(prog(x), z - z.mean(axis=0, keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+def test_one_pool_for_all_modules_and_standalone_fallback() -> None:
+    source, *_ = build("chain-1e6")
+    assert "_shared_pool(" in source
+    from tfir.backends.numpy_prelude import shared_pool
+    assert shared_pool(2) is shared_pool(4)
+    # Without tfir importable the module makes a pool of its own and still runs.
+    script = ("import sys, numpy as np\n"
+              "sys.modules['tfir.backends.numpy_prelude'] = None\n"
+              "ns = {}\n"
+              "exec(compile(sys.stdin.read(), 'gen', 'exec'), ns)\n"
+              "a = np.linspace(-2, 2, 300000, dtype=np.float32)\n"
+              "(y,) = ns['main'](a, a[::-1].copy(), a * 0.5)\n"
+              "print(ns['_pool'] is not None, float(y.sum()))\n")
+    proc = subprocess.run([sys.executable, "-c", script], input=source, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    a = np.linspace(-2, 2, 300000, dtype=np.float32)
+    w = by_name()["chain-1e6"]
+    expect = float(w.hand(a, a[::-1].copy(), a * np.float32(0.5)).sum())
+    ok, total = proc.stdout.split()
+    assert ok == "True" and abs(float(total) - expect) <= 1e-3 * max(1.0, abs(expect))

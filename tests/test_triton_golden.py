@@ -39,6 +39,8 @@ def test_mlp_kernels_read_like_triton() -> None:
     assert "_TFIR_CONST" not in src and "rt.to_device(_" not in src  # ... not a buffer
     assert "def tf_mul_0(w1_ptr, tmp0_ptr, BLOCK: tl.constexpr):" in src
     assert "tl.maximum(v, 0.0, propagate_nan=tl.PropagateNan.ALL)" in src  # relu's zero
+    assert "b1 = tl.load(b1_ptr + rn, mask=mask_n, other=0.0)" in src  # the bias: 1-D
+    assert "v = acc + b1[None, :]" in src
     assert "acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)" in src
     assert "acc = tl.dot(a, b, acc, input_precision=\"ieee\")" in src  # updated in place
     assert "for k in range(0, 784, BLOCK_K):" in src
@@ -111,13 +113,12 @@ def tf_matmul_add_max_1(x_ptr, tmp0_ptr, b1_ptr, tmp1_ptr, BLOCK_M: tl.constexpr
     # mlp.tf:3  return x @ w + b;
     mask_2 = mask_m[:, None] & mask_n[None, :]
     # mlp.tf:8  let h = relu(dense(x, w1 * 0.05, b1));
-    offs_b1_b = tl.broadcast_to(rn[None, :], (BLOCK_M, BLOCK_N))
-    b1 = tl.load(b1_ptr + offs_b1_b, mask=mask_2, other=0.0)
+    b1 = tl.load(b1_ptr + rn, mask=mask_n, other=0.0)
     # mlp.tf:3  return x @ w + b;
-    v = acc + b1
+    v = acc + b1[None, :]
     # mlp.tf:8  let h = relu(dense(x, w1 * 0.05, b1));
     v_1 = tl.maximum(v, 0.0, propagate_nan=tl.PropagateNan.ALL)
-    offs_c = rm[:, None] * 128 + offs_b1_b
+    offs_c = rm[:, None] * 128 + rn[None, :]
     tl.store(tmp1_ptr + offs_c, v_1, mask=mask_2)
 
 
@@ -174,10 +175,9 @@ def tf_row_max_sum_4(tmp3_ptr, b2_ptr, out_ptr, BLOCK_R: tl.constexpr, BLOCK_C: 
     mask = row_mask[:, None] & col_mask[None, :]
     offs_in = rows[:, None] * 10 + rcols[None, :]
     tmp3 = tl.load(tmp3_ptr + offs_in, mask=mask, other=0.0)
-    offs_b2_b = tl.broadcast_to(rcols[None, :], (BLOCK_R, BLOCK_C))
-    b2 = tl.load(b2_ptr + offs_b2_b, mask=mask, other=0.0)
+    b2 = tl.load(b2_ptr + rcols, mask=col_mask, other=0.0)
     # mlp.tf:3  return x @ w + b;
-    v = tmp3 + b2
+    v = tmp3 + b2[None, :]
     # mlp.tf:9  return softmax(dense(h, w2 * 0.1, b2), axis=-1);
     v_1 = tl.where(mask, v, -INF)
     v_2 = tl.max(v_1, axis=1)

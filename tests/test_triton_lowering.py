@@ -218,7 +218,22 @@ def test_one_value_globals_are_literals_unless_a_dot_reads_them() -> None:
     assert [str(a.type) for a in kernel.body.block.args] == [
         "memref<20x30xf32>", "memref<30x40xf32>", "memref<20x40xf32>", "memref<20x40xf32>"]
     source = generate(module, "sg")
-    assert "t = acc + -1.5\n" in source
+    assert "t = acc - 1.5\n" in source
     assert "_S = " not in source and "memref<f32>" not in str(module.ops.last)
     assert "_A = np.full((20, 30), 0.5, dtype=np.float32)" in source
 
+
+
+def test_bias_is_loaded_once_per_column() -> None:
+    """The epilogue's `b[n]` is a 1-D load under the column mask, placed into
+    the tile, not a load of the broadcast offsets; the dot tiles stay 2-D."""
+    module = lower(BY_NAME["matmul_bias_relu"].mlir)
+    (kernel,) = kernels(module)
+    loads = {str(op.base.type): op for op in kernel.walk() if isinstance(op, device.LoadOp)}
+    bias = loads["memref<40xf32>"]
+    assert [str(bias.offsets.type), str(bias.mask.type)] == ["tensor<64xi32>", "tensor<64xi1>"]
+    (use,) = bias.result.uses
+    assert isinstance(use.operation, device.ExpandDimsOp) and use.operation.axis.value.data == 0
+    assert str(loads["memref<30x40xf32>"].offsets.type) == "tensor<32x64xi32>"
+    source = generate(module, "mlp")
+    assert "\n    b_1 = tl.load(b_ptr + rn, mask=mask_n, other=0.0)\n" in source  # `b` is the w tile
