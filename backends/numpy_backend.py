@@ -26,7 +26,7 @@ from tfir.backends.numpy_body import tuple_text
 from tfir.backends.numpy_codegen import FunctionCodegen
 from tfir.backends.numpy_ops import dtype_name, literal, np_dtype, typed_literal
 from tfir.backends.numpy_rows import fuse_rows
-from tfir.backends.numpy_schedule import elide_fills, schedule
+from tfir.backends.numpy_schedule import calls_blas, elide_fills, schedule
 from tfir.backends.pyemit import PyEmitter
 from tfir.dialects.plugins import external_calls
 
@@ -45,7 +45,8 @@ def generate(module: ModuleOp, entry: str, source_line: Callable[[str, int], str
     in (the func.func arguments, in order), a tuple of NumPy arrays out (one
     per result). `source_line(filename, line)` gives the `.tf` text for the
     `# file.tf:LINE  text` comments; `threads` lets the tiles of an
-    `scf.parallel` run on a thread pool; `schedule` lets the backend run a
+    `scf.parallel` run on a thread pool (with `schedule`, not in a function
+    that calls BLAS, whose own threads would compete with the pool's); `schedule` lets the backend run a
     tile loop whole or one tile per worker where that is faster (`schedule`
     below), else every loop runs as `tile-linalg` tiled it; `row_groups` lets
     it run consecutive row-local ops block of rows by block of rows
@@ -115,6 +116,10 @@ def _generate_module(module: ModuleOp, entry: str, source_line: Callable[[str, i
     fn = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
     if fn is None:
         raise ValueError(f"numpy backend: no func.func @{entry} in the module")
+    if scheduled and calls_blas(fn):
+        # OpenBLAS's threads spin for a while after each call: ours would fight
+        # them for the cores (mlp and attention measured faster this way).
+        threads = False
     if rows:
         fuse_rows(fn, os.cpu_count() or 1)
     if scheduled:

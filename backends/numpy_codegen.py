@@ -11,8 +11,9 @@ NumPy arrays in, a tuple of NumPy arrays out. One statement per IR op: a
 `memref.alloc` is an `np.empty`, a view is NumPy slicing or `.reshape`, a
 linalg op is ufunc calls writing with `out=` (numpy_linalg, numpy_body), an
 `scf.for` is a `for` loop, and the tiles of an `scf.parallel` are a nested
-function `tile(chunk)` run on a thread pool, once per worker on a contiguous
-chunk of tiles (or a plain loop when they are too few or too small); scratch
+function `tile(chunk)` run on a thread pool, once per worker, each call
+taking tiles from one shared iterator until none is left (or a plain loop
+when they are too few or too small); scratch
 buffers, and buffers allocated inside a tile loop (a row group's tile
 buffers), are allocated once before the loop, not per tile. A
 `# file.tf:LINE  text` comment precedes the code of each source line.
@@ -261,7 +262,7 @@ class FunctionCodegen:
         dyn = iter(op.dynamic_sizes)
         shape = [str(d) if d != DYNAMIC_INDEX else self.expr(next(dyn)) for d in typ.get_shape()]
         shape_text = tuple_text(shape) if shape else "()"
-        if self.hoist is not None and not op.dynamic_sizes:
+        if self.hoist is not None and not op.dynamic_sizes and op.memref not in self.returned:
             # A buffer of one tile (a row group's): allocated once per worker, not per tile.
             key = (-1 - len(self.hoist), shape_text, np_dtype(typ))
             self.values[op.memref] = self.hoist[key] = self.fresh(hint)
@@ -365,8 +366,8 @@ class FunctionCodegen:
         ops = [o for o in op.body.block.ops if not isinstance(o, scf.ReduceOp)]
         self.comment(op)
         if self.threads and not self.in_tile and self._worth_threads(op):
-            # One call per worker, on a contiguous chunk of tile indices; the
-            # scratch buffers are allocated once per call, not per tile.
+            # One call per worker, taking tile indices from one shared iterator;
+            # the scratch buffers are allocated once per call, not per tile.
             name, chunk = self.fresh("tile"), self.fresh("chunk")
             with self.block(f"def {name}({chunk})"):
                 self.in_tile = True

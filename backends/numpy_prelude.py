@@ -90,17 +90,17 @@ except ImportError:  # the module run on its own: a pool of its own
 
 
 def _parallel(tile, *ranges):
-    """Run the tiles of an scf.parallel on the pool: `tile(chunk)` runs the
-    tiles of one contiguous chunk of indices (ints for one range, tuples for
-    several), one chunk per worker; the calling thread runs the first."""
-    indices = list(ranges[0]) if len(ranges) == 1 else list(itertools.product(*ranges))
-    step = -(-len(indices) // _workers)
-    chunks = [indices[k:k + step] for k in range(0, len(indices), step)]
-    pending = [_pool.submit(tile, chunk) for chunk in chunks[1:]]
-    if chunks:
-        tile(chunks[0])
+    """Run the tiles of an scf.parallel on the pool: each worker, the calling
+    thread first, runs `tile(indices)` on one shared iterator of the tile
+    indices (ints for one range, tuples for several) and takes the next tile
+    until none is left, so a worker that the OS runs late gets less work
+    instead of holding the others up; one not started by then is cancelled."""
+    indices = iter(ranges[0]) if len(ranges) == 1 else itertools.product(*ranges)
+    pending = [_pool.submit(tile, indices) for _ in range(_workers - 1)]
+    tile(indices)
     for done in pending:
-        done.result()
+        if not done.cancel():
+            done.result()
 '''
 
 # Large intermediate buffers are kept between calls, one set per thread: a

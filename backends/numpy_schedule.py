@@ -91,6 +91,12 @@ def schedule(fn: func.FuncOp, threads: bool, workers: int) -> None:
             _replace(op, chunked)
 
 
+def calls_blas(fn: func.FuncOp) -> bool:
+    """Whether the function has a matmul or batched matmul (run by BLAS,
+    which brings its own threads)."""
+    return any(isinstance(op, LinalgStructuredOperation) and is_contraction(op) for op in fn.walk())
+
+
 class _Roots:
     """`numpy_fill.Roots` on the IR alone (for `filled_with` before codegen)."""
 

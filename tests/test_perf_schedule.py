@@ -68,6 +68,7 @@ def test_matmuls_go_to_blas_whole() -> None:
     assert "np.matmul(x, w1, out=" in source and "x_t" not in source
     assert "np.matmul(buf1, w2, out=" in source
     assert ".fill(" not in source  # np.matmul(out=) overwrites: the zero fills are dropped
+    assert not pool_runs(source)  # BLAS has its own threads: the bias and relu run serially
 
 
 @pytest.mark.parametrize("name", ["mlp", "softmax", "attention"])
