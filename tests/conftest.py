@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Every pass's output is verified in tests (the API verifies the final IR only).
+os.environ.setdefault("TFIR_VERIFY_EACH", "1")
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_compile_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never read or fill the user's compile cache."""
-    import os
-
     os.environ["TFIR_CACHE_DIR"] = str(tmp_path_factory.mktemp("tfir-cache"))
 
 ROOT = Path(__file__).resolve().parents[1]

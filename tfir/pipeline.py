@@ -11,6 +11,7 @@ are.
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -161,6 +162,11 @@ BACKENDS: dict[str, str] = {
 
 StepObserver = Callable[[Step, ModuleOp, float], None]
 
+# Verifying after every pass costs about a quarter of compile time: programs
+# compiled through the API verify the final IR only, unless TFIR_VERIFY_EACH=1
+# (the test suite sets it) or the option verify_each=True asks for it.
+VERIFY_EACH = os.environ.get("TFIR_VERIFY_EACH", "0") not in ("0", "", "false", "no")
+
 
 class PassFailed(RuntimeError):
     """A pass raised, or left IR that does not verify: a compiler bug, named by pass."""
@@ -226,7 +232,12 @@ def build_for_target(module: ModuleOp, entry: str, target: str, source_line: Sou
                 cache.discard(cache_key)
     tf_module = module.clone()
     run_pipeline(module, target, disable=options.get("disable", ()),
-                 pass_options=options.get("pass_options"), verify_each=options.get("verify_each", True))
+                 pass_options=options.get("pass_options"), verify_each=options.get("verify_each", VERIFY_EACH))
+    if not options.get("verify_each", VERIFY_EACH):
+        try:
+            module.verify()  # once at the end; per pass under TFIR_VERIFY_EACH=1 (the tests)
+        except Exception as err:  # noqa: BLE001 - a compiler bug, named as such
+            raise PassFailed(steps_for(target)[-1], err) from err
     source = backend.generate(module, entry, source_line, **options.get("codegen", {}))
     run = backend.load(source, entry, name)
     if cache_key is not None:
