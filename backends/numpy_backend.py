@@ -40,7 +40,7 @@ _RESERVED = ("_erf", "_erfc_scale", "_parallel", "_pool", "_workers", "_buffer",
 
 def generate(module: ModuleOp, entry: str, source_line: Callable[[str, int], str] | None = None, *,
              threads: bool = True, schedule: bool = True, row_groups: bool = True,
-             reuse_buffers: bool = True) -> str:
+             reuse_buffers: bool = False) -> str:
     """The Python source of a module defining `def <entry>(args)`: NumPy arrays
     in (the func.func arguments, in order), a tuple of NumPy arrays out (one
     per result). `source_line(filename, line)` gives the `.tf` text for the
@@ -52,7 +52,9 @@ def generate(module: ModuleOp, entry: str, source_line: Callable[[str, int], str
     it run consecutive row-local ops block of rows by block of rows
     (`fuse_rows`, with `schedule` only); `reuse_buffers` keeps large
     intermediate buffers (never a result) per thread from one call to the
-    next instead of allocating them afresh."""
+    next instead of allocating them afresh (off by default: no gain measured
+    with glibc, whose `malloc` keeps freed blocks of up to 32 MiB mapped,
+    and the kept buffers live as long as the process)."""
     return _generate_module(module, entry, source_line, threads, schedule and row_groups, schedule,
                             reuse_buffers)
 
@@ -113,6 +115,8 @@ def _generate_module(module: ModuleOp, entry: str, source_line: Callable[[str, i
     em = PyEmitter(source_line=source_line)
     for name in (entry, *_RESERVED):
         em.fresh(name)  # so that no local or global takes these names
+    if scheduled:
+        module = module.clone()  # the scheduling rewrites the IR: leave the caller's as it was
     fn = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
     if fn is None:
         raise ValueError(f"numpy backend: no func.func @{entry} in the module")

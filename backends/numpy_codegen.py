@@ -80,7 +80,7 @@ class FunctionCodegen:
     """Emits one `func.func` as a Python function (the `Codegen` of numpy_linalg)."""
 
     def __init__(self, em: PyEmitter, globals_: dict[str, str], helpers: set[str], threads: bool,
-                 reuse_buffers: bool = True):
+                 reuse_buffers: bool = False):
         self.em, self.globals, self.helpers, self.threads = em, globals_, helpers, threads
         self.reuse_buffers = reuse_buffers
         self.returned: set[SSAValue] = set()  # buffers under the results: always fresh

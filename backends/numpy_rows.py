@@ -158,33 +158,49 @@ def _emit_group(group: _RowGroup, workers: int, detached: list[Operation]) -> No
         return
     rowwise = {root for _, op, row in group.members for root in _roots(op, row)[1]}
     row_bytes = sum(mv.byte_size(root.type) // group.rows for root in rowwise)
-    step = max(1, min(ROW_TILE_BYTES // max(1, row_bytes), group.rows // (2 * workers)))
-    step = next(t for t in range(step, 0, -1) if group.rows % t == 0)
-    if group.rows // step < 2:
+    want = max(1, min(ROW_TILE_BYTES // max(1, row_bytes), group.rows // (2 * workers)))
+    step = next(t for t in range(want, 0, -1) if group.rows % t == 0)
+    if step * 2 <= want:
+        step = want  # no divisor near: blocks of `want` rows and one smaller last block
+    main = group.rows - group.rows % step
+    if main // step < 2:
         return
     top, _, _ = group.members[-1]
     loc = group.members[0][1].location
-    consts = [arith.ConstantOp(IntegerAttr.from_index_int_value(v)) for v in (0, group.rows, step)]
+    roots = _local_buffers(group, rowwise)
+    consts = [arith.ConstantOp(IntegerAttr.from_index_int_value(v)) for v in (0, main, step)]
     body = Block(arg_types=[IndexType()])
-    local = _TileBuffers(body, step, _local_buffers(group, rowwise))
-    for _, op, row in group.members:
-        ranges = op.get_static_loop_ranges()
-        offsets: list[int | SSAValue] = [body.args[0] if k == row else 0 for k in range(len(ranges))]
-        created = restrict(op, offsets, [step if k == row else r for k, r in enumerate(ranges)])
-        body.add_ops(local.substitute(created))
+    local = _TileBuffers(step, roots)
+    body.add_ops(_restricted(group, local, body.args[0], step))
     body.add_op(scf.ReduceOp())
     loop = scf.ParallelOp([consts[0]], [consts[1]], [consts[2]], Region(body))
     loop.attributes["tfir.tile"] = DenseArrayBase.from_list(i64, [step])
+    rest: list[Operation] = []
+    if main < group.rows:
+        last = _TileBuffers(group.rows - main, roots)
+        rest = _restricted(group, last, main, group.rows - main)
+        local.created += last.created
     for new in (*consts, loop, body.last_op, *local.created):
         new.location = loc
-    Rewriter.insert_op([*consts, loop], InsertPoint.after(top))
+    Rewriter.insert_op([*consts, loop, *rest], InsertPoint.after(top))
     for old, op, _ in group.members:
         Rewriter.erase_op(old)
         if op is not old:
             detached.remove(op)
             op.erase()
-    for root in local.roots:
+    for root in roots:
         _erase_views(root)
+
+
+def _restricted(group: _RowGroup, local: _TileBuffers, start: int | SSAValue, size: int) -> list[Operation]:
+    """The group's ops on rows [start, start + size), local buffers replaced
+    by buffers of that block."""
+    out: list[Operation] = []
+    for _, op, row in group.members:
+        ranges = op.get_static_loop_ranges()
+        offsets: list[int | SSAValue] = [start if k == row else 0 for k in range(len(ranges))]
+        out += local.substitute(restrict(op, offsets, [size if k == row else r for k, r in enumerate(ranges)]))
+    return out
 
 
 def _local_buffers(group: _RowGroup, rowwise: set[SSAValue]) -> list[SSAValue]:
@@ -227,23 +243,24 @@ class _TileBuffers:
     (`memref.alloc` in the loop body; the NumPy code allocates it once per
     worker), and its reshapes as the original buffer had them."""
 
-    def __init__(self, body: Block, step: int, roots: list[SSAValue]):
-        self.body, self.step, self.roots = body, step, roots
+    def __init__(self, step: int, roots: list[SSAValue]):
+        self.step, self.roots = step, roots
         self.views: dict[SSAValue, SSAValue] = {}
         self.created: list[Operation] = []
 
     def substitute(self, created: list[Operation]) -> list[Operation]:
-        """The tile subviews of local buffers replaced by the tile buffers."""
-        kept: list[Operation] = []
+        """`created` with the tile subviews of local buffers replaced by the
+        tile buffers (their allocations and reshapes first, where new)."""
+        out: list[Operation] = []
         for op in created:
             if isinstance(op, memref.SubviewOp) and _view_root(op.source) in self.roots:
-                op.result.replace_all_uses_with(self.view(op.source))
+                op.result.replace_all_uses_with(self.view(op.source, out))
                 op.erase()
             else:
-                kept.append(op)
-        return kept
+                out.append(op)
+        return out
 
-    def view(self, value: SSAValue) -> SSAValue:
+    def view(self, value: SSAValue, out: list[Operation]) -> SSAValue:
         if value in self.views:
             return self.views[value]
         typ = value.type
@@ -251,7 +268,7 @@ class _TileBuffers:
         tile = mv.identity_type([self.step, *typ.get_shape()[1:]], typ.get_element_type())
         owner = value.owner
         if isinstance(owner, memref.ExpandShapeOp | memref.CollapseShapeOp):
-            src = self.view(owner.src)
+            src = self.view(owner.src, out)
             reassoc = [[i.value.data for i in g.data] for g in owner.reassociation.data]
             make = mv.expand if isinstance(owner, memref.ExpandShapeOp) else mv.collapse
             new = make(src, reassoc, tile)
@@ -260,7 +277,7 @@ class _TileBuffers:
             number = owner.attributes.get("tfir.buffer") if isinstance(owner, Operation) else None
             base = value.name_hint or (f"buf{number.value.data}" if isinstance(number, IntegerAttr) else "buf")
             new.memref.name_hint = f"{base}_tile"
-        self.body.add_op(new)
+        out.append(new)
         self.created.append(new)
         self.views[value] = new.results[0]
         return new.results[0]
