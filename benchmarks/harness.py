@@ -50,8 +50,11 @@ ABLATION_VARIANTS = [
     Variant("numpy-notile", "tfir", "numpy", {"disable": ("tile-linalg",)}),
     Variant("numpy-nothreads", "tfir", "numpy", {"codegen": {"threads": False}}),
     Variant("numpy-noplan", "tfir", "numpy", {"disable": ("plan-buffers",)}),
-    # Not an optimization: the IR verification after every pass, a compile-time cost.
-    Variant("numpy-noverify", "tfir", "numpy", {"verify_each": False}),
+    Variant("numpy-noschedule", "tfir", "numpy", {"codegen": {"schedule": False}}),
+    Variant("numpy-norows", "tfir", "numpy", {"codegen": {"row_groups": False}}),
+    # Not an optimization: the IR verification after every pass, a compile-time cost
+    # (compiles verify the final IR only unless TFIR_VERIFY_EACH=1).
+    Variant("numpy-verifyeach", "tfir", "numpy", {"verify_each": True}),
 ]
 
 

@@ -23,7 +23,7 @@ def entries(root: Path) -> list[Path]:
 def test_second_process_hits_the_cache(tmp_path: Path) -> None:
     prog_path = tmp_path / "p.tf"
     prog_path.write_text(SRC)
-    env = {**os.environ, "TFIR_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "TFIR_CACHE_DIR": str(tmp_path / "cache"), "TFIR_CACHE": "1"}
     script = ("import sys, numpy as np, tfir\n"
               "import tfir.pipeline as P\n"
               "calls = []\n"
@@ -44,6 +44,7 @@ def test_second_process_hits_the_cache(tmp_path: Path) -> None:
 
 
 def test_corrupt_entry_is_ignored_and_rebuilt(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TFIR_CACHE", "1")
     monkeypatch.setenv("TFIR_CACHE_DIR", str(tmp_path))
     x = np.linspace(-1, 1, 8, dtype=np.float32)
     want = tfir.compile_source(SRC, target="eager").main(x)
@@ -58,6 +59,7 @@ def test_corrupt_entry_is_ignored_and_rebuilt(tmp_path: Path, monkeypatch) -> No
 
 
 def test_options_and_sources_change_the_key(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TFIR_CACHE", "1")
     monkeypatch.setenv("TFIR_CACHE_DIR", str(tmp_path))
     x = np.zeros(8, np.float32)
     tfir.compile_source(SRC).main(x)
