@@ -54,3 +54,15 @@ def test_entry_choice_and_errors(tmp_path, capsys) -> None:
     assert main(["run", str(src), "--entry", "c", "--target", "eager"]) == 1
     assert "no function 'c'" in capsys.readouterr().err
     assert main(["run", str(src), "--dim", "oops", "--target", "eager"]) == 1
+
+
+def test_unavailable_target_is_one_line(monkeypatch, capsys) -> None:
+    from tfir.backends import triton_runtime
+
+    def unavailable() -> None:
+        raise triton_runtime.TritonUnavailable('target "triton" needs Triton: pip install -e ".[triton]"')
+
+    monkeypatch.setattr("tfir.backends.triton_backend.check_available", unavailable)
+    assert main(["run", str(EXAMPLES[0]), "--target", "triton"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "pip install" in err and "Traceback" not in err

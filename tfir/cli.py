@@ -156,9 +156,10 @@ def main(argv: list[str] | None = None) -> int:
         print(err, file=sys.stderr)
     except (InputError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
-    except Exception as err:  # noqa: BLE001 - plugin failures are the user's, named, no traceback
+    except Exception as err:  # noqa: BLE001 - a missing target or a failing plugin: named, no traceback
+        from tfir.backends.triton_runtime import TritonUnavailable
         from tfir.plugin import PluginError
-        if not isinstance(err, PluginError):
+        if not isinstance(err, PluginError | TritonUnavailable):
             raise
         print(f"error: {err}", file=sys.stderr)
     except KeyboardInterrupt:
