@@ -44,3 +44,19 @@ def filecheck(text: str, checks: str) -> None:
         f.write(checks)
     proc = subprocess.run([sys.executable, "-m", "filecheck", f.name], input=text, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr + "\n--- input ---\n" + text
+
+
+def conformance_cases() -> list:
+    """The Case objects of ../shared/conformance/cases.py (empty where it is missing)."""
+    import importlib.util
+    import sys
+
+    path = CONFORMANCE / "cases.py"
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location("tfir_tests_conformance_cases", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return list(module.CASES)

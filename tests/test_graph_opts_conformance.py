@@ -5,37 +5,23 @@ function per entry and no calls."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-from tfir.backends.eager import compile_module
 from xdsl.dialects import func
 
+from tests.conftest import CONFORMANCE, conformance_cases
 from tfir.api import compile_file
+from tfir.backends.eager import compile_module
 
 try:  # tests/ imported as a package, or as top-level modules (pytest's rootdir-relative mode)
     from tests.test_graph_opts import assert_same, run_stage
 except ImportError:
     from test_graph_opts import assert_same, run_stage
 
-SUITE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+SUITE = CONFORMANCE
 
 
-def _cases() -> list:
-    if not (SUITE / "cases.py").exists():
-        return []
-    spec = importlib.util.spec_from_file_location("graph_opts_conformance_cases", SUITE / "cases.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return list(module.CASES)
-
-
-CASES = _cases()
+CASES = conformance_cases()
 
 
 @pytest.mark.skipif(not CASES, reason="../shared/conformance is not here")
