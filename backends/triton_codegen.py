@@ -36,6 +36,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from tfir.backends.pyemit import PyEmitter, SourceLine
 from tfir.dialects import device
 from tfir.dialects.device import element_of, shape_of
+from tfir.dialects.dtypes import numpy_dtype_of
 
 
 class TritonCodegenError(Exception):
@@ -51,11 +52,11 @@ def tl_dtype(elem: Attribute) -> str:
 
 
 def np_dtype(elem: Attribute) -> str:
-    if isinstance(elem, Float16Type | Float32Type | Float64Type):
-        return f"np.float{elem.bitwidth}"
-    if isinstance(elem, IntegerType):
-        return "np.bool_" if elem.width.data == 1 else f"np.int{elem.width.data}"
-    raise TritonCodegenError(f"no NumPy dtype for {elem}")
+    try:
+        name = numpy_dtype_of(elem).name
+    except ValueError:
+        raise TritonCodegenError(f"no NumPy dtype for {elem}") from None
+    return "np.bool_" if name == "bool" else f"np.{name}"
 
 
 def pointer_signature(elem: Attribute) -> str:

@@ -12,7 +12,7 @@ from xdsl.dialects.builtin import ModuleOp
 from tfir.dialects import builtins as _builtins  # noqa: F401  (registers the builtin entries)
 from tfir.dialects.registry import TType
 from tfir.frontend import ast
-from tfir.frontend.checker import Specializer
+from tfir.frontend.checker import Frame, Specializer
 from tfir.frontend.diagnostics import CompileError, Diagnostic
 from tfir.frontend.loader import LoadedFile, Program, load_program
 from tfir.frontend.values import Literal, SymDim, Tensor, Value
@@ -27,7 +27,7 @@ def load_and_check(text: str, filename: str) -> Program:
     for fn in program.root.functions.values():
         if fn.is_generic or any(p.is_static and p.default is None for p in fn.params):
             continue
-        checker.stack.append(_EntryFrame(fn, program.root))
+        checker.stack.append(Frame(fn, program.root))
         try:
             args = {p.name: symbolic_param(checker, fn, p) for p in fn.params}
         finally:
@@ -53,7 +53,7 @@ def build_entry(program: Program, name: str, arg_types: dict[str, TType],
     fn = program.root.functions[name]
     checker = Specializer(program, emit=True)
     args: dict[str, Value] = {}
-    checker.stack.append(_EntryFrame(fn, program.root))
+    checker.stack.append(Frame(fn, program.root))
     try:
         for p in fn.params:
             if p.name in arg_types:
@@ -73,11 +73,6 @@ def build_entry(program: Program, name: str, arg_types: dict[str, TType],
     checker.module.body.block.insert_op_before(entry, checker.module.body.block.first_op) \
         if checker.module.body.block.first_op else checker.module.body.block.add_op(entry)
     return checker.module
-
-
-def _EntryFrame(fn: ast.FnDef, file: LoadedFile) -> Any:
-    from tfir.frontend.checker import Frame
-    return Frame(fn, file)
 
 
 def _walk_calls(node: Any) -> Iterator[ast.Call]:
