@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tfir.frontend.diagnostics import Span
+from tfir.errors import Span
 
 
 @dataclass

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from tfir.dialects import registry as R
+from tfir.errors import Span, did_you_mean
 from tfir.frontend import ast
-from tfir.frontend.diagnostics import Span, did_you_mean
 from tfir.frontend.values import DTypeValue, ListValue, Literal, SymDim, Tensor, Value
 
 

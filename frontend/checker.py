@@ -19,9 +19,9 @@ from xdsl.ir import Block, Operation, Region
 
 from tfir.dialects.dtypes import tensor_type
 from tfir.dialects.registry import TType
+from tfir.errors import CompileError, Diagnostic, Span
 from tfir.frontend import ast
 from tfir.frontend.calls import CheckError
-from tfir.frontend.diagnostics import CompileError, Diagnostic, Span
 from tfir.frontend.expressions import ExprChecker
 from tfir.frontend.loader import LoadedFile, Program
 from tfir.frontend.values import POISON, Literal, Poison, SymDim, Tensor, Value

@@ -11,9 +11,9 @@ from xdsl.dialects.builtin import ModuleOp
 
 from tfir.dialects import builtins as _builtins  # noqa: F401  (registers the builtin entries)
 from tfir.dialects.registry import TType
+from tfir.errors import CompileError, Diagnostic
 from tfir.frontend import ast
 from tfir.frontend.checker import Frame, Specializer
-from tfir.frontend.diagnostics import CompileError, Diagnostic
 from tfir.frontend.loader import LoadedFile, Program, load_program
 from tfir.frontend.values import Literal, SymDim, Tensor, Value
 

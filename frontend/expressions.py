@@ -13,9 +13,9 @@ from tfir.dialects import registry as R
 from tfir.dialects import tf
 from tfir.dialects.dtypes import tensor_type, to_numpy
 from tfir.dialects.registry import REGISTRY, OpEntry, TType
+from tfir.errors import Span, did_you_mean
 from tfir.frontend import ast
 from tfir.frontend.calls import Arg, CheckError, Slot, bind, convert_static
-from tfir.frontend.diagnostics import Span, did_you_mean
 from tfir.frontend.indexing import IndexingMixin
 from tfir.frontend.values import (
     POISON,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tfir.errors import CompileError, Diagnostic
 from tfir.frontend import ast
-from tfir.frontend.diagnostics import CompileError, Diagnostic
 from tfir.frontend.parser import parse
 
 PRELUDE_PATH = Path(__file__).parent / "prelude.tf"

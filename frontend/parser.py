@@ -13,8 +13,8 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from tfir.errors import CompileError, Diagnostic, Span
 from tfir.frontend import ast
-from tfir.frontend.diagnostics import CompileError, Diagnostic, Span
 
 _TOKEN_TEXT = {
     "SEMICOLON": "';'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",

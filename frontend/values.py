@@ -20,7 +20,7 @@ import numpy as np
 from xdsl.ir import SSAValue
 
 from tfir.dialects.registry import TType
-from tfir.frontend.diagnostics import Span
+from tfir.errors import Span
 
 
 @dataclass

@@ -47,7 +47,7 @@ from tfir.dialects import tf
 from tfir.dialects.dtypes import from_xdsl, tensor_type, to_numpy
 from tfir.dialects.plugins import CUSTOM_OPS, CustomOp
 from tfir.dialects.registry import REGISTRY, TType
-from tfir.frontend.diagnostics import CompileError, Diagnostic, Span, did_you_mean
+from tfir.errors import CompileError, Diagnostic, Span, did_you_mean
 
 LOWERING_ATTR = "tfir.lowering"
 EXTERNAL_ATTR = "tfir.external"

@@ -10,6 +10,7 @@ Cases whose rewrite would be inexact check that the op is left alone.
 from __future__ import annotations
 
 import pytest
+
 from tfir.dialects import tf
 
 F4 = "tensor<4xf32>"

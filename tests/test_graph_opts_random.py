@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tfir.dialects.tf import broadcast_shapes
 
 try:  # tests/ imported as a package, or as top-level modules (pytest's rootdir-relative mode)

@@ -15,7 +15,7 @@ import pytest
 
 import tfir
 from tfir.dialects.registry import TType
-from tfir.frontend.diagnostics import CompileError
+from tfir.errors import CompileError
 from tfir.frontend.driver import build_entry
 from tfir.pipeline import PIPELINE, run_pipeline
 from tfir.plugin import Dialect, DType, PluginError, load_plugin, same_as

@@ -8,11 +8,19 @@ out = prog["mlp"](x, w1, b1, w2, b2)
 """
 
 from tfir.api import Function, Program, compile_file, compile_source
-from tfir.frontend.diagnostics import CompileError, Diagnostic, InputError
+from tfir.errors import (
+    CompileError,
+    Diagnostic,
+    ExecutionError,
+    InputError,
+    InternalError,
+    PluginError,
+    TfirError,
+)
 from tfir.inspect.trace import Stage, lower
-from tfir.plugin import PluginError, load_plugin
+from tfir.plugin import load_plugin
 
 __version__ = "0.1.0"
 
-__all__ = ["CompileError", "Diagnostic", "Function", "InputError", "Program", "compile_file",
+__all__ = ["CompileError", "Diagnostic", "ExecutionError", "InternalError", "TfirError", "Function", "InputError", "Program", "compile_file",
            "compile_source", "load_plugin", "lower", "PluginError", "Stage", "__version__"]

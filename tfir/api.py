@@ -15,8 +15,8 @@ from xdsl.dialects.builtin import ModuleOp
 
 from tfir.dialects.dtypes import from_numpy, to_numpy
 from tfir.dialects.registry import TType
+from tfir.errors import CompileError, Diagnostic, InputError, Span
 from tfir.frontend import ast
-from tfir.frontend.diagnostics import CompileError, Diagnostic, InputError, Span
 from tfir.frontend.driver import build_entry, load_and_check
 from tfir.frontend.loader import Program as _Frontend
 
@@ -88,7 +88,7 @@ class Program:
 
     def __getitem__(self, name: str) -> Function:
         if name not in self.frontend.root.functions:
-            from tfir.frontend.diagnostics import did_you_mean
+            from tfir.errors import did_you_mean
             raise KeyError(f"no function '{name}' in {self.filename}{did_you_mean(name, self.entries)}")
         if name not in self._functions:
             self._functions[name] = Function(self, self.frontend.root.functions[name])

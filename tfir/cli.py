@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from tfir.api import TARGETS, Program, compile_file
+from tfir.errors import CompileError, InputError
 from tfir.frontend import ast
-from tfir.frontend.diagnostics import CompileError, InputError
 from tfir.inspect.trace import entry_name
 
 

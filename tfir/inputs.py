@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from tfir.dialects.dtypes import DTYPES, from_numpy, to_numpy
+from tfir.errors import InputError, did_you_mean
 from tfir.frontend import ast
-from tfir.frontend.diagnostics import InputError, did_you_mean
 
 
 def _fmt(p: ast.Param) -> str:

@@ -21,7 +21,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
-from tfir.frontend.diagnostics import CompileError
+from tfir.errors import CompileError, InternalError
 
 SourceLine = Callable[[str, int], str]
 
@@ -168,7 +168,7 @@ StepObserver = Callable[[Step, ModuleOp, float], None]
 VERIFY_EACH = os.environ.get("TFIR_VERIFY_EACH", "0") not in ("0", "", "false", "no")
 
 
-class PassFailed(RuntimeError):
+class PassFailed(InternalError):
     """A pass raised, or left IR that does not verify: a compiler bug, named by pass."""
 
     def __init__(self, step: Step, cause: BaseException):

@@ -41,15 +41,12 @@ from xdsl.ir import Operation, SSAValue
 from tfir.dialects import registry as R
 from tfir.dialects.plugins import CUSTOM_OPS, CustomOp, make_op_class, register_custom_op, to_attr
 from tfir.dialects.registry import CallInfo, OpEntry, TType
+from tfir.errors import PluginError
 from tfir.lowering.expand_custom_ops import TfBuilder, linalg_lowering, tf_function_decomposition
 from tfir.pipeline import register_pass
 
 __all__ = ["CallInfo", "DType", "Dialect", "OpDef", "PluginError", "TType", "TfBuilder", "check_lowerings",
            "load_plugin", "register_pass", "same_as"]
-
-
-class PluginError(Exception):
-    """A plugin is malformed or could not be loaded; the message names it."""
 
 
 class DType(str):
@@ -279,8 +276,8 @@ def check_lowerings(program: Any, target: str) -> list[Any]:
     from dataclasses import fields
 
     from tfir.dialects.plugins import custom_op
+    from tfir.errors import Diagnostic
     from tfir.frontend import ast
-    from tfir.frontend.diagnostics import Diagnostic
 
     if target == "eager":
         return []

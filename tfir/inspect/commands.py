@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from tfir.errors import InputError
 from tfir.frontend import ast
-from tfir.frontend.diagnostics import InputError
 from tfir.inspect import text
 from tfir.inspect.trace import (
     FRONTEND,

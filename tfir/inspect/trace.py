@@ -27,8 +27,8 @@ from xdsl.printer import Printer
 from tfir.api import Program, compile_file, compile_source
 from tfir.dialects.dtypes import from_numpy
 from tfir.dialects.registry import TType
+from tfir.errors import InputError, did_you_mean
 from tfir.frontend import ast
-from tfir.frontend.diagnostics import InputError, did_you_mean
 from tfir.pipeline import (
     BACKENDS,
     STAGES,

@@ -1,8 +1,18 @@
-"""Diagnostics: `file:line:col: error: message`, the source line, a caret.
+"""tfir's errors and diagnostics: the bottom layer, imported by every other.
 
-Every user error in a program becomes a `Diagnostic`; `CompileError` carries
-one or more of them. `did_you_mean` gives the close-match suggestion that
-unknown names get.
+Every exception tfir raises on purpose derives from `TfirError`:
+
+- `CompileError`: a program was rejected; it carries `Diagnostic`s
+  (`file:line:col: error: message`, the source line, a caret).
+- `InputError` (also a `ValueError`): the arrays given to an entry do not
+  match its signature.
+- `ExecutionError` (also a `RuntimeError`): a run-time error of the program,
+  such as an index out of range; the message names the op's source location.
+- `PluginError`: a plugin is malformed or could not be loaded.
+- `InternalError`: a fault in tfir itself (a bug), named by where it happened.
+
+`did_you_mean` gives the close-match suggestion that unknown names get. This
+module imports nothing from tfir.
 """
 
 from __future__ import annotations
@@ -71,7 +81,11 @@ class Diagnostic:
         return None
 
 
-class CompileError(Exception):
+class TfirError(Exception):
+    """The base of every error tfir raises on purpose."""
+
+
+class CompileError(TfirError):
     """A program was rejected; `str()` is the formatted diagnostics."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
@@ -82,8 +96,21 @@ class CompileError(Exception):
         return "\n".join(d.format() for d in self.diagnostics)
 
 
-class InputError(ValueError):
+class InputError(TfirError, ValueError):
     """The arrays given to an entry function do not match its signature."""
+
+
+class ExecutionError(TfirError, RuntimeError):
+    """A run-time error of a program (an index out of range, ...); the message
+    names the op's `file:line:col`."""
+
+
+class PluginError(TfirError):
+    """A plugin is malformed or could not be loaded; the message names it."""
+
+
+class InternalError(TfirError, RuntimeError):
+    """A fault in tfir itself: a bug, not the user's. The message names where."""
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
