@@ -15,34 +15,22 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import (
-    Float16Type,
-    Float32Type,
-    Float64Type,
-    IndexType,
-    IntegerType,
-    MemRefType,
-)
+from xdsl.dialects.builtin import IndexType, MemRefType
 from xdsl.ir import Attribute
 
-_FLOATS = {Float16Type: "float16", Float32Type: "float32", Float64Type: "float64"}
+from tfir.dialects.dtypes import of_element
 
 
 def dtype_name(typ: Attribute) -> str:
     """The NumPy dtype name of an element type (`float32`, `int64`, `bool`)."""
     if isinstance(typ, MemRefType):
         typ = typ.get_element_type()
-    if type(typ) in _FLOATS:
-        return _FLOATS[type(typ)]
     if isinstance(typ, IndexType):
-        return "int64"
-    if isinstance(typ, IntegerType):
-        width = typ.width.data
-        if width == 1:
-            return "bool"
-        if width in (8, 16, 32, 64):
-            return f"int{width}"
-    raise NotImplementedError(f"numpy backend: no NumPy dtype for {typ}")
+        return "int64"  # loop indices: not a `.tf` dtype, int64 in generated code
+    try:
+        return of_element(typ).numpy.name
+    except ValueError:
+        raise NotImplementedError(f"numpy backend: no NumPy dtype for {typ}") from None
 
 
 def np_dtype(typ: Attribute) -> str:

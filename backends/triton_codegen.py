@@ -26,7 +26,6 @@ from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     Float16Type,
     Float32Type,
-    Float64Type,
     FloatAttr,
     IntegerAttr,
     IntegerType,
@@ -36,34 +35,34 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from tfir.backends.pyemit import PyEmitter, SourceLine
 from tfir.dialects import device
 from tfir.dialects.device import element_of, shape_of
-from tfir.dialects.dtypes import numpy_dtype_of
+from tfir.dialects.dtypes import ElementType, of_element
 
 
 class TritonCodegenError(Exception):
     """An op of the device level the Triton backend cannot print."""
 
 
+def _element(elem: Attribute) -> ElementType:
+    try:
+        return of_element(elem)
+    except ValueError:
+        raise TritonCodegenError(f"no Triton dtype for {elem}") from None
+
+
 def tl_dtype(elem: Attribute) -> str:
-    if isinstance(elem, Float16Type | Float32Type | Float64Type):
-        return f"tl.float{elem.bitwidth}"
-    if isinstance(elem, IntegerType):
-        return "tl.int1" if elem.width.data == 1 else f"tl.int{elem.width.data}"
-    raise TritonCodegenError(f"no Triton dtype for {elem}")
+    d = _element(elem)
+    return f"tl.float{d.bits}" if d.kind == "float" else f"tl.int{d.bits}"
 
 
 def np_dtype(elem: Attribute) -> str:
-    try:
-        name = numpy_dtype_of(elem).name
-    except ValueError:
-        raise TritonCodegenError(f"no NumPy dtype for {elem}") from None
+    name = _element(elem).numpy.name
     return "np.bool_" if name == "bool" else f"np.{name}"
 
 
 def pointer_signature(elem: Attribute) -> str:
     """`triton.compile` signature entry of a pointer to `elem`."""
-    if isinstance(elem, Float16Type | Float32Type | Float64Type):
-        return f"*fp{elem.bitwidth}"
-    return f"*i{elem.width.data}"  # type: ignore[attr-defined]
+    d = _element(elem)
+    return f"*fp{d.bits}" if d.kind == "float" else f"*i{d.bits}"
 
 
 def _literal(value: float | int | bool, elem: Attribute) -> str:

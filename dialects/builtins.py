@@ -34,13 +34,17 @@ from tfir.dialects.registry import (
 )
 from tfir.dialects.shape_rules import (
     NUMERIC,
+    arg_reduced_shape,
     broadcast,
+    broadcast_to,
     check_dtype,
-    fmt_shape,
+    concat_result,
     matmul_result,
     norm_axes,
     norm_axis,
     numel,
+    permuted,
+    reduced_shape,
     resolve_shape,
     same_dtype,
 )
@@ -168,8 +172,7 @@ def _reduce_entry(name: str, op_cls: type, fn: Callable[..., Any]) -> OpEntry:
         check_dtype(call, x.dtype, allowed, "needs a float operand" if name == "mean" else "needs a numeric operand")
         axes = norm_axes(call, call.attrs["axis"], x.rank)
         call.attrs["axis"] = axes
-        keep = call.attrs["keepdims"]
-        return [TType(x.dtype, tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keep or i not in axes))]
+        return [TType(x.dtype, reduced_shape(x.shape, axes, call.attrs["keepdims"]))]
 
     def eager(op: Any, x: np.ndarray) -> np.ndarray:
         kwargs = {} if name in ("max", "min") else {"dtype": x.dtype}
@@ -186,11 +189,8 @@ def _arg_entry(name: str, op_cls: type, fn: Callable[..., Any]) -> OpEntry:
     def infer(call: CallInfo) -> list[TType]:
         (x,) = call.tensors
         check_dtype(call, x.dtype, NUMERIC, "needs a numeric operand")
-        if x.rank == 0:
-            raise call.error(f"'{name}' needs an operand of rank >= 1")
-        axis = norm_axis(call, call.attrs["axis"], x.rank)
-        call.attrs["axis"] = axis
-        return [TType("i64", x.shape[:axis] + x.shape[axis + 1:])]
+        call.attrs["axis"], shape = arg_reduced_shape(call, x.shape, call.attrs["axis"])
+        return [TType("i64", shape)]
 
     return OpEntry(
         name, (Param("x", TENSOR), Param("axis", INT)), infer,
@@ -204,12 +204,8 @@ def _arg_entry(name: str, op_cls: type, fn: Callable[..., Any]) -> OpEntry:
 
 def _transpose_infer(call: CallInfo) -> list[TType]:
     (x,) = call.tensors
-    perm = call.attrs["perm"]
-    perm = list(range(x.rank))[::-1] if perm is None else [p % x.rank if x.rank else p for p in perm]
-    if sorted(perm) != list(range(x.rank)):
-        raise call.error(f"perm {call.attrs['perm']} is not a permutation of {x.rank} axes", "perm")
-    call.attrs["perm"] = perm
-    return [TType(x.dtype, tuple(x.shape[p] for p in perm))]
+    call.attrs["perm"], shape = permuted(call, x.shape, call.attrs["perm"])
+    return [TType(x.dtype, shape)]
 
 
 def _reshape_infer(call: CallInfo) -> list[TType]:
@@ -221,11 +217,7 @@ def _reshape_infer(call: CallInfo) -> list[TType]:
 
 def _broadcast_to_infer(call: CallInfo) -> list[TType]:
     (x,) = call.tensors
-    shape = tuple(call.attrs["shape"])
-    out = broadcast(call, [x.shape, shape], ["x", "shape"]) if len(shape) >= x.rank else None
-    if out is None or any(isinstance(a, int) and isinstance(b, int) and a != b for a, b in zip(out, shape, strict=True)):
-        raise call.error(f"cannot broadcast {fmt_shape(x.shape)} to {fmt_shape(shape)}", "shape")
-    return [TType(x.dtype, shape)]
+    return [TType(x.dtype, broadcast_to(call, x.shape, call.attrs["shape"]))]
 
 
 def _expand_dims_infer(call: CallInfo) -> list[TType]:
@@ -248,32 +240,8 @@ def _squeeze_infer(call: CallInfo) -> list[TType]:
 
 
 def _concat_shape(call: CallInfo, stack: bool) -> list[TType]:
-    xs = call.tensors
-    if not xs:
-        raise call.error(f"'{call.name}' needs at least one tensor", "tensors")
-    dtype = same_dtype(call, xs, ["tensors"] * len(xs))
-    rank = xs[0].rank
-    if any(x.rank != rank for x in xs):
-        raise call.error(f"'{call.name}' needs tensors of one rank, got {', '.join(map(str, xs))}", "tensors")
-    axis = norm_axis(call, call.attrs["axis"], rank + 1 if stack else rank)
-    call.attrs["axis"] = axis
-    out: list[Any] = []
-    for i in range(rank):
-        dims = {x.shape[i] for x in xs}
-        if i == axis and not stack:
-            out.append(sum(d for d in dims) if all(isinstance(x.shape[i], int) for x in xs) and len(dims) == len(xs)
-                       else _sum_dims([x.shape[i] for x in xs]))
-        elif len({d for d in dims if isinstance(d, int)}) > 1:
-            raise call.error(f"'{call.name}' needs matching sizes off the axis, got {', '.join(map(str, xs))}", "tensors")
-        else:
-            out.append(next(iter(dims)) if len(dims) == 1 else None)
-    if stack:
-        out.insert(axis, len(xs))
-    return [TType(dtype, tuple(out))]
-
-
-def _sum_dims(dims: list[Any]) -> Any:
-    return sum(dims) if all(isinstance(d, int) for d in dims) else None
+    call.attrs["axis"], out = concat_result(call, call.tensors, call.attrs["axis"], stack)
+    return [out]
 
 
 def _concat_build(xs: Any, attrs: dict[str, Any], rts: Any) -> Any:

@@ -11,9 +11,13 @@ from typing import Any
 import numpy as np
 
 from tfir.api import TARGETS, Program, compile_file
-from tfir.errors import CompileError, InputError
+from tfir.backends.triton_runtime import TritonUnavailable
+from tfir.dialects.dtypes import element_type, from_numpy
+from tfir.errors import CompileError, InputError, PluginError
 from tfir.frontend import ast
+from tfir.inspect import commands
 from tfir.inspect.trace import entry_name
+from tfir.plugin import load_plugin
 
 
 class UsageError(Exception):
@@ -29,7 +33,6 @@ def _key_value(text: str, what: str) -> tuple[str, str]:
 
 def load_program(args: argparse.Namespace, target: str | None = None) -> Program:
     for plugin in getattr(args, "plugin", None) or []:
-        from tfir.plugin import load_plugin
         load_plugin(plugin)
     return compile_file(args.file, target=target or getattr(args, "target", "numpy") or "numpy")
 
@@ -60,15 +63,15 @@ def random_inputs(fn: ast.FnDef, given: dict[str, np.ndarray], dims: dict[str, i
 
 
 def _random(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
-    if dtype == "bool":
+    elem = element_type(dtype)
+    if elem.kind == "bool":
         return rng.random(shape) < 0.5
-    if dtype in ("i32", "i64"):
-        return rng.integers(-10, 10, shape).astype(np.int32 if dtype == "i32" else np.int64)
-    return rng.standard_normal(shape).astype({"f16": np.float16, "f32": np.float32, "f64": np.float64}[dtype])
+    if elem.kind == "int":
+        return rng.integers(-10, 10, shape).astype(elem.numpy)
+    return rng.standard_normal(shape).astype(elem.numpy)
 
 
 def summarize(name: str, value: np.ndarray) -> str:
-    from tfir.dialects.dtypes import from_numpy
     arr = np.asarray(value)
     head = f"{name}: {from_numpy(arr.dtype) or arr.dtype}{list(arr.shape)}"
     if arr.size == 0:
@@ -139,12 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--plugin", action="append", metavar="MODULE")
     check.set_defaults(func=cmd_check)
 
-    try:
-        from tfir.inspect import commands
-    except ImportError:
-        pass
-    else:
-        commands.add_commands(sub)
+    commands.add_commands(sub)
     return parser
 
 
@@ -157,8 +155,6 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
     except Exception as err:  # noqa: BLE001 - a missing target or a failing plugin: named, no traceback
-        from tfir.backends.triton_runtime import TritonUnavailable
-        from tfir.plugin import PluginError
         if not isinstance(err, PluginError | TritonUnavailable):
             raise
         print(f"error: {err}", file=sys.stderr)

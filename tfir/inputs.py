@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from tfir.dialects.dtypes import DTYPES, from_numpy, to_numpy
+from tfir.dialects.dtypes import DTYPES, from_numpy, is_float, to_numpy
 from tfir.errors import InputError, did_you_mean
 from tfir.frontend import ast
 
@@ -18,10 +18,10 @@ def _fmt(p: ast.Param) -> str:
     return f"{t.dtype}[{', '.join(map(str, t.dims))}]"
 
 
-def _array(p: ast.Param, value: Any) -> np.ndarray:
+def input_array(p: ast.Param, value: Any) -> np.ndarray:
+    """The array given for tensor parameter `p` (a Python number takes its dtype)."""
     if isinstance(p.type, ast.TensorTypeExpr) and isinstance(value, bool | int | float):
-        kind = {"bool": "b", "i32": "i", "i64": "i", "f16": "f", "f32": "f", "f64": "f"}[p.type.dtype]
-        if isinstance(value, float) and kind != "f":
+        if isinstance(value, float) and not is_float(p.type.dtype):
             raise InputError(f"parameter '{p.name}' expects {_fmt(p)}, got the float {value!r}")
         return np.asarray(value, dtype=to_numpy(p.type.dtype))
     try:
@@ -54,16 +54,17 @@ def bind_inputs(fn: ast.FnDef, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
                 raise InputError(f"missing input '{p.name}' of '{fn.name}'")
             continue
         if p.is_static:
-            statics[p.name] = _static(p, given[p.name])
+            statics[p.name] = static_value(p, given[p.name])
             continue
-        arr = _array(p, given[p.name])
+        arr = input_array(p, given[p.name])
         if isinstance(p.type, ast.TensorTypeExpr):
-            _check_declared(p, arr, dims)
+            check_declared(p, arr, dims)
         arrays[p.name] = arr
     return arrays, statics
 
 
-def _static(p: ast.Param, value: Any) -> Any:
+def static_value(p: ast.Param, value: Any) -> Any:
+    """The value given for static parameter `p`, checked against its kind."""
     kind = p.type.kind  # type: ignore[union-attr]
     ok = {"int": lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool),
           "float": lambda v: isinstance(v, int | float | np.number) and not isinstance(v, bool),
@@ -76,7 +77,8 @@ def _static(p: ast.Param, value: Any) -> Any:
     return list(value) if kind == "[int]" else value.item() if isinstance(value, np.generic) else value
 
 
-def _check_declared(p: ast.Param, arr: np.ndarray, dims: dict[str, tuple[int, str]]) -> None:
+def check_declared(p: ast.Param, arr: np.ndarray, dims: dict[str, tuple[int, str]]) -> None:
+    """Checks `arr` against the declared dtype and dims of `p`, binding its symbolic dims in `dims`."""
     t = p.type
     assert isinstance(t, ast.TensorTypeExpr)
     if from_numpy(arr.dtype) != t.dtype:

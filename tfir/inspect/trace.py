@@ -172,13 +172,12 @@ def signature(fn: ast.FnDef, dims: Mapping[str, int] | None, inputs: Mapping[str
         if name not in params:
             raise InputError(f"'{fn.name}' has no input '{name}'{did_you_mean(name, params)}")
     # The checks of the Python API, on just the parameters given here.
-    from tfir.inputs import _array, _check_declared, _static
-    statics = {n: _static(params[n], v) for n, v in inputs.items() if params[n].is_static}
-    arrays = {n: _array(params[n], v) for n, v in inputs.items() if not params[n].is_static}
+    statics = {n: static_value(params[n], v) for n, v in inputs.items() if params[n].is_static}
+    arrays = {n: input_array(params[n], v) for n, v in inputs.items() if not params[n].is_static}
     seen: dict[str, tuple[int, str]] = {}
     for name, arr in arrays.items():
         if isinstance(params[name].type, ast.TensorTypeExpr):
-            _check_declared(params[name], arr, seen)
+            check_declared(params[name], arr, seen)
     bound = dict(dims or {})
     for name, arr in arrays.items():
         t = params[name].type
