@@ -5,21 +5,26 @@ it has), and each dialect an xDSL `Dialect` that `make_context()` and xDSL's
 
 Dialects are registered from Python (`tfir.load_plugin`, `tfir.plugin`) or
 found among installed packages through the `tfir.dialects` entry-point group,
-loaded on first `use`. The user-facing API is in `tfir/plugin.py`.
+loaded on first `use` (`load_plugin`). The user-facing API is in `tfir/plugin.py`.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
+from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     BoolAttr,
     DenseArrayBase,
     FloatAttr,
     IntegerAttr,
+    StringAttr,
     TensorType,
     f64,
     i64,
@@ -39,6 +44,7 @@ from xdsl.traits import Pure
 from tfir.dialects import registry as R
 from tfir.dialects.dtypes import from_xdsl, to_xdsl
 from tfir.dialects.registry import REGISTRY, OpEntry
+from tfir.errors import PluginError
 
 ENTRY_POINT_GROUP = "tfir.dialects"
 
@@ -183,27 +189,18 @@ def dialect_of(name: str) -> Dialect:
     return Dialect(name, [CUSTOM_OPS[q].op_class for q in _DIALECTS[name]], [])
 
 
-def plugins_fingerprint() -> str:
-    """The loaded plugins' code (size and time of each module file defining a
-    custom op's parts or a registered pass) and the pipeline they extend, so
-    that a cache of generated code is not reused across plugin edits."""
-    import hashlib
-    import os
-    import sys
-
-    from tfir.pipeline import _REGISTERED_PASSES, PIPELINE
-
-    names = {m for op in CUSTOM_OPS.values() for m in op.modules}
-    names |= {cls.__module__ for cls in _REGISTERED_PASSES.values()}
-    h = hashlib.sha256(",".join(s.pass_name for s in PIPELINE).encode())
-    for name in sorted(names):
-        path = getattr(sys.modules.get(name), "__file__", None)
-        if path and os.path.exists(path):
-            st = os.stat(path)
-            h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
-        else:
-            h.update(f"{name}:?;".encode())
-    return h.hexdigest()
+def load_plugin(module: str) -> types.ModuleType:
+    """Imports the Python module `module`, which registers its dialects.
+    Loading the same module again is harmless (Python imports it once)."""
+    if module in sys.modules:
+        return sys.modules[module]
+    try:
+        return importlib.import_module(module)
+    except PluginError as err:
+        raise PluginError(f"tfir plugin {module!r}: {err}") from err
+    except Exception as err:  # noqa: BLE001 - any failure of user code is reported with its plugin
+        sys.modules.pop(module, None)
+        raise PluginError(f"cannot load tfir plugin {module!r}: {type(err).__name__}: {err}") from err
 
 
 def installed_plugins() -> dict[str, str]:
@@ -218,8 +215,6 @@ def ensure_dialect(name: str) -> bool:
     module = installed_plugins().get(name)
     if module is None:
         return False
-    from tfir.plugin import load_plugin
-
     load_plugin(module)
     return name in REGISTRY.dialect_names()
 
@@ -235,8 +230,6 @@ def load_installed_plugins() -> list[str]:
     """Imports every installed plugin, so that the passes they register are in
     the pipeline (for xDSL's `Universe`); returns a warning per plugin that
     failed to load instead of raising, so one broken plugin breaks no tool."""
-    from tfir.plugin import PluginError, load_plugin
-
     warnings = []
     for module in installed_plugins().values():
         try:
@@ -279,9 +272,6 @@ class ExternalCall:
 def external_calls(module: Operation, target: str) -> dict[str, ExternalCall]:
     """The external declarations of `module` (`func.func` with `tfir.external`),
     by symbol, with the `target` implementation each one names."""
-    from xdsl.dialects import func
-    from xdsl.dialects.builtin import StringAttr
-
     out: dict[str, ExternalCall] = {}
     for decl in module.walk():
         mark = decl.attributes.get("tfir.external")

@@ -13,7 +13,7 @@ import numpy as np
 from tfir.dialects import registry as R
 from tfir.errors import Span, did_you_mean
 from tfir.frontend import ast
-from tfir.frontend.values import DTypeValue, ListValue, Literal, SymDim, Tensor, Value
+from tfir.frontend.values import DTypeValue, ListValue, Literal, SymDim, Tensor, Value, describe
 
 
 class CheckError(Exception):
@@ -76,7 +76,6 @@ def _static_error(what: str, name: str, arg: Arg) -> CheckError:
 
 
 def _kind(value: Value) -> str:
-    from tfir.frontend.values import describe
     return describe(value)
 
 

@@ -11,9 +11,11 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
 
 from tfir.dialects import registry as R
 from tfir.dialects import tf
-from tfir.dialects.dtypes import tensor_type, to_numpy
+from tfir.dialects.builtins import INTERNAL
+from tfir.dialects.dtypes import is_float, is_int, tensor_type, to_numpy
+from tfir.dialects.plugins import ensure_dialect, installed_plugins
 from tfir.dialects.registry import REGISTRY, OpEntry, TType
-from tfir.errors import Span, did_you_mean
+from tfir.errors import PluginError, Span, did_you_mean
 from tfir.frontend import ast
 from tfir.frontend.calls import Arg, CheckError, Slot, bind, convert_static
 from tfir.frontend.indexing import IndexingMixin
@@ -129,20 +131,18 @@ class ExprChecker(IndexingMixin):
         found = self.frame.file.lookup_function(e.callee)
         if found is not None:
             return self.call_function(*found, args, kwargs, e)
-        if REGISTRY.lookup(e.callee) is not None and e.callee not in _internal():
+        if REGISTRY.lookup(e.callee) is not None and e.callee not in INTERNAL:
             return self.apply(e.callee, args, kwargs, e.span, e.callee_span)
         found = self.program.prelude.lookup_function(e.callee)
         if found is not None:
             return self.call_function(*found, args, kwargs, e)
-        names = self.frame.file.visible_functions() | (set(REGISTRY.names()) - _internal()) \
+        names = self.frame.file.visible_functions() | (set(REGISTRY.names()) - INTERNAL) \
             | set(self.program.prelude.functions)
         raise CheckError(f"unknown function '{e.callee}'{did_you_mean(e.callee, names)}", e.callee_span)
 
     def dialect_op(self, e: ast.Call) -> str:
         dialect, op = e.callee.split(".", 1)
         used = {u.dialect for u in self.frame.file.source.uses}
-        from tfir.dialects.plugins import ensure_dialect, installed_plugins
-        from tfir.plugin import PluginError
         try:
             known = ensure_dialect(dialect)
         except PluginError as err:  # an installed plugin that fails to import
@@ -231,12 +231,12 @@ class ExprChecker(IndexingMixin):
         """A literal as a tensor of `dtype` (its own default when None)."""
         ttype = literal_tensor_type(lit, dtype)
         target = ttype.dtype
-        if lit.kind == "float" and target not in ("f16", "f32", "f64"):
+        if lit.kind == "float" and not is_float(target):
             raise CheckError(f"float literal {lit.scalar() if lit.is_scalar else ''} cannot take dtype "
                              f"{target}; the other operand is {target}".replace("  ", " "), span)
         if (lit.kind == "bool") != (target == "bool"):
             raise CheckError(f"{lit.describe()} cannot take dtype {target}", span)
-        if lit.kind == "int" and target in ("i32", "i64"):
+        if lit.kind == "int" and is_int(target):
             info = np.iinfo(to_numpy(target))
             if lit.value.size and (lit.value.min() < info.min or lit.value.max() > info.max):
                 raise CheckError(f"integer literal does not fit in {target}", span)
@@ -336,8 +336,3 @@ class ExprChecker(IndexingMixin):
             else:
                 out.append(r)
         return out
-
-
-def _internal() -> frozenset[str]:
-    from tfir.dialects.builtins import INTERNAL
-    return INTERNAL

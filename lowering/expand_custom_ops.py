@@ -16,8 +16,10 @@ lowering for the target is a compile error at its call in the `.tf` source
 that names the op, the target and the lowerings it has.
 
 This module also holds what those lowerings are built with: `TfBuilder` (the
-IR builder of Python decompositions), decompositions written as `.tf`
-functions, and the `convert-tf-to-linalg` hook of custom ops.
+IR builder of Python decompositions) and the `convert-tf-to-linalg` hook of
+custom ops. Decompositions written as `.tf` functions are built by the plugin
+layer (`tfir/plugin.py`), which hands the pass a callable, so that no pass
+imports the frontend.
 """
 
 from __future__ import annotations
@@ -44,10 +46,13 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.dialects import registry as R
 from tfir.dialects import tf
+from tfir.dialects.builtins import INTERNAL
 from tfir.dialects.dtypes import from_xdsl, tensor_type, to_numpy
 from tfir.dialects.plugins import CUSTOM_OPS, CustomOp
 from tfir.dialects.registry import REGISTRY, TType
 from tfir.errors import CompileError, Diagnostic, Span, did_you_mean
+from tfir.lowering.convert_tf_to_linalg import LINALG_LOWERINGS
+from tfir.lowering.linalg_builders import Emitter
 
 LOWERING_ATTR = "tfir.lowering"
 EXTERNAL_ATTR = "tfir.external"
@@ -172,8 +177,6 @@ class TfBuilder:
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """The results of primitive (or custom op) `name` on these arguments."""
-        from tfir.dialects.builtins import INTERNAL
-
         entry = REGISTRY.lookup(name)
         if entry is None or name in INTERNAL:
             names = set(REGISTRY.names()) - INTERNAL
@@ -234,68 +237,12 @@ def _bind(name: str, params: Sequence[R.Param], args: Sequence[Any], kwargs: dic
     return bound
 
 
-# Decompositions written in `.tf` --------------------------------------------------
-
-
-def tf_function_decomposition(custom: CustomOp, text: str) -> Callable[[Operation], Any]:
-    """The decomposition by `.tf` function: the function named like the op (or
-    the only one) in `text`, specialized per call like any generic function."""
-    from tfir.frontend.loader import load_program
-
-    filename = f"<{custom.qualname}>"
-    try:
-        program = load_program(text, filename)
-    except CompileError as err:
-        raise ValueError(f"the decomposition of {custom.qualname} does not parse:\n{err}") from None
-    short = custom.qualname.split(".", 1)[1]
-    fns = program.root.functions
-    fn = fns.get(short) or (next(iter(fns.values())) if len(fns) == 1 else None)
-    if fn is None:
-        raise ValueError(f"the decomposition of {custom.qualname} must define a function '{short}'")
-    allowed = set(custom.operands) | {p.name for p in custom.attrs}
-    params = [p.name for p in fn.params]
-    stray = [n for n in params if n not in allowed]
-    missing = [n for n in custom.operands if n not in params]
-    if stray or missing:
-        raise ValueError(f"the parameters of '{fn.name}' in the decomposition of {custom.qualname} must be "
-                         f"its operands {list(custom.operands)} and attributes "
-                         f"{[p.name for p in custom.attrs]}; got {params}")
-
-    def expand(op: Operation) -> tuple[list[Operation], list[SSAValue]]:
-        from tfir.frontend.driver import build_entry
-        from tfir.lowering.inline_calls import InlineCallsPass
-
-        operands = dict(zip(custom.operands, op.operands, strict=True))
-        arg_types = {n: ttype_of(v) for n, v in operands.items()}
-        statics = {k: v for k, v in custom.attr_values(op).items() if v is not None and k in params}
-        module = build_entry(program, fn.name, arg_types, statics)
-        InlineCallsPass().apply(Context(), module)
-        body = module.body.block.first_op
-        assert isinstance(body, func.FuncOp)
-        block = body.body.clone().block
-        ret = block.last_op
-        assert isinstance(ret, func.ReturnOp)
-        tensor_params = [p.name for p in fn.params if p.name in operands]
-        bound = {arg: operands[n] for arg, n in zip(block.args, tensor_params, strict=True)}
-        values = [bound.get(v, v) for v in ret.arguments]
-        for arg in block.args:
-            arg.replace_all_uses_with(bound[arg])
-        new_ops = list(block.ops)[:-1]
-        for new in new_ops:
-            new.detach()
-        return new_ops, values
-
-    return expand
-
-
 # The convert-tf-to-linalg hook ---------------------------------------------------
 
 
 def linalg_lowering(custom: CustomOp) -> None:
     """Registers how `convert-tf-to-linalg` lowers `custom` (its linalg
     lowering or a call of its target implementation)."""
-    from tfir.lowering.convert_tf_to_linalg import LINALG_LOWERINGS
-
     LINALG_LOWERINGS[custom.qualname] = lambda op, rewriter: _lower(custom, op, rewriter)
 
 
@@ -303,8 +250,6 @@ def _lower(custom: CustomOp, op: Operation, rewriter: PatternRewriter) -> None:
     mark = op.attributes.get(LOWERING_ATTR)
     how = mark.data if isinstance(mark, StringAttr) else custom.lowering_for(None)
     if how == "linalg" and custom.linalg is not None:
-        from tfir.lowering.linalg_builders import Emitter
-
         em = Emitter(op.location)
         out = custom.linalg(em, *op.operands, **custom.attr_values(op))
         results = list(out) if isinstance(out, tuple | list) else [out]

@@ -44,9 +44,9 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.utils.exceptions import PassFailedException
 
-from tfir.backends.eager import EagerError, run_op
 from tfir.dialects import tf
 from tfir.dialects.dtypes import numpy_dtype_of
+from tfir.dialects.evaluate import EagerError, run_op
 
 DEFAULT_MAX_ELEMENTS = 1 << 16
 

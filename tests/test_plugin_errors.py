@@ -371,7 +371,7 @@ def test_xdsl_opt_parses_prints_and_runs_plugin_passes(tmp_path: Path) -> None:
 
 
 def test_plugins_fingerprint_follows_plugin_code(tmp_path: Path) -> None:
-    from tfir.dialects.plugins import plugins_fingerprint
+    from tfir.plugin import plugins_fingerprint
 
     (tmp_path / "tfir_fp_plugin.py").write_text(
         "from tfir.plugin import Dialect, same_as\n"

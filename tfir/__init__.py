@@ -19,8 +19,7 @@ from tfir.errors import (
 )
 from tfir.inspect.trace import Stage, lower
 from tfir.plugin import load_plugin
-
-__version__ = "0.1.0"
+from tfir.version import __version__
 
 __all__ = ["CompileError", "Diagnostic", "ExecutionError", "InternalError", "TfirError", "Function", "InputError", "Program", "compile_file",
            "compile_source", "load_plugin", "lower", "PluginError", "Stage", "__version__"]

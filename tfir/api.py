@@ -6,39 +6,34 @@ from __future__ import annotations
 import linecache
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from xdsl.dialects.builtin import ModuleOp
 
+from tfir import cache
+from tfir.backends import triton_runtime
+from tfir.compiled import Compiled
 from tfir.dialects.dtypes import from_numpy, to_numpy
-from tfir.dialects.registry import TType
-from tfir.errors import CompileError, Diagnostic, InputError, Span
+from tfir.dialects.registry import REGISTRY, TType
+from tfir.errors import CompileError, Diagnostic, InputError, Span, did_you_mean
 from tfir.frontend import ast
 from tfir.frontend.driver import build_entry, load_and_check
-from tfir.frontend.loader import Program as _Frontend
+from tfir.frontend.loader import Program as FrontendProgram
+from tfir.frontend.loader import load_prelude
+from tfir.inputs import bind_inputs
+from tfir.pipeline import build_for_target
+from tfir.plugin import check_lowerings, plugins_fingerprint
 
 TARGETS = ("eager", "numpy", "triton")
-
-
-@dataclass
-class Compiled:
-    """One specialization of an entry: its `tf` IR, the lowered IR and the runnable code."""
-
-    tf_module: ModuleOp
-    run: Callable[..., tuple[np.ndarray, ...]]
-    source: str | None = None  # generated code, for compiled targets
-    stages: list[Any] = field(default_factory=list)
 
 
 def _check_target(target: str) -> None:
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
     if target == "triton":
-        from tfir.backends import triton_backend
-        triton_backend.check_available()
+        # what triton_backend.check_available checks, without importing the code generator
+        triton_runtime.require_device()
 
 
 def compile_source(text: str, filename: str = "<string>", target: str = "numpy", **options: Any) -> Program:
@@ -58,10 +53,8 @@ def compile_file(path: str | Path, target: str = "numpy", **options: Any) -> Pro
     return Program(_checked(text, str(path), target), target, options)
 
 
-def _checked(text: str, filename: str, target: str) -> _Frontend:
+def _checked(text: str, filename: str, target: str) -> FrontendProgram:
     """The checked program; custom ops with no lowering for `target` are errors now, not at the first call."""
-    from tfir.plugin import check_lowerings
-
     frontend = load_and_check(text, filename)
     missing = check_lowerings(frontend, target)
     if missing:
@@ -72,7 +65,7 @@ def _checked(text: str, filename: str, target: str) -> _Frontend:
 class Program:
     """A checked program; `prog["name"]` or `prog.name` is an entry function."""
 
-    def __init__(self, frontend: _Frontend, target: str, options: dict[str, Any]):
+    def __init__(self, frontend: FrontendProgram, target: str, options: dict[str, Any]):
         self.frontend = frontend
         self.target = target
         self.options = options
@@ -88,7 +81,6 @@ class Program:
 
     def __getitem__(self, name: str) -> Function:
         if name not in self.frontend.root.functions:
-            from tfir.errors import did_you_mean
             raise KeyError(f"no function '{name}' in {self.filename}{did_you_mean(name, self.entries)}")
         if name not in self._functions:
             self._functions[name] = Function(self, self.frontend.root.functions[name])
@@ -160,7 +152,6 @@ class Function:
 
     def compile(self, types: dict[str, TType], statics: dict[str, Any]) -> Compiled:
         module = build_entry(self.program.frontend, self.name, types, statics)
-        from tfir.pipeline import build_for_target
         return build_for_target(module, self.name, self.program.target, self.program.source_line,
                                 self.program.options, self._cache_key(types, statics))
 
@@ -168,21 +159,16 @@ class Function:
         options = {k: v for k, v in self.program.options.items() if k != "cache"}
         if self.program.target == "eager" or not self.program.options.get("cache", True):
             return None
-        from tfir import cache
-        from tfir.dialects.registry import REGISTRY
-        from tfir.frontend.loader import load_prelude
-
         frontend = self.program.frontend
         texts = [f"{name}\n{f.source.text}" for name, f in sorted(frontend.files.items())]
         texts.append(load_prelude().source.text)
         signature = (sorted((n, str(t)) for n, t in types.items()), sorted(statics.items()))
-        from tfir.dialects.plugins import plugins_fingerprint
         return cache.cache_key(texts, self.name, signature, self.program.target, options,
                                [*sorted(REGISTRY.names()), plugins_fingerprint()])
 
     def bind_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        from tfir.inputs import bind_inputs
         return bind_inputs(self.fn, args, kwargs)
 
 
-__all__ = ["CompileError", "InputError", "Program", "Function", "compile_file", "compile_source", "to_numpy"]
+__all__ = ["CompileError", "Compiled", "InputError", "Program", "Function", "compile_file", "compile_source",
+           "to_numpy"]

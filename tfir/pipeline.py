@@ -18,9 +18,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xdsl.context import Context
+from xdsl.dialects import (
+    arith,
+    bufferization,
+    builtin,
+    func,
+    linalg,
+    math,
+    memref,
+    scf,
+    tensor,
+)
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
+from tfir import cache
+from tfir.compiled import Compiled
+from tfir.dialects import xdsl_fixes  # noqa: F401  (patches xDSL before any IR is built)
+from tfir.dialects.device import DEVICE
+from tfir.dialects.plugins import loaded_dialects
+from tfir.dialects.tf import TF
 from tfir.errors import CompileError, InternalError
 
 SourceLine = Callable[[str, int], str]
@@ -121,32 +138,10 @@ def steps_for(target: str) -> list[Step]:
 
 def make_context() -> Context:
     """A context with every dialect a tfir module may hold at any stage."""
-    from xdsl.dialects import (
-        arith,
-        bufferization,
-        builtin,
-        func,
-        linalg,
-        math,
-        memref,
-        scf,
-        tensor,
-    )
-
-    from tfir.dialects import xdsl_fixes  # noqa: F401
-    from tfir.dialects.tf import TF
-
     ctx = Context(allow_unregistered=False)
     for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, linalg.Linalg,
-                    tensor.Tensor, bufferization.Bufferization, memref.MemRef, scf.Scf, TF):
+                    tensor.Tensor, bufferization.Bufferization, memref.MemRef, scf.Scf, TF, DEVICE):
         ctx.load_dialect(dialect)
-    try:
-        from tfir.dialects.device import DEVICE
-    except ImportError:  # the device dialect arrives with the Triton backend
-        pass
-    else:
-        ctx.load_dialect(DEVICE)
-    from tfir.dialects.plugins import loaded_dialects
     for dialect in loaded_dialects():
         ctx.load_dialect(dialect)
     return ctx
@@ -213,12 +208,9 @@ def run_pipeline(module: ModuleOp, target: str, *, disable: Iterable[str] = (),
 
 def build_for_target(module: ModuleOp, entry: str, target: str, source_line: SourceLine,
                      options: dict[str, Any], cache_key: str | None = None) -> Any:
-    """Lowers a `tf` module for `target` and loads its code: an `api.Compiled`.
+    """Lowers a `tf` module for `target` and loads its code: a `Compiled`.
 
     With a `cache_key`, generated code is taken from (and put in) the disk cache."""
-    from tfir import cache
-    from tfir.api import Compiled
-
     backend = importlib.import_module(BACKENDS[target])
     if target == "eager":
         return Compiled(module, backend.compile_module(module, entry))

@@ -28,25 +28,41 @@ a target (`numpy`, `triton`). See docs/custom-dialects.md.
 
 from __future__ import annotations
 
-import importlib
+import hashlib
 import inspect
+import os
 import sys
 import types
 import typing
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from typing import Any
 
+from xdsl.context import Context
+from xdsl.dialects import func
 from xdsl.ir import Operation, SSAValue
 
 from tfir.dialects import registry as R
-from tfir.dialects.plugins import CUSTOM_OPS, CustomOp, make_op_class, register_custom_op, to_attr
+from tfir.dialects.plugins import (
+    CUSTOM_OPS,
+    CustomOp,
+    custom_op,
+    load_plugin,
+    make_op_class,
+    register_custom_op,
+    to_attr,
+)
 from tfir.dialects.registry import CallInfo, OpEntry, TType
-from tfir.errors import PluginError
-from tfir.lowering.expand_custom_ops import TfBuilder, linalg_lowering, tf_function_decomposition
-from tfir.pipeline import register_pass
+from tfir.errors import CompileError, Diagnostic, PluginError
+from tfir.frontend import ast
+from tfir.frontend.driver import build_entry
+from tfir.frontend.loader import load_program
+from tfir.lowering.expand_custom_ops import TfBuilder, linalg_lowering, ttype_of
+from tfir.lowering.inline_calls import InlineCallsPass
+from tfir.pipeline import PIPELINE, pass_class, register_pass
 
 __all__ = ["CallInfo", "DType", "Dialect", "OpDef", "PluginError", "TType", "TfBuilder", "check_lowerings",
-           "load_plugin", "register_pass", "same_as"]
+           "load_plugin", "plugins_fingerprint", "register_pass", "same_as"]
 
 
 class DType(str):
@@ -254,31 +270,10 @@ def _python_decomposition(custom: CustomOp, fn: Callable[..., Any]) -> Callable[
     return expand
 
 
-def load_plugin(module: str) -> types.ModuleType:
-    """Imports the Python module `module`, which registers its dialects.
-    Loading the same module again is harmless (Python imports it once)."""
-    if module in sys.modules:
-        return sys.modules[module]
-    try:
-        return importlib.import_module(module)
-    except PluginError as err:
-        raise PluginError(f"tfir plugin {module!r}: {err}") from err
-    except Exception as err:  # noqa: BLE001 - any failure of user code is reported with its plugin
-        sys.modules.pop(module, None)
-        raise PluginError(f"cannot load tfir plugin {module!r}: {type(err).__name__}: {err}") from err
-
-
-
 def check_lowerings(program: Any, target: str) -> list[Any]:
     """Diagnostics for the calls of custom ops in a checked program (the
     frontend's `Program`) that have no lowering for `target`, so that a
     program is rejected when compiled, before its first call."""
-    from dataclasses import fields
-
-    from tfir.dialects.plugins import custom_op
-    from tfir.errors import Diagnostic
-    from tfir.frontend import ast
-
     if target == "eager":
         return []
     out: list[Diagnostic] = []
@@ -302,3 +297,76 @@ def check_lowerings(program: Any, target: str) -> list[Any]:
     for file in program.files.values():
         visit(file.source.functions, file.source.text)
     return out
+
+
+# The passes of tfir itself: the pipeline as it is before any plugin can run
+# (every import of a tfir module imports this one first, through `tfir`).
+_TFIR_PASSES = frozenset(s.pass_name for s in PIPELINE)
+
+
+def plugins_fingerprint() -> str:
+    """The loaded plugins' code (size and time of each module file defining a
+    custom op's parts or a registered pass) and the pipeline they extend, so
+    that a cache of generated code is not reused across plugin edits."""
+    names = {m for op in CUSTOM_OPS.values() for m in op.modules}
+    names |= {pass_class(s.pass_name).__module__ for s in PIPELINE if s.pass_name not in _TFIR_PASSES}
+    h = hashlib.sha256(",".join(s.pass_name for s in PIPELINE).encode())
+    for name in sorted(names):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path and os.path.exists(path):
+            st = os.stat(path)
+            h.update(f"{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        else:
+            h.update(f"{name}:?;".encode())
+    return h.hexdigest()
+
+
+# Decompositions written in `.tf` --------------------------------------------------
+# The plugin layer builds them (with the frontend) and hands them to
+# `expand-custom-ops` as `CustomOp.decomposition`, so the pass needs no frontend.
+
+
+def tf_function_decomposition(custom: CustomOp, text: str) -> Callable[[Operation], Any]:
+    """The decomposition by `.tf` function: the function named like the op (or
+    the only one) in `text`, specialized per call like any generic function."""
+    filename = f"<{custom.qualname}>"
+    try:
+        program = load_program(text, filename)
+    except CompileError as err:
+        raise ValueError(f"the decomposition of {custom.qualname} does not parse:\n{err}") from None
+    short = custom.qualname.split(".", 1)[1]
+    fns = program.root.functions
+    fn = fns.get(short) or (next(iter(fns.values())) if len(fns) == 1 else None)
+    if fn is None:
+        raise ValueError(f"the decomposition of {custom.qualname} must define a function '{short}'")
+    allowed = set(custom.operands) | {p.name for p in custom.attrs}
+    params = [p.name for p in fn.params]
+    stray = [n for n in params if n not in allowed]
+    missing = [n for n in custom.operands if n not in params]
+    if stray or missing:
+        raise ValueError(f"the parameters of '{fn.name}' in the decomposition of {custom.qualname} must be "
+                         f"its operands {list(custom.operands)} and attributes "
+                         f"{[p.name for p in custom.attrs]}; got {params}")
+
+    def expand(op: Operation) -> tuple[list[Operation], list[SSAValue]]:
+        operands = dict(zip(custom.operands, op.operands, strict=True))
+        arg_types = {n: ttype_of(v) for n, v in operands.items()}
+        statics = {k: v for k, v in custom.attr_values(op).items() if v is not None and k in params}
+        module = build_entry(program, fn.name, arg_types, statics)
+        InlineCallsPass().apply(Context(), module)
+        body = module.body.block.first_op
+        assert isinstance(body, func.FuncOp)
+        block = body.body.clone().block
+        ret = block.last_op
+        assert isinstance(ret, func.ReturnOp)
+        tensor_params = [p.name for p in fn.params if p.name in operands]
+        bound = {arg: operands[n] for arg, n in zip(block.args, tensor_params, strict=True)}
+        values = [bound.get(v, v) for v in ret.arguments]
+        for arg in block.args:
+            arg.replace_all_uses_with(bound[arg])
+        new_ops = list(block.ops)[:-1]
+        for new in new_ops:
+            new.detach()
+        return new_ops, values
+
+    return expand

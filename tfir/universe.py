@@ -6,22 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from xdsl.ir import Dialect
 from xdsl.passes import ModulePass
+from xdsl.transforms import get_all_passes
 from xdsl.universe import Universe
 
+from tfir.dialects.device import DEVICE
 from tfir.dialects.plugins import load_installed_plugins, universe_dialects
-from tfir.pipeline import _XDSL_PASSES, PIPELINE, pass_class
-
-
-def _tf() -> Dialect:
-    from tfir.dialects.tf import TF
-    return TF
-
-
-def _device() -> Dialect:
-    from tfir.dialects.device import DEVICE
-    return DEVICE
+from tfir.dialects.tf import TF
+from tfir.pipeline import PIPELINE, pass_class
 
 
 def _pass_loader(name: str) -> Callable[[], type[ModulePass]]:
@@ -30,7 +22,11 @@ def _pass_loader(name: str) -> Callable[[], type[ModulePass]]:
 
 load_installed_plugins()  # installed plugins' dialects and passes join ours
 
+# Passes xDSL itself provides (`cse`, `dce`) are in its own universe already:
+# naming them twice is an error of `Universe.get_multiverse`.
+_XDSL_PASS_NAMES = frozenset(get_all_passes())
+
 TFIR_UNIVERSE = Universe(
-    all_dialects={"tf": _tf, "device": _device, **universe_dialects()},
-    all_passes={s.pass_name: _pass_loader(s.pass_name) for s in PIPELINE if s.pass_name not in _XDSL_PASSES},
+    all_dialects={"tf": lambda: TF, "device": lambda: DEVICE, **universe_dialects()},
+    all_passes={s.pass_name: _pass_loader(s.pass_name) for s in PIPELINE if s.pass_name not in _XDSL_PASS_NAMES},
 )

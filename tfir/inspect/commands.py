@@ -16,12 +16,15 @@ import numpy as np
 
 from tfir.errors import InputError
 from tfir.frontend import ast
-from tfir.inspect import text
+from tfir.inspect import graph, text
+from tfir.inspect.report import build_report
 from tfir.inspect.trace import (
     FRONTEND,
     CodegenFailed,
     Stage,
     Trace,
+    check_pass_name,
+    entry_name,
     generate_code,
     load,
     parse_static,
@@ -31,6 +34,7 @@ from tfir.inspect.trace import (
     trace,
 )
 from tfir.pipeline import STAGES, steps_for
+from tfir.plugin import load_plugin
 
 LOWER_TARGETS = ("eager", "numpy", "triton", "mlir")
 CODE_TARGETS = ("numpy", "triton")
@@ -129,7 +133,6 @@ def _inputs(args: argparse.Namespace, fn: ast.FnDef) -> dict[str, Any]:
 
 def _run(args: argparse.Namespace, **kwargs: Any) -> Trace:
     prog = load(args.file, args.plugin or ())
-    from tfir.inspect.trace import entry_name
     entry = entry_name(prog, args.entry)
     result = trace(prog, entry, args.target, dims=_dims(args), inputs=_inputs(args, prog[entry].fn),
                    verify_each=args.verify_each, **kwargs)
@@ -173,8 +176,6 @@ def _out(path: str | None, content: str, what: str) -> None:
 
 
 def cmd_lower(args: argparse.Namespace) -> int:
-    from tfir.inspect.trace import check_pass_name
-    from tfir.plugin import load_plugin
     for plugin in args.plugin or []:
         load_plugin(plugin)  # first: a plugin's passes may be named below
     for name in [*args.print_ir_before, *args.print_ir_after]:
@@ -251,7 +252,6 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_passes(args: argparse.Namespace) -> int:
-    from tfir.plugin import load_plugin
     for plugin in args.plugin or []:
         load_plugin(plugin)
     print(text.passes_listing(args.target))
@@ -259,7 +259,6 @@ def cmd_passes(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from tfir.inspect import graph
     stage_passes = [s.pass_name for s in steps_for(args.target) if s.stage == args.stage]
     if args.stage != "tf" and not stage_passes:
         raise InputError(f"the {args.target} pipeline has no stage '{args.stage}'")
@@ -288,7 +287,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from tfir.inspect.report import build_report
     result = _run(args)
     out = args.output or Path(args.file).with_suffix(".html").name
     _out(out, build_report(result), "the report")

@@ -16,6 +16,7 @@ import html
 import importlib
 import io
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,10 @@ from xdsl.printer import Printer
 from tfir.api import Program, compile_file, compile_source
 from tfir.dialects.dtypes import from_numpy
 from tfir.dialects.registry import TType
-from tfir.errors import InputError, did_you_mean
+from tfir.errors import InputError, PluginError, did_you_mean
 from tfir.frontend import ast
+from tfir.frontend.driver import build_entry
+from tfir.inputs import check_declared, input_array, static_value
 from tfir.pipeline import (
     BACKENDS,
     STAGES,
@@ -39,6 +42,7 @@ from tfir.pipeline import (
     run_pipeline,
     steps_for,
 )
+from tfir.plugin import load_plugin
 
 DEFAULT_DIM = 4
 FRONTEND = "frontend"  # the pseudo-pass whose "output" is the IR the frontend built
@@ -141,7 +145,6 @@ def unavailable(pass_name: str) -> str | None:
 def load(path_or_source: str | Path, plugins: list[str] | tuple[str, ...] = ()) -> Program:
     """A checked program from a path or from source text."""
     for plugin in plugins:
-        from tfir.plugin import PluginError, load_plugin
         try:
             load_plugin(plugin)
         except PluginError as err:
@@ -259,7 +262,6 @@ def trace(prog: Program, entry: str | None = None, target: str = "numpy", *,
     name = entry_name(prog, entry)
     types, statics, notes = signature(prog[name].fn, dims, inputs)
     result = Trace(prog.filename, name, target, prog, notes=notes)
-    from tfir.frontend.driver import build_entry
     start = time.perf_counter()
     module = build_entry(prog.frontend, name, types, statics)
     _record(result, Step("tf", FRONTEND), module, time.perf_counter() - start, on_stage)
@@ -317,7 +319,6 @@ def lower(path_or_source: str | Path, entry: str | None = None, target: str = "n
     DEFAULT_DIM (with a warning); generic parameters need an array in `inputs`.
     A pass that is not available yet is skipped, with a warning.
     Raises `PassFailed` when a pass breaks the IR (a compiler bug)."""
-    import warnings
     result = trace(load(path_or_source), entry, target, dims=dims, inputs=inputs)
     for note in result.notes:
         warnings.warn(note.removeprefix("note: "), stacklevel=2)
