@@ -7,7 +7,6 @@ are not here: they are `.tf` functions in the frontend's prelude.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +14,14 @@ import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
 
 from tfir.dialects import tf
-from tfir.dialects.dtypes import FLOAT_DTYPES, INT_DTYPES, numpy_dtype_of, to_numpy
+from tfir.dialects.dtypes import (
+    ALL_DTYPES,
+    BOOL_DTYPES,
+    FLOAT_DTYPES,
+    INT_DTYPES,
+    numpy_dtype_of,
+    to_numpy,
+)
 from tfir.dialects.registry import (
     AXES,
     BOOL,
@@ -49,9 +55,8 @@ from tfir.dialects.shape_rules import (
     same_dtype,
 )
 
-ALL = frozenset({"bool"}) | NUMERIC
-BOOL_ONLY = frozenset({"bool"})
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+ALL = ALL_DTYPES
+BOOL_ONLY = BOOL_DTYPES
 
 
 def _out_dtype(op: Any, i: int = 0) -> np.dtype:
@@ -64,57 +69,24 @@ def _result_shape(op: Any, i: int = 0) -> tuple[int, ...]:
 
 # -- elementwise --------------------------------------------------------------
 
-_BINARY: dict[str, tuple[type, Callable[..., Any], frozenset[str], str]] = {
-    "add": (tf.AddOp, np.add, NUMERIC, "needs numeric operands"),
-    "sub": (tf.SubOp, np.subtract, NUMERIC, "needs numeric operands"),
-    "mul": (tf.MulOp, np.multiply, NUMERIC, "needs numeric operands"),
-    "div": (tf.DivOp, np.true_divide, FLOAT_DTYPES, "needs float operands (use floordiv for integers)"),
-    "pow": (tf.PowOp, np.power, NUMERIC, "needs numeric operands"),
-    "maximum": (tf.MaximumOp, np.maximum, NUMERIC, "needs numeric operands"),
-    "minimum": (tf.MinimumOp, np.minimum, NUMERIC, "needs numeric operands"),
-    "floordiv": (tf.FloordivOp, np.floor_divide, NUMERIC, "needs numeric operands"),
-    "mod": (tf.ModOp, np.mod, NUMERIC, "needs numeric operands"),
-    "logical_and": (tf.LogicalAndOp, np.logical_and, BOOL_ONLY, "needs bool operands"),
-    "logical_or": (tf.LogicalOrOp, np.logical_or, BOOL_ONLY, "needs bool operands"),
-    "equal": (tf.EqualOp, np.equal, ALL, ""),
-    "not_equal": (tf.NotEqualOp, np.not_equal, ALL, ""),
-    "less": (tf.LessOp, np.less, NUMERIC, "needs numeric operands"),
-    "less_equal": (tf.LessEqualOp, np.less_equal, NUMERIC, "needs numeric operands"),
-    "greater": (tf.GreaterOp, np.greater, NUMERIC, "needs numeric operands"),
-    "greater_equal": (tf.GreaterEqualOp, np.greater_equal, NUMERIC, "needs numeric operands"),
-}
+# Words for the operand dtypes an elementwise op accepts, in the checker's errors.
+_DTYPE_WORDS = {NUMERIC: "numeric", FLOAT_DTYPES: "float", INT_DTYPES: "integer", BOOL_ONLY: "bool"}
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    one = x.dtype.type(1) if x.dtype.kind == "f" else 1.0
-    return one / (one + np.exp(-x))
+def _dtype_error(op_cls: Any, unary: bool) -> str:
+    """"needs float operands (use floordiv for integers)": what `check_dtype` says of a wrong dtype."""
+    if op_cls.OPERAND_DTYPES == ALL:
+        return ""
+    word = _DTYPE_WORDS[op_cls.OPERAND_DTYPES]
+    text = f"needs a {word} operand" if unary else f"needs {word} operands"
+    hint = getattr(op_cls, "DTYPE_HINT", "")
+    return f"{text} ({hint})" if hint else text
 
 
-def _sign(x: np.ndarray) -> np.ndarray:
-    return np.sign(x)
-
-
-_UNARY: dict[str, tuple[type, Callable[..., Any], frozenset[str], str]] = {
-    "neg": (tf.NegOp, np.negative, NUMERIC, "needs a numeric operand"),
-    "abs": (tf.AbsOp, np.abs, NUMERIC, "needs a numeric operand"),
-    "exp": (tf.ExpOp, np.exp, FLOAT_DTYPES, "needs a float operand"),
-    "log": (tf.LogOp, np.log, FLOAT_DTYPES, "needs a float operand"),
-    "sqrt": (tf.SqrtOp, np.sqrt, FLOAT_DTYPES, "needs a float operand"),
-    "rsqrt": (tf.RsqrtOp, lambda x: 1 / np.sqrt(x), FLOAT_DTYPES, "needs a float operand"),
-    "tanh": (tf.TanhOp, np.tanh, FLOAT_DTYPES, "needs a float operand"),
-    "sin": (tf.SinOp, np.sin, FLOAT_DTYPES, "needs a float operand"),
-    "cos": (tf.CosOp, np.cos, FLOAT_DTYPES, "needs a float operand"),
-    "floor": (tf.FloorOp, np.floor, FLOAT_DTYPES, "needs a float operand"),
-    "ceil": (tf.CeilOp, np.ceil, FLOAT_DTYPES, "needs a float operand"),
-    "sign": (tf.SignOp, _sign, NUMERIC, "needs a numeric operand"),
-    "erf": (tf.ErfOp, _erf, FLOAT_DTYPES, "needs a float operand"),
-    "sigmoid": (tf.SigmoidOp, _sigmoid, FLOAT_DTYPES, "needs a float operand"),
-    "relu": (tf.ReluOp, lambda x: np.maximum(x, x.dtype.type(0)), NUMERIC, "needs a numeric operand"),
-    "logical_not": (tf.LogicalNotOp, np.logical_not, BOOL_ONLY, "needs a bool operand"),
-}
-
-
-def _binary_entry(name: str, op_cls: type, fn: Callable[..., Any], allowed: frozenset[str], what: str) -> OpEntry:
+def _binary_entry(op_cls: Any) -> OpEntry:
+    """The entry of an elementwise binary op: a `.tf` function named like the op."""
+    name, fn, allowed = op_cls.name.removeprefix("tf."), op_cls.NUMPY, op_cls.OPERAND_DTYPES
+    what = _dtype_error(op_cls, unary=False)
     is_compare = issubclass(op_cls, tf.CompareOp)
 
     def infer(call: CallInfo) -> list[TType]:
@@ -132,7 +104,11 @@ def _binary_entry(name: str, op_cls: type, fn: Callable[..., Any], allowed: froz
     )
 
 
-def _unary_entry(name: str, op_cls: type, fn: Callable[..., Any], allowed: frozenset[str], what: str) -> OpEntry:
+def _unary_entry(op_cls: Any) -> OpEntry:
+    """The entry of an elementwise unary op: a `.tf` function named like the op."""
+    name, fn, allowed = op_cls.name.removeprefix("tf."), op_cls.NUMPY, op_cls.OPERAND_DTYPES
+    what = _dtype_error(op_cls, unary=True)
+
     def infer(call: CallInfo) -> list[TType]:
         (a,) = call.tensors
         check_dtype(call, a.dtype, allowed, what)
@@ -303,8 +279,8 @@ def _arange_infer(call: CallInfo) -> list[TType]:
 
 
 def _entries() -> list[OpEntry]:
-    out = [_binary_entry(n, *v) for n, v in _BINARY.items()]
-    out += [_unary_entry(n, *v) for n, v in _UNARY.items()]
+    out = [_binary_entry(op) for op in tf.ELEMENTWISE_BINARY]
+    out += [_unary_entry(op) for op in tf.ELEMENTWISE_UNARY]
     out += [_reduce_entry(n, *v) for n, v in _REDUCE.items()]
     out += [_arg_entry("argmax", tf.ArgmaxOp, np.argmax), _arg_entry("argmin", tf.ArgminOp, np.argmin)]
     x = Param("x", TENSOR)

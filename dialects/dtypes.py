@@ -53,6 +53,9 @@ TABLE: tuple[ElementType, ...] = (
 DTYPES: tuple[str, ...] = tuple(d.name for d in TABLE)
 FLOAT_DTYPES = frozenset(d.name for d in TABLE if d.kind == "float")
 INT_DTYPES = frozenset(d.name for d in TABLE if d.kind == "int")
+BOOL_DTYPES = frozenset(d.name for d in TABLE if d.kind == "bool")
+NUMERIC_DTYPES = FLOAT_DTYPES | INT_DTYPES
+ALL_DTYPES = frozenset(DTYPES)
 
 _BY_NAME = {d.name: d for d in TABLE}
 _BY_NUMPY = {d.numpy: d for d in TABLE}

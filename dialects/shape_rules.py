@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tfir.dialects.dtypes import FLOAT_DTYPES, INT_DTYPES
+from tfir.dialects.dtypes import NUMERIC_DTYPES
 from tfir.dialects.registry import CallInfo, Dim, TType
 
-NUMERIC = FLOAT_DTYPES | INT_DTYPES
+NUMERIC = NUMERIC_DTYPES
 
 
 def fmt_shape(shape: Sequence[Dim]) -> str:

@@ -8,7 +8,7 @@ same functions that type a `.tf` call in the frontend, through `VerifyCall`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from xdsl.dialects.builtin import (
@@ -25,7 +25,7 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from tfir.dialects import shape_rules as rules
-from tfir.dialects.dtypes import from_xdsl
+from tfir.dialects.dtypes import NUMERIC_DTYPES, from_xdsl
 from tfir.dialects.registry import TType
 
 BINARY_FORMAT = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)"
@@ -77,7 +77,14 @@ def check_result_shape(want: Sequence[Any], result: SSAValue) -> None:
 
 
 class ElementwiseBinaryOp(IRDLOperation, abc.ABC):
-    """Base of broadcasting binary ops whose result has the operands' dtype."""
+    """Base of broadcasting binary ops whose result has the operands' dtype.
+
+    Like the `py_operation` of xDSL's arith ops, each op carries its meaning
+    on NumPy arrays (`NUMPY`: what the eager target runs, `fold-constants`
+    folds with and the frontend folds literals with) and the operand dtypes a
+    `.tf` call may give it (`OPERAND_DTYPES`, the checker's rule, with
+    `DTYPE_HINT` added to its error); `dialects/builtins.py` makes the
+    registry entry from them."""
 
     lhs = operand_def(TensorType)
     rhs = operand_def(TensorType)
@@ -85,6 +92,9 @@ class ElementwiseBinaryOp(IRDLOperation, abc.ABC):
     traits = traits_def(Pure())
     assembly_format = BINARY_FORMAT
     RESULT_IS_BOOL: ClassVar[bool] = False
+    NUMPY: ClassVar[Callable[..., Any]]
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = NUMERIC_DTYPES
+    DTYPE_HINT: ClassVar[str] = ""
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue, result_type: Attribute):
         super().__init__(operands=[lhs, rhs], result_types=[result_type])
@@ -108,12 +118,15 @@ class CompareOp(ElementwiseBinaryOp, abc.ABC):
 
 
 class ElementwiseUnaryOp(IRDLOperation, abc.ABC):
-    """Base of elementwise unary ops: the result has the operand's type."""
+    """Base of elementwise unary ops: the result has the operand's type.
+    `NUMPY` and `OPERAND_DTYPES` as for `ElementwiseBinaryOp`."""
 
     input = operand_def(TensorType)
     result = result_def(TensorType)
     traits = traits_def(Pure())
     assembly_format = UNARY_FORMAT
+    NUMPY: ClassVar[Callable[..., Any]]
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = NUMERIC_DTYPES
 
     def __init__(self, input: SSAValue, result_type: Attribute | None = None):
         super().__init__(operands=[input], result_types=[result_type or input.type])

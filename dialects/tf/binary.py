@@ -6,6 +6,9 @@ Operands broadcast as NumPy does; the result type carries the broadcast shape.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+import numpy as np
 from xdsl.dialects.builtin import IntegerType, TensorType
 from xdsl.ir import Attribute, SSAValue
 from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, result_def, traits_def
@@ -13,6 +16,7 @@ from xdsl.traits import Pure
 from xdsl.utils.exceptions import VerifyException
 
 from tfir.dialects import shape_rules as rules
+from tfir.dialects.dtypes import ALL_DTYPES, BOOL_DTYPES, FLOAT_DTYPES
 from tfir.dialects.tf.base import (
     CompareOp,
     ElementwiseBinaryOp,
@@ -33,6 +37,7 @@ class AddOp(ElementwiseBinaryOp):
     """
 
     name = "tf.add"
+    NUMPY = staticmethod(np.add)
 
 
 @irdl_op_definition
@@ -45,6 +50,7 @@ class SubOp(ElementwiseBinaryOp):
     """
 
     name = "tf.sub"
+    NUMPY = staticmethod(np.subtract)
 
 
 @irdl_op_definition
@@ -57,6 +63,7 @@ class MulOp(ElementwiseBinaryOp):
     """
 
     name = "tf.mul"
+    NUMPY = staticmethod(np.multiply)
 
 
 @irdl_op_definition
@@ -69,6 +76,9 @@ class DivOp(ElementwiseBinaryOp):
     """
 
     name = "tf.div"
+    NUMPY = staticmethod(np.true_divide)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
+    DTYPE_HINT: ClassVar[str] = "use floordiv for integers"
 
 
 @irdl_op_definition
@@ -81,6 +91,7 @@ class PowOp(ElementwiseBinaryOp):
     """
 
     name = "tf.pow"
+    NUMPY = staticmethod(np.power)
 
 
 @irdl_op_definition
@@ -93,6 +104,7 @@ class MaximumOp(ElementwiseBinaryOp):
     """
 
     name = "tf.maximum"
+    NUMPY = staticmethod(np.maximum)
 
 
 @irdl_op_definition
@@ -105,6 +117,7 @@ class MinimumOp(ElementwiseBinaryOp):
     """
 
     name = "tf.minimum"
+    NUMPY = staticmethod(np.minimum)
 
 
 @irdl_op_definition
@@ -117,6 +130,7 @@ class FloordivOp(ElementwiseBinaryOp):
     """
 
     name = "tf.floordiv"
+    NUMPY = staticmethod(np.floor_divide)
 
 
 @irdl_op_definition
@@ -129,6 +143,7 @@ class ModOp(ElementwiseBinaryOp):
     """
 
     name = "tf.mod"
+    NUMPY = staticmethod(np.mod)
 
 
 @irdl_op_definition
@@ -141,6 +156,8 @@ class LogicalAndOp(ElementwiseBinaryOp):
     """
 
     name = "tf.logical_and"
+    NUMPY = staticmethod(np.logical_and)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = BOOL_DTYPES
 
 
 @irdl_op_definition
@@ -153,6 +170,8 @@ class LogicalOrOp(ElementwiseBinaryOp):
     """
 
     name = "tf.logical_or"
+    NUMPY = staticmethod(np.logical_or)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = BOOL_DTYPES
 
 
 @irdl_op_definition
@@ -165,6 +184,8 @@ class EqualOp(CompareOp):
     """
 
     name = "tf.equal"
+    NUMPY = staticmethod(np.equal)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = ALL_DTYPES
 
 
 @irdl_op_definition
@@ -177,6 +198,8 @@ class NotEqualOp(CompareOp):
     """
 
     name = "tf.not_equal"
+    NUMPY = staticmethod(np.not_equal)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = ALL_DTYPES
 
 
 @irdl_op_definition
@@ -189,6 +212,7 @@ class LessOp(CompareOp):
     """
 
     name = "tf.less"
+    NUMPY = staticmethod(np.less)
 
 
 @irdl_op_definition
@@ -201,6 +225,7 @@ class LessEqualOp(CompareOp):
     """
 
     name = "tf.less_equal"
+    NUMPY = staticmethod(np.less_equal)
 
 
 @irdl_op_definition
@@ -213,6 +238,7 @@ class GreaterOp(CompareOp):
     """
 
     name = "tf.greater"
+    NUMPY = staticmethod(np.greater)
 
 
 @irdl_op_definition
@@ -225,6 +251,7 @@ class GreaterEqualOp(CompareOp):
     """
 
     name = "tf.greater_equal"
+    NUMPY = staticmethod(np.greater_equal)
 
 
 @irdl_op_definition

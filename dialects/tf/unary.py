@@ -3,10 +3,31 @@ type) and `tf.cast`."""
 
 from __future__ import annotations
 
+import math
+from typing import ClassVar
+
+import numpy as np
 from xdsl.irdl import irdl_op_definition
 from xdsl.utils.exceptions import VerifyException
 
+from tfir.dialects.dtypes import BOOL_DTYPES, FLOAT_DTYPES
 from tfir.dialects.tf.base import ElementwiseUnaryOp, ShapeOp, shape_of
+
+# NumPy forms of the ops NumPy has no ufunc for.
+erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def rsqrt(x: np.ndarray) -> np.ndarray:
+    return 1 / np.sqrt(x)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    one = x.dtype.type(1) if x.dtype.kind == "f" else 1.0
+    return one / (one + np.exp(-x))
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, x.dtype.type(0))
 
 
 @irdl_op_definition
@@ -19,6 +40,7 @@ class NegOp(ElementwiseUnaryOp):
     """
 
     name = "tf.neg"
+    NUMPY = staticmethod(np.negative)
 
 
 @irdl_op_definition
@@ -31,6 +53,7 @@ class AbsOp(ElementwiseUnaryOp):
     """
 
     name = "tf.abs"
+    NUMPY = staticmethod(np.abs)
 
 
 @irdl_op_definition
@@ -43,6 +66,8 @@ class ExpOp(ElementwiseUnaryOp):
     """
 
     name = "tf.exp"
+    NUMPY = staticmethod(np.exp)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -55,6 +80,8 @@ class LogOp(ElementwiseUnaryOp):
     """
 
     name = "tf.log"
+    NUMPY = staticmethod(np.log)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -67,6 +94,8 @@ class SqrtOp(ElementwiseUnaryOp):
     """
 
     name = "tf.sqrt"
+    NUMPY = staticmethod(np.sqrt)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -79,6 +108,8 @@ class RsqrtOp(ElementwiseUnaryOp):
     """
 
     name = "tf.rsqrt"
+    NUMPY = staticmethod(rsqrt)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -91,6 +122,8 @@ class TanhOp(ElementwiseUnaryOp):
     """
 
     name = "tf.tanh"
+    NUMPY = staticmethod(np.tanh)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -103,6 +136,8 @@ class SinOp(ElementwiseUnaryOp):
     """
 
     name = "tf.sin"
+    NUMPY = staticmethod(np.sin)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -115,6 +150,8 @@ class CosOp(ElementwiseUnaryOp):
     """
 
     name = "tf.cos"
+    NUMPY = staticmethod(np.cos)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -127,6 +164,8 @@ class FloorOp(ElementwiseUnaryOp):
     """
 
     name = "tf.floor"
+    NUMPY = staticmethod(np.floor)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -139,6 +178,8 @@ class CeilOp(ElementwiseUnaryOp):
     """
 
     name = "tf.ceil"
+    NUMPY = staticmethod(np.ceil)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -151,6 +192,7 @@ class SignOp(ElementwiseUnaryOp):
     """
 
     name = "tf.sign"
+    NUMPY = staticmethod(np.sign)
 
 
 @irdl_op_definition
@@ -163,6 +205,8 @@ class ErfOp(ElementwiseUnaryOp):
     """
 
     name = "tf.erf"
+    NUMPY = staticmethod(erf)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -175,6 +219,8 @@ class SigmoidOp(ElementwiseUnaryOp):
     """
 
     name = "tf.sigmoid"
+    NUMPY = staticmethod(sigmoid)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = FLOAT_DTYPES
 
 
 @irdl_op_definition
@@ -187,6 +233,7 @@ class ReluOp(ElementwiseUnaryOp):
     """
 
     name = "tf.relu"
+    NUMPY = staticmethod(relu)
 
 
 @irdl_op_definition
@@ -199,6 +246,8 @@ class LogicalNotOp(ElementwiseUnaryOp):
     """
 
     name = "tf.logical_not"
+    NUMPY = staticmethod(np.logical_not)
+    OPERAND_DTYPES: ClassVar[frozenset[str]] = BOOL_DTYPES
 
 
 @irdl_op_definition
