@@ -159,7 +159,7 @@ def test_layers_import_only_downwards() -> None:
 
 
 @pytest.mark.xfail(strict=False, reason="backends still import helpers from lowering pass modules "
-                   "(tile_linalg, ...); they move to lowering/utils on the arch-passes branch")
+                   "(tile_linalg, ...); they move to lowering/utils on the other issue-12 branch")
 def test_backends_import_lowering_utils_only() -> None:
     assert _wrong_direction(TFIR_IMPORTS) == []
 
