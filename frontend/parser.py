@@ -6,9 +6,8 @@ expected there.
 
 from __future__ import annotations
 
-import re
-
 import functools
+import re
 from pathlib import Path
 from typing import Any
 

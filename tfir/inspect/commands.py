@@ -134,8 +134,10 @@ def _run(args: argparse.Namespace, **kwargs: Any) -> Trace:
     prog = load(args.file, args.plugin or ())
     from tfir.inspect.trace import entry_name
     entry = entry_name(prog, args.entry)
-    result = trace(prog, entry, args.target, dims=_dims(args), inputs=_inputs(args, prog[entry].fn),
-                   verify_each=args.verify_each, **kwargs)
+    from tfir import progress
+    with progress.phase(f"lowering {entry} for {args.target}"):  # a bar only past a second, on a terminal
+        result = trace(prog, entry, args.target, dims=_dims(args), inputs=_inputs(args, prog[entry].fn),
+                       verify_each=args.verify_each, **kwargs)
     _warn(result)
     return result
 
