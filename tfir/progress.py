@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -101,14 +100,12 @@ def phase(desc: str) -> Iterator[None]:
         yield
         return
     bar = _bar(desc, None, "s")
+    bar.bar_format = "{desc} {elapsed}"
     done = threading.Event()
-
-    start = time.monotonic()
 
     def tick() -> None:
         while not done.wait(0.2):
-            if time.monotonic() - start >= DELAY:  # refresh() would draw at once
-                bar.refresh()  # the elapsed time moves
+            bar.update(0)  # redraws the elapsed time, once `delay` has passed
 
     thread = threading.Thread(target=tick, daemon=True)
     thread.start()
