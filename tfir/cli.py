@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tfir import support
+from tfir import progress, support
 from tfir.api import TARGETS, Program, compile_file
 from tfir.backends.triton_runtime import TritonUnavailable
 from tfir.dialects.dtypes import element_type, from_numpy
@@ -20,6 +20,7 @@ from tfir.frontend import ast
 from tfir.inspect import commands
 from tfir.inspect.trace import entry_name
 from tfir.plugin import load_plugin
+from tfir.version import __version__
 
 
 class UsageError(Exception):
@@ -101,7 +102,6 @@ def _parse_run_args(args: argparse.Namespace, prog: Program, entry: str) -> dict
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tfir import progress
 
     prog = load_program(args)
     entry = entry_name(prog, args.entry)
@@ -166,7 +166,6 @@ def _finish_help(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tfir import __version__
 
     parser = argparse.ArgumentParser(
         prog="tfir", description="An MLIR-style compiler for .tf tensor programs.",
