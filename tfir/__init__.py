@@ -22,5 +22,14 @@ from tfir.plugin import load_plugin
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """`from_onnx` and `to_onnx` load tfir.onnx (and the onnx package) on first use."""
+    if name in ("from_onnx", "to_onnx"):
+        import tfir.onnx
+        return getattr(tfir.onnx, name)
+    raise AttributeError(f"module 'tfir' has no attribute {name!r}")
+
+
 __all__ = ["CompileError", "Diagnostic", "ExecutionError", "InternalError", "TfirError", "Function", "InputError", "Program", "compile_file",
-           "compile_source", "load_plugin", "lower", "PluginError", "Stage", "__version__"]
+           "compile_source", "load_plugin", "lower", "PluginError", "Stage", "__version__", "from_onnx", "to_onnx"]

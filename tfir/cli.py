@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         commands.add_commands(sub)
+
+    from tfir.onnx import cli as onnx_cli  # import-onnx, export-onnx (onnx itself loads when they run)
+    onnx_cli.add_commands(sub)
     return parser
 
 

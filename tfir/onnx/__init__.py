@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from tfir.onnx.model import OnnxError
+from tfir.onnx.errors import OnnxError, StaticInputNeeded
 
-__all__ = ["OnnxError", "OnnxProgram", "from_onnx", "import_source", "to_onnx"]
+__all__ = ["OnnxError", "StaticInputNeeded", "OnnxProgram", "from_onnx", "import_source", "to_onnx"]
 
 
 class OnnxProgram:
@@ -82,7 +82,6 @@ class OnnxProgram:
     def _specialize(self, feeds: dict[str, Any]) -> tuple[Any, Any] | None:
         """The (Imported, Program) for the values of the static inputs in `feeds`;
         None at construction when the graph turns out to need some."""
-        from tfir.onnx.model import StaticInputNeeded
         while True:
             constants = {n: np.asarray(feeds[n]) for n in self.static_inputs}
             key = tuple((n, v.dtype.str, v.shape, v.tobytes()) for n, v in constants.items())

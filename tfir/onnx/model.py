@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto
 
-from tfir.errors import TfirError
+from tfir.onnx.errors import OnnxError, StaticInputNeeded
 
 MIN_OPSET = 13  # the default domain's oldest opset whose semantics the importer follows
 
@@ -38,20 +38,7 @@ FLOATS = frozenset({"f16", "f32", "f64"})
 INTS = frozenset({"i32", "i64"})
 
 Dim = int | str  # a size, or the name of a symbolic dimension
-
-
-class OnnxError(TfirError, ValueError):
-    """An ONNX model (or a `.tf` program, for export) that cannot be translated:
-    the message names the node, its op type and what is not supported."""
-
-
-class StaticInputNeeded(OnnxError):
-    """A graph input is used where `.tf` needs a value known at compile time (a shape,
-    axes, slice bounds): the program is then specialized on that input's value."""
-
-    def __init__(self, message: str, input_name: str):
-        super().__init__(message)
-        self.input_name = input_name
+__all__ = ["OnnxError", "StaticInputNeeded", "Dim", "ValueType", "load_model", "default_opset", "infer_types"]
 
 
 def elem_name(elem: int) -> str:
