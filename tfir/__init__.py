@@ -24,10 +24,12 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    """`from_onnx` and `to_onnx` load tfir.onnx (and the onnx package) on first use."""
+    """`from_onnx`, `to_onnx` and the `onnx`/`onnx_backend` submodules load on first use."""
+    import importlib
     if name in ("from_onnx", "to_onnx"):
-        import tfir.onnx
-        return getattr(tfir.onnx, name)
+        return getattr(importlib.import_module("tfir.onnx"), name)
+    if name in ("onnx", "onnx_backend"):
+        return importlib.import_module(f"tfir.{name}")
     raise AttributeError(f"module 'tfir' has no attribute {name!r}")
 
 

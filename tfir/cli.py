@@ -146,7 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         commands.add_commands(sub)
 
-    from tfir.onnx import cli as onnx_cli  # import-onnx, export-onnx (onnx itself loads when they run)
+    # import-onnx, export-onnx (the onnx package itself loads when they run)
+    from tfir.onnx import cli as onnx_cli
+
     onnx_cli.add_commands(sub)
     return parser
 

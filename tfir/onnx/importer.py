@@ -89,7 +89,8 @@ class GraphImporter:
             dtype = dtype_of_numpy(t.const.dtype, what)
             if not t.foldable and self.mode == "parameters":
                 name = self.names.of(t.onnx_name)
-                self.src.params.append(Param(name, self.type_text(dtype, t.const.shape), "initializer"))
+                self.src.params.append(Param(name, self.type_text(dtype, t.const.shape),
+                                             f"initializer '{t.onnx_name}'" if name != t.onnx_name else ""))
                 self.weights[name] = t.const
             else:
                 name = self.names.of(t.onnx_name)

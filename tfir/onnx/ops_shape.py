@@ -255,6 +255,12 @@ def _depth_space(n: NodeCtx) -> None:
     n.out(f"reshape(transpose({blocks}, perm={perm}), {last})")
 
 
+@rule(SHAPE, "Constant", attrs="value value_float value_floats value_int value_ints")
+def _constant(n: NodeCtx) -> None:
+    """Never reached: the importer evaluates every Constant (importer._constant_value)."""
+    raise n.error("this kind of constant is not supported")
+
+
 @rule(SHAPE, "Shape", "Size", "ConstantOfShape", "Range", attrs="start end value")
 def _dynamic(n: NodeCtx) -> None:
     t = n.t(0)
