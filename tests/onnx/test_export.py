@@ -13,7 +13,7 @@ import pytest
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-from conftest_shared import CONFORMANCE, conformance_cases  # noqa: E402
+from shared_cases import CONFORMANCE, conformance_cases  # noqa: E402
 
 import tfir  # noqa: E402
 from tfir.onnx import OnnxError, to_onnx  # noqa: E402

@@ -49,10 +49,11 @@ class TfirBackend(Backend):
 
     @classmethod
     def is_compatible(cls, model: onnx.ModelProto, device: str = "CPU", **kwargs: Any) -> bool:
-        from tfir.onnx.model import OnnxError
+        from tfir.onnx import OnnxError, StaticInputNeeded, import_source
         try:
-            from tfir.onnx import import_source
             import_source(model)
+        except StaticInputNeeded:  # specialized on an input's value at run time
+            return True
         except OnnxError:
             return False
         return True

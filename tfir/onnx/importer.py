@@ -223,7 +223,7 @@ class GraphImporter:
         from tfir.onnx.ops import lookup
         rule = lookup(ctx)
         self._infer_node(node)
-        unknown = sorted(set(ctx._attrs) - rule.attrs)
+        unknown = sorted(ctx.attr_names - rule.attrs)
         if unknown:
             raise ctx.error(f"attribute{'s' * (len(unknown) > 1)} {', '.join(unknown)} "
                             f"{'are' if len(unknown) > 1 else 'is'} not supported")

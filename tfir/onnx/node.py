@@ -87,6 +87,10 @@ class NodeCtx:
             return [v.decode() for v in value]
         return value
 
+    @property
+    def attr_names(self) -> set[str]:
+        return set(self._attrs)
+
     def has_attr(self, name: str) -> bool:
         return name in self._attrs
 

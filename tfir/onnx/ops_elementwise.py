@@ -8,7 +8,7 @@ so it goes through the `onnx_div_trunc` helper.
 
 from __future__ import annotations
 
-from tfir.onnx.model import FLOATS, INTS, elem_name
+from tfir.onnx.model import FLOATS, INTS
 from tfir.onnx.node import NodeCtx, Rule, rule
 
 ELEMENTWISE: dict[str, Rule] = {}
@@ -235,4 +235,4 @@ def _f(value: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-__all__ = ["ELEMENTWISE", "elem_name"]
+__all__ = ["ELEMENTWISE"]
