@@ -24,7 +24,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    """`from_onnx`, `to_onnx` and the `onnx`/`onnx_backend` submodules load on first use."""
+    """`from_onnx`, `to_onnx` and the `onnx`/`onnx_backend` submodules load on first use (not in
+    `__all__`, so that `from tfir import *` works without the onnx extra)."""
     import importlib
     if name in ("from_onnx", "to_onnx"):
         return getattr(importlib.import_module("tfir.onnx"), name)
@@ -34,4 +35,4 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = ["CompileError", "Diagnostic", "ExecutionError", "InternalError", "TfirError", "Function", "InputError", "Program", "compile_file",
-           "compile_source", "load_plugin", "lower", "PluginError", "Stage", "__version__", "from_onnx", "to_onnx"]
+           "compile_source", "load_plugin", "lower", "PluginError", "Stage", "__version__"]
