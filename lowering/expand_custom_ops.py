@@ -303,7 +303,7 @@ def _lower(custom: CustomOp, op: Operation, rewriter: PatternRewriter) -> None:
     mark = op.attributes.get(LOWERING_ATTR)
     how = mark.data if isinstance(mark, StringAttr) else custom.lowering_for(None)
     if how == "linalg" and custom.linalg is not None:
-        from tfir.lowering.linalg_builders import Emitter
+        from tfir.lowering.utils.linalg_builders import Emitter
 
         em = Emitter(op.location)
         out = custom.linalg(em, *op.operands, **custom.attr_values(op))

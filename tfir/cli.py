@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
     except Exception as err:  # noqa: BLE001 - a missing target or a failing plugin: named, no traceback
-        from tfir.backends.triton_runtime import TritonUnavailable
+        from tfir.backends.triton.runtime import TritonUnavailable
         from tfir.plugin import PluginError
         if not isinstance(err, PluginError | TritonUnavailable):
             raise

@@ -11,7 +11,7 @@ from xdsl.passes import ModulePass
 from xdsl.universe import Universe
 
 from tfir.dialects.plugins import load_installed_plugins, universe_dialects
-from tfir.pipeline import _XDSL_PASSES, PIPELINE, pass_class
+from tfir.pipeline import PIPELINE, XDSL_PASSES, pass_class
 
 
 def _tf() -> Dialect:
@@ -32,5 +32,5 @@ load_installed_plugins()  # installed plugins' dialects and passes join ours
 
 TFIR_UNIVERSE = Universe(
     all_dialects={"tf": _tf, "device": _device, **universe_dialects()},
-    all_passes={s.pass_name: _pass_loader(s.pass_name) for s in PIPELINE if s.pass_name not in _XDSL_PASSES},
+    all_passes={s.pass_name: _pass_loader(s.pass_name) for s in PIPELINE if s.pass_name not in XDSL_PASSES},
 )
