@@ -5,7 +5,9 @@ dataclass of its own options (`options_type`; `NoOptions` when it has none),
 `check_available` (raises, saying what to install, when it cannot run here),
 `generate` (the source of a module that runs one entry, printed from the IR
 the pipeline left for its target: it rewrites no IR) and `load` (that source
-as a callable taking and returning NumPy arrays). `pass_options` hands the
+as a callable taking and returning NumPy arrays); `compile` is the two in a
+row (the eager backend, whose "code" is the IR itself, runs the module it
+is given instead of parsing its text back). `pass_options` hands the
 backend options that steer passes of its pipeline (`numpy-schedule` reads
 the numpy backend's `threads`) to those passes.
 
@@ -56,3 +58,9 @@ class Backend(ABC):
     @abstractmethod
     def load(self, source: str, entry: str, filename: str) -> Runner:
         """The function `entry` of generated `source`: NumPy arrays in, a tuple out."""
+
+    def compile(self, module: ModuleOp, entry: str, source_line: SourceLine | None, options: Any,
+                filename: str) -> tuple[Runner, str | None]:
+        """`entry` of the lowered `module`, runnable, and its source (None: the IR is the code)."""
+        source = self.generate(module, entry, source_line, options)
+        return self.load(source, entry, filename), source

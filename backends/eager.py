@@ -104,3 +104,8 @@ class EagerBackend(Backend):
 
     def load(self, source: str, entry: str, filename: str = "<tfir-eager>") -> Runner:
         return compile_module(Parser(make_context(), source, filename).parse_module(), entry)
+
+    def compile(self, module: ModuleOp, entry: str, source_line: SourceLine | None, options: Any,
+                filename: str) -> tuple[Runner, str | None]:
+        """Runs `module` itself: printing and parsing it back would only cost time."""
+        return compile_module(module, entry), None

@@ -91,8 +91,7 @@ def build(module: ModuleOp, entry: str, target: str, source_line: SourceLine, op
         except Exception as err:  # noqa: BLE001 - a compiler bug, named as such
             steps = pipeline.steps_for(target)
             raise pipeline.PassFailed(steps[-1] if steps else pipeline.Step("tf", "frontend"), err) from err
-    source = backend.generate(module, entry, source_line, target_options)
-    run = backend.load(source, entry, name)
+    run, source = backend.compile(module, entry, source_line, target_options, name)
     if cache_key is not None and backend.cacheable:
         cache.store(cache_key, source)
     return Compiled(tf_module, run, source)
