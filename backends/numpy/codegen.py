@@ -49,12 +49,6 @@ from tfir.dialects.plugins import ExternalCall
 from tfir.lowering.utils.memref_views import root_of
 from tfir.lowering.utils.tile_loops import THREADS
 
-# Less work than this in a whole tile loop (points of the iteration spaces of
-# its linalg ops, all tiles) and the trips to the thread pool cost more than
-# they give.
-MIN_PARALLEL_POINTS = 1 << 16
-
-_VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)
 _LINALG = (LinalgStructuredOperation, linalg.BroadcastOp, linalg.ReduceOp)
 
 # Buffers (not returned) from this size on are kept per thread between calls

@@ -29,6 +29,7 @@ from tfir.backends.triton.kernels import (
     print_kernel,
 )
 from tfir.dialects import device
+from tfir.lowering.utils.memref_views import VIEW_OPS, root_of
 
 DEFAULT_NUM_WARPS = 4  # what a Triton launch uses when it names none
 
@@ -65,8 +66,7 @@ class HostPrinter:
                 hint = value.name_hint or out or f"tmp{temps}"
                 temps += not value.name_hint and value not in returned
                 self.names[value] = self.em.fresh(hint)
-            elif isinstance(op, memref.GetGlobalOp | memref.SubviewOp | memref.CollapseShapeOp |
-                            memref.ExpandShapeOp):
+            elif isinstance(op, (memref.GetGlobalOp, *VIEW_OPS)):
                 value = op.results[0]
                 hint = "const" if isinstance(op, memref.GetGlobalOp) else "view"
                 self.names[value] = self.em.fresh(value.name_hint or hint)
@@ -119,13 +119,10 @@ class HostPrinter:
             self.pending[op.memref] = (f"rt.to_device({self.globals[op.name_.root_reference.data]}"
                                        f", {tuple(typ.get_shape())!r}, "
                                        f"{np_dtype(typ.element_type)})")
-        elif isinstance(op, memref.SubviewOp | memref.CollapseShapeOp | memref.ExpandShapeOp):
+        elif isinstance(op, VIEW_OPS):
             typ = op.results[0].type
             assert isinstance(typ, MemRefType)
-            src = op.operands[0]
-            while isinstance(src.owner, memref.SubviewOp | memref.CollapseShapeOp |
-                             memref.ExpandShapeOp):
-                src = src.owner.operands[0]
+            src = root_of(op.operands[0])
             self._bind(op.results[0], f"rt.view({self.names[src]}, {tuple(typ.get_shape())!r}, "
                                       f"{tuple(typ.get_strides())!r}, {typ.get_offset()})", "view")
         elif isinstance(op, device.LaunchOp):
