@@ -75,7 +75,7 @@ def _is_int_text(text: str) -> bool:
 
 
 class FunctionCodegen:
-    """Emits one `func.func` as a Python function (the `Codegen` of numpy_linalg)."""
+    """Emits one `func.func` as a Python function (the `Codegen` of linalg.py)."""
 
     def __init__(self, em: PyEmitter, globals_: dict[str, str], helpers: set[str],
                  reuse_buffers: bool = False):
@@ -96,7 +96,7 @@ class FunctionCodegen:
         # (k, shape, dtype) -> name of the scratch buffers allocated before a tile loop.
         self.hoist: dict[tuple[int, str, str], str] | None = None
 
-    # -- the Codegen protocol of numpy_linalg ----------------------------------------------
+    # -- the Codegen protocol of linalg.py --------------------------------------------------
 
     def expr(self, value: SSAValue) -> str:
         if value not in self.values:

@@ -1,7 +1,7 @@
 """linalg ops on memrefs as NumPy statements (the NumPy backend's op rules).
 
 - `linalg.generic` with only parallel dims: the body over broadcast views
-  (numpy_body), the yielded value written with `out=` into the output view.
+  (body.py), the yielded value written with `out=` into the output view.
 - a reduction (`linalg.yield (combiner %e, %out)`): `np.add.reduce(e, axis=...,
   out=...)` and friends; a sum of products of two inputs is one `np.einsum`
   (or `np.matmul` when it has the shape of a batched matmul).

@@ -23,7 +23,7 @@ implementations, section 7, which stay on the host). Kernels by kind:
   is folded into the accumulator's initial value.
 - row groups: consecutive reductions over the same rows and the elementwise
   ops between them (softmax, layernorm) become one kernel with the row in
-  registers (device_row_fusion.py); only buffers read later are stored.
+  registers (row_fusion.py); only buffers read later are stored.
 - `linalg.matmul`: a tiled `device.dot` kernel with a K loop; a following
   elementwise `linalg.generic` that is the only other reader of the product
   becomes the kernel's epilogue.
