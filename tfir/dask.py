@@ -211,8 +211,7 @@ def _graph(split: SplitEntry, plans: dict[int, SplitPlan], chunks: tuple[int, ..
     results = []
     for i in range(len(split.result_types)):
         name, out_chunks, tasks = outputs[i]
-        layers[name], deps[name] = tasks, {layer}
-        graph = HighLevelGraph(layers, deps)
+        graph = HighLevelGraph({**layers, name: tasks}, {**deps, name: {layer}})
         dtype = to_numpy(split.result_types[i].dtype)
         results.append(da.Array(graph, name, out_chunks, dtype=dtype,
                                 meta=np.empty((0,) * len(out_chunks), dtype)))

@@ -179,3 +179,25 @@ def test_filecheck() -> None:
     check = subprocess.run([sys.executable, "-m", "filecheck", str(FILECHECK)], input=opt.stdout,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr + "\n--- output ---\n" + opt.stdout
+
+
+def test_tfir_lower_batch_prints_the_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tfir.cli import main
+
+    path = tmp_path / "reduced.tf"
+    path.write_text(PROGRAMS["reduced"])
+    assert main(["lower", str(path), "--batch", "B", "--dim", "B=10", "--rows", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "func.func @f_chunk(%x: tensor<4x8xf32>, %w: tensor<8x4xf32>)" in out
+    assert "func.func @f_combine(" in out and "func.func @f_finalize(" in out
+    assert main(["lower", str(path), "--batch", "B", "--dim", "B=10"]) == 0  # default: two chunks
+    assert "tensor<5x8xf32>" in capsys.readouterr().out
+
+    path.write_text("fn f(x: f32[B, 4]) -> f32[B, 4] {\n    return softmax(x, axis=0);\n}\n")
+    assert main(["lower", str(path), "--batch", "B"]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:2:12: error: cannot split 'f' along dimension B: softmax(...) mixes the rows" in err
+    assert main(["lower", str(path), "--batch", "B", "--emit", "linalg"]) == 1
+    assert "--emit cannot go with it" in capsys.readouterr().err
+    assert main(["lower", str(path), "--rows", "2"]) == 1
+    assert "give --batch DIM too" in capsys.readouterr().err
