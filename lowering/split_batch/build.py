@@ -247,7 +247,8 @@ class SplitBuilder:
             out.at = op
             if op in self.analysis.partials:
                 value = self._final_partial(out, self.analysis.partials[op], parts, vm)
-                value.name_hint = op.results[0].name_hint
+                if value.owner is not block:  # a partial result used as it is keeps its name
+                    value.name_hint = op.results[0].name_hint
                 vm[op.results[0]] = value
                 continue
             kind = self.analysis.kind(op.results[0]) if op.results else INV
