@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tfir
-from tests.conftest import CONFORMANCE_PROGRAMS, EXAMPLES
+from tests.support.common import CONFORMANCE_PROGRAMS, EXAMPLES
 
 SOURCES = [p.read_text() for p in [*EXAMPLES, *CONFORMANCE_PROGRAMS] if "import" not in p.read_text()]
 TOKENS = ["(", ")", "[", "]", ",", ";", "=", "-", "*", "**", "@", "1", "0.5", "-1", "x", "f32", "axis=",

@@ -9,7 +9,7 @@ from xdsl.dialects.builtin import FileLineColLoc
 from xdsl.printer import Printer
 
 import tfir
-from tests.conftest import CONFORMANCE_PROGRAMS, EXAMPLES, filecheck, parse_ir
+from tests.support.common import CONFORMANCE_PROGRAMS, EXAMPLES, filecheck, parse_ir
 from tfir.cli import random_inputs
 
 

@@ -1,14 +1,14 @@
 """The `linalg` stage on every conformance program: the frontend's `tf` IR,
 after the `tf` stage, lowered by `convert-tf-to-linalg` is in the stage's
 form and gives the eager backend's results in the reference interpreter
-(tests/linalg_ref.py); `fuse-elementwise` then changes no result bit."""
+(tests/support/linalg_ref.py); `fuse-elementwise` then changes no result bit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tests.conftest import CONFORMANCE, conformance_cases
+from tests.support.common import CONFORMANCE, conformance_cases
 from tests.support.linalg_testing import apply, assert_same, check_contract
 from tfir.api import compile_file
 from tfir.backends.eager import compile_module

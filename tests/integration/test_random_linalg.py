@@ -1,6 +1,6 @@
-"""Differential test: random programs (tests/random_programs.py) through the
+"""Differential test: random programs (tests/support/random_programs.py) through the
 `tf` stage and `convert-tf-to-linalg`, run in the reference interpreter
-(tests/linalg_ref.py), equal NumPy; `fuse-elementwise` then changes no
+(tests/support/linalg_ref.py), equal NumPy; `fuse-elementwise` then changes no
 result bit."""
 
 from __future__ import annotations
@@ -8,10 +8,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 
-from tests.integration.test_random_eager import assert_same
 from tests.support.linalg_ref import run
 from tests.support.linalg_testing import apply, check_contract
-from tests.support.random_programs import RandomProgram, programs
+from tests.support.random_programs import RandomProgram, assert_same, programs
 from tfir.api import compile_source
 from tfir.pipeline import PIPELINE
 

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 import tfir
-from tests.integration.test_random_eager import assert_same
-from tests.support.random_programs import RandomProgram, programs
+from tests.support.random_programs import RandomProgram, assert_same, programs
 
 
 @pytest.mark.parametrize("fuse", [False, True], ids=["unfused", "fused"])

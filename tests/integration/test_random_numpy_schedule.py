@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 import tfir
-from tests.integration.test_random_eager import assert_same
-from tests.support.random_programs import RandomProgram, programs
+from tests.support.random_programs import RandomProgram, assert_same, programs
 from tfir.backends.numpy import codegen as numpy_codegen
 from tfir.lowering import numpy_row_groups, numpy_schedule, numpy_threads
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.lowering.test_fold_constants import assert_same_results, parse, run_stage
+from tests.support.tf_stage import assert_same_results, parse, run_stage
 from tfir.dialects.tf import broadcast_shapes
 
 SHAPES = [(), (4,), (3, 4)]
@@ -21,7 +21,6 @@ UNARY = {"f32": ["neg", "abs", "relu", "floor", "ceil", "exp", "tanh", "sign"],
          "i32": ["neg", "abs", "relu", "sign"]}
 BINARY = {"f32": ["add", "sub", "mul", "div", "pow", "maximum", "minimum"],
           "i32": ["add", "sub", "mul", "maximum", "minimum", "floordiv"]}
-
 
 
 def _type(dtype: str, shape: tuple[int, ...]) -> str:

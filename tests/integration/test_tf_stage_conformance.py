@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from xdsl.dialects import func
 
-from tests.conftest import CONFORMANCE, conformance_cases
-from tests.lowering.test_fold_constants import assert_same, run_stage
+from tests.support.common import CONFORMANCE, conformance_cases
+from tests.support.tf_stage import assert_same, run_stage
 from tfir.api import compile_file
 from tfir.backends.eager import compile_module
 

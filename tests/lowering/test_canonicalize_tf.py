@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lowering.test_fold_constants import (
+from tests.support.tf_stage import (
     assert_same_results,
     body_ops,
     parse,
@@ -23,7 +23,6 @@ from tfir.dialects import tf
 F4 = "tensor<4xf32>"
 I4 = "tensor<4xi32>"
 B4 = "tensor<4xi1>"
-
 
 
 def module(args: list[str], body: str, result: str) -> str:

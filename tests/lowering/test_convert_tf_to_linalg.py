@@ -1,7 +1,10 @@
 """convert-tf-to-linalg: every `tf` op kind lowered, checked against the IR
 contract (docs/ir-levels.md section 2, `linalg_testing.check_contract`) and
 numerically: the lowered IR runs in the reference interpreter
-(tests/linalg_ref.py) and is compared with NumPy on the same inputs."""
+(tests/support/linalg_ref.py) and is compared with NumPy on the same inputs;
+whole programs with their source locations, and the plugin hook. The printed
+form is checked in tests/filecheck/convert-tf-to-linalg.mlir; upstream
+mlir-opt accepting it in tests/backends/mlir/test_mlir_opt.py."""
 
 from __future__ import annotations
 
@@ -13,18 +16,50 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from xdsl.dialects.builtin import FileLineColLoc, TensorType
+from xdsl.ir import Dialect
+from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, result_def
+from xdsl.parser import Parser
 
 from tests.support.linalg_testing import (
+    apply,
     assert_same,
+    check_contract,
+    filecheck,
     lower,
+    parse,
+    print_ir,
+    print_ir_debug,
     run_main,
     tf_module,
     ttype,
 )
+from tests.support.tf_op_cases import (
+    ARITH,
+    BOOL,
+    COMPARE,
+    F16,
+    F32,
+    F64,
+    FLOAT_UNARY,
+    FLOATS,
+    I32,
+    I64,
+    INT_UNARY,
+    INTS,
+    LOGICAL,
+    MATMUL_FORMS,
+    MLP,
+    REDUCE,
+    SLICES,
+    mlp_inputs,
+    mlp_reference,
+)
+from tfir.dialects import tf
+from tfir.lowering import convert_tf_to_linalg as conv
+from tfir.lowering.utils.linalg_builders import Emitter, elem_of, shape_of
+from tfir.pipeline import make_context
 
-F16, F32, F64, I32, I64, BOOL = (np.dtype(t) for t in (np.float16, np.float32, np.float64,
-                                                       np.int32, np.int64, np.bool_))
-FLOATS, INTS = [F16, F32, F64], [I32, I64]
 SETTINGS = settings(max_examples=30, deadline=None)
 MANY = settings(max_examples=100, deadline=None)
 
@@ -47,25 +82,6 @@ def numpy_op(fn: Callable[..., np.ndarray], *args: np.ndarray) -> np.ndarray:
 
 
 # Elementwise ---------------------------------------------------------------
-
-ARITH = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
-         "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
-         "floordiv": np.floor_divide, "mod": np.mod}
-COMPARE = {"equal": np.equal, "not_equal": np.not_equal, "less": np.less,
-           "less_equal": np.less_equal, "greater": np.greater, "greater_equal": np.greater_equal}
-LOGICAL = {"logical_and": np.logical_and, "logical_or": np.logical_or}
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
-
-
-FLOAT_UNARY = {"neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
-               "rsqrt": lambda x: 1 / np.sqrt(x), "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
-               "floor": np.floor, "ceil": np.ceil, "sign": np.sign, "erf": _erf,
-               "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "relu": lambda x: np.maximum(x, 0)}
-INT_UNARY = {"neg": np.negative, "abs": np.abs, "sign": np.sign,
-             "relu": lambda x: np.maximum(x, 0), "floor": lambda x: x, "ceil": lambda x: x}
 
 
 def elements(dtype: np.dtype, kind: str, operand: int) -> st.SearchStrategy:
@@ -190,8 +206,6 @@ def test_cast(src: np.dtype, dst: np.dtype) -> None:
 
 # Reductions ----------------------------------------------------------------
 
-REDUCE = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min}
-
 
 def reduction_values(dtype: np.dtype, kind: str) -> st.SearchStrategy:
     # Values whose sums and products are exact in every dtype, so the order of
@@ -253,12 +267,6 @@ def test_arg_reductions(data: st.DataObject) -> None:
 
 # Structured and shape ops --------------------------------------------------
 
-MATMUL_FORMS = [
-    ((3,), (3, 4)), ((4, 3), (3,)), ((3,), (3,)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
-    ((2, 3), (5, 3, 4)), ((2, 1, 5, 3), (6, 3, 4)), ((6, 3, 4), (4,)), ((3,), (2, 2, 3, 4)),
-    ((2, 2, 4, 3), (3,)), ((1, 2, 3), (4, 3, 2)), ((2, 3, 2), (2, 2, 3)),
-]
-
 
 @pytest.mark.parametrize("shapes", MATMUL_FORMS, ids=str)
 @pytest.mark.parametrize("dtype", [F32, I32, F64], ids=str)
@@ -314,17 +322,6 @@ def test_broadcast_to(src: tuple[int, ...], dst: tuple[int, ...]) -> None:
     rtype = ttype(F64, dst)
     got = run_op(f"tf.broadcast_to %a0 : {signature([x], rtype)}", [x], rtype)
     assert_same(got, np.broadcast_to(x, dst))
-
-
-SLICES = [  # shape, start, stride, NumPy index, lowered to extract_slice?
-    ((5, 6, 7), (1, 0, 0), (1, 1, 1), np.s_[1:3], True),
-    ((5, 6, 7), (0, 0, 0), (1, 2, 1), np.s_[:, ::2], True),
-    ((5, 6, 7), (1, 0, 6), (2, 1, 1), np.s_[1:5:2, :, 6:7], True),
-    ((5,), (4,), (-1,), np.s_[::-1], False),
-    ((6,), (3,), (-2,), np.s_[3::-2], False),
-    ((4, 5), (3, 1), (-1, 2), np.s_[::-1, 1::2], False),
-    ((4, 5), (0, 0), (1, 1), np.s_[:, :], None),
-]
 
 
 @pytest.mark.parametrize("shape,start,stride,index,extract", SLICES, ids=str)
@@ -383,3 +380,120 @@ def test_bool_maximum_minimum_and_compare() -> None:
     for kind, fn in (("maximum", np.maximum), ("minimum", np.minimum), ("less", np.less),
                      ("greater_equal", np.greater_equal)):
         assert_same(run_op(f"tf.{kind} %a0, %a1 : ({t}, {t}) -> {t}", [x, y], t), fn(x, y))
+
+
+# Whole programs ---------------------------------------------------------------
+
+
+def test_mlp_program() -> None:
+    module = lower(MLP)
+    inputs = mlp_inputs()
+    np.testing.assert_allclose(run_main(module, *inputs)[0], mlp_reference(*inputs), rtol=1e-5)
+    locs = {op.location.line.data for op in module.walk()  # type: ignore[attr-defined]
+            if isinstance(op.location, FileLineColLoc) and op.location.filename.data == "lib.tf"}
+    assert locs == {3, 4}
+
+
+def test_locations_cited() -> None:
+    module = lower(MLP)
+    filecheck(print_ir_debug(module), """
+// CHECK:      linalg.matmul {{.*}} loc("mlp.tf":2:12)
+// CHECK:      arith.maximumf {{.*}} loc("mlp.tf":7:13)
+// CHECK:      linalg.fill {{.*}} loc("lib.tf":3:13)
+""")
+
+
+
+
+# Plugin ops ------------------------------------------------------------------
+
+
+@irdl_op_definition
+class SoftplusOp(IRDLOperation):
+    """A plugin op: `log(1 + exp(x))`."""
+
+    name = "plug.softplus"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+
+@irdl_op_definition
+class OpaqueOp(IRDLOperation):
+    """A plugin op with no registered lowering."""
+
+    name = "plug.opaque"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+
+def lower_softplus(op, rewriter) -> None:  # noqa: ANN001
+    from xdsl.dialects import arith
+    from xdsl.dialects import math as mmath
+
+    em = Emitter(op.location)
+
+    def body(b: Emitter, args):  # noqa: ANN001, ANN202
+        e = b.val(mmath.ExpOp(args[0]))
+        return [b.val(mmath.LogOp(b.val(arith.AddfOp(e, b.const(1, args[0].type)))))]
+
+    out = em.elementwise([op.input], shape_of(op.result), elem_of(op.result), body)
+    rewriter.replace(op, em.ops, [out])
+
+
+def test_plugin_lowering(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(conv.LINALG_LOWERINGS, "plug.softplus", lower_softplus)
+    ctx = make_context()
+    ctx.load_dialect(Dialect("plug", [SoftplusOp, OpaqueOp]))
+    text = tf_module([ttype(F32, (2, 3))], [
+        "%0 = plug.softplus %a0 : (tensor<2x3xf32>) -> tensor<2x3xf32>",
+        "%1 = tf.neg %0 : (tensor<2x3xf32>) -> tensor<2x3xf32>",
+        "%2 = plug.opaque %1 : (tensor<2x3xf32>) -> tensor<2x3xf32>",
+    ], [("%1", "tensor<2x3xf32>")])
+    module = Parser(ctx, text).parse_module()
+    conv.ConvertTfToLinalg().apply(ctx, module)
+    module.verify()
+    names = [op.name for op in module.ops.first.body.block.ops]  # type: ignore[union-attr]
+    assert "plug.opaque" in names and "plug.softplus" not in names
+    assert not any(n.startswith("tf.") for n in names)
+    for op in module.walk():
+        if op.name.startswith(("linalg", "arith", "math", "tensor")):
+            assert isinstance(op.location, FileLineColLoc), op.name
+    x = np.linspace(-2, 2, 6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_allclose(_run_skipping_opaque(module, x), -np.log1p(np.exp(x)), rtol=1e-6)
+
+
+def _run_skipping_opaque(module, x: np.ndarray) -> np.ndarray:  # noqa: ANN001
+    from tests.support.linalg_ref import Interpreter
+
+    interp = Interpreter(module)
+    block = module.ops.first.body.block
+    env = {block.args[0]: x}
+    for op in block.ops:
+        if op.name == "func.return":
+            return env[op.operands[0]]
+        if op.name != "plug.opaque":
+            env.update(zip(op.results, interp.exec(op, [env[v] for v in op.operands]), strict=True))
+    raise AssertionError("no func.return")
+
+
+def test_every_tf_op_has_a_pattern() -> None:
+    lowered = {cls.OP for cls in conv.TF_PATTERNS}  # type: ignore[attr-defined]
+    assert lowered == set(tf.TF.operations)
+    for cls in conv.TF_PATTERNS:
+        assert cls.__name__ == cls.OP.__name__.removesuffix("Op") + "Lowering"  # type: ignore[attr-defined]
+
+
+def test_module_without_tf_ops_is_unchanged() -> None:
+    text = tf_module([ttype(F32, (3,))], [], [("%a0", ttype(F32, (3,)))])
+    module = parse(text)
+    before = print_ir(module)
+    apply(module, "convert-tf-to-linalg")
+    check_contract(module)
+    assert print_ir(module) == before
+
+
+# Upstream MLIR accepts the lowered IR ---------------------------------------------------
+
+

@@ -14,9 +14,6 @@ from xdsl.dialects import scf
 from xdsl.dialects.builtin import FileLineColLoc
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 
-from tests.conftest import filecheck
-from tests.lowering.test_bufferize import ARGMAX, CONCAT_STACK, ID2, MATMUL_BIAS, generic, module
-from tests.lowering.test_convert_linalg_to_scalar_loops import FULL_REDUCE, SOFTMAXISH, STRIDED_MAPS
 from tests.support.buffers_testing import (
     apply,
     differential,
@@ -25,31 +22,18 @@ from tests.support.buffers_testing import (
     parse_located,
     randn,
 )
+from tests.support.common import filecheck
+from tests.support.loop_cases import (
+    ARGMAX,
+    CONCAT_STACK,
+    FULL_REDUCE,
+    MATMUL_BIAS,
+    SMALL,
+    SOFTMAXISH,
+    STRIDED_MAPS,
+    big,
+)
 from tfir.lowering.utils.tiling import choose_tiles, tile_bytes, tileable_dims
-
-ROW = "affine_map<(d0, d1) -> (d0)>"
-
-
-def big(m: int, n: int, k: int) -> str:
-    """Bias-add, row-sum and matmul on [m, n] and [n, k] f32 operands."""
-    return module(
-        f"%a: tensor<{m}x{n}xf32>, %b: tensor<{n}xf32>, %w: tensor<{n}x{k}xf32>",
-        f"%x, %s, %p : tensor<{m}x{n}xf32>, tensor<{m}xf32>, tensor<{m}x{k}xf32>",
-        f"  %e = tensor.empty() : tensor<{m}x{n}xf32>",
-        generic("%x", [("%a", f"tensor<{m}x{n}xf32>"), ("%b", f"tensor<{n}xf32>")],
-                ("%e", f"tensor<{m}x{n}xf32>"), [ID2, "affine_map<(d0, d1) -> (d1)>", ID2],
-                '"parallel", "parallel"', ["%r = arith.addf %x0, %x1 : f32", "linalg.yield %r : f32"],
-                f"tensor<{m}x{n}xf32>"),
-        "  %z = arith.constant 0.0 : f32",
-        f"  %e2 = tensor.empty() : tensor<{m}xf32>",
-        f"  %f2 = linalg.fill ins(%z : f32) outs(%e2 : tensor<{m}xf32>) -> tensor<{m}xf32>",
-        generic("%s", [("%a", f"tensor<{m}x{n}xf32>")], ("%f2", f"tensor<{m}xf32>"), [ID2, ROW],
-                '"parallel", "reduction"', ["%r = arith.addf %x0, %o : f32", "linalg.yield %r : f32"],
-                f"tensor<{m}xf32>"),
-        f"  %e3 = tensor.empty() : tensor<{m}x{k}xf32>",
-        f"  %f3 = linalg.fill ins(%z : f32) outs(%e3 : tensor<{m}x{k}xf32>) -> tensor<{m}x{k}xf32>",
-        f"  %p = linalg.matmul ins(%a, %w : tensor<{m}x{n}xf32>, tensor<{n}x{k}xf32>) outs(%f3 : tensor<{m}x{k}xf32>) -> tensor<{m}x{k}xf32>",
-    )
 
 
 def test_golden_large_ops() -> None:
@@ -134,9 +118,6 @@ def test_strided_maps_are_not_tiled_along_their_dim() -> None:
     # `d0 * 2 + 1` and `d1 * -1 + 3` keep those dims whole.
     assert tileable_dims(generics[0]) == [1]  # type: ignore[arg-type]
     assert tileable_dims(generics[1]) == []  # type: ignore[arg-type]
-
-
-SMALL = {"min_points": 4, "max_tile_bytes": 48}
 
 
 @pytest.mark.parametrize("text", [big(6, 5, 3), big(7, 4, 5), MATMUL_BIAS, ARGMAX, CONCAT_STACK,

@@ -1,6 +1,6 @@
 """Helpers for the tests of `bufferize`, `plan-buffers`, `tile-linalg` and
-`convert-linalg-to-scalar-loops` (test_bufferize.py, test_tiling.py,
-test_scalar_loops.py, test_mlir_opt.py).
+`convert-linalg-to-scalar-loops` (tests/lowering/: test_bufferize.py, test_tile_linalg.py,
+test_convert_linalg_to_scalar_loops.py; tests/backends/mlir/test_mlir_opt.py).
 
 Inputs are linalg-on-tensors modules written by hand as MLIR text (the §2
 form of docs/ir-levels.md). `parse_located` stamps a distinct

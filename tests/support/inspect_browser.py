@@ -1,6 +1,6 @@
 """A minimal WebDriver client (plain HTTP/JSON with urllib) for headless
 Chromium through chromedriver: enough to load a page, read its console, query
-its DOM, click, and take screenshots. Used by tests/test_inspect_report.py."""
+its DOM, click, and take screenshots. Used by tests/tfir/test_inspect_report.py."""
 
 from __future__ import annotations
 

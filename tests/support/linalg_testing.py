@@ -1,4 +1,4 @@
-"""Helpers for the `linalg`-stage tests (test_tf_to_linalg.py, test_fusion.py):
+"""Helpers for the `linalg`-stage tests (test_convert_tf_to_linalg.py, test_fuse_elementwise.py):
 `tf` programs written as MLIR text with a location on every op, lowering
 with a check of the IR contract (docs/ir-levels.md section 2), running
 through the reference interpreter, and FileCheck goldens."""

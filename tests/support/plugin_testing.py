@@ -1,6 +1,7 @@
 """Shared by the plugin tests: the example plugin `mylib` (examples/plugins)
 loaded for one test module at a time, its pass taken out of the pipeline
-again afterwards so that other test modules see tfir's own pipeline."""
+again afterwards so that other test modules see tfir's own pipeline; inputs
+and NumPy references of its example programs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_DIR = ROOT / "examples" / "plugins"
@@ -30,3 +33,19 @@ def mylib_loaded() -> Iterator[ModuleType]:
         yield module
     finally:
         PIPELINE[:] = [s for s in PIPELINE if s.pass_name not in _REGISTERED_PASSES]
+
+
+RNG = np.random.default_rng(7)
+X = RNG.standard_normal((5, 12)).astype(np.float32)
+W = RNG.standard_normal(12).astype(np.float32)
+
+
+def norm_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    from tfir_mylib import rms_norm, swish
+
+    return swish(rms_norm(x, w, eps=1e-5), beta=1.5)
+
+
+def clamp_scan_reference(x: np.ndarray) -> np.ndarray:
+    y = np.clip(x * np.float32(2), np.float32(-0.5), np.float32(0.75))
+    return np.cumsum(y, axis=-1) - y

@@ -149,3 +149,15 @@ def programs(draw: st.DrawFn, max_depth: int = 4) -> RandomProgram:
     with np.errstate(all="ignore"):
         expected = [np.asarray(e.ref(inputs)) for e in exprs]
     return RandomProgram(source, inputs, expected)
+
+
+def assert_same(got: object, expected: list[np.ndarray], source: str) -> None:
+    got_list = list(got) if isinstance(got, tuple) else [got]
+    assert len(got_list) == len(expected)
+    for g, w in zip(got_list, expected, strict=True):
+        assert g.shape == w.shape and g.dtype == w.dtype, (source, g.shape, w.shape, g.dtype, w.dtype)
+        if w.dtype.kind == "f":
+            np.testing.assert_allclose(g, w, rtol=2e-4 if w.dtype == np.float32 else 1e-9, atol=1e-5,
+                                       equal_nan=True, err_msg=source)
+        else:
+            np.testing.assert_array_equal(g, w, err_msg=source)

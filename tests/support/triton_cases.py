@@ -414,6 +414,24 @@ def lower_to_device(ctx, module) -> None:
             make_pass(step, None, "triton").apply(ctx, module)
 
 
+def lower(text: str):
+    """A loop-level module, parsed, through stage `device`, verified."""
+    from xdsl.parser import Parser
+
+    ctx = context()
+    module = Parser(ctx, text).parse_module()
+    lower_to_device(ctx, module)
+    module.verify()
+    return module
+
+
+def kernels(module) -> list:
+    """The `device.kernel` ops of a module."""
+    from tfir.dialects.device import KernelOp
+
+    return [op for op in module.ops if isinstance(op, KernelOp)]
+
+
 def _map(ndims: int, results: Sequence[int]) -> str:
     dims = ", ".join(f"d{i}" for i in range(ndims))
     return f"affine_map<({dims}) -> ({', '.join(f'd{r}' for r in results)})>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import EXAMPLES
+from tests.support.common import EXAMPLES
 from tfir.cli import main
 
 

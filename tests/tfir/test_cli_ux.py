@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import tfir
-from tests.conftest import ROOT
+from tests.support.common import ROOT
 from tfir import progress
 from tfir.cli import build_parser, main
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.common import ROOT
 from tfir.cli import main
 from tfir.inspect import graph
 

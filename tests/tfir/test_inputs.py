@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tfir
-from tests.conftest import ROOT
+from tests.support.common import ROOT
 
 SRC = "fn main(x: i32[3], y: f32[2], z: bool[2], s: f16[1]) -> (i32[3], f32[2], bool[2], f16[1]) {\n" \
       "    return x, y, z, s;\n}\n"

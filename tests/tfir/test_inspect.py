@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import CONFORMANCE_PROGRAMS, ROOT, needs_conformance, parse_ir
+from tests.support.common import CONFORMANCE_PROGRAMS, ROOT, needs_conformance, parse_ir
 from tfir.cli import main
 from tfir.inspect import trace as trace_mod
 from tfir.inspect.trace import lower, plan

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.common import ROOT
 from tests.support.inspect_browser import Browser, find_chromium
 from tfir.cli import main
 from tfir.inspect.report import build_report, diff_table, ir_lines

@@ -17,27 +17,20 @@ from hypothesis import strategies as st
 
 import tfir
 from tests.support.linalg_ref import run as run_linalg
-from tests.support.plugin_testing import PLUGIN_DIR, PROGRAMS, mylib_loaded
+from tests.support.plugin_testing import (
+    PLUGIN_DIR,
+    PROGRAMS,
+    W,
+    X,
+    clamp_scan_reference,
+    mylib_loaded,
+    norm_reference,
+)
 from tfir.dialects.registry import TType
 from tfir.frontend.driver import build_entry
 from tfir.pipeline import PIPELINE, run_pipeline
 
-RNG = np.random.default_rng(7)
-X = RNG.standard_normal((5, 12)).astype(np.float32)
-W = RNG.standard_normal(12).astype(np.float32)
-
 _mylib = pytest.fixture(autouse=True, scope="module")(mylib_loaded)
-
-
-def norm_reference(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    from tfir_mylib import rms_norm, swish
-
-    return swish(rms_norm(x, w, eps=1e-5), beta=1.5)
-
-
-def clamp_scan_reference(x: np.ndarray) -> np.ndarray:
-    y = np.clip(x * np.float32(2), np.float32(-0.5), np.float32(0.75))
-    return np.cumsum(y, axis=-1) - y
 
 
 def independent_norm(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -68,7 +61,7 @@ def test_example_programs_triton_interpreter() -> None:
         import sys
         sys.path[:0] = [{str(PLUGIN_DIR)!r}, {str(Path(__file__).resolve().parents[2])!r}]
         import numpy as np, tfir
-        from tests.tfir.test_plugin import X, W, norm_reference, clamp_scan_reference, PROGRAMS
+        from tests.support.plugin_testing import X, W, norm_reference, clamp_scan_reference, PROGRAMS
         tfir.load_plugin("tfir_mylib")
         norm = tfir.compile_file(PROGRAMS / "norm.tf", target="triton")
         np.testing.assert_allclose(norm.block(X, W), norm_reference(X, W), rtol=1e-5, atol=1e-6)

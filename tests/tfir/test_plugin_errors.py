@@ -1,6 +1,7 @@
-"""Custom dialects: diagnostics at the `.tf` call, ops with no lowering for a
-target, malformed plugins, loading twice, a plugin that fails on import,
-entry-point discovery, and the IR of custom ops."""
+"""Custom dialects: diagnostics at the `.tf` call, malformed plugins, loading
+twice, a plugin that fails on import, entry-point discovery, and the IR of
+custom ops in xdsl-opt. How expand-custom-ops lowers them per target is
+tested in tests/lowering/test_expand_custom_ops.py."""
 
 from __future__ import annotations
 
@@ -10,109 +11,15 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import tfir
-from tests.support.plugin_testing import PLUGIN_DIR, mylib_loaded  # noqa: E402
-from tfir.dialects.registry import TType
-from tfir.errors import CompileError
-from tfir.frontend.driver import build_entry
-from tfir.pipeline import PIPELINE, run_pipeline
-from tfir.plugin import Dialect, DType, PluginError, load_plugin, same_as
+from tests.support.plugin_testing import PLUGIN_DIR, mylib_loaded
+from tests.support.tdemo import compile_error, identity, where
+from tfir.pipeline import PIPELINE
+from tfir.plugin import Dialect, PluginError, load_plugin, same_as
 
 _mylib = pytest.fixture(autouse=True, scope="module")(mylib_loaded)
-
-# A dialect local to these tests.
-tdemo = Dialect("tdemo")
-
-
-def _row_shape(call):
-    (x,) = call.tensors
-    if x.rank != 2:
-        raise ValueError(f"needs a matrix, got {x}")
-    return [TType(x.dtype, x.shape[:1]), TType(x.dtype, x.shape[:1])]
-
-
-@tdemo.op(shape=_row_shape, results=2)
-def row_range(x):
-    """(min, max) of each row."""
-    return x.min(axis=1), x.max(axis=1)
-
-
-@row_range.decompose
-def _row_range_tf(b, x):
-    return b.min(x, axis=1), b.max(x, axis=1)
-
-
-@tdemo.op(shape=lambda call: [TType(call.attrs["dtype"], call.tensors[0].shape)])
-def scaled_cast(x, *, dtype: DType, scale: float = 2.0, axes: list[int] | None = None):
-    return (x * scale).astype({"f64": np.float64, "i32": np.int32, "f32": np.float32}[dtype])
-
-
-@scaled_cast.decompose
-def _scaled_cast_tf(b, x, *, dtype, scale, axes):
-    return b.cast(b.mul(x, scale), dtype=dtype)
-
-
-@tdemo.op(shape=same_as("x"))
-def numpy_only(x):
-    return x + 1
-
-
-def _numpy_only_impl(x, out):
-    np.add(x, 1, out=out)
-
-
-numpy_only.numpy(_numpy_only_impl)
-
-
-@tdemo.op(shape=same_as("x"))
-def nothing(x):
-    return x
-
-
-@tdemo.op(shape=same_as("x"))
-def bad_decomposition(x):
-    return x
-
-
-bad_decomposition.decompose("fn bad_decomposition(x) { return sum(x); }")
-
-
-@tdemo.op(shape=same_as("x"))
-def norm_twice(x, w, *, eps: float = 1e-6):
-    """rms_norm applied twice: a decomposition that calls another custom op."""
-    from tfir_mylib import rms_norm
-
-    return rms_norm(rms_norm(x, w, eps=eps), w, eps=eps)
-
-
-@norm_twice.decompose
-def _norm_twice_tf(b, x, w, *, eps):
-    return b.call("mylib.rms_norm", b.call("mylib.rms_norm", x, w, eps=eps), w, eps=eps)
-
-
-@tdemo.op(shape=same_as("x"))
-def loops(x):
-    return x
-
-
-@loops.decompose
-def _loops_tf(b, x):
-    return b.call("tdemo.loops", b.neg(x))
-
-
-def compile_error(source: str, target: str = "eager") -> CompileError:
-    with pytest.raises(CompileError) as info:
-        prog = tfir.compile_source(source, "t.tf", target=target)
-        prog[prog.entries[-1]](np.ones((2, 3), np.float32), np.ones(3, np.float32))
-    return info.value
-
-
-def where(err: CompileError) -> tuple[int, int, str]:
-    d = err.diagnostics[0]
-    return d.line, d.column, d.message
 
 
 # -- diagnostics at the call --------------------------------------------------------
@@ -162,87 +69,6 @@ def test_attribute_checks() -> None:
     assert where(err) == (3, 32, "lo (1.0) must not exceed hi (0.0)")
 
 
-# -- lowerings chosen per target ----------------------------------------------------
-
-
-def _module(source: str, types: dict[str, TType]):
-    prog = tfir.compile_source(source, "t.tf", target="eager")
-    return build_entry(prog.frontend, prog.entries[-1], types, {})
-
-
-def test_no_lowering_for_the_target_names_op_target_and_lowerings() -> None:
-    src = "use tdemo;\nfn f(x: f32[4]) {\n  return tdemo.numpy_only(x) * 2.0;\n}\n"
-    with pytest.raises(CompileError) as info:
-        run_pipeline(_module(src, {"x": TType("f32", (4,))}), "triton")
-    assert where(info.value) == (3, 10, "custom op 'tdemo.numpy_only' has no lowering for target "
-                                        "'triton'; it has: a numpy implementation")
-    run_pipeline(_module(src, {"x": TType("f32", (4,))}), "numpy", stop_after="expand-custom-ops")
-
-
-def test_op_without_lowering() -> None:
-    src = "use tdemo;\nfn f(x: f32[4]) {\n  return tdemo.nothing(x);\n}\n"
-    prog = tfir.compile_source(src, "t.tf", target="eager")
-    np.testing.assert_array_equal(prog.f(np.ones(4, np.float32)), np.ones(4))
-    with pytest.raises(CompileError, match="'tdemo.nothing' has no lowering for target 'numpy'; it has: none"):
-        tfir.compile_source(src, "t.tf", target="numpy").f(np.ones(4, np.float32))
-
-
-def test_decomposition_result_mismatch_is_reported_at_the_call() -> None:
-    src = "use tdemo;\nfn f(x: f32[4]) {\n  return tdemo.bad_decomposition(x);\n}\n"
-    with pytest.raises(CompileError) as info:
-        run_pipeline(_module(src, {"x": TType("f32", (4,))}), "numpy")
-    assert where(info.value)[:2] == (3, 10)
-    assert "decomposition of 'tdemo.bad_decomposition' gives tensor<f32> for result 0" in where(info.value)[2]
-
-
-def test_multi_result_and_typed_attributes() -> None:
-    x = np.arange(12, dtype=np.float32).reshape(3, 4) - 5
-    src = ("use tdemo;\nfn f(x: f32[3, 4]) {\n  let lo, hi = tdemo.row_range(x);\n"
-           "  return tdemo.scaled_cast(hi - lo, dtype=f64, scale=0.5, axes=[0, 1]);\n}\n")
-    prog = tfir.compile_source(src, "t.tf", target="eager")
-    np.testing.assert_array_equal(prog.f(x), np.full(3, 1.5, np.float64))
-    module = _module(src, {"x": TType("f32", (3, 4))})
-    text = str(module)
-    assert "tdemo.scaled_cast %0 {dtype = f64, scale = 5.000000e-01 : f64, axes = array<i64: 0, 1>}" in text
-    run_pipeline(module, "numpy", stop_after="convert-tf-to-linalg")
-    from tests.support.linalg_ref import run
-
-    np.testing.assert_array_equal(run(module, "f", x)[0], np.full(3, 1.5, np.float64))
-
-
-def test_nested_decomposition_and_two_signatures() -> None:
-    src = ("use tdemo;\nuse mylib;\nfn g(v) { return mylib.cumsum(v); }\n"
-           "fn f(x: f32[2, 3], w: f32[3]) {\n"
-           "  return tdemo.norm_twice(x, w, eps=0.5) + g(x) + g(w);\n}\n")
-    types = {"x": TType("f32", (2, 3)), "w": TType("f32", (3,))}
-    x = np.arange(6, dtype=np.float32).reshape(2, 3) - 2
-    w = np.array([1.0, 2.0, -1.0], np.float32)
-    prog = tfir.compile_source(src, "t.tf", target="eager")
-    want = norm_twice(x, w, eps=0.5) + np.cumsum(x, axis=-1) + np.cumsum(w)
-    np.testing.assert_allclose(prog.f(x, w), want, rtol=1e-6)
-    module = run_pipeline(_module(src, types), "numpy", stop_after="convert-tf-to-linalg")
-    decls = {op.sym_name.data: str(op.function_type) for op in module.ops if op.sym_name.data != "f"}
-    assert decls == {"mylib_cumsum": "(tensor<2x3xf32>) -> tensor<2x3xf32>",
-                     "mylib_cumsum_1": "(tensor<3xf32>) -> tensor<3xf32>"}
-    assert not any(op.name.startswith(("tf.", "tdemo.")) for op in module.walk())
-
-
-def test_decomposition_into_itself_is_reported() -> None:
-    src = "use tdemo;\nfn f(x: f32[4]) {\n  return tdemo.loops(x);\n}\n"
-    with pytest.raises(CompileError) as info:
-        run_pipeline(_module(src, {"x": TType("f32", (4,))}), "numpy")
-    assert where(info.value) == (3, 10, "the decomposition of 'tdemo.loops' expands into itself")
-
-
-def test_tf_builder_errors_are_reported_at_the_call() -> None:
-    bad = Dialect("tbuild")
-    op = bad.op("ident", shape=same_as("x"))(_identity)
-    op.decompose(lambda b, x: b.matmull(x, x))
-    src = "use tbuild;\nfn f(x: f32[4]) {\n  return tbuild.ident(x);\n}\n"
-    with pytest.raises(CompileError) as info:
-        run_pipeline(_module(src, {"x": TType("f32", (4,))}), "numpy")
-    assert where(info.value) == (3, 10, "in the decomposition of 'tbuild.ident': no primitive "
-                                        "'matmull'; did you mean 'matmul'?")
 
 
 # -- malformed plugins --------------------------------------------------------------
@@ -256,17 +82,13 @@ def test_malformed_definitions() -> None:
         bad.op(shape=same_as("x"))(lambda x=1: x)
     with pytest.raises(PluginError, match="reserved"):
         bad.op(shape=same_as("results"))(lambda results: results)
-    ok = bad.op("ok", shape=same_as("x"))(_identity)
+    ok = bad.op("ok", shape=same_as("x"))(identity)
     with pytest.raises(PluginError, match="does not parse"):
         ok.decompose("fn ok(x) { return x }")
     with pytest.raises(PluginError, match=r"must be its operands \['x'\]"):
         ok.decompose("fn ok(y) { return y; }")
     with pytest.raises(PluginError, match="module-level"):
         ok.numpy(lambda x, out: None)
-
-
-def _identity(x):
-    return x
 
 
 # -- loading -------------------------------------------------------------------------

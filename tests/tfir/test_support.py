@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.common import ROOT
 from tests.support.plugin_testing import PROGRAMS, mylib_loaded
 from tfir import support
 from tfir.cli import main

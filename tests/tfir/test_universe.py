@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import tfir
-from tests.conftest import EXAMPLES, parse_ir
+from tests.support.common import EXAMPLES, parse_ir
 from tfir.cli import random_inputs
 
 

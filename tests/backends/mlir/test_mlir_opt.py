@@ -5,8 +5,9 @@ verified by `mlir-opt-22` (Debian's `mlir-22-tools`) unchanged; the buffers
 (§3) and tiled loops (§4) forms are checked the same way. Then the scalar
 loops are lowered to the LLVM dialect by `mlir-opt-22` and run by
 `mlir-runner-22` against the tensor-level NumPy reference, with the inputs
-as constant globals, so that writing an entry argument would fault. Skipped,
-with the reason, where the tools are not on PATH.
+as constant globals, so that writing an entry argument would fault. The IR
+that convert-tf-to-linalg lowers every `tf` op kind to is accepted as well.
+Skipped, with the reason, where the tools are not on PATH.
 """
 
 from __future__ import annotations
@@ -20,11 +21,26 @@ import numpy as np
 import pytest
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
-from tests.lowering.test_bufferize import EXTERNAL_CALL
-from tests.lowering.test_convert_linalg_to_scalar_loops import ALL
-from tests.lowering.test_tile_linalg import SMALL, big
 from tests.support.buffers_testing import apply, lower_to_loops, main_func, parse_located, randn
 from tests.support.linalg_ref import run as run_reference
+from tests.support.linalg_testing import lower, print_ir, tf_module, ttype
+from tests.support.loop_cases import ALL, EXTERNAL_CALL, SMALL, big
+from tests.support.tf_op_cases import (
+    ARITH,
+    BOOL,
+    COMPARE,
+    F32,
+    FLOAT_UNARY,
+    FLOATS,
+    I32,
+    I64,
+    INT_UNARY,
+    INTS,
+    LOGICAL,
+    MATMUL_FORMS,
+    REDUCE,
+    SLICES,
+)
 
 MLIR_OPT = shutil.which("mlir-opt-22")
 MLIR_RUNNER = shutil.which("mlir-runner-22")
@@ -218,7 +234,7 @@ def program_driver(module: ModuleOp, inputs: list[np.ndarray], name: str) -> str
 
 
 def _programs():
-    from tests.conftest import CONFORMANCE_PROGRAMS, EXAMPLES
+    from tests.support.common import CONFORMANCE_PROGRAMS, EXAMPLES
     return [p for p in EXAMPLES + CONFORMANCE_PROGRAMS if p.name != "lib_activations.tf"]
 
 
@@ -269,3 +285,64 @@ def test_programs_run_under_mlir(path: Path, tiled: bool) -> None:
             np.testing.assert_allclose(g, w.astype(np.float64), rtol=2e-3, atol=2e-3)
         else:
             np.testing.assert_allclose(g, w.astype(np.float64), rtol=1e-4, atol=1e-4, equal_nan=True)
+
+
+def _upstream_cases() -> list[str]:
+    """One small module per op kind and dtype."""
+    cases: list[tuple[list[str], str, str]] = []  # (arg types, op text after `%r = `, result type)
+
+    def add(args: list[str], op: str, result: str) -> None:
+        cases.append((args, op, result))
+
+    for dtype in [*FLOATS, *INTS, BOOL]:
+        t, v, b = ttype(dtype, (2, 3)), ttype(dtype, (3,)), ttype(BOOL, (2, 3))
+        kinds = (list(LOGICAL) if dtype == BOOL else
+                 [k for k in ARITH if dtype.kind == "f" or k != "div"])
+        for kind in [*kinds, *COMPARE]:
+            res = b if kind in COMPARE else t
+            add([t, v], f"tf.{kind} %a0, %a1 : ({t}, {v}) -> {res}", res)
+        unary = ["logical_not"] if dtype == BOOL else FLOAT_UNARY if dtype.kind == "f" else INT_UNARY
+        for kind in unary:
+            add([t], f"tf.{kind} %a0 : ({t}) -> {t}", t)
+        add([b, t, v], f"tf.select %a0, %a1, %a2 : ({b}, {t}, {v}) -> {t}", t)
+        for dst in [*FLOATS, *INTS, BOOL]:
+            add([t], f"tf.cast %a0 : ({t}) -> {ttype(dst, (2, 3))}", ttype(dst, (2, 3)))
+        if dtype != BOOL:
+            x = ttype(dtype, (2, 3, 4))
+            for kind in [*REDUCE, *(["mean"] if dtype.kind == "f" else [])]:
+                for axes, keep, shape in (("0, 2", "true", (1, 3, 1)), ("0, 1, 2", "false", ()),
+                                          ("1", "false", (2, 4))):
+                    r = ttype(dtype, shape)
+                    add([x], f"tf.{kind} %a0 {{axes = array<i64: {axes}>, keepdims = {keep}}} : ({x}) -> {r}", r)
+            for kind in ("argmax", "argmin"):
+                add([x], f"tf.{kind} %a0 {{axis = 1 : i64}} : ({x}) -> tensor<2x4xi64>", "tensor<2x4xi64>")
+            for sa, sb in MATMUL_FORMS:
+                r = ttype(dtype, np.matmul(np.zeros(sa), np.zeros(sb)).shape)
+                ta, tb = ttype(dtype, sa), ttype(dtype, sb)
+                add([ta, tb], f"tf.matmul %a0, %a1 : ({ta}, {tb}) -> {r}", r)
+    x = ttype(F32, (5, 6, 7))
+    for shape, start, stride, index, _ in SLICES:
+        xt, r = ttype(F32, shape), ttype(F32, np.zeros(shape)[index].shape)
+        add([xt], f"tf.slice %a0 {{start = array<i64: {', '.join(map(str, start))}>, stride = array<i64: "
+                  f"{', '.join(map(str, stride))}>}} : ({xt}) -> {r}", r)
+    add([x], f"tf.transpose %a0 {{perm = array<i64: 2, 0, 1>}} : ({x}) -> tensor<7x5x6xf32>", "tensor<7x5x6xf32>")
+    for src, dst in [((5, 6, 7), (30, 7)), ((5, 6, 7), (7, 30)), ((), (1, 1)), ((1, 1), ()), ((6,), (2, 1, 3))]:
+        a, r = ttype(F32, src), ttype(F32, dst)
+        add([a], f"tf.reshape %a0 : ({a}) -> {r}", r)
+        wide = ttype(F32, (2, *src))
+        add([a], f"tf.broadcast_to %a0 : ({a}) -> {wide}", wide)
+    add(["tensor<2x3xi1>", "tensor<2x1xi1>"],
+        "tf.concat %a0, %a1 {axis = 1 : i64} : (tensor<2x3xi1>, tensor<2x1xi1>) -> tensor<2x4xi1>", "tensor<2x4xi1>")
+    add([], "tf.constant {value = dense<[[1.5, -2.0]]> : tensor<1x2xf16>} : tensor<1x2xf16>", "tensor<1x2xf16>")
+    for dtype in (I32, I64, F32):
+        add([], f"tf.iota : {ttype(dtype, (4,))}", ttype(dtype, (4,)))
+    return [print_ir(lower(tf_module(args, [f"%r = {op}"], [("%r", res)]))) for args, op, res in cases]
+
+
+@pytest.mark.skipif(shutil.which("mlir-opt-22") is None, reason="needs mlir-opt-22 (Debian mlir-22-tools)")
+def test_upstream_mlir_opt_accepts_lowered_ir() -> None:
+    modules = _upstream_cases()
+    proc = subprocess.run(["mlir-opt-22", "--split-input-file", "--verify-each"],
+                          input="\n// -----\n".join(modules), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[:4000]
+    assert proc.stdout.count("linalg.generic") > len(modules) // 2

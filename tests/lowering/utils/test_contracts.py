@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import ModuleOp, UnknownLoc
 from xdsl.passes import ModulePass
 
 import tfir
-from tests.conftest import parse_ir
+from tests.support.common import parse_ir
 from tfir import pipeline
 from tfir.lowering.utils.contracts import ContractError, check_buffers, check_device, check_linalg
 
