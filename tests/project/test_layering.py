@@ -7,6 +7,10 @@
     tfir.backends   -> errors, dialects, lowering.utils
     tfir (API, CLI, pipeline, plugins, inspection): on top, may import any layer
 
+A pass module (`tfir.lowering.<pass>`, and the modules of a pass package) is
+imported only by tfir/pipeline.py, whose explicit table `PASSES` names every
+pass class, and within its own package: shared code lives in lowering/utils/.
+
 Every module under tfir/, frontend/, dialects/, lowering/ and backends/ is
 parsed; its imports (module-level and inside functions) are checked against
 these rules. The imports that run must not form a cycle. Imports inside
@@ -221,6 +225,44 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_cycle_finder_finds_cycles() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+PIPELINE_MODULE = "tfir.pipeline"
+
+
+def pass_of(module: str) -> str | None:
+    """The pass module (or pass package) that `module` is part of, if any."""
+    parts = module.split(".")
+    if len(parts) < 3 or parts[:2] != ["tfir", "lowering"] or parts[2] == "utils":
+        return None
+    return ".".join(parts[:3])
+
+
+def _pass_imports(imports: list[Import]) -> list[str]:
+    bad = []
+    for imp in imports:
+        owner = pass_of(imp.target)
+        if owner is None or imp.importer == PIPELINE_MODULE or pass_of(imp.importer) == owner:
+            continue
+        bad.append(f"{imp.where()}: imports {imp.target}{f' ({imp.name})' if imp.name else ''}")
+    return bad
+
+
+def test_only_the_pipeline_imports_pass_modules() -> None:
+    """No module borrows from a pass: what passes share is in lowering/utils/."""
+    assert _pass_imports(TFIR_IMPORTS) == []
+
+
+def test_pass_import_rule_catches_a_borrowing_module() -> None:
+    probes = [Import("tfir.plugin", "tfir.lowering.inline_calls", "InlineCallsPass", 1, False, False),
+              Import("tfir.lowering.expand_custom_ops", "tfir.lowering.convert_tf_to_linalg",
+                     "LINALG_LOWERINGS", 1, False, False),
+              Import("tfir.backends.numpy.codegen", "tfir.lowering.bufferize.chains", None, 1, False, False)]
+    assert len(_pass_imports(probes)) == len(probes)
+    assert _pass_imports([Import("tfir.lowering.bufferize", "tfir.lowering.bufferize.chains", None, 1, False,
+                                 False),
+                          Import("tfir.pipeline", "tfir.lowering.tile_linalg", "TileLinalgPass", 1, False,
+                                 False)]) == []
 
 
 def test_function_level_imports_are_of_optional_dependencies_only() -> None:
