@@ -7,6 +7,8 @@
   (or `np.matmul` when it has the shape of a batched matmul).
 - argmax / argmin form: `np.argmax` / `np.argmin` with `np.maximum.reduce` /
   `np.minimum.reduce` for the running value.
+- the scan form of `cumsum` / `cumprod` (`tf_to_linalg_v2.scan_form`):
+  `np.cumsum` / `np.cumprod` along the scanned axis.
 - anything else with reduction dims: a Python loop over the reduction dims
   with the parallel dims vectorized (correct for any body, slower).
 - `linalg.matmul` -> `np.matmul`, `linalg.transpose` / `copy` / `broadcast`
@@ -43,6 +45,7 @@ from tfir.backends.numpy_body import (
 )
 from tfir.backends.numpy_fill import filled_with
 from tfir.backends.numpy_ops import dtype_name, np_dtype
+from tfir.lowering.tf_to_linalg_v2 import scan_form
 
 COMBINERS = {
     "arith.addf": "np.add", "arith.addi": "np.add", "arith.mulf": "np.multiply",
@@ -113,6 +116,7 @@ class GenericRule:
         self.operands = self.ins + self.outs
         self.sizes = loop_sizes(cg, self.operands, self.maps)
         iters = [t.data.value for t in op.get_iterator_types()]
+        self.iters = iters
         self.par = [d for d, t in enumerate(iters) if t == "parallel"]
         self.red = [d for d, t in enumerate(iters) if t != "parallel"]
         self.block: Block = op.body.block
@@ -123,7 +127,7 @@ class GenericRule:
     def emit(self) -> None:
         if not self.red:
             self.elementwise()
-        elif not (self.argreduce() or self.reduction()):
+        elif not (self.scan() or self.argreduce() or self.reduction()):
             self.sequential()
 
     # -- helpers --------------------------------------------------------------------------
@@ -281,6 +285,33 @@ class GenericRule:
             items.append(":" if (start, c) == (0, 1) else slice_text(start, c, self.sizes[d]))
             letters += _LETTERS[d]
         return subscript(self.cg.expr(value), items), letters
+
+    def scan(self) -> bool:
+        """The scan form: `np.cumsum` / `np.cumprod` of the scanned value along
+        its reduction dim, written into the output with the scanned dim moved there."""
+        form = scan_form(self.block, self.iters)
+        if form is None or len(self.outs) != 1:
+            return False
+        active = [d for d in range(self.n) if d != form.i]
+        space = Space(self.sizes, active)
+        body = self.body(space)
+        body.run(self.ops_except(*form.skip), {}, keep=[form.value])
+        val = body.val(form.value)
+        src = val.expr if val.dims == frozenset(active) else \
+            f"np.broadcast_to({val.expr}, {space.shape(frozenset(active))})"
+        view = self.out_view(0, Space(self.sizes, self.par))
+        i_pos, j_pos = self.par.index(form.i), active.index(form.j)
+        target = view if i_pos == j_pos else f"np.moveaxis({view}, {i_pos}, {j_pos})"
+        typ = self.yield_op.operands[0].type
+        call = f"np.{form.kind}({src}, axis={j_pos}, dtype={np_dtype(typ)}"
+        ident = 0 if form.kind == "cumsum" else 1
+        self.cg.comment(self.yield_op.operands[0].owner)
+        if filled_with(self.cg, self.op, self.outs[0]) == ident and not self.aliased(0):
+            self.cg.line(f"{call}, out={target})")
+        else:
+            ufunc = "np.add" if form.kind == "cumsum" else "np.multiply"
+            self.cg.line(f"{ufunc}({target}, {call}), out={target})")
+        return True
 
     def argreduce(self) -> bool:
         """The argmax / argmin form (docs/ir-levels.md section 2), with or without

@@ -28,6 +28,8 @@ buffers. Kernels by kind:
 - row groups: consecutive reductions over the same rows and the elementwise
   ops between them (softmax, layernorm) become one kernel with the row in
   registers (device_row_fusion.py); only buffers read later are stored.
+- scans (the `cumsum` / `cumprod` form of `tf_to_linalg_v2.scan_form`): a
+  program per block of rows, `device.scan` along the columns (device_scan.py).
 - `linalg.matmul`: a tiled `device.dot` kernel with a K loop; a following
   elementwise `linalg.generic` that is the only other reader of the product
   becomes the kernel's epilogue.
@@ -92,8 +94,10 @@ from tfir.lowering.device_linalg import (
 )
 from tfir.lowering.device_row_fusion import needs_store, row_group, row_group_kernel
 from tfir.lowering.device_row_loads import narrow_broadcast_loads
+from tfir.lowering.device_scan import scan_kernel
 from tfir.lowering.device_stores import drop_overwritten_stores
 from tfir.lowering.device_tiles import merge_pieces, untile
+from tfir.lowering.tf_to_linalg_v2 import scan_form
 
 # ---------------------------------------------------------------- classification
 
@@ -250,8 +254,24 @@ def lower_contraction(low: Lowering, op: GenericOp) -> bool:
     return True
 
 
+def lower_scan(low: Lowering, op: GenericOp) -> bool:
+    form = scan_form(op.body.block, [it.data.value for it in op.iterator_types])
+    if form is None or len(op.outputs) != 1:
+        return False
+    maps = indexing_maps(op)
+    inputs = [access_of(v, m) for v, m in zip(op.inputs, maps, strict=False)]
+    output = access_of(op.outputs[0], maps[-1])
+    init = _prev_fill(op, op.outputs[0])
+    kernel, bases = scan_kernel(low.name([form.kind, *body_parts(op, form.skip)]), op.location, op, form,
+                                inputs, output, loop_ranges(op), init)
+    low.launch(op, kernel, bases)
+    Rewriter.erase_op(op)
+    return True
+
+
 def lower_op(low: Lowering, op: Operation) -> None:
-    if is_reduction(op) and (lower_contraction(low, op)  # type: ignore[arg-type]
+    if is_reduction(op) and (lower_scan(low, op)  # type: ignore[arg-type]
+                             or lower_contraction(low, op)  # type: ignore[arg-type]
                              or lower_row_group(low, op)):  # type: ignore[arg-type]
         return
     if isinstance(op, GenericOp):

@@ -54,6 +54,7 @@ from tfir.lowering.linalg_builders import (
 )
 from tfir.lowering.linalg_matmul import matmul
 from tfir.lowering.linalg_scalar import binary, cast, unary
+from tfir.lowering.tf_to_linalg_v2 import V2_PATTERNS
 
 Lowering = Callable[[Operation, PatternRewriter], None]
 
@@ -403,7 +404,7 @@ class PluginLowering(RewritePattern):
 TF_PATTERNS: tuple[type[RewritePattern], ...] = tuple(
     cls for cls in list(globals().values())
     if isinstance(cls, type) and issubclass(cls, _TfLowering) and "OP" in cls.__dict__
-)
+) + V2_PATTERNS  # language version 2 (tf_to_linalg_v2.py)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ class Step:
 PIPELINE: list[Step] = [
     Step("tf", "inline-calls"),
     Step("tf", "expand-custom-ops"),
+    Step("tf", "decompose-tf-ops"),
     Step("tf", "canonicalize-tf"),
     Step("tf", "fold-constants"),
     Step("tf", "cse"),

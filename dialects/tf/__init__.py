@@ -62,9 +62,11 @@ from tfir.dialects.tf.math import (
     ELEMENTWISE_UNARY_V2,
     MATH_OPS,
     PREDICATES,
+    AlphaActivationOp,
     Atan2Op,
     AtanOp,
     ClipOp,
+    ElementwisePredicateOp,
     EluOp,
     Expm1Op,
     IsinfOp,
@@ -76,8 +78,8 @@ from tfir.dialects.tf.math import (
     SquareOp,
     TanOp,
 )
-from tfir.dialects.tf.nn import NN_OPS, AvgPool2dOp, ConvOp, MaxPool2dOp
-from tfir.dialects.tf.random import RANDOM_OPS, RandomNormalOp, RandomUniformOp
+from tfir.dialects.tf.nn import NN_OPS, AvgPool2dOp, ConvOp, MaxPool2dOp, PoolOp
+from tfir.dialects.tf.random import RANDOM_OPS, RandomNormalOp, RandomOp, RandomUniformOp
 from tfir.dialects.tf.reductions import (
     REDUCTIONS,
     ArgmaxOp,
@@ -89,7 +91,7 @@ from tfir.dialects.tf.reductions import (
     ProdOp,
     SumOp,
 )
-from tfir.dialects.tf.scan import SCAN_OPS, CumprodOp, CumsumOp
+from tfir.dialects.tf.scan import SCAN_OPS, CumprodOp, CumsumOp, ScanOp
 from tfir.dialects.tf.shapes import BroadcastToOp, ConcatOp, ReshapeOp, SliceOp, TransposeOp
 from tfir.dialects.tf.stats import STATS_OPS, AllOp, AnyOp, StdOp, VarOp
 from tfir.dialects.tf.unary import (
@@ -134,7 +136,8 @@ __all__ = [
     "broadcast_shapes",
     # language version 2
     "ACTIVATIONS", "ARRAY_OPS", "ELEMENTWISE_UNARY_V2", "MATH_OPS", "NN_OPS", "PREDICATES", "RANDOM_OPS",
-    "SCAN_OPS", "STATS_OPS", "AllOp", "AnyOp", "Atan2Op", "AtanOp", "AvgPool2dOp", "ClipOp", "ConvOp",
+    "SCAN_OPS", "STATS_OPS", "AlphaActivationOp", "ElementwisePredicateOp", "PoolOp", "RandomOp", "ScanOp",
+    "AllOp", "AnyOp", "Atan2Op", "AtanOp", "AvgPool2dOp", "ClipOp", "ConvOp",
     "CumprodOp", "CumsumOp", "EinsumOp", "EluOp", "EquationError", "Expm1Op", "FlipOp", "IsinfOp",
     "IsnanOp", "LeakyReluOp", "Log1pOp", "MaxPool2dOp", "PadOp", "RandomNormalOp", "RandomUniformOp",
     "ReciprocalOp", "RepeatOp", "SoftplusOp", "SquareOp", "StdOp", "TanOp", "TileOp", "TrilOp", "TriuOp",
