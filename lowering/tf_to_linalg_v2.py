@@ -42,7 +42,7 @@ from tfir.lowering.linalg_scalar import binary, unary
 class V2Lowering(RewritePattern):
     """Base of the patterns below: matches `OP` exactly."""
 
-    OP: ClassVar[type[Operation] | tuple[type[Operation], ...]]
+    OP: ClassVar[type[Operation]]
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         if isinstance(op, self.OP):
@@ -57,10 +57,8 @@ class V2Lowering(RewritePattern):
 # Elementwise -----------------------------------------------------------------------
 
 
-class UnaryV2Lowering(V2Lowering):
+class _UnaryV2Lowering(V2Lowering):
     """`log1p expm1 tan atan square reciprocal softplus isnan isinf`."""
-
-    OP = (*tf.ELEMENTWISE_UNARY_V2, *tf.PREDICATES)
 
     def lower(self, op: Operation, em: Emitter) -> SSAValue:
         kind = op.name.removeprefix("tf.")
@@ -92,10 +90,8 @@ class ClipLowering(V2Lowering):
         return em.elementwise([op.input, op.lo, op.hi], shape_of(op.result), elem_of(op.result), body)
 
 
-class ActivationLowering(V2Lowering):
+class _ActivationLowering(V2Lowering):
     """`leaky_relu`: `select(x >= 0, x, alpha * x)`; `elu`: `select(x > 0, x, alpha * expm1(x))`."""
-
-    OP = (tf.LeakyReluOp, tf.EluOp)
 
     def lower(self, op: Operation, em: Emitter) -> SSAValue:
         assert isinstance(op, tf.AlphaActivationOp)
@@ -141,9 +137,7 @@ class ScanForm:
     skip: frozenset[Operation]  # the ops of the scan machinery (compare, select, combiner)
 
 
-class ScanLowering(V2Lowering):
-    OP = (tf.CumsumOp, tf.CumprodOp)
-
+class _ScanLowering(V2Lowering):
     def lower(self, op: Operation, em: Emitter) -> SSAValue:
         assert isinstance(op, tf.ScanOp)
         kind = op.name.removeprefix("tf.")
@@ -297,9 +291,7 @@ def _linear_index(b: Emitter, shape: Sequence[int]) -> SSAValue:
     return total if total is not None else b.const(0, i64)
 
 
-class RandomLowering(V2Lowering):
-    OP = (tf.RandomUniformOp, tf.RandomNormalOp)
-
+class _RandomLowering(V2Lowering):
     def lower(self, op: Operation, em: Emitter) -> SSAValue:
         assert isinstance(op, tf.RandomOp)
         out, elem = shape_of(op.result), elem_of(op.result)
@@ -332,8 +324,16 @@ def _constant_seed(seed: SSAValue) -> int | None:
     return int(values[0]) if len(values) == 1 else None
 
 
+def _pattern(base: type[V2Lowering], op_cls: type[Operation]) -> type[V2Lowering]:
+    name = op_cls.__name__.removesuffix("Op") + "Lowering"
+    return type(name, (base,), {"OP": op_cls, "__doc__": f"Lowers `{op_cls.name}`."})
+
+
 V2_PATTERNS: tuple[type[RewritePattern], ...] = (
-    UnaryV2Lowering, Atan2Lowering, ClipLowering, ActivationLowering, PadLowering, ScanLowering,
-    RandomLowering,
+    *(_pattern(_UnaryV2Lowering, op) for op in (*tf.ELEMENTWISE_UNARY_V2, *tf.PREDICATES)),
+    *(_pattern(_ActivationLowering, op) for op in tf.ACTIVATIONS),
+    *(_pattern(_ScanLowering, op) for op in tf.SCAN_OPS),
+    *(_pattern(_RandomLowering, op) for op in tf.RANDOM_OPS),
+    Atan2Lowering, ClipLowering, PadLowering,
 )
 
