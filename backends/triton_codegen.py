@@ -27,6 +27,7 @@ from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     Float16Type,
     Float32Type,
+    Float64Type,
     FloatAttr,
     IntegerAttr,
     IntegerType,
@@ -377,6 +378,8 @@ class KernelPrinter:
                 self.bind(op.results[0], expr)
         elif op.name in _CALLS:
             call = _CALLS[op.name]
+            if call == "tl.sqrt_rn" and isinstance(element_of(op.results[0].type), Float64Type):
+                call = "tl.sqrt"  # sqrt_rn is f32 only; f64 sqrt is correctly rounded
             if call.startswith("_"):
                 self.helpers.update((call, *HELPER_NEEDS.get(call, ())))
             self.bind(op.results[0], f"{call}({', '.join(r)})")

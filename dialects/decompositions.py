@@ -40,7 +40,7 @@ from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Operation, SSAValue
 
 from tfir.dialects import tf
-from tfir.dialects.dtypes import from_xdsl
+from tfir.dialects.dtypes import from_xdsl, to_numpy
 from tfir.dialects.tf_builder import TfBuilder
 
 Decomposition = Callable[[TfBuilder, Any], SSAValue]
@@ -181,8 +181,9 @@ def _contract(b: TfBuilder, a: SSAValue, la: str, c: SSAValue, lc: str, needed: 
     left = "".join(ch for ch in la if ch not in lc)
     right = "".join(ch for ch in lc if ch not in la)
     sizes = dict(zip(la, shape_of(a), strict=True)) | dict(zip(lc, shape_of(c), strict=True))
-    lhs = _arrange(b, a, la, [batch, left, k])
-    rhs = _arrange(b, c, lc, [batch, k, right])
+    outer = [batch] if batch else []  # no batch letters: a 2-D matmul
+    lhs = _arrange(b, a, la, [*outer, left, k])
+    rhs = _arrange(b, c, lc, [*outer, k, right])
     out = b.matmul(lhs, rhs)
     letters = batch + left + right
     return reshape(b, out, [sizes[ch] for ch in letters]), letters
@@ -207,7 +208,7 @@ def _einsum(b: TfBuilder, op: tf.EinsumOp) -> SSAValue:
 # -- convolution and pooling -------------------------------------------------------------
 
 
-def _pad(b: TfBuilder, x: SSAValue, pads: Sequence[tuple[int, int]], value: float) -> SSAValue:
+def _pad(b: TfBuilder, x: SSAValue, pads: Sequence[tuple[int, int]], value: float | int) -> SSAValue:
     if all(p == (0, 0) for p in pads):
         return x
     return b.pad(x, [list(p) for p in pads], value=value)
@@ -247,10 +248,9 @@ def _pool(b: TfBuilder, op: tf.MaxPool2dOp | tf.AvgPool2dOp) -> SSAValue:
     kernel, stride, padding = op.params
     is_max = isinstance(op, tf.MaxPool2dOp)
     dtype = dtype_of(x)
+    fill: float | int = 0.0
     if is_max:
-        fill = float(np.iinfo(np.dtype(dtype.replace("i", "int"))).min) if dtype.startswith("i") else -math.inf
-    else:
-        fill = 0.0
+        fill = int(np.iinfo(to_numpy(dtype)).min) if dtype.startswith("i") else -math.inf
     lead = len(shape_of(x)) - 2
     xp = _pad(b, x, [(0, 0)] * lead + [(p, p) for p in padding], fill)
     parts = _windows(b, xp, kernel, stride, (1, 1), shape_of(op.result)[-2:])

@@ -26,9 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from xdsl.dialects import arith, linalg, tensor
+from xdsl.dialects import arith, tensor
 from xdsl.dialects import math as xmath
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, Float16Type, Float64Type, f32, i64
+from xdsl.dialects.linalg.ops import IndexOp
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.ir.affine import AffineExpr, AffineMap
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
@@ -151,8 +152,8 @@ class _ScanLowering(V2Lowering):
 
         def body(b: Emitter, args: Sequence[SSAValue]) -> list[SSAValue]:
             value, acc = args
-            i = b.val(linalg.IndexOp(axis))
-            j = b.val(linalg.IndexOp(rank))
+            i = b.val(IndexOp(axis))
+            j = b.val(IndexOp(rank))
             keep = b.val(arith.CmpiOp(j, i, "ule"))
             part = b.val(arith.SelectOp(keep, value, b.const(ident, elem)))
             return [b.val((fop if is_float(elem) else iop)(part, acc))]
@@ -179,7 +180,7 @@ def scan_form(block: Block, iterators: Sequence[str]) -> ScanForm | None:
     if not isinstance(cmp, arith.CmpiOp) or arith.CMPI_COMPARISON_OPERATIONS[cmp.predicate.value.data] != "ule":
         return None
     j_op, i_op = cmp.lhs.owner, cmp.rhs.owner
-    if not (isinstance(j_op, linalg.IndexOp) and isinstance(i_op, linalg.IndexOp)):
+    if not (isinstance(j_op, IndexOp) and isinstance(i_op, IndexOp)):
         return None
     j, i = j_op.dim.value.data, i_op.dim.value.data
     if j != red[0] or iterators[i] != "parallel":
@@ -284,7 +285,7 @@ def _linear_index(b: Emitter, shape: Sequence[int]) -> SSAValue:
     total: SSAValue | None = None
     for d, _ in enumerate(shape):
         stride = math.prod(shape[d + 1:])
-        term = b.val(arith.IndexCastOp(b.val(linalg.IndexOp(d)), i64))
+        term = b.val(arith.IndexCastOp(b.val(IndexOp(d)), i64))
         if stride != 1:
             term = b.val(arith.MuliOp(term, b.const(stride, i64)))
         total = term if total is None else b.val(arith.AddiOp(total, term))
