@@ -32,7 +32,7 @@ def matches_tl_rand(tmp: str) -> None:
     import triton
     import triton.language as tl
 
-    from tfir.backends import triton_runtime as rt
+    from tfir.backends.triton import runtime as rt
 
     @triton.jit
     def reference(u_ptr, n_ptr, seed, N: tl.constexpr):
@@ -55,7 +55,8 @@ class _Captured(Exception):
 
 
 def ptx(program, tmp: str) -> None:
-    from tfir.backends import triton_backend, triton_runtime
+    from tfir.backends.registry import BACKENDS
+    from tfir.backends.triton import runtime as triton_runtime
 
     sources: list[str] = []
 
@@ -64,7 +65,7 @@ def ptx(program, tmp: str) -> None:
         raise _Captured
 
     triton_runtime.require_device = lambda: None  # compiling needs no device
-    triton_backend.load = capture
+    BACKENDS["triton"].load = capture  # type: ignore[method-assign]
     inputs = program.inputs(np.random.default_rng(1))
     try:
         tfir.compile_source(program.source, f"{program.name}.tf", target="triton", cache=False).main(*inputs)
