@@ -19,9 +19,10 @@ passes make fast code of it:
   and one batched `matmul` (the contraction machinery), then a transpose to
   the output order;
 - convolution: im2col: the padded input's strided slices for each kernel
-  offset, gathered by a `concat` into `[N, G, C/G * K, L]` columns (written in
-  place by bufferization), and one batched `matmul` with the weight
-  `[G, O/G, C/G * K]`;
+  offset, transposed and gathered by a `concat` into `[G, C/G * K, N * L]`
+  columns (each written in place by bufferization), one `matmul` with the
+  weight `[G, O/G, C/G * K]` (a single large GEMM per group), and a transpose
+  of the product to `[N, O, ...]`;
 - pooling: padding (-inf or the smallest integer for max, 0 for avg), then an
   elementwise `maximum` / `add` over the window's strided slices, which
   `fuse-elementwise` makes one loop reading the input in place (a windowed
@@ -228,19 +229,30 @@ def _windows(b: TfBuilder, x: SSAValue, kernel: Sequence[int], stride: Sequence[
 
 
 def _conv(b: TfBuilder, op: tf.ConvOp) -> SSAValue:
+    """im2col with the batch among the columns: `cols[g, c, k, n, p]` is the
+    padded input at channel `c` of group `g`, image `n`, output position `p`
+    and kernel offset `k`; then `out[g] = w[g] @ cols[g]`, one (batched over
+    groups) matmul whose columns are all the images' positions (one large
+    GEMM), and a transpose of the product to `[N, O, *out]`."""
     x, w = op.lhs, op.rhs
     stride, padding, dilation, groups = op.params
     n, (o, cg, *kernel) = shape_of(x)[0], shape_of(w)
     outs = list(shape_of(op.result)[2:])
     xp = _pad(b, x, [(0, 0), (0, 0), *((p, p) for p in padding)], 0.0)
     kk, length = math.prod(kernel), math.prod(outs)
-    cols = [reshape(b, s, [n, groups, cg, 1, length])
-            for s in _windows(b, xp, kernel, stride, dilation, outs)]
-    gathered = cols[0] if kk == 1 else b.concat(cols, axis=3)
-    columns = reshape(b, gathered, [n, groups, cg * kk, length])
-    weight = reshape(b, w, [groups, o // groups, cg * kk])
-    product = b.matmul(weight, columns)  # [n, groups, o / groups, length]
-    return reshape(b, product, shape_of(op.result))
+    spatial = list(range(3, 3 + len(outs)))
+    cols = []
+    for part in _windows(b, xp, kernel, stride, dilation, outs):  # [n, c, *outs] each
+        split = reshape(b, part, [n, groups, cg, *outs])
+        moved = transpose(b, split, [1, 2, 0, *spatial])  # [groups, cg, n, *outs]
+        cols.append(reshape(b, moved, [groups, cg, 1, n, *outs]))
+    gathered = cols[0] if kk == 1 else b.concat(cols, axis=2)  # [groups, cg, kk, n, *outs]
+    lead = [groups] if groups > 1 else []  # one group: 2-D operands, one linalg.matmul
+    columns = reshape(b, gathered, [*lead, cg * kk, n * length])
+    weight = reshape(b, w, [*lead, o // groups, cg * kk])
+    product = reshape(b, b.matmul(weight, columns), [groups, o // groups, n, *outs])
+    result = transpose(b, product, [2, 0, 1, *[3 + i for i in range(len(outs))]])  # [n, groups, o/g, *outs]
+    return reshape(b, result, shape_of(op.result))
 
 
 def _pool(b: TfBuilder, op: tf.MaxPool2dOp | tf.AvgPool2dOp) -> SSAValue:

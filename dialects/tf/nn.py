@@ -66,19 +66,19 @@ def windows(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int],
 
 def conv_numpy(x: np.ndarray, w: np.ndarray, stride: Sequence[int], padding: Sequence[int],
                dilation: Sequence[int], groups: int) -> np.ndarray:
-    """The reference convolution (eager): im2col windows and a contraction per group."""
-    n = len(stride)
+    """The reference convolution (eager): im2col windows `[G, C/G * K, N * L]`
+    and one matrix product per group."""
     xp = np.pad(x, [(0, 0), (0, 0), *((p, p) for p in padding)])
-    cols = windows(xp, w.shape[2:], stride, dilation)  # [N, C, *out, *k]
-    batch, channels = x.shape[:2]
-    out_ch, per_group = w.shape[0], channels // groups
-    outs = cols.shape[2:2 + n]
-    cols = cols.reshape(batch, groups, per_group, *outs, *w.shape[2:])
-    wg = w.reshape(groups, out_ch // groups, per_group, *w.shape[2:])
-    spatial = "hw"[:n]
-    kernel = "kl"[:n]
-    out = np.einsum(f"ngc{spatial}{kernel},goc{kernel}->ngo{spatial}", cols, wg, optimize=True)
-    return np.ascontiguousarray(out.reshape(batch, out_ch, *outs)).astype(x.dtype)
+    win = windows(xp, w.shape[2:], stride, dilation)  # [N, C, *out, *k]
+    n, c = x.shape[:2]
+    o, cg = w.shape[:2]
+    outs, kk = win.shape[2:2 + len(stride)], int(np.prod(w.shape[2:]))
+    length = int(np.prod(outs))
+    spatial = tuple(range(2, 2 + len(outs)))
+    kernel = tuple(range(2 + len(outs), win.ndim))
+    cols = win.transpose(1, *kernel, 0, *spatial).reshape(groups, cg * kk, n * length)
+    out = np.matmul(w.reshape(groups, o // groups, cg * kk), cols)  # [G, O/G, N * L]
+    return np.ascontiguousarray(out.reshape(o, n, *outs).swapaxes(0, 1)).astype(x.dtype)
 
 
 def pool_numpy(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int], padding: Sequence[int],
