@@ -53,3 +53,13 @@ def test_interpreter_matches_numpy(runs, name: str) -> None:
 @pytest.mark.parametrize("name", [p.name for p in PROGRAMS])
 def test_every_kernel_compiles_to_ptx(runs, name: str) -> None:
     assert runs["ptx"].get(name) == "OK", runs["ptx"].get(name)
+
+
+CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "v2"
+CASES = ["v2_conv_pool", "v2_einsum", "v2_array_ops", "v2_stats_elementwise", "v2_log1p_expm1_tiny", "v2_random"]
+
+
+@pytest.mark.skipif(not CONFORMANCE.exists(), reason="../shared/conformance is not here")
+@pytest.mark.parametrize("name", CASES)
+def test_conformance_kernels_compile_to_ptx(runs, name: str) -> None:
+    assert runs["ptx"].get(name) == "OK", runs["ptx"].get(name)

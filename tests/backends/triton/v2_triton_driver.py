@@ -54,9 +54,9 @@ class _Captured(Exception):
     pass
 
 
-def ptx(program, tmp: str) -> None:
+def _sources(call) -> list[str]:
+    """The Triton modules `call()` generates (captured instead of loaded: no device needed)."""
     from tfir.backends.registry import BACKENDS
-    from tfir.backends.triton import runtime as triton_runtime
 
     sources: list[str] = []
 
@@ -64,23 +64,52 @@ def ptx(program, tmp: str) -> None:
         sources.append(source)
         raise _Captured
 
-    triton_runtime.require_device = lambda: None  # compiling needs no device
     BACKENDS["triton"].load = capture  # type: ignore[method-assign]
-    inputs = program.inputs(np.random.default_rng(1))
     try:
-        tfir.compile_source(program.source, f"{program.name}.tf", target="triton", cache=False).main(*inputs)
+        call()
     except _Captured:
         pass
     assert sources, "no Triton source was generated"
-    names = compile_kernels(sources[0], program.name, tmp)
-    assert names, "no kernels"
+    return sources
+
+
+def ptx(program, tmp: str) -> None:
+    inputs = program.inputs(np.random.default_rng(1))
+    prog = tfir.compile_source(program.source, f"{program.name}.tf", target="triton", cache=False)
+    assert compile_kernels(_sources(lambda: prog.main(*inputs))[0], program.name, tmp), "no kernels"
+
+
+CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "v2"
+CONFORMANCE_CASES = ("v2_conv_pool", "v2_einsum", "v2_array_ops", "v2_stats_elementwise",
+                     "v2_log1p_expm1_tiny", "v2_random")
+
+
+def conformance_ptx(name: str, tmp: str) -> None:
+    """Every kernel of a v2 conformance case of these builtins compiles to PTX."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("v2_conformance_cases", CONFORMANCE / "cases.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    case = next(c for c in module.CASES if c.name == name)
+    inputs = case.inputs(np.random.default_rng(case.seed))
+    prog = tfir.compile_file(CONFORMANCE / "programs" / case.file, target="triton", cache=False)
+    assert compile_kernels(_sources(lambda: prog[case.entry](**inputs))[0], name, tmp), "no kernels"
 
 
 def main() -> None:
     mode, tmp = sys.argv[1], sys.argv[2]
+    if mode == "ptx":
+        from tfir.backends.triton import runtime
+
+        runtime.require_device = lambda: None  # compiling to PTX needs no device
     checks = [(p.name, lambda p=p: (interpret if mode == "interpret" else ptx)(p, tmp)) for p in PROGRAMS]
     if mode == "interpret":
         checks.append(("tl_rand", lambda: matches_tl_rand(tmp)))
+    elif CONFORMANCE.exists():
+        checks += [(n, lambda n=n: conformance_ptx(n, tmp)) for n in CONFORMANCE_CASES]
     for name, run in checks:
         try:
             run()
