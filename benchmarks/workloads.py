@@ -323,6 +323,37 @@ def ops100_jax(jax: Any) -> Callable[..., Any]:
     return run
 
 
+# -- conv2d: 3x3, stride 1, padding 1, NCHW ------------------------------------------
+
+def _conv_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
+    return {"x": _normal(rng, d["N"], d["C"], d["H"], d["W"]),
+            "w": _normal(rng, d["O"], d["C"], 3, 3, scale=0.1)}
+
+
+def conv2d_hand(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """im2col with sliding_window_view, one matmul, as a NumPy user writes it."""
+    n, c, h, wd = x.shape
+    o = w.shape[0]
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))  # N, C, H, W, 3, 3
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, c * 9)
+    return (cols @ w.reshape(o, c * 9).T).reshape(n, h, wd, o).transpose(0, 3, 1, 2)
+
+
+def conv2d_tuned(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Columns laid out [C*9, N*H*W] (each shifted view copied once, channels
+    first): one GEMM with few rows and many columns, then the product moved to NCHW."""
+    n, c, h, wd = x.shape
+    o = w.shape[0]
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    cols = np.empty((c, 9, n, h, wd), F32)
+    for a in range(3):
+        for b in range(3):
+            cols[:, 3 * a + b] = xp[:, :, a:a + h, b:b + wd].transpose(1, 0, 2, 3)
+    out = w.reshape(o, c * 9) @ cols.reshape(c * 9, n * h * wd)
+    return np.ascontiguousarray(out.reshape(o, n, h, wd).transpose(1, 0, 2, 3))
+
+
 def _chain(name: str, n: int, quick_n: int) -> Workload:
     return Workload(name, "chain.tf", f"tanh(a*b + c) * sigmoid(a) - exp(-b*b), N={n:.0e}",
                     {"N": n}, {"N": quick_n}, _chain_inputs, chain_hand, chain_tuned,
@@ -353,6 +384,9 @@ WORKLOADS: list[Workload] = [
     Workload("ops100", "ops100.tf", "100 elementwise ops (compile time), N",
              {"N": 10**5}, {"N": 10**3}, _ops100_inputs,
              ops100_hand, ops100_tuned, None, ops100_jax),
+    Workload("conv2d", "conv2d.tf", "conv2d 3x3, padding 1, x N x C x H x W, O filters",
+             {"N": 32, "C": 64, "H": 56, "W": 56, "O": 64}, {"N": 2, "C": 8, "H": 12, "W": 12, "O": 8},
+             _conv_inputs, conv2d_hand, conv2d_tuned, None, None, rtol=1e-3, atol=1e-3),
 ]
 
 # The program whose cached calls measure the per-call overhead (5 ops, 16 elements).

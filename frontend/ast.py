@@ -36,6 +36,11 @@ class DTypeLit(Node):
 
 
 @dataclass
+class StrLit(Node):
+    value: str  # without the quotes
+
+
+@dataclass
 class Name(Node):
     id: str
 
@@ -84,7 +89,7 @@ class Subscript(Node):
     indices: list[Expr | Slice]
 
 
-Expr = IntLit | FloatLit | BoolLit | DTypeLit | Name | Call | Binary | Neg | ListLit | Subscript
+Expr = IntLit | FloatLit | BoolLit | DTypeLit | StrLit | Name | Call | Binary | Neg | ListLit | Subscript
 
 
 # -- types, statements, functions -------------------------------------------

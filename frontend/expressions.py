@@ -25,6 +25,7 @@ from tfir.frontend.values import (
     ListValue,
     Literal,
     Poison,
+    StrValue,
     SymDim,
     Tensor,
     Value,
@@ -49,7 +50,22 @@ class _Call:
         self._spans, self._callee = spans, callee_span
 
     def error(self, message: str, at: str | None = None) -> Exception:
-        return CheckError(message, self._spans.get(at, self._callee) if at else self._callee)
+        """`at` names an argument; `name@k` points at character `k` inside a string argument."""
+        name, _, offset = (at or "").partition("@")
+        span = self._spans.get(name, self._callee) if name else self._callee
+        if offset and name in self._spans:
+            span = Span.point(span.filename, span.line, span.column + 1 + int(offset))  # past the quote
+        return CheckError(message, span)
+
+
+def _pack_variadic(entry: OpEntry, args: list[Arg], span: Span) -> list[Arg]:
+    """The positional arguments from a VARIADIC parameter on, as one list argument."""
+    at = next((i for i, p in enumerate(entry.params) if p.kind == R.VARIADIC), None)
+    if at is None or len(args) <= at:
+        return args
+    rest = args[at:]
+    return [*args[:at], Arg(ListValue([a.value for a in rest], [a.span for a in rest]),
+                            rest[0].span.to(rest[-1].span))]
 
 
 class ExprChecker(IndexingMixin):
@@ -75,6 +91,8 @@ class ExprChecker(IndexingMixin):
             return Literal.of(e.value)
         if isinstance(e, ast.DTypeLit):
             return DTypeValue(e.dtype)
+        if isinstance(e, ast.StrLit):
+            return StrValue(e.value)
         if isinstance(e, ast.Name):
             return self.name(e)
         if isinstance(e, ast.ListLit):
@@ -169,6 +187,7 @@ class ExprChecker(IndexingMixin):
         entry = REGISTRY.lookup(name)
         assert entry is not None
         slots = [Slot(p.name, p.default is not R.REQUIRED) for p in entry.params]
+        args = _pack_variadic(entry, args, span)
         bound = bind(name, slots, args, kwargs, callee_span)
         if any(isinstance(a.value, Poison) for a in bound.values()) or any(
                 isinstance(v, Poison) for a in bound.values() if isinstance(a.value, ListValue) for v in a.value.items):
@@ -182,7 +201,7 @@ class ExprChecker(IndexingMixin):
                 spans[p.name] = arg.span
             if p.kind == R.TENSOR:
                 operands.append((p.name, arg))
-            elif p.kind == R.TENSORS:
+            elif p.kind in (R.TENSORS, R.VARIADIC):
                 operands.extend((p.name, a) for a in self._tensor_list(p.name, arg))
             else:
                 attrs[p.name] = p.default if arg is None else convert_static(p.kind, p.name, arg)

@@ -193,6 +193,9 @@ class _Builder(Transformer):
     def false_lit(self, meta, c):
         return ast.BoolLit(_span(self.f, meta), False)
 
+    def str_lit(self, meta, c):
+        return ast.StrLit(_span(self.f, meta), str(c[0])[1:-1])
+
     def dtype_lit(self, meta, c):
         return ast.DTypeLit(_span(self.f, meta), str(c[0]))
 

@@ -7,6 +7,7 @@
   symbolic dims): the operand list of `concat`, or a shape naming dims;
 - `SymDim`: a symbolic dimension used by name while sizes are unknown;
 - `DTypeValue`: a dtype name (`f32`) used as an argument;
+- `StrValue`: a string literal used as an argument (the equation of `einsum`);
 - `Poison`: the value of an expression that already had an error, so one
   mistake gives one diagnostic.
 """
@@ -75,6 +76,11 @@ class DTypeValue:
     dtype: str
 
 
+@dataclass
+class StrValue:
+    text: str
+
+
 class Poison:
     """Stands for a value whose expression already reported an error."""
 
@@ -87,7 +93,7 @@ class Poison:
 
 
 POISON = Poison()
-Value = Tensor | Literal | ListValue | SymDim | DTypeValue | Poison
+Value = Tensor | Literal | ListValue | SymDim | DTypeValue | StrValue | Poison
 
 
 def literal_tensor_type(lit: Literal, dtype: str | None = None) -> TType:
@@ -104,6 +110,8 @@ def describe(value: Value) -> str:
         return f"dtype {value.dtype}"
     if isinstance(value, SymDim):
         return f"dimension {value.name}"
+    if isinstance(value, StrValue):
+        return "a string"
     if isinstance(value, ListValue):
         return "a list"
     return "an invalid value"

@@ -54,6 +54,7 @@ from tfir.lowering.utils.linalg_builders import (
 from tfir.lowering.utils.linalg_matmul import matmul
 from tfir.lowering.utils.linalg_ops import identity
 from tfir.lowering.utils.linalg_scalar import binary, cast, unary
+from tfir.lowering.utils.linalg_v2 import V2_PATTERNS
 
 
 def _kind(op: Operation) -> str:
@@ -359,8 +360,10 @@ TF_PATTERNS: tuple[type[RewritePattern], ...] = (
     SumLowering, MeanLowering, MaxLowering, MinLowering, ProdLowering, ArgmaxLowering, ArgminLowering,
     MatmulLowering, TransposeLowering, ReshapeLowering, BroadcastToLowering, SliceLowering,
     ConcatLowering, ConstantLowering, IotaLowering,
+    *V2_PATTERNS,  # language version 2 (lowering/utils/linalg_v2.py)
 )
-"""Every pattern of the pass, one per `tf` op (test_convert_tf_to_linalg checks each op has one)."""
+"""Every pattern of the pass, one per `tf` op that `decompose-tf-ops` leaves (test_convert_tf_to_linalg
+checks each op has one)."""
 
 
 @dataclass(frozen=True)

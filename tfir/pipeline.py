@@ -34,6 +34,7 @@ from tfir.lowering.canonicalize_tf import CanonicalizeTfPass
 from tfir.lowering.convert_linalg_to_scalar_loops import ConvertLinalgToScalarLoopsPass
 from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass
 from tfir.lowering.convert_tf_to_linalg import ConvertTfToLinalg
+from tfir.lowering.decompose_tf_ops import DecomposeTfOps
 from tfir.lowering.drop_overwritten_stores import DropOverwrittenStoresPass
 from tfir.lowering.drop_unused_globals import DropUnusedGlobalsPass
 from tfir.lowering.expand_custom_ops import ExpandCustomOps
@@ -60,7 +61,7 @@ NUMPY = frozenset({"numpy"})
 TRITON = frozenset({"triton"})
 
 PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
-    InlineCallsPass, ExpandCustomOps, CanonicalizeTfPass, FoldConstantsPass,
+    InlineCallsPass, ExpandCustomOps, DecomposeTfOps, CanonicalizeTfPass, FoldConstantsPass,
     CommonSubexpressionElimination, DeadCodeElimination,
     ConvertTfToLinalg, FuseElementwise,
     BufferizePass, PlanBuffersPass,
@@ -95,6 +96,7 @@ class Step:
 PIPELINE: list[Step] = [
     Step("tf", "inline-calls"),
     Step("tf", "expand-custom-ops"),
+    Step("tf", "decompose-tf-ops"),
     Step("tf", "canonicalize-tf"),
     Step("tf", "fold-constants"),
     Step("tf", "cse"),

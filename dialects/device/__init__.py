@@ -45,7 +45,15 @@ from tfir.dialects.device.blocks import (
     SplatOp,
     StoreOp,
 )
-from tfir.dialects.device.compute import CastOp, CmpOp, DotOp, ReduceOp, SelectOp
+from tfir.dialects.device.compute import (
+    SCAN_KINDS,
+    CastOp,
+    CmpOp,
+    DotOp,
+    ReduceOp,
+    ScanOp,
+    SelectOp,
+)
 from tfir.dialects.device.kernels import KernelOp, LaunchOp, ProgramIdOp, ReturnOp
 
 DEVICE = Dialect(
@@ -62,6 +70,7 @@ DEVICE = Dialect(
         LoadOp,
         StoreOp,
         ReduceOp,
+        ScanOp,
         DotOp,
         SelectOp,
         CmpOp,
@@ -69,6 +78,6 @@ DEVICE = Dialect(
     ],
 )
 
-__all__ = ["CMP_PREDICATES", "DEVICE", "REDUCE_KINDS", "ArangeOp", "BroadcastOp", "CastOp", "CmpOp", "DotOp",
+__all__ = ["CMP_PREDICATES", "DEVICE", "REDUCE_KINDS", "SCAN_KINDS", "ScanOp", "ArangeOp", "BroadcastOp", "CastOp", "CmpOp", "DotOp",
            "ExpandDimsOp", "KernelOp", "LaunchOp", "LoadOp", "ProgramIdOp", "ReduceOp", "ReturnOp", "SelectOp",
            "SplatOp", "StoreOp", "block_type", "element_of", "shape_of"]

@@ -24,6 +24,8 @@ implementations, section 7, which stay on the host). Kernels by kind:
 - row groups: consecutive reductions over the same rows and the elementwise
   ops between them (softmax, layernorm) become one kernel with the row in
   registers (row_fusion.py); only buffers read later are stored.
+- scans (the `cumsum` / `cumprod` form, `linalg_ops.scan`):
+  a program per block of rows, `device.scan` along the columns (scan.py).
 - `linalg.matmul`: a tiled `device.dot` kernel with a K loop; a following
   elementwise `linalg.generic` that is the only other reader of the product
   becomes the kernel's epilogue.
@@ -76,8 +78,9 @@ from tfir.lowering.convert_loops_to_device.row_fusion import (
     row_group,
     row_group_kernel,
 )
+from tfir.lowering.convert_loops_to_device.scan import scan_kernel
 from tfir.lowering.utils.device import DeviceLoweringError, entries, erase_dead_host_ops
-from tfir.lowering.utils.linalg_ops import indexing_maps
+from tfir.lowering.utils.linalg_ops import indexing_maps, scan
 from tfir.lowering.utils.memref_views import next_toucher, root_of, touches
 
 # ---------------------------------------------------------------- classification
@@ -235,8 +238,24 @@ def lower_contraction(low: Lowering, op: GenericOp) -> bool:
     return True
 
 
+def lower_scan(low: Lowering, op: GenericOp) -> bool:
+    form = scan(op)
+    if form is None:
+        return False
+    maps = indexing_maps(op)
+    inputs = [access_of(v, m) for v, m in zip(op.inputs, maps, strict=False)]
+    output = access_of(op.outputs[0], maps[-1])
+    init = _prev_fill(op, op.outputs[0])
+    kernel, bases = scan_kernel(low.name([form.kind, *body_parts(op, form.machinery)]), op.location, op, form,
+                                inputs, output, loop_ranges(op), init)
+    low.launch(op, kernel, bases)
+    Rewriter.erase_op(op)
+    return True
+
+
 def lower_op(low: Lowering, op: Operation) -> None:
-    if is_reduction(op) and (lower_contraction(low, op)  # type: ignore[arg-type]
+    if is_reduction(op) and (lower_scan(low, op)  # type: ignore[arg-type]
+                             or lower_contraction(low, op)  # type: ignore[arg-type]
                              or lower_row_group(low, op)):  # type: ignore[arg-type]
         return
     if isinstance(op, GenericOp):
