@@ -13,7 +13,9 @@ broadcast shape:
 One class per op, by family: `binary.py` (broadcasting binary ops and
 `select`), `unary.py` (elementwise unary ops and `cast`), `reductions.py`
 (reductions, arg-reductions, `matmul`), `shapes.py` (transpose, reshape,
-broadcast, slice, concat), `constants.py`; their bases in `base.py`.
+broadcast, slice, concat), `constants.py`, (v2) `control.py` (`from_index`,
+beside xDSL's `scf` ops) and `indexing.py` (gathers, scatters, index
+checks); their bases in `base.py`.
 """
 
 from __future__ import annotations
@@ -51,6 +53,15 @@ from tfir.dialects.tf.binary import (
     SubOp,
 )
 from tfir.dialects.tf.constants import ConstantOp, IotaOp
+from tfir.dialects.tf.control import FromIndexOp
+from tfir.dialects.tf.indexing import (
+    INDEXING,
+    CheckIndexOp,
+    ScatterAddOp,
+    ScatterOp,
+    TakeAlongAxisOp,
+    TakeOp,
+)
 from tfir.dialects.tf.reductions import (
     REDUCTIONS,
     ArgmaxOp,
@@ -88,14 +99,15 @@ TF = Dialect(
     "tf",
     [*ELEMENTWISE_BINARY, *ELEMENTWISE_UNARY, SelectOp, CastOp, *REDUCTIONS, ArgmaxOp,
      ArgminOp, MatmulOp, TransposeOp, ReshapeOp, BroadcastToOp, SliceOp, ConcatOp,
-     ConstantOp, IotaOp],
+     ConstantOp, IotaOp, FromIndexOp, *INDEXING],
     [],
 )
 
 __all__ = [
     "ELEMENTWISE_BINARY", "ELEMENTWISE_UNARY", "REDUCTIONS", "TF",
     "AbsOp", "AddOp", "ArgReductionOp", "ArgmaxOp", "ArgminOp", "BroadcastToOp", "CastOp", "CeilOp",
-    "CompareOp", "ConcatOp", "ConstantOp", "CosOp", "DivOp", "ElementwiseBinaryOp", "ElementwiseUnaryOp",
+    "CheckIndexOp", "CompareOp", "ConcatOp", "ConstantOp", "FromIndexOp", "ScatterAddOp", "ScatterOp",
+    "TakeAlongAxisOp", "TakeOp", "CosOp", "DivOp", "ElementwiseBinaryOp", "ElementwiseUnaryOp",
     "EqualOp", "ErfOp", "ExpOp", "FloorOp", "FloordivOp", "GreaterEqualOp", "GreaterOp", "IotaOp",
     "LessEqualOp", "LessOp", "LogOp", "LogicalAndOp", "LogicalNotOp", "LogicalOrOp", "MatmulOp", "MaxOp",
     "MaximumOp", "MeanOp", "MinOp", "MinimumOp", "ModOp", "MulOp", "NegOp", "NotEqualOp", "PowOp",
