@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from xdsl.dialects import arith, func, memref, scf
@@ -40,9 +41,11 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.ir.affine import AffineDimExpr
 
 from tfir.backends.numpy_body import subscript, tuple_text
+from tfir.backends.numpy_control import emit_if, emit_indexing, emit_while
 from tfir.backends.numpy_linalg import emit_linalg
 from tfir.backends.numpy_ops import dtype_name, kernel_of, literal, np_dtype, typed_literal
 from tfir.backends.pyemit import PyEmitter
+from tfir.dialects import linalgx
 from tfir.dialects.plugins import ExternalCall
 
 # Less work than this in a whole tile loop (points of the iteration spaces of
@@ -200,6 +203,12 @@ class FunctionCodegen:
             self._parallel(op)
         elif isinstance(op, scf.ForOp):
             self._for(op)
+        elif isinstance(op, scf.WhileOp):
+            emit_while(self, op)
+        elif isinstance(op, scf.IfOp):
+            emit_if(self, op)
+        elif isinstance(op, linalgx.GatherOp | linalgx.ScatterOp | linalgx.CheckIndexOp):
+            emit_indexing(self, op)
         elif isinstance(op, func.ReturnOp):
             self._return(op)
         elif isinstance(op, func.CallOp):
@@ -356,6 +365,16 @@ class FunctionCodegen:
         if len(self.em._lines) == before:
             self.line("pass")
 
+    body = _body
+
+    def hoisting(self) -> Any:
+        """Scratch buffers of the code emitted inside are allocated before it (a loop's: once)."""
+        return self._hoisting()
+
+    def emit_ops(self, ops: list[Operation]) -> None:
+        for op in ops:
+            self.emit_op(op)
+
     def _parallel(self, op: scf.ParallelOp) -> None:
         if op.initVals:
             raise NotImplementedError("numpy backend: scf.parallel with reductions")
@@ -445,7 +464,7 @@ class FunctionCodegen:
             self.values[arg] = self.values[res] = name
             names.append(name)
         header = _range(self.expr(op.lb), self.expr(op.ub), self.expr(op.step))
-        with self.block(f"for {self.values[iv]} in {header}"):
+        with self._hoisting(), self.block(f"for {self.values[iv]} in {header}"):  # scratch: once, before
             self._body(list(op.body.block.ops))
             last = op.body.block.last_op
             if isinstance(last, scf.YieldOp):

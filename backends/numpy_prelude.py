@@ -120,11 +120,32 @@ def _buffer(site, shape, dtype):
     return buf
 '''
 
+# Index checks (v2): tfir's error where tfir is installed, else a RuntimeError
+# of the same text, so that the module still runs on its own.
+CHECK = '''
+try:
+    from tfir.errors import index_error
+except ImportError:
+    def index_error(location, what, index, size, axis, negative=True):
+        valid = f"-{size} to {size - 1}" if negative else f"0 to {size - 1}"
+        return RuntimeError(f"{location}: error: {what}: index {index} is out of range for axis {axis} "
+                            f"of size {size} (valid indices are {valid})")
+
+
+def _check_index(idx, size, axis, negative, location, what):
+    """Raises the error of the first index outside [-size, size) ([0, size) if not negative)."""
+    lo = -size if negative else 0
+    if idx.size and (idx.min() < lo or idx.max() >= size):
+        bad = idx[(idx < lo) | (idx >= size)].flat[0]
+        raise index_error(location, what, int(bad), size, axis, negative)
+'''
+
 IMPORTS = {
     "erf": (),
     "parallel": ("import itertools", "import os", "from concurrent.futures import ThreadPoolExecutor"),
     "base64": ("import base64",),
     "buffers": ("import threading",),
+    "check": (),
 }
 
-HELPERS = {"erf": ERF, "parallel": PARALLEL, "base64": "", "buffers": BUFFERS}
+HELPERS = {"erf": ERF, "parallel": PARALLEL, "base64": "", "buffers": BUFFERS, "check": CHECK}

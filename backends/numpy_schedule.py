@@ -36,6 +36,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.backends.numpy_fill import filled_with
 from tfir.lowering import memref_views as mv
+from tfir.lowering.control_blocks import structured_blocks
 from tfir.lowering.tile_linalg import restrict, tileable_dims
 
 # -- how each tile loop runs (the backend's scheduling policy) ---------------------------
@@ -68,7 +69,7 @@ def schedule(fn: func.FuncOp, threads: bool, workers: int) -> None:
     - kept as tiled (cache-sized tiles, on the pool when threads are on) for a
       body of several statements, whose intermediates then stay in cache.
     """
-    for op in list(fn.body.block.ops):
+    for op in [o for block in structured_blocks(fn) for o in list(block.ops)]:
         if not isinstance(op, scf.ParallelOp):
             continue
         whole = untiled(op)
@@ -118,7 +119,7 @@ def elide_fills(fn: func.FuncOp) -> None:
     the op `tfir.filled = 0` so that the code generator still knows what
     its output holds."""
     roots = _Roots()
-    for op in list(fn.body.block.ops):
+    for op in [o for block in structured_blocks(fn) for o in list(block.ops)]:
         if not _overwrites(op) or not _whole_buffer(op.outputs[0]) or filled_with(roots, op, op.outputs[0]) != 0:
             continue
         prev = op.prev_op

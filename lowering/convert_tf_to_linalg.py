@@ -41,6 +41,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import DiagnosticException
 
 from tfir.dialects import tf
+from tfir.lowering.linalg_indexing import PATTERNS as INDEXING_PATTERNS
 from tfir.lowering.linalg_builders import (
     PARALLEL,
     REDUCTION,
@@ -411,5 +412,5 @@ class ConvertTfToLinalg(ModulePass):
     name = "convert-tf-to-linalg"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        patterns = [cls() for cls in TF_PATTERNS] + [PluginLowering()]
+        patterns = [*INDEXING_PATTERNS, *(cls() for cls in TF_PATTERNS), PluginLowering()]
         PatternRewriteWalker(GreedyRewritePatternApplier(patterns)).rewrite_module(op)

@@ -45,6 +45,8 @@ from xdsl.ir.affine import AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
+from tfir.lowering.control_blocks import structured_blocks
+
 GenericOp = linalg.ops.GenericOp
 
 MAX_BODY_OPS = 512
@@ -319,4 +321,5 @@ class FuseElementwise(ModulePass):
             return
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and fn.body.blocks:
-                fuse_block(fn.body.block)
+                for block in structured_blocks(fn):  # each loop body on its own: nothing crosses a loop
+                    fuse_block(block)

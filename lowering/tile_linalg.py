@@ -2,7 +2,8 @@
 (docs/ir-levels.md §3 -> §4).
 
 Precondition: the `buffers` form (§3): linalg ops on static-shape memrefs at
-the top level of each function.
+the top level of each function or of its loops and branches (`scf.for`,
+`scf.while`, `scf.if`), each block tiled on its own.
 
 Produces the `loops` form (§4). An op whose iteration space has at least
 `min_points` points is tiled along its parallel dims; reduction dims stay
@@ -48,6 +49,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.lowering import memref_views as mv
+from tfir.lowering.control_blocks import structured_blocks
 from tfir.lowering.memref_views import byte_size
 
 
@@ -236,9 +238,10 @@ class TileLinalgPass(ModulePass):
         for func_op in op.ops:
             if not isinstance(func_op, func.FuncOp) or not func_op.body.blocks:
                 continue
-            for inner in list(func_op.body.block.ops):
-                if isinstance(inner, LinalgStructuredOperation):
-                    self.tile(inner)
+            for block in structured_blocks(func_op):  # loop bodies too: a tile loop inside the loop
+                for inner in list(block.ops):
+                    if isinstance(inner, LinalgStructuredOperation):
+                        self.tile(inner)
 
     def tile(self, op: LinalgStructuredOperation) -> None:
         ranges = op.get_static_loop_ranges()

@@ -36,6 +36,7 @@ from tfir import cache
 from tfir.compiled import Compiled
 from tfir.dialects import xdsl_fixes  # noqa: F401  (patches xDSL before any IR is built)
 from tfir.dialects.device import DEVICE
+from tfir.dialects.linalgx import LINALGX
 from tfir.dialects.plugins import loaded_dialects
 from tfir.dialects.tf import TF
 from tfir.errors import CompileError, InternalError
@@ -61,6 +62,7 @@ PIPELINE: list[Step] = [
     Step("tf", "expand-custom-ops"),
     Step("tf", "canonicalize-tf"),
     Step("tf", "fold-constants"),
+    Step("tf", "hoist-loop-invariants"),
     Step("tf", "cse"),
     Step("tf", "dce"),
     Step("linalg", "convert-tf-to-linalg"),
@@ -140,7 +142,7 @@ def make_context() -> Context:
     """A context with every dialect a tfir module may hold at any stage."""
     ctx = Context(allow_unregistered=False)
     for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, linalg.Linalg,
-                    tensor.Tensor, bufferization.Bufferization, memref.MemRef, scf.Scf, TF, DEVICE):
+                    tensor.Tensor, bufferization.Bufferization, memref.MemRef, scf.Scf, TF, LINALGX, DEVICE):
         ctx.load_dialect(dialect)
     for dialect in loaded_dialects():
         ctx.load_dialect(dialect)

@@ -11,6 +11,7 @@ from xdsl.transforms import get_all_passes
 from xdsl.universe import Universe
 
 from tfir.dialects.device import DEVICE
+from tfir.dialects.linalgx import LINALGX
 from tfir.dialects.plugins import load_installed_plugins, universe_dialects
 from tfir.dialects.tf import TF
 from tfir.pipeline import PIPELINE, pass_class
@@ -27,6 +28,6 @@ load_installed_plugins()  # installed plugins' dialects and passes join ours
 _XDSL_PASS_NAMES = frozenset(get_all_passes())
 
 TFIR_UNIVERSE = Universe(
-    all_dialects={"tf": lambda: TF, "device": lambda: DEVICE, **universe_dialects()},
+    all_dialects={"tf": lambda: TF, "linalgx": lambda: LINALGX, "device": lambda: DEVICE, **universe_dialects()},
     all_passes={s.pass_name: _pass_loader(s.pass_name) for s in PIPELINE if s.pass_name not in _XDSL_PASS_NAMES},
 )
