@@ -41,7 +41,6 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import DiagnosticException
 
 from tfir.dialects import tf
-from tfir.lowering.linalg_indexing import PATTERNS as INDEXING_PATTERNS
 from tfir.lowering.linalg_builders import (
     PARALLEL,
     REDUCTION,
@@ -53,6 +52,7 @@ from tfir.lowering.linalg_builders import (
     projection,
     shape_of,
 )
+from tfir.lowering.linalg_indexing import PATTERNS as INDEXING_PATTERNS
 from tfir.lowering.linalg_matmul import matmul
 from tfir.lowering.linalg_scalar import binary, cast, unary
 
