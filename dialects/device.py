@@ -568,6 +568,61 @@ class CastOp(IRDLOperation):
                 raise VerifyException(f"expected integer or float elements, got {typ}")
 
 
+@irdl_op_definition
+class AtomicAddOp(IRDLOperation):
+    """
+    Adds a block into a buffer at element offsets, atomically (lanes that
+    share an offset all add; `scatter_add`); only lanes whose mask is true.
+
+        device.atomic_add %y[%off], %v, %m : memref<4xf32>, tensor<64xi32>, tensor<64xf32>,
+                tensor<64xi1>
+    """
+
+    name = "device.atomic_add"
+    base = operand_def(MemRefType)
+    offsets = operand_def(AnyAttr())
+    value = operand_def(AnyAttr())
+    mask = operand_def(AnyAttr())
+    traits = traits_def(MemoryReadEffect(), MemoryWriteEffect())
+    assembly_format = (
+        "$base `[` $offsets `]` `,` $value `,` $mask attr-dict `:` type($base) `,` "
+        "type($offsets) `,` type($value) `,` type($mask)"
+    )
+
+    def __init__(self, base: SSAValue, offsets: SSAValue, value: SSAValue, mask: SSAValue):
+        super().__init__(operands=[base, offsets, value, mask])
+
+    def verify_(self) -> None:
+        _check_block_operands(self.base.type, self.offsets, self.mask, self.value.type)
+
+
+@irdl_op_definition
+class CheckFlagOp(IRDLOperation):
+    """
+    On the host, after the launch of an index check kernel: reads the check's
+    flag buffer (`[found, index]`, zeroed before the launch) and raises
+    `tfir.ExecutionError` naming `location`, the index and `size` when the
+    kernel found an index out of range (the attributes of `tf.check_index`).
+
+        device.check_flag %err {location = "f.tf:3:12", size = 5 : i64, axis = 0 : i64, negative = true, what = "take"} : memref<2xi64>
+    """
+
+    name = "device.check_flag"
+    flag = operand_def(MemRefType)
+    location_text = prop_def(StringAttr, prop_name="location")
+    size = prop_def(IntegerAttr)
+    axis = prop_def(IntegerAttr)
+    negative = prop_def(IntegerAttr)
+    what = prop_def(StringAttr)
+    assembly_format = "$flag attr-dict `:` type($flag)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, flag: SSAValue, location: str, size: int, axis: int, negative: bool, what: str):
+        super().__init__(operands=[flag], properties={
+            "location": StringAttr(location), "size": IntegerAttr(size, 64), "axis": IntegerAttr(axis, 64),
+            "negative": IntegerAttr.from_bool(negative), "what": StringAttr(what)})
+
+
 DEVICE = Dialect(
     "device",
     [
@@ -586,5 +641,7 @@ DEVICE = Dialect(
         SelectOp,
         CmpOp,
         CastOp,
+        AtomicAddOp,
+        CheckFlagOp,
     ],
 )

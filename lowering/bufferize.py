@@ -161,7 +161,7 @@ class _FunctionBufferizer(ControlBufferizer):
         if plan is not None and self._redirect(value, plan, at):
             return
         hint = self.hints.get(value)
-        if hint is not None and self._writable_at(hint, at, hinted=True):
+        if hint is not None and self._writable_at(hint, at):
             # It becomes the value a loop body yields: written straight into the carried buffer.
             self._register(value, _Buf(hint.mem, hint.root, True, False, owner=hint.owner))
             return
@@ -223,7 +223,7 @@ class _FunctionBufferizer(ControlBufferizer):
     def _can_write(self, value: SSAValue, op: Operation) -> bool:
         return self._writable_at(self.bufs[value], op)
 
-    def _writable_at(self, buf: _Buf, op: Operation, hinted: bool = False) -> bool:
+    def _writable_at(self, buf: _Buf, op: Operation) -> bool:
         """Whether `op` may write over the contents of `buf`'s root buffer: it
         is writable, owned by `op`'s block (a loop body never writes a buffer
         of the enclosing block: the next iteration may read it), and no value
@@ -241,7 +241,7 @@ class _FunctionBufferizer(ControlBufferizer):
                 continue
             if self._last_use(other, block) > at:
                 return False
-            if other in read_here and not (hinted and _reads_in_place(op, other)):
+            if other in read_here and not (self.bufs[other].mem is buf.mem and _reads_in_place(op, other)):
                 return False
         return True
 

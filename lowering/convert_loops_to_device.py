@@ -68,8 +68,10 @@ from xdsl.transforms.common_subexpression_elimination import CommonSubexpression
 from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
 from tfir.dialects import device
+from tfir.lowering.control_blocks import structured_blocks
 from tfir.lowering.device_constants import drop_unused_globals, inline_scalar_constants
 from tfir.lowering.device_contraction import contraction_kernel, find_contraction
+from tfir.lowering.device_indexing import lower_indexing
 from tfir.lowering.device_kernel_kinds import (
     ElementwiseSpec,
     elementwise_kernel,
@@ -90,6 +92,7 @@ from tfir.lowering.device_linalg import (
     reduction_spec,
     touches,
 )
+from tfir.lowering.device_loop_kernel import lower_loop_kernel
 from tfir.lowering.device_row_fusion import needs_store, row_group, row_group_kernel
 from tfir.lowering.device_row_loads import narrow_broadcast_loads
 from tfir.lowering.device_stores import drop_overwritten_stores
@@ -292,19 +295,32 @@ def _erase_dead(entry: func.FuncOp) -> None:
                 changed = True
 
 
+def _is_tile_loop(op: Operation) -> bool:
+    """A loop `tile-linalg` made (not a loop of the program, which runs on the host)."""
+    return isinstance(op, scf.ParallelOp) or (isinstance(op, scf.ForOp) and "tfir.tile" in op.attributes)
+
+
 def convert_entry(module: ModuleOp, entry: func.FuncOp) -> None:
-    for loop in [op for op in entry.body.block.ops if isinstance(op, scf.ParallelOp | scf.ForOp)]:
-        untile(loop)
-    merge_pieces(entry.body.block)
-    for op in [o for o in entry.body.block.ops if isinstance(o, TransposeOp)]:
-        fold_transpose(op)
     low = Lowering(module, entry)
-    for op in list(entry.body.block.ops):
-        if op.parent is not None:  # an epilogue may already be gone
-            lower_op(low, op)
+    # A program loop whose body fits becomes one kernel (inner loops first);
+    # the others stay on the host, around the launches of their bodies'
+    # kernels: each block is lowered on its own.
+    for loop in reversed([o for o in entry.walk() if isinstance(o, scf.ForOp) and not _is_tile_loop(o)]):
+        lower_loop_kernel(low, loop)
+    blocks = structured_blocks(entry)
+    for block in blocks:
+        for loop in [op for op in block.ops if _is_tile_loop(op)]:
+            untile(loop)
+        merge_pieces(block)
+        for op in [o for o in block.ops if isinstance(o, TransposeOp)]:
+            fold_transpose(op)
+    for block in blocks:
+        for op in list(block.ops):
+            if op.parent is not None and not lower_indexing(low, op):  # an epilogue may already be gone
+                lower_op(low, op)
     _erase_dead(entry)
-    for op in entry.body.block.ops:
-        if op.dialect_name() in ("linalg", "scf"):
+    for op in entry.walk():
+        if op.dialect_name() in ("linalg", "linalgx") or _is_tile_loop(op):
             raise DeviceLoweringError(f"{op.name} left after convert-loops-to-device")
 
 

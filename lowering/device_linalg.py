@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects import arith, memref
+from xdsl.dialects import arith, memref, scf
 from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr
 from xdsl.dialects.linalg.ops import GenericOp, TransposeOp
 from xdsl.ir import Block, Operation, SSAValue
@@ -59,9 +59,12 @@ def loop_ranges(op: Operation) -> tuple[int, ...]:
 
 
 def touches(op: Operation, base: SSAValue) -> bool:
-    """Whether `op` reads or writes `base` (a view only names a part of it)."""
+    """Whether `op` reads or writes `base` (a view only names a part of it);
+    a loop or branch of the program touches what the ops inside it touch."""
     if isinstance(op, VIEWS):
         return False
+    if isinstance(op, scf.ForOp | scf.WhileOp | scf.IfOp):
+        return any(touches(inner, base) for inner in op.walk() if inner is not op)
     return any(base_of(o) is base for o in op.operands)
 
 
