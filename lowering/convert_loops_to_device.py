@@ -253,7 +253,16 @@ def lower_contraction(low: Lowering, op: GenericOp) -> bool:
     return True
 
 
+def _writes_nothing(op: Operation) -> bool:
+    """An op whose outputs have no element: no kernel to launch."""
+    outs = [op.destination] if isinstance(op, memref.CopyOp) else list(getattr(op, "outputs", ()))
+    return bool(outs) and any(isinstance(o.type, MemRefType) and 0 in o.type.get_shape() for o in outs)
+
+
 def lower_op(low: Lowering, op: Operation) -> None:
+    if (op.dialect_name() == "linalg" or isinstance(op, memref.CopyOp)) and _writes_nothing(op):
+        Rewriter.erase_op(op)
+        return
     if is_reduction(op) and (lower_contraction(low, op)  # type: ignore[arg-type]
                              or lower_row_group(low, op)):  # type: ignore[arg-type]
         return

@@ -22,6 +22,7 @@ from xdsl.dialects import (
     arith,
     bufferization,
     builtin,
+    cf,
     func,
     linalg,
     math,
@@ -141,7 +142,7 @@ def steps_for(target: str) -> list[Step]:
 def make_context() -> Context:
     """A context with every dialect a tfir module may hold at any stage."""
     ctx = Context(allow_unregistered=False)
-    for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, linalg.Linalg,
+    for dialect in (builtin.Builtin, func.Func, arith.Arith, cf.Cf, math.Math, linalg.Linalg,
                     tensor.Tensor, bufferization.Bufferization, memref.MemRef, scf.Scf, TF, LINALGX, DEVICE):
         ctx.load_dialect(dialect)
     for dialect in loaded_dialects():
