@@ -7,6 +7,8 @@ structured control flow runs as Python loops and branches around the ops of
 its regions (`scf.for`, `scf.while`, `scf.if`), with the `index` arithmetic
 of loop bounds (`arith`) on Python ints, `tf.from_index` and
 `tensor.extract` (a condition read as a bool). `func.call`s run the callee.
+Its pipeline is empty and the code it "generates" is the `tf` IR itself,
+printed with its locations; loading parses it back and runs it.
 
 A block is prepared once (its ops resolved to small closures), so a loop of
 many iterations pays a dictionary lookup and a call per op, not a dispatch:
@@ -16,6 +18,7 @@ generality.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,8 +26,13 @@ import numpy as np
 from xdsl.dialects import arith, func, scf, tensor
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp
 from xdsl.ir import Block, Operation, SSAValue
+from xdsl.parser import Parser
+from xdsl.printer import Printer
 
+from tfir.backends.base import Backend, Runner
+from tfir.backends.common.emitter import SourceLine
 from tfir.dialects import tf
+from tfir.dialects.context import make_context
 from tfir.dialects.dtypes import numpy_dtype_of
 from tfir.dialects.evaluate import EagerError, run_op
 
@@ -173,3 +181,24 @@ def compile_module(module: ModuleOp, entry: str) -> Callable[..., tuple[np.ndarr
         return tuple(np.array(r) for r in program.call(entry, args))
 
     return run
+
+
+class EagerBackend(Backend):
+    """The `tf` IR, interpreted op by op."""
+
+    name = "eager"
+    cacheable = False  # the IR is its own code: nothing to save
+
+    def generate(self, module: ModuleOp, entry: str, source_line: SourceLine | None = None,
+                 options: Any = None) -> str:
+        out = io.StringIO()
+        Printer(stream=out, print_debuginfo=True).print_op(module)
+        return out.getvalue()
+
+    def load(self, source: str, entry: str, filename: str = "<tfir-eager>") -> Runner:
+        return compile_module(Parser(make_context(), source, filename).parse_module(), entry)
+
+    def compile(self, module: ModuleOp, entry: str, source_line: SourceLine | None, options: Any,
+                filename: str) -> tuple[Runner, str | None]:
+        """Runs `module` itself: printing and parsing it back would only cost time."""
+        return compile_module(module, entry), None
