@@ -23,8 +23,8 @@ from xdsl.ir.affine import AffineMap
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from tfir.dialects import linalgx, tf
-from tfir.lowering.fold_constants import splat_scalar
-from tfir.lowering.linalg_builders import PARALLEL, Emitter, broadcast_map, elem_of, shape_of
+from tfir.lowering.utils.constants import splat_scalar
+from tfir.lowering.utils.linalg_builders import PARALLEL, Emitter, broadcast_map, elem_of, shape_of
 
 MAX_GLOBAL_SPLAT = 1 << 12
 
