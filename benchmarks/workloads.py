@@ -323,6 +323,69 @@ def ops100_jax(jax: Any) -> Callable[..., Any]:
     return run
 
 
+# -- loops (v2): an RNN over a sequence, a tiny loop body, five nested loops ------------
+
+def _rnn_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
+    T, B, D, H = d["T"], d["B"], d["D"], d["H"]
+    return {"xs": _normal(rng, T, B, D), "h0": _normal(rng, B, H, scale=0.1),
+            "w": _normal(rng, D, H, scale=D ** -0.5), "u": _normal(rng, H, H, scale=0.5 * H ** -0.5),
+            "b": _normal(rng, H, scale=0.1)}
+
+
+def rnn_hand(xs: np.ndarray, h0: np.ndarray, w: np.ndarray, u: np.ndarray, b: np.ndarray) -> np.ndarray:
+    hs = np.zeros((len(xs),) + h0.shape, F32)
+    h = h0
+    for t in range(len(xs)):
+        h = np.tanh(xs[t] @ w + h @ u + b)
+        hs[t] = h
+    return hs
+
+
+def rnn_tuned(xs: np.ndarray, h0: np.ndarray, w: np.ndarray, u: np.ndarray, b: np.ndarray) -> np.ndarray:
+    hs = np.empty((len(xs),) + h0.shape, F32)
+    xw = (xs.reshape(-1, xs.shape[-1]) @ w).reshape(hs.shape)  # all steps' inputs in one matmul
+    xw += b
+    h = h0
+    for t in range(len(xs)):
+        np.matmul(h, u, out=hs[t])
+        hs[t] += xw[t]
+        np.tanh(hs[t], out=hs[t])
+        h = hs[t]
+    return hs
+
+
+def _loop_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
+    return {"x": _normal(rng, 4), "steps": np.zeros(d["L"], np.int32)}
+
+
+def loop_hand(x: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    acc = np.zeros(4, F32)
+    c = F32(0.999)
+    for _ in range(len(steps)):
+        acc = acc * c + x
+    return acc
+
+
+def loop_tuned(x: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    acc = np.zeros(4, F32)
+    c = F32(0.999)
+    for _ in range(len(steps)):
+        np.multiply(acc, c, out=acc)
+        np.add(acc, x, out=acc)
+    return acc
+
+
+def nested_hand(x: np.ndarray) -> np.ndarray:
+    acc = np.zeros_like(x)
+    for a in range(3):
+        for b in range(3):
+            for c in range(3):
+                for d in range(3):
+                    for e in range(3):
+                        acc = acc * F32(0.5) + x * F32(a + b + c + d + e)
+    return acc
+
+
 def _chain(name: str, n: int, quick_n: int) -> Workload:
     return Workload(name, "chain.tf", f"tanh(a*b + c) * sigmoid(a) - exp(-b*b), N={n:.0e}",
                     {"N": n}, {"N": quick_n}, _chain_inputs, chain_hand, chain_tuned,
@@ -353,6 +416,15 @@ WORKLOADS: list[Workload] = [
     Workload("ops100", "ops100.tf", "100 elementwise ops (compile time), N",
              {"N": 10**5}, {"N": 10**3}, _ops100_inputs,
              ops100_hand, ops100_tuned, None, ops100_jax),
+    Workload("rnn", "rnn.tf", "Elman RNN over T steps, xs T x B x D, h B x H",
+             {"T": 256, "B": 64, "D": 128, "H": 256}, {"T": 16, "B": 4, "D": 8, "H": 16}, _rnn_inputs,
+             rnn_hand, rnn_tuned, rtol=1e-3, atol=1e-4),
+    Workload("loop-tiny", "loop_tiny.tf", "L iterations of acc = acc * 0.999 + x (4 elements)",
+             {"L": 10_000}, {"L": 200}, _loop_inputs, loop_hand, loop_tuned,
+             rtol=1e-3, atol=1e-4, extra={"iterations": "L"}),
+    Workload("nested5", "nested5.tf", "five nested loops of 3 (compile time), N",
+             {"N": 16}, {"N": 16}, lambda d, rng: {"x": _normal(rng, d["N"])}, nested_hand,
+             extra={"compile_time": True}),
 ]
 
 # The program whose cached calls measure the per-call overhead (5 ops, 16 elements).

@@ -1,5 +1,6 @@
-"""`convert-tf-to-linalg` patterns of the v2 `tf` ops: tensor indexing, the
-index check, the loop variable, and large splat constants.
+"""How `convert-tf-to-linalg` lowers the v2 `tf` ops: tensor indexing, the
+index check, the loop variable, and large splat constants (its patterns
+`TakeLowering` & co. call these).
 
 - `tf.take` / `tf.take_along_axis` -> `linalgx.gather` into a `tensor.empty`
   (take_along_axis broadcasts its operands to the result's shape first);
@@ -18,9 +19,8 @@ with their bodies lowered by the same walk.
 from __future__ import annotations
 
 from xdsl.dialects import arith, tensor
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import SSAValue
 from xdsl.ir.affine import AffineMap
-from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 from tfir.dialects import linalgx, tf
 from tfir.lowering.utils.constants import splat_scalar
@@ -37,52 +37,43 @@ def _broadcast(em: Emitter, value: SSAValue, shape: tuple[int, ...]) -> SSAValue
                       [PARALLEL] * len(shape), lambda b, args: [args[0]])[0]
 
 
-class IndexingLowering(RewritePattern):
-    """Lowers the gathers, scatters and index checks of the `tf` dialect."""
-
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
-        em = Emitter(op.location)
-        if isinstance(op, tf.TakeOp):
-            init = em.empty(shape_of(op.result), elem_of(op.result))
-            result = em.val(linalgx.GatherOp(op.input, op.indices, init, op.axis_value, along=False))
-        elif isinstance(op, tf.TakeAlongAxisOp):
-            out, axis = shape_of(op.result), op.axis_value
-            source = list(out)
-            source[axis] = shape_of(op.input)[axis]
-            x = _broadcast(em, op.input, tuple(source))
-            idx = _broadcast(em, op.indices, out)
-            init = em.empty(out, elem_of(op.result))
-            result = em.val(linalgx.GatherOp(x, idx, init, axis, along=True))
-        elif isinstance(op, tf.ScatterOp | tf.ScatterAddOp):
-            result = em.val(linalgx.ScatterOp(op.updates, op.indices, op.input, op.axis_value,
-                                              accumulate=isinstance(op, tf.ScatterAddOp)))
-        elif isinstance(op, tf.CheckIndexOp):
-            result = em.val(linalgx.CheckIndexOp(op.input, op.size_value, op.axis.value.data, op.what.data,
-                                                 op.allows_negative))
-        elif isinstance(op, tf.FromIndexOp):
-            cast = em.val(arith.IndexCastOp(op.input, elem_of(op.result)))
-            result = em.val(tensor.FromElementsOp(cast, result_type=op.result.type))
-        else:
-            return
-        rewriter.replace(op, em.ops, [result])
+def take(em: Emitter, op: tf.TakeOp) -> SSAValue:
+    init = em.empty(shape_of(op.result), elem_of(op.result))
+    return em.val(linalgx.GatherOp(op.input, op.indices, init, op.axis_value, along=False))
 
 
-class LargeSplatLowering(RewritePattern):
-    """A large splat constant is filled at run time."""
-
-    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
-        if not isinstance(op, tf.ConstantOp):
-            return
-        shape = shape_of(op.result)
-        n = 1
-        for d in shape:
-            n *= d
-        value = splat_scalar(op.result) if n > MAX_GLOBAL_SPLAT else None
-        if value is None:
-            return
-        em = Emitter(op.location)
-        filled = em.filled(shape, elem_of(op.result), value)
-        rewriter.replace(op, em.ops, [filled])
+def take_along_axis(em: Emitter, op: tf.TakeAlongAxisOp) -> SSAValue:
+    out, axis = shape_of(op.result), op.axis_value
+    source = list(out)
+    source[axis] = shape_of(op.input)[axis]
+    x = _broadcast(em, op.input, tuple(source))
+    idx = _broadcast(em, op.indices, out)
+    init = em.empty(out, elem_of(op.result))
+    return em.val(linalgx.GatherOp(x, idx, init, axis, along=True))
 
 
-PATTERNS: tuple[RewritePattern, ...] = (IndexingLowering(), LargeSplatLowering())
+def scatter(em: Emitter, op: tf.ScatterOp | tf.ScatterAddOp) -> SSAValue:
+    return em.val(linalgx.ScatterOp(op.updates, op.indices, op.input, op.axis_value,
+                                    accumulate=isinstance(op, tf.ScatterAddOp)))
+
+
+def check_index(em: Emitter, op: tf.CheckIndexOp) -> SSAValue:
+    return em.val(linalgx.CheckIndexOp(op.input, op.size_value, op.axis.value.data, op.what.data,
+                                       op.allows_negative))
+
+
+def from_index(em: Emitter, op: tf.FromIndexOp) -> SSAValue:
+    cast = em.val(arith.IndexCastOp(op.input, elem_of(op.result)))
+    return em.val(tensor.FromElementsOp(cast, result_type=op.result.type))
+
+
+def large_splat(em: Emitter, op: tf.ConstantOp) -> SSAValue | None:
+    """A splat constant of more than `MAX_GLOBAL_SPLAT` elements as a fill; else None."""
+    shape = shape_of(op.result)
+    n = 1
+    for d in shape:
+        n *= d
+    value = splat_scalar(op.result) if n > MAX_GLOBAL_SPLAT else None
+    if value is None:
+        return None
+    return em.filled(shape, elem_of(op.result), value)
