@@ -156,4 +156,4 @@ class IndexingToLoops(RewritePattern):
             ops = _check(op)
         else:
             return
-        rewriter.replace_op(op, ops, [])
+        rewriter.replace(op, ops, [])
