@@ -104,8 +104,9 @@ def _scatter(op: linalgx.ScatterOp) -> list[Operation]:
         j, _ = nest.load_index(op.indices, ivs[axis:axis + rank], n)
         inside = nest.emit(arith.AndIOp(nest.emit(arith.CmpiOp(j, nest.index(0), "sge")),
                                         nest.emit(arith.CmpiOp(j, nest.index(n), "slt"))))
-        then = Block()
-        nest.emit(scf.IfOp(inside, [], Region(then), Region(Block([scf.YieldOp()]))))
+        then, orelse = Block(), Block([scf.YieldOp()])
+        orelse.last_op.location = nest.loc  # type: ignore[union-attr]
+        nest.emit(scf.IfOp(inside, [], Region(then), Region(orelse)))
         nest.blocks.append(then)
         try:
             value = nest.emit(memref.LoadOp.get(op.updates, ivs))
