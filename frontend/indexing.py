@@ -105,7 +105,7 @@ class IndexingMixin:
             if index is None:
                 continue
             size = result.type.shape[axis]
-            check = self.emit(tf.CheckIndexOp(index.ssa, size, axis, "index"), axes[axis].span)
+            check = self.emit(tf.CheckIndexOp(index.ssa, size, axis, "indexing"), axes[axis].span)
             shape = (*result.type.shape[:axis], *index.type.shape, *result.type.shape[axis + 1:])
             taken = TType(result.type.dtype, shape)
             op = tf.TakeOp(result.ssa, check.results[0], axis, tensor_type(taken.dtype, taken.shape))
