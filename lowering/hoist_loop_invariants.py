@@ -15,6 +15,12 @@ loop that runs zero times must not run its body's checks. A moved op keeps
 its location. It is xDSL's loop-invariant code motion
 (`xdsl.transforms.loop_invariant_code_motion`), applied to `scf.while`
 regions as well as `scf.for` bodies.
+
+Before hoisting from a `for` loop, work done on one row per iteration of a
+loop-invariant tensor is batched (lowering/utils/loop_batching.py): `x[t] @
+w` over the rows of `x` becomes `(x @ w)[t]`, whose matmul then leaves the
+loop as one large matmul (up to the summation order of that matmul, the same
+values).
 """
 
 from __future__ import annotations
@@ -30,12 +36,15 @@ from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, Rewrite
 from xdsl.rewriter import InsertPoint
 from xdsl.transforms.loop_invariant_code_motion import _move_loop_invariant_code
 
+from tfir.lowering.utils.loop_batching import batch_rows
+
 
 class HoistFromLoop(RewritePattern):
     """Hoists the invariant ops of one `scf.for` body or `scf.while` region."""
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         if isinstance(op, scf.ForOp):
+            batch_rows(op)  # x[t] @ w over the rows of x: (x @ w)[t], its matmul then invariant
             regions = [op.body]
         elif isinstance(op, scf.WhileOp):
             regions = [op.before_region, op.after_region]
