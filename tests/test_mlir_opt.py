@@ -276,3 +276,38 @@ def test_programs_run_under_mlir(path: Path, tiled: bool) -> None:
             np.testing.assert_allclose(g, w.astype(np.float64), rtol=2e-3, atol=2e-3)
         else:
             np.testing.assert_allclose(g, w.astype(np.float64), rtol=1e-4, atol=1e-4, equal_nan=True)
+
+
+# -- loops, branches and tensor indexing on the mlir target -----------------------------
+
+def _control_programs() -> list:
+    from tests.support.control_programs import PROGRAMS
+    return [p for p in PROGRAMS if p.error_line is None]
+
+
+@pytest.mark.skipif(MLIR_OPT is None or MLIR_RUNNER is None,
+                    reason="mlir-opt-22 / mlir-runner-22 not on PATH (apt-get install mlir-22-tools)")
+@pytest.mark.parametrize("program", _control_programs(), ids=lambda p: p.name)
+def test_loops_and_indexing_run_under_mlir(program) -> None:
+    """The mlir target keeps the program's `scf` loops and branches and turns the
+    gathers, scatters and index checks into loop nests: mlir-runner computes
+    the NumPy reference."""
+    import tfir
+    from tfir.pipeline import run_pipeline
+
+    fn = tfir.compile_source(program.source, f"{program.name}.tf", target="eager")["main"]
+    inputs = program.inputs(np.random.default_rng(0))
+    arrays, statics = fn.bind_inputs((), inputs)
+    module = fn.specialize(arrays, statics).tf_module.clone()
+    run_pipeline(module, "mlir")
+    assert any(op.name in ("scf.for", "scf.while") for op in module.walk())
+    llvm = mlir_opt(program_driver(module, [np.asarray(a) for a in arrays.values()], "main"), *TO_LLVM)
+    libs = ",".join(str(p) for p in (RUNNER_LIBS / "libmlir_runner_utils.so.22.1",
+                                     RUNNER_LIBS / "libmlir_c_runner_utils.so.22.1"))
+    proc = subprocess.run([MLIR_RUNNER, "-e", "tfir_driver", "-entry-point-result=void",
+                           f"-shared-libs={libs}"], input=llvm, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    got, want = parse_printed(proc.stdout), program.reference(**inputs)
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, np.asarray(w, dtype=np.float64), rtol=1e-4, atol=1e-4)
