@@ -341,10 +341,13 @@ def _entries() -> list[OpEntry]:
     return out
 
 
-INTERNAL = frozenset({"slice"})  # registered for eager dispatch, not callable from `.tf`
-
 # Language version 2's builtins, by family (their own modules).
 for _entry in [*_entries(), *math_entries(), *array_entries(), *nn_entries()]:
     REGISTRY.register(_entry)
+
+# (v2) gathers, scatters, one_hot and the label check of cross_entropy: their own module.
+from tfir.dialects.indexing_builtins import INTERNAL_INDEXING  # noqa: E402  (registers after the above)
+
+INTERNAL = frozenset({"slice"}) | INTERNAL_INDEXING  # not callable from `.tf` (the prelude excepted)
 
 __all__ = ["INTERNAL", "constant_value", "splat", "to_numpy"]

@@ -90,7 +90,7 @@ def _kind(value: Value) -> str:
 
 def static_int(name: str, arg: Arg) -> int | str:
     v = arg.value
-    if isinstance(v, SymDim):
+    if isinstance(v, SymDim) and v.kind == "int":
         return v.name
     if isinstance(v, Literal) and v.is_scalar and v.kind == "int":
         return int(v.scalar())
@@ -115,6 +115,10 @@ def static_number(name: str, arg: Arg) -> int | float | bool:
     v = arg.value
     if isinstance(v, Literal) and v.is_scalar:
         return v.scalar()
+    if isinstance(v, SymDim):
+        # A compile-time value whose number is known once sizes are (a function
+        # checked with symbolic sizes): a stand-in of its kind types the call.
+        return {"int": 0, "float": 0.0, "bool": False}[v.kind]
     raise _static_error("number", name, arg)
 
 

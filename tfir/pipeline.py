@@ -41,6 +41,7 @@ from tfir.lowering.expand_custom_ops import ExpandCustomOps
 from tfir.lowering.fold_constants import FoldConstantsPass
 from tfir.lowering.fold_transposes import FoldTransposesPass
 from tfir.lowering.fuse_elementwise import FuseElementwise
+from tfir.lowering.hoist_loop_invariants import HoistLoopInvariantsPass
 from tfir.lowering.inline_calls import InlineCallsPass
 from tfir.lowering.inline_scalar_constants import InlineScalarConstantsPass
 from tfir.lowering.merge_tile_pieces import MergeTilePiecesPass
@@ -62,6 +63,7 @@ TRITON = frozenset({"triton"})
 
 PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
     InlineCallsPass, ExpandCustomOps, DecomposeTfOps, CanonicalizeTfPass, FoldConstantsPass,
+    HoistLoopInvariantsPass,
     CommonSubexpressionElimination, DeadCodeElimination,
     ConvertTfToLinalg, FuseElementwise,
     BufferizePass, PlanBuffersPass,
@@ -99,6 +101,7 @@ PIPELINE: list[Step] = [
     Step("tf", "decompose-tf-ops"),
     Step("tf", "canonicalize-tf"),
     Step("tf", "fold-constants"),
+    Step("tf", "hoist-loop-invariants"),
     Step("tf", "cse"),
     Step("tf", "dce"),
     Step("linalg", "convert-tf-to-linalg"),

@@ -133,8 +133,18 @@ class GenericRule:
         return arrange(self.cg.expr(value), self.maps[len(self.ins) + j], static_shape(value), space)[0]
 
     def aliased(self, j: int) -> bool:
-        root = self.cg.root(self.outs[j])
-        return any(self.cg.root(v) == root for v in self.ins)
+        """Whether an input shares output `j`'s buffer, other than the output
+        itself read where it is written (`acc = acc * c + x` updating a carried
+        buffer in place): only the yielded value is written to the output, by
+        the last statement, and a NumPy ufunc reading its own output is exact."""
+        root, out_map = self.cg.root(self.outs[j]), self.maps[len(self.ins) + j]
+        for k, v in enumerate(self.ins):
+            if self.cg.root(v) != root:
+                continue
+            if len(self.outs) == 1 and v is self.outs[j] and self.maps[k] == out_map:
+                continue
+            return True
+        return False
 
     def full(self, val: Val, space: Space) -> str:
         """`val` with every loop dim present, as reductions need."""

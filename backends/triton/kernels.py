@@ -418,6 +418,8 @@ class KernelPrinter:
                       self.stems.get(op.base, "x"))
         elif isinstance(op, device.StoreOp):
             self.em.line(f"tl.store({r[0]} + {r[1]}, {r[2]}, mask={r[3]})")
+        elif isinstance(op, device.AtomicAddOp):
+            self.em.line(f"tl.atomic_add({r[0]} + {r[1]}, {r[2]}, mask={r[3]})")
         elif isinstance(op, device.ReduceOp):
             self.reduce(op, r[0])
         elif isinstance(op, device.ScanOp):

@@ -39,6 +39,7 @@ from xdsl.ir import Dialect
 from tfir.dialects.device.base import CMP_PREDICATES, REDUCE_KINDS, block_type, element_of, shape_of
 from tfir.dialects.device.blocks import (
     ArangeOp,
+    AtomicAddOp,
     BroadcastOp,
     ExpandDimsOp,
     LoadOp,
@@ -54,7 +55,7 @@ from tfir.dialects.device.compute import (
     ScanOp,
     SelectOp,
 )
-from tfir.dialects.device.kernels import KernelOp, LaunchOp, ProgramIdOp, ReturnOp
+from tfir.dialects.device.kernels import CheckFlagOp, KernelOp, LaunchOp, ProgramIdOp, ReturnOp
 
 DEVICE = Dialect(
     "device",
@@ -71,6 +72,8 @@ DEVICE = Dialect(
         StoreOp,
         ReduceOp,
         ScanOp,
+        AtomicAddOp,
+        CheckFlagOp,
         DotOp,
         SelectOp,
         CmpOp,
@@ -78,6 +81,6 @@ DEVICE = Dialect(
     ],
 )
 
-__all__ = ["CMP_PREDICATES", "DEVICE", "REDUCE_KINDS", "SCAN_KINDS", "ScanOp", "ArangeOp", "BroadcastOp", "CastOp", "CmpOp", "DotOp",
+__all__ = ["CMP_PREDICATES", "DEVICE", "REDUCE_KINDS", "SCAN_KINDS", "AtomicAddOp", "CheckFlagOp", "ScanOp", "ArangeOp", "BroadcastOp", "CastOp", "CmpOp", "DotOp",
            "ExpandDimsOp", "KernelOp", "LaunchOp", "LoadOp", "ProgramIdOp", "ReduceOp", "ReturnOp", "SelectOp",
            "SplatOp", "StoreOp", "block_type", "element_of", "shape_of"]

@@ -17,7 +17,9 @@ broadcast, slice, concat), `constants.py`; their bases in `base.py`.
 Language version 2 adds `math.py` (more elementwise ops), `stats.py` (`any`,
 `all`, `var`, `std`), `scan.py` (`cumsum`, `cumprod`), `arrays.py` (`tril`,
 `triu`, `flip`, `tile`, `repeat`, `pad`), `einsum.py`, `nn.py` (convolution,
-pooling) and `random.py` (counter-based random numbers).
+pooling), `random.py` (counter-based random numbers), `control.py`
+(`from_index`, beside xDSL's `scf` ops) and `indexing.py` (gathers,
+scatters, index checks).
 """
 
 from __future__ import annotations
@@ -56,7 +58,16 @@ from tfir.dialects.tf.binary import (
     SubOp,
 )
 from tfir.dialects.tf.constants import ConstantOp, IotaOp
+from tfir.dialects.tf.control import FromIndexOp
 from tfir.dialects.tf.einsum import EinsumOp, EquationError, parse_equation
+from tfir.dialects.tf.indexing import (
+    INDEXING,
+    CheckIndexOp,
+    ScatterAddOp,
+    ScatterOp,
+    TakeAlongAxisOp,
+    TakeOp,
+)
 from tfir.dialects.tf.math import (
     ACTIVATIONS,
     ELEMENTWISE_UNARY_V2,
@@ -120,14 +131,15 @@ TF = Dialect(
     [*ELEMENTWISE_BINARY, *ELEMENTWISE_UNARY, SelectOp, CastOp, *REDUCTIONS, ArgmaxOp,
      ArgminOp, MatmulOp, TransposeOp, ReshapeOp, BroadcastToOp, SliceOp, ConcatOp,
      ConstantOp, IotaOp, *MATH_OPS, *STATS_OPS, *SCAN_OPS, *ARRAY_OPS, EinsumOp, *NN_OPS,
-     *RANDOM_OPS],
+     *RANDOM_OPS, FromIndexOp, *INDEXING],
     [],
 )
 
 __all__ = [
     "ELEMENTWISE_BINARY", "ELEMENTWISE_UNARY", "REDUCTIONS", "TF",
     "AbsOp", "AddOp", "ArgReductionOp", "ArgmaxOp", "ArgminOp", "BroadcastToOp", "CastOp", "CeilOp",
-    "CompareOp", "ConcatOp", "ConstantOp", "CosOp", "DivOp", "ElementwiseBinaryOp", "ElementwiseUnaryOp",
+    "CheckIndexOp", "CompareOp", "ConcatOp", "ConstantOp", "FromIndexOp", "ScatterAddOp", "ScatterOp",
+    "TakeAlongAxisOp", "TakeOp", "CosOp", "DivOp", "ElementwiseBinaryOp", "ElementwiseUnaryOp",
     "EqualOp", "ErfOp", "ExpOp", "FloorOp", "FloordivOp", "GreaterEqualOp", "GreaterOp", "IotaOp",
     "LessEqualOp", "LessOp", "LogOp", "LogicalAndOp", "LogicalNotOp", "LogicalOrOp", "MatmulOp", "MaxOp",
     "MaximumOp", "MeanOp", "MinOp", "MinimumOp", "ModOp", "MulOp", "NegOp", "NotEqualOp", "PowOp",
