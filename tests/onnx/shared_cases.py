@@ -10,11 +10,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFORMANCE = ROOT.parent / "shared" / "conformance"
 
 
-def conformance_cases() -> list:
-    path = CONFORMANCE / "cases.py"
+def conformance_cases(suite: str = "") -> list:
+    """The cases of the v1 suite, or of `suite` ("v2") beside it; [] without ../shared."""
+    path = CONFORMANCE / suite / "cases.py"
     if not path.exists():
         return []
-    spec = importlib.util.spec_from_file_location("tfir_onnx_conformance_cases", path)
+    spec = importlib.util.spec_from_file_location(f"tfir_onnx_conformance_cases{suite}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

@@ -13,37 +13,13 @@ import pytest
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
+from graphs import check_against_ort, model, ort_run, tensor  # noqa: E402
 from onnx import TensorProto as T  # noqa: E402
 from onnx import helper, numpy_helper  # noqa: E402
 
 import tfir  # noqa: E402
 from tfir.cli import main as cli_main  # noqa: E402
 from tfir.onnx import OnnxError  # noqa: E402
-
-
-def model(nodes: list[Any], inputs: list[Any], outputs: list[Any], inits: tuple[Any, ...] = (),
-          opset: int = 18, name: str = "g") -> onnx.ModelProto:
-    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
-    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 10
-    return m
-
-
-def tensor(name: str, elem: int, shape: list[Any]) -> Any:
-    return helper.make_tensor_value_info(name, elem, shape)
-
-
-def ort_run(m: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-    return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
-
-
-def check_against_ort(m: onnx.ModelProto, feeds: dict[str, np.ndarray], targets: tuple[str, ...] = ("eager", "numpy")) -> None:
-    want = ort_run(m, feeds)
-    for target in targets:
-        got = tfir.from_onnx(m, target=target).run(feeds)
-        for w, (name, g) in zip(want, got.items(), strict=True):
-            assert g.dtype == w.dtype and g.shape == w.shape, (target, name, g.dtype, w.dtype, g.shape, w.shape)
-            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg=f"{target}: {name}")
 
 
 def test_source_is_readable() -> None:
@@ -138,10 +114,16 @@ def test_unsupported_op_names_the_node() -> None:
         tfir.from_onnx(m)
 
 
-def test_pending_v2_builtin_is_named() -> None:
-    m = model([helper.make_node("CumSum", ["x", "axis"], ["y"], name="cs")],
-              [tensor("x", T.FLOAT, [5]), tensor("axis", T.INT64, [])], [tensor("y", T.FLOAT, [5])])
-    with pytest.raises(OnnxError, match=r"node 'cs' \(CumSum\): needs the v2 builtin cumsum"):
+def test_inexpressible_case_of_a_supported_op_names_the_node() -> None:
+    m = model([helper.make_node("ScatterElements", ["x", "i", "u"], ["y"], name="se", reduction="mul")],
+              [tensor("x", T.FLOAT, [5]), tensor("i", T.INT64, [2]), tensor("u", T.FLOAT, [2])],
+              [tensor("y", T.FLOAT, [5])])
+    with pytest.raises(OnnxError, match=r"node 'se' \(ScatterElements\): reduction='mul' is not supported"):
+        tfir.from_onnx(m)
+    m = model([helper.make_node("Conv", ["x", "w"], ["y"], name="c3")],
+              [tensor("x", T.FLOAT, [1, 1, 4, 4, 4]), tensor("w", T.FLOAT, [1, 1, 2, 2, 2])],
+              [tensor("y", T.FLOAT, None)])
+    with pytest.raises(OnnxError, match=r"node 'c3' \(Conv\): convolution over 3 spatial axes"):
         tfir.from_onnx(m)
 
 
@@ -153,9 +135,9 @@ def test_unsupported_attribute_and_dtype_are_named() -> None:
     m = model([helper.make_node("Relu", ["x"], ["y"])], [tensor("x", T.UINT8, [3])], [tensor("y", T.UINT8, [3])])
     with pytest.raises(OnnxError, match="graph input 'x' has type UINT8"):
         tfir.from_onnx(m)
-    m = model([helper.make_node("LeakyRelu", ["x"], ["y"], name="lr", alpha=0.1)],
-              [tensor("x", T.FLOAT, [3])], [tensor("y", T.FLOAT, [3])])
-    with pytest.raises(OnnxError, match="leaky_relu"):
+    m = model([helper.make_node("MaxPool", ["x"], ["y", "i"], name="mp", kernel_shape=[2])],
+              [tensor("x", T.FLOAT, [1, 1, 4])], [tensor("y", T.FLOAT, None), tensor("i", T.INT64, None)])
+    with pytest.raises(OnnxError, match=r"node 'mp' \(MaxPool\): the Indices output is not supported"):
         tfir.from_onnx(m)
 
 

@@ -187,9 +187,14 @@ class TfSource:
     results: list[str] = field(default_factory=list)
     result_types: list[str] | None = None
 
+    indent: str = ""  # of the block being written (a loop body, a branch)
+
     def let(self, names: list[str], expr: str, comment: str = "") -> None:
         tail = f"  # {comment}" if comment else ""
-        self.lines.append(f"let {', '.join(names)} = {expr};{tail}")
+        self.line(f"let {', '.join(names)} = {expr};{tail}")
+
+    def line(self, text: str) -> None:
+        self.lines.append(self.indent + text.replace("\n", "\n" + self.indent))
 
     def text(self) -> str:
         out = [f"# {line}" if line else "#" for line in self.header]

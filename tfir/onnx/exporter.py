@@ -20,11 +20,12 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 import tfir
+from tfir.dialects.decompositions import DECOMPOSITIONS, decompose
 from tfir.dialects.dtypes import from_xdsl, numpy_dtype_of
-from tfir.errors import InputError
-from tfir.inspect.trace import load, trace
+from tfir.frontend.driver import build_entry
+from tfir.inspect.trace import entry_name, load, signature
 from tfir.onnx.model import ELEM_OF, NUMPY_OF, OnnxError
-from tfir.pipeline import steps_for
+from tfir.pipeline import run_pipeline, steps_for
 
 OPSET = 18  # reductions take `axes` as an input from 18 on, for all of them
 IR_VERSION = 10
@@ -41,27 +42,33 @@ _REDUCE = {"tf.sum": "ReduceSum", "tf.mean": "ReduceMean", "tf.max": "ReduceMax"
            "tf.prod": "ReduceProd"}
 
 
+# Ops `decompose-tf-ops` would rewrite that ONNX has as ops of its own (Einsum, Conv,
+# MaxPool, Trilu, Tile, ...): the exporter runs the `tf` passes without that pass and
+# decomposes the others (var, std, any, all, repeat) itself, op by op.
+KEEP_WHOLE = "decompose-tf-ops"
+
+
 def tf_module(source_or_path: str | Path, entry: str | None = None, dims: Mapping[str, int] | None = None,
               inputs: Mapping[str, Any] | None = None) -> tuple[Any, str]:
-    """The `tf` IR of `entry` after the tf-level passes, and the entry's name."""
+    """The `tf` IR of `entry` after the tf-level passes (but `decompose-tf-ops`), and its name."""
+    prog = load(source_or_path)
+    name = entry_name(prog, entry)
+    types, statics, _ = signature(prog[name].fn, dims, inputs)
+    module = build_entry(prog.frontend, name, types, statics)
     last_tf = [s.pass_name for s in steps_for("numpy") if s.stage == "tf"][-1]
-    result = trace(load(source_or_path), entry, "numpy", dims=dims, inputs=inputs, stop_after=last_tf)
-    if result.failure is not None:
-        raise result.failure
-    if result.missing:
-        raise InputError(next(iter(result.missing.values())))
-    assert result.module is not None
-    return result.module, result.entry
+    run_pipeline(module, "numpy", disable=[KEEP_WHOLE], stop_after=last_tf)
+    return module, name
 
 
 class Exporter:
     def __init__(self, func: Any, source_line: Callable[[Any], str]):
         self.func = func
         self.where = source_line
-        self.nodes: list[onnx.NodeProto] = []
-        self.inits: list[TensorProto] = []
+        self.nodes: list[onnx.NodeProto] = []  # of the graph being written (the model's, or a body's)
+        self.inits: list[TensorProto] = []  # all in the model's graph: bodies read them from there
         self.names: dict[Any, str] = {}
         self.taken: set[str] = set()
+        self.ints: dict[Any, int] = {}  # `index` constants (loop bounds) by SSA value
 
     # -- names and constants ------------------------------------------------------------
 
@@ -88,37 +95,75 @@ class Exporter:
         self.nodes.append(helper.make_node(op, inputs, out, **attrs))
         return out[0]
 
-    # -- the graph ----------------------------------------------------------------------
+    # -- graphs -------------------------------------------------------------------------
 
     def run(self, graph_name: str) -> onnx.GraphProto:
         block = self.func.body.blocks[0]
         inputs = [helper.make_tensor_value_info(self.name(a), *_type(a.type)) for a in block.args]
-        outputs: list[onnx.ValueInfoProto] = []
-        for op in block.ops:
-            if op.name == "func.return":
-                outputs = self._outputs(list(op.operands))
-            else:
-                self._op(op)
+        results = self.block(block, [self.name(a) for a in block.args])
+        graph_inputs = {self.names[a] for a in block.args} | {i.name for i in self.inits}
+        outputs = self._outputs(results, [v.type for v in results], graph_inputs, "result")
         return helper.make_graph(self.nodes, graph_name, inputs, outputs, self.inits)
 
-    def _outputs(self, values: list[Any]) -> list[onnx.ValueInfoProto]:
+    def block(self, block: Any, arg_names: list[str]) -> list[Any]:
+        """Writes the ops of an xDSL block (its arguments named `arg_names`) into the
+        current graph; returns the operands of its terminator. A block written twice
+        (a `while` condition) gets fresh names the second time."""
+        for op in block.walk():
+            for r in op.results:
+                self.names.pop(r, None)
+        for arg, name in zip(block.args, arg_names, strict=True):
+            self.names[arg] = name
+        for op in block.ops:
+            if op.name in ("func.return", "scf.yield", "scf.condition"):
+                return list(op.operands)
+            self._op(op)
+        return []
+
+    def subgraph(self, name: str, inputs: list[tuple[str, Any]], emit: Callable[[], list[Any]]) -> onnx.GraphProto:
+        """A body or branch graph: `inputs` (name, tensor type), its nodes written by
+        `emit`, which returns the values (or names) it yields."""
+        saved, self.nodes = self.nodes, []
+        try:
+            results = emit()
+            types = [r.type if not isinstance(r, tuple) else r[1] for r in results]
+            produced = {o for node in self.nodes for o in node.output}
+            outputs = self._outputs(results, types, None, f"{name}_out", produced)
+            nodes = self.nodes
+        finally:
+            self.nodes = saved
+        vis = [helper.make_tensor_value_info(n, *_type(t)) for n, t in inputs]
+        return helper.make_graph(nodes, name, vis, outputs)
+
+    def _outputs(self, values: list[Any], types: list[Any], avoid: set[str] | None, hint: str,
+                 produced: set[str] | None = None) -> list[onnx.ValueInfoProto]:
+        """Graph outputs: each a distinct name produced in the graph (an `Identity` where
+        a value is an input, an initializer, an outer value or already an output)."""
         out, used = [], set()
-        graph_inputs = {self.names[a] for a in self.func.body.blocks[0].args}
-        inits = {i.name for i in self.inits}
-        for i, v in enumerate(values):
-            name = self.name(v)
-            if name in used or name in graph_inputs or name in inits:
-                name = self.node("Identity", [name], [self.fresh(f"result{i}")])
+        for i, (v, t) in enumerate(zip(values, types, strict=True)):
+            name = v[0] if isinstance(v, tuple) else self.name(v)
+            foreign = name in avoid if avoid is not None else name not in (produced or set())
+            if name in used or foreign:
+                name = self.node("Identity", [name], [self.fresh(f"{hint}{i}")])
             used.add(name)
-            out.append(helper.make_tensor_value_info(name, *_type(v.type)))
+            out.append(helper.make_tensor_value_info(name, *_type(t)))
         return out
 
+    # -- ops ----------------------------------------------------------------------------
+
     def _op(self, op: Any) -> None:
+        from tfir.onnx.export_control import CONTROL
+        from tfir.onnx.export_ops import V2
         name = op.name
+        if name in CONTROL:
+            CONTROL[name](self, op)
+            return
         args = [self.name(v) for v in op.operands]
         result = self.name(op.results[0]) if op.results else ""
         elem = _dtype(op.results[0].type) if op.results else ""
-        if name in _BINARY:
+        if name in V2:
+            V2[name](self, op, args, result)
+        elif name in _BINARY:
             self.node(_BINARY[name], args, [result])
         elif name in _UNARY:
             self.node(_UNARY[name], args, [result])
@@ -137,8 +182,20 @@ class Exporter:
             self._mod(op, args, result)
         elif name in _REDUCE:
             self._reduce(op, args, result)
+        elif name in DECOMPOSITIONS:
+            self._decomposed(op)
         else:
             self._shape_op(op, args, result)
+
+    def _decomposed(self, op: Any) -> None:
+        """An op ONNX has no counterpart of, written as its `tf` decomposition."""
+        found = decompose(op)
+        if found is None:
+            raise OnnxError(f"{self.where(op)}op '{op.name}' cannot be expressed in ONNX")
+        new_ops, value = found
+        for new in new_ops:
+            self._op(new)
+        self.names[op.results[0]] = self.name(value)
 
     def _shape_op(self, op: Any, args: list[str], result: str) -> None:
         name, rtype = op.name, op.results[0].type if op.results else None

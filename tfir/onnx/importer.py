@@ -11,8 +11,9 @@ that names the node.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import onnx
@@ -38,6 +39,7 @@ INITIALIZER_MODES = ("constants", "parameters")
 _NOT_FOLDED = frozenset({"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
                          "Bernoulli", "Multinomial", "Dropout"})
 FOLD_MAX_ELEMENTS = 1 << 20
+T = TypeVar("T")
 
 
 @dataclass
@@ -73,6 +75,7 @@ class GraphImporter:
         self.weights: dict[str, np.ndarray] = {}
         self.input_names: list[str] = []
         self.constants = dict(constants or {})  # graph inputs specialized on their values
+        self.local_consts: list[list[Operand]] = []  # per open block: constants whose `let` is in it
 
     # -- values -----------------------------------------------------------------------
 
@@ -95,6 +98,8 @@ class GraphImporter:
             else:
                 name = self.names.of(t.onnx_name)
                 self.src.let([name], literal(t.const, dtype), f"onnx: {self._const_origin(t.onnx_name)}")
+                if self.local_consts:
+                    self.local_consts[-1].append(t)
             t.expr = name
         return t.expr
 
@@ -113,7 +118,8 @@ class GraphImporter:
         vt = self.types.get(onnx_name)
         if vt is None:
             raise OnnxError(f"the type of value '{onnx_name}' is unknown (ONNX shape inference gave none)")
-        name = self.names.of(onnx_name)
+        # a subgraph may reuse a name of the enclosing graph: its value gets a name of its own
+        name = self.names.fresh(onnx_name) if onnx_name in self.values else self.names.of(onnx_name)
         self.values[onnx_name] = Operand(onnx_name, dtype_of(vt.elem, f"value '{onnx_name}'"), vt.shape, name,
                                          sources=sources)
         return name
@@ -130,12 +136,41 @@ class GraphImporter:
         return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
     def type_text(self, dtype: str, shape: tuple[Any, ...]) -> str:
-        return f"{dtype}[{', '.join(str(d) for d in shape)}]" if shape else dtype
+        if not shape:  # a bare `bool` is a static parameter; `bool[]` a rank-0 tensor
+            return f"{dtype}[]" if dtype == "bool" else dtype
+        return f"{dtype}[{', '.join(str(d) for d in shape)}]"
 
     def use_helper(self, name: str) -> str:
         from tfir.onnx.helpers import HELPERS
         self.src.helpers.setdefault(name, HELPERS[name])
         return name
+
+    # -- blocks: loop bodies and branches -------------------------------------------------
+
+    def block(self, emit: Callable[[], T]) -> tuple[list[str], T]:
+        """Runs `emit` (which imports a subgraph and writes what the block yields) into
+        a block of its own: the lines it writes, indented one level, are returned
+        instead of added, and the values and constant `let`s it defines stay local to
+        the block, as names first bound in a `.tf` block are."""
+        lines, indent, saved = self.src.lines, self.src.indent, dict(self.values)
+        self.src.lines, self.src.indent = [], indent + "    "
+        self.local_consts.append([])
+        try:
+            result = emit()
+            return self.src.lines, result
+        finally:
+            for t in self.local_consts.pop():
+                t.expr = None
+            self.values.clear()
+            self.values.update(saved)
+            self.src.lines, self.src.indent = lines, indent
+
+    def import_nodes(self, graph: onnx.GraphProto) -> None:
+        """The initializers and nodes of a subgraph, in the current block (its inputs are bound)."""
+        for init in graph.initializer:
+            self.values[init.name] = const_operand(init.name, numpy_helper.to_array(init), True)
+        for index, node in enumerate(graph.node):
+            self._node(node, index)
 
     # -- the graph --------------------------------------------------------------------
 

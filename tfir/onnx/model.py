@@ -128,9 +128,17 @@ def infer_types(model: onnx.ModelProto) -> dict[str, ValueType]:
     except Exception:  # noqa: BLE001 - inference is best effort; the declared types remain
         inferred = model
     types: dict[str, ValueType] = {}
-    graph = inferred.graph
+    _collect_types(inferred.graph, types)
+    return types
+
+
+def _collect_types(graph: onnx.GraphProto, types: dict[str, ValueType]) -> None:
+    """The types `graph` and its subgraphs (loop bodies, branches) declare or inferred."""
     for info in [*graph.value_info, *graph.input, *graph.output]:
         vt = value_type(info)
         if vt is not None and (info.name not in types or types[info.name].shape is None):
             types[info.name] = vt
-    return types
+    for node in graph.node:
+        for attr in node.attribute:
+            for sub in ([attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)):
+                _collect_types(sub, types)

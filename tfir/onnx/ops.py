@@ -15,25 +15,19 @@ their op (see importer.py), so shape computations never reach this table.
 from __future__ import annotations
 
 from tfir.onnx.node import NodeCtx, Rule
+from tfir.onnx.ops_array import ARRAY
+from tfir.onnx.ops_control import CONTROL
+from tfir.onnx.ops_conv import CONV
 from tfir.onnx.ops_elementwise import ELEMENTWISE
+from tfir.onnx.ops_index import INDEX
 from tfir.onnx.ops_nn import NN
 from tfir.onnx.ops_reduce import REDUCE
 from tfir.onnx.ops_shape import SHAPE
 
-OPS: dict[str, Rule] = {**ELEMENTWISE, **REDUCE, **SHAPE, **NN}
+OPS: dict[str, Rule] = {**ELEMENTWISE, **REDUCE, **SHAPE, **NN, **ARRAY, **INDEX, **CONV, **CONTROL}
 
 # ONNX op -> the v2 builtin(s) of ../shared/spec/language.md it maps to.
-PENDING_V2: dict[str, str] = {
-    "Conv": "conv1d/conv2d", "MaxPool": "max_pool2d", "AveragePool": "avg_pool2d",
-    "Gather": "take", "GatherElements": "take_along_axis", "ScatterElements": "scatter/scatter_add",
-    "Scatter": "scatter", "ScatterND": "scatter", "OneHot": "one_hot", "CumSum": "cumsum",
-    "CumProd": "cumprod", "Einsum": "einsum", "Clip": "clip", "Pad": "pad", "Tile": "tile",
-    "Trilu": "tril/triu", "LeakyRelu": "leaky_relu", "Elu": "elu", "Softplus": "softplus",
-    "IsNaN": "isnan", "IsInf": "isinf", "Tan": "tan", "Atan": "atan",
-    "If": "if (control flow)", "Loop": "for/while (control flow)", "Scan": "for (control flow)",
-    "SoftmaxCrossEntropyLoss": "take_along_axis", "NegativeLogLikelihoodLoss": "take_along_axis",
-    "ReverseSequence": "flip", "EyeLike": "tril/triu",
-}
+PENDING_V2: dict[str, str] = {}
 
 _NO_DTYPE = "works on integer types tfir does not have (uint8, int8, ...)"
 _DATA_SHAPE = "its result's shape depends on the input values; tfir's shapes are static"
@@ -63,14 +57,13 @@ UNSUPPORTED: dict[str, str] = {
        ("DFT", "STFT", "BlackmanWindow", "HammingWindow", "HannWindow", "MelWeightMatrix")},
     **{op: "interpolation and sampling: " + _NO_BUILTIN for op in
        ("Resize", "Upsample", "GridSample", "RoiAlign", "AffineGrid", "CenterCropPad", "Col2Im",
-        "DeformConv", "MaxUnpool", "MaxRoiPool", "LpPool", "LRN", "ConvTranspose")},
+        "DeformConv", "MaxUnpool", "MaxRoiPool", "LRN", "ConvTranspose")},
     **{op: "elementwise math: " + _NO_BUILTIN for op in
        ("Acos", "Acosh", "Asin", "Asinh", "Atanh", "Cosh", "Sinh", "Round")},
     **{op: "fused attention and normalization ops are not composed yet" for op in
        ("Attention", "FlexAttention", "LinearAttention", "RotaryEmbedding", "GroupNormalization",
         "SwiGLU", "CausalConvWithState", "TensorScatter")},
     "Det": "matrix determinant: " + _NO_BUILTIN,
-    "GatherND": "gathering index tuples: " + _NO_BUILTIN + " (v2 take gathers along one axis)",
     "ArrayFeatureExtractor": "ai.onnx.ml op", "Binarizer": "ai.onnx.ml op", "TreeEnsemble": "ai.onnx.ml op",
 }
 

@@ -128,7 +128,7 @@ def _identity(n: NodeCtx) -> None:
 
 _UNARY = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Erf": "erf", "Exp": "exp", "Log": "log",
           "Sqrt": "sqrt", "Neg": "neg", "Abs": "abs", "Floor": "floor", "Ceil": "ceil", "Sign": "sign",
-          "Sin": "sin", "Cos": "cos"}
+          "Sin": "sin", "Cos": "cos", "Tan": "tan", "Atan": "atan", "Softplus": "softplus"}
 _NUMERIC_UNARY = frozenset({"Relu", "Neg", "Abs", "Sign"})
 
 
@@ -226,6 +226,50 @@ def _gelu(n: NodeCtx) -> None:
         n.out(f"0.5 * {x} * (1.0 + erf({x} * {float_attr(2 ** -0.5)}))")
     else:
         raise n.error(f"approximate='{approximate}' is not supported (expected none or tanh)")
+
+
+@rule(ELEMENTWISE, "Clip")
+def _clip(n: NodeCtx) -> None:
+    _need(n, 0, FLOATS | INTS, "needs a numeric operand")
+    x, lo, hi = n.x(0), n.has(1), n.has(2)
+    if lo and hi:  # numpy.clip: where min > max, every value is max, as ONNX says
+        n.out(f"clip({x}, {n.x(1)}, {n.x(2)})")
+    elif lo:
+        n.out(f"maximum({x}, {n.x(1)})")
+    elif hi:
+        n.out(f"minimum({x}, {n.x(2)})")
+    else:
+        n.out(x)
+
+
+@rule(ELEMENTWISE, "LeakyRelu", attrs="alpha")
+def _leaky_relu(n: NodeCtx) -> None:
+    x = _float_unary(n)  # ONNX and leaky_relu both keep x >= 0
+    n.out(f"leaky_relu({x}, alpha={float_attr(n.attr('alpha', 0.01))})")
+
+
+@rule(ELEMENTWISE, "Elu", attrs="alpha")
+def _elu(n: NodeCtx) -> None:
+    x = _float_unary(n)
+    alpha = float(n.attr("alpha", 1.0))
+    n.out(f"elu({x})" if alpha == 1.0 else f"elu({x}, alpha={float_attr(alpha)})")
+
+
+@rule(ELEMENTWISE, "IsNaN")
+def _isnan(n: NodeCtx) -> None:
+    n.out(f"isnan({_float_unary(n)})")
+
+
+@rule(ELEMENTWISE, "IsInf", attrs="detect_negative detect_positive")
+def _isinf(n: NodeCtx) -> None:
+    x = _float_unary(n)
+    neg, pos = int(n.attr("detect_negative", 1)), int(n.attr("detect_positive", 1))
+    if neg and pos:
+        n.out(f"isinf({x})")
+    elif neg or pos:
+        n.out(f"logical_and(isinf({x}), {x} {'<' if neg else '>'} 0.0)")
+    else:
+        n.out(f"isinf({x}) != isinf({x})")  # nothing detected: all false, of x's shape
 
 
 def float_attr(value: float) -> str:
