@@ -16,7 +16,7 @@ from tfir.dialects.dtypes import is_float, is_int, tensor_type, to_numpy
 from tfir.dialects.plugins import ensure_dialect, installed_plugins
 from tfir.dialects.registry import REGISTRY, OpEntry, TType
 from tfir.errors import PluginError, Span, did_you_mean
-from tfir.frontend import ast
+from tfir.frontend import ast, gradients
 from tfir.frontend.calls import Arg, CheckError, Slot, bind, convert_static
 from tfir.frontend.indexing import IndexingMixin
 from tfir.frontend.values import (
@@ -132,6 +132,8 @@ class ExprChecker(IndexingMixin):
         if found is not None:
             return self.call_function(*found, args, kwargs, e)
         if REGISTRY.lookup(e.callee) is not None and e.callee not in INTERNAL:
+            if e.callee == gradients.NAME:
+                gradients.check_call(e)
             return self.apply(e.callee, args, kwargs, e.span, e.callee_span)
         found = self.program.prelude.lookup_function(e.callee)
         if found is not None:

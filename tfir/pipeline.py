@@ -43,6 +43,7 @@ from tfir.errors import CompileError, InternalError
 SourceLine = Callable[[str, int], str]
 
 COMPILED = frozenset({"numpy", "triton", "mlir"})
+EVERY_TARGET = COMPILED | {"eager"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Step:
 
 PIPELINE: list[Step] = [
     Step("tf", "inline-calls"),
+    # Before any graph optimization, so the gradient program is optimized like
+    # any other; eager runs it too (the gradient program op by op, the reference).
+    Step("tf", "differentiate", EVERY_TARGET),
     Step("tf", "expand-custom-ops"),
     Step("tf", "canonicalize-tf"),
     Step("tf", "fold-constants"),
@@ -213,7 +217,10 @@ def build_for_target(module: ModuleOp, entry: str, target: str, source_line: Sou
     With a `cache_key`, generated code is taken from (and put in) the disk cache."""
     backend = importlib.import_module(BACKENDS[target])
     if target == "eager":
-        return Compiled(module, backend.compile_module(module, entry))
+        tf_module = module.clone()
+        run_pipeline(module, target, disable=options.get("disable", ()),
+                     pass_options=options.get("pass_options"), verify_each=options.get("verify_each", VERIFY_EACH))
+        return Compiled(tf_module, backend.compile_module(module, entry))
     name = f"<tfir-{target}:{entry}>"
     if cache_key is not None:
         source = cache.load(cache_key)

@@ -13,7 +13,8 @@ broadcast shape:
 One class per op, by family: `binary.py` (broadcasting binary ops and
 `select`), `unary.py` (elementwise unary ops and `cast`), `reductions.py`
 (reductions, arg-reductions, `matmul`), `shapes.py` (transpose, reshape,
-broadcast, slice, concat), `constants.py`; their bases in `base.py`.
+broadcast, slice, concat), `constants.py`, `autodiff.py` (`tf.gradients`, expanded
+by the `differentiate` pass); their bases in `base.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from xdsl.ir import Dialect
 
 from tfir.dialects.shape_rules import broadcast_shapes
+from tfir.dialects.tf.autodiff import GradientsOp
 from tfir.dialects.tf.base import (
     ArgReductionOp,
     CompareOp,
@@ -88,7 +90,7 @@ TF = Dialect(
     "tf",
     [*ELEMENTWISE_BINARY, *ELEMENTWISE_UNARY, SelectOp, CastOp, *REDUCTIONS, ArgmaxOp,
      ArgminOp, MatmulOp, TransposeOp, ReshapeOp, BroadcastToOp, SliceOp, ConcatOp,
-     ConstantOp, IotaOp],
+     ConstantOp, IotaOp, GradientsOp],
     [],
 )
 
@@ -96,7 +98,7 @@ __all__ = [
     "ELEMENTWISE_BINARY", "ELEMENTWISE_UNARY", "REDUCTIONS", "TF",
     "AbsOp", "AddOp", "ArgReductionOp", "ArgmaxOp", "ArgminOp", "BroadcastToOp", "CastOp", "CeilOp",
     "CompareOp", "ConcatOp", "ConstantOp", "CosOp", "DivOp", "ElementwiseBinaryOp", "ElementwiseUnaryOp",
-    "EqualOp", "ErfOp", "ExpOp", "FloorOp", "FloordivOp", "GreaterEqualOp", "GreaterOp", "IotaOp",
+    "EqualOp", "ErfOp", "ExpOp", "FloorOp", "FloordivOp", "GradientsOp", "GreaterEqualOp", "GreaterOp", "IotaOp",
     "LessEqualOp", "LessOp", "LogOp", "LogicalAndOp", "LogicalNotOp", "LogicalOrOp", "MatmulOp", "MaxOp",
     "MaximumOp", "MeanOp", "MinOp", "MinimumOp", "ModOp", "MulOp", "NegOp", "NotEqualOp", "PowOp",
     "ProdOp", "ReductionOp", "ReluOp", "ReshapeOp", "RsqrtOp", "SelectOp", "ShapeOp", "SigmoidOp",

@@ -1,0 +1,151 @@
+"""`GradBuilder`: how gradient rules emit `tf` ops.
+
+Ops are inserted at one insertion point (before the `tf.gradients` op being
+expanded, or in a block the control-flow rules build) and carry the location
+the sweep sets: that of the forward op being differentiated, so inspection
+shows a line's forward and backward work together.
+
+Calls go through the op registry (`b.mul(g, y)`, `b.sum(x, axis=[0],
+keepdims=True)`) and are typed by the same shape rules as `.tf` calls;
+Python numbers given for tensors become rank-0 constants of the other
+operand's dtype. The shape helpers (`reshape`, `broadcast_to`, `unbroadcast`,
+...) build the op directly and skip it when it would be the identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, LocationAttr, TensorType
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from tfir.dialects import tf
+from tfir.dialects.dtypes import from_xdsl, numpy_dtype_of, to_xdsl
+from tfir.lowering.expand_custom_ops import TfBuilder
+
+
+def shape(value: SSAValue | Attribute) -> tuple[int, ...]:
+    typ = value.type if isinstance(value, SSAValue) else value
+    assert isinstance(typ, TensorType)
+    return tuple(typ.get_shape())
+
+
+def dtype(value: SSAValue) -> str:
+    assert isinstance(value.type, TensorType)
+    return from_xdsl(value.type.get_element_type())
+
+
+def is_float(value: SSAValue) -> bool:
+    return isinstance(value.type, TensorType) and numpy_dtype_of(value.type).kind == "f"
+
+
+def retyped(value: SSAValue, new_shape: Sequence[int]) -> TensorType:
+    assert isinstance(value.type, TensorType)
+    return TensorType(value.type.get_element_type(), list(new_shape))
+
+
+class GradBuilder:
+    """Emits ops at `point` with location `location` (changed by the sweep per forward op)."""
+
+    def __init__(self, point: InsertPoint, location: LocationAttr):
+        self.point = point
+        self.location = location
+        self._tf = TfBuilder()
+
+    # -- emitting ---------------------------------------------------------------
+
+    def insert(self, op: Operation) -> Operation:
+        op.location = self.location
+        Rewriter.insert_op(op, self.point)
+        return op
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """The result(s) of registry op `name` (a `.tf` builtin) on these arguments."""
+        start = len(self._tf.ops)
+        out = self._tf.call(name, *args, **kwargs)
+        for op in self._tf.ops[start:]:
+            self.insert(op)
+        return out
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+
+    # -- constants ----------------------------------------------------------------
+
+    def scalar(self, value: float | int | bool, like: SSAValue | str) -> SSAValue:
+        """A rank-0 constant of `like`'s dtype (or of the dtype named `like`)."""
+        name = like if isinstance(like, str) else dtype(like)
+        typ = TensorType(to_xdsl(name), [])
+        data = np.asarray(value, dtype=numpy_dtype_of(typ)).reshape(-1).tolist()
+        return self.insert(tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(typ, data))).results[0]
+
+    def fill(self, value: float, typ: Attribute) -> SSAValue:
+        """A tensor of type `typ` with every element `value` (a broadcast rank-0 constant)."""
+        assert isinstance(typ, TensorType)
+        return self.broadcast_to(self.scalar(value, from_xdsl(typ.get_element_type())), shape(typ))
+
+    def zeros_like(self, value: SSAValue) -> SSAValue:
+        return self.fill(0.0, value.type)
+
+    def ones_like(self, value: SSAValue) -> SSAValue:
+        return self.fill(1.0, value.type)
+
+    # -- shapes -------------------------------------------------------------------
+
+    def reshape(self, value: SSAValue, new_shape: Sequence[int]) -> SSAValue:
+        if shape(value) == tuple(new_shape):
+            return value
+        return self.insert(tf.ReshapeOp(value, retyped(value, new_shape))).results[0]
+
+    def broadcast_to(self, value: SSAValue, new_shape: Sequence[int]) -> SSAValue:
+        if shape(value) == tuple(new_shape):
+            return value
+        return self.insert(tf.BroadcastToOp(value, retyped(value, new_shape))).results[0]
+
+    def transpose(self, value: SSAValue, perm: Sequence[int]) -> SSAValue:
+        if list(perm) == list(range(len(perm))):
+            return value
+        src = shape(value)
+        return self.insert(tf.TransposeOp(value, perm, retyped(value, [src[p] for p in perm]))).results[0]
+
+    def sum_axes(self, value: SSAValue, axes: Sequence[int], keepdims: bool = False) -> SSAValue:
+        if not axes:
+            return value
+        src = shape(value)
+        out = [1 if i in axes else d for i, d in enumerate(src) if keepdims or i not in axes]
+        return self.insert(tf.SumOp(value, sorted(axes), keepdims, retyped(value, out))).results[0]
+
+    def cast(self, value: SSAValue, to: str) -> SSAValue:
+        if dtype(value) == to:
+            return value
+        return self.insert(tf.CastOp(value, TensorType(to_xdsl(to), list(shape(value))))).results[0]
+
+    def unbroadcast(self, grad: SSAValue, target: Sequence[int]) -> SSAValue:
+        """The gradient of a broadcast from `target` to `grad`'s shape: the sum over
+        the broadcast axes (the leading ones and those of size 1 in `target`)."""
+        src, target = shape(grad), tuple(target)
+        if src == target:
+            return grad
+        lead = len(src) - len(target)
+        axes = [i for i in range(len(src)) if i < lead or (target[i - lead] == 1 and src[i] != 1)]
+        return self.reshape(self.sum_axes(grad, axes, keepdims=True), target)
+
+    def slice(self, value: SSAValue, start: Sequence[int], stride: Sequence[int],
+              sizes: Sequence[int]) -> SSAValue:
+        if tuple(sizes) == shape(value) and all(s == 0 for s in start) and all(k == 1 for k in stride):
+            return value
+        return self.insert(tf.SliceOp(value, start, stride, retyped(value, sizes))).results[0]
+
+    def concat(self, values: Sequence[SSAValue], axis: int) -> SSAValue:
+        values = [v for v in values if shape(v)[axis] > 0] or list(values[:1])
+        if len(values) == 1:
+            return values[0]
+        out = list(shape(values[0]))
+        out[axis] = sum(shape(v)[axis] for v in values)
+        return self.insert(tf.ConcatOp(values, axis, retyped(values[0], out))).results[0]
+
