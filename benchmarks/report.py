@@ -240,3 +240,95 @@ def markdown(machine: dict[str, Any], results: list[tuple[str, str, list[Row]]],
         else:
             out.append(f"| {r.variant} | {r.status}: {r.detail[:90]} | |")
     return "\n".join(out) + "\n"
+
+
+# -- the picture ------------------------------------------------------------------------
+
+PLOT_HINT = 'drawing needs matplotlib: pip install -e ".[bench]"'
+
+
+def require_matplotlib() -> Any:
+    """pyplot on the file-only Agg backend; SystemExit with the install command without it."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise SystemExit(f"error: {PLOT_HINT}") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def speedups(data: dict[str, Any]) -> tuple[list[str], list[str], list[str], dict[tuple[str, str, str], float]]:
+    """From a run's JSON (`to_json`): the workloads, the tfir targets (variants of kind
+    tfir that are not ablations), the baselines (every other variant that ran), and
+    baseline median / target median for each (workload, target, baseline) measured."""
+    kinds = {v["name"]: v["kind"] for v in data["settings"]["variants"]}
+    ran = {(w["name"], r["variant"]): r["median_s"] for w in data["workloads"] for r in w["rows"]
+           if r["status"] == "ok" and r["median_s"]}
+    names = list(kinds)
+    targets = [n for n in names if kinds[n] == "tfir" and "-" not in n and any(v == n for _, v in ran)]
+    baselines = [n for n in names if kinds[n] != "tfir" and any(v == n for _, v in ran)]
+    workloads = [w["name"] for w in data["workloads"]]
+    ratio = {(w, t, b): ran[w, b] / ran[w, t] for w in workloads for t in targets for b in baselines
+             if (w, t) in ran and (w, b) in ran}
+    return workloads, targets, baselines, ratio
+
+
+def plot(data: dict[str, Any], path: str) -> None:
+    """A bar chart per baseline: for each workload, how many times faster each tfir
+    target is than that baseline (log scale; above 1: tfir is faster)."""
+    plt = require_matplotlib()
+    from matplotlib import ticker
+
+    workloads, targets, baselines, ratio = speedups(data)
+    if not targets or not baselines:
+        raise SystemExit("error: nothing to plot: no tfir target and baseline both ran")
+    fig, axes = plt.subplots(len(baselines), 1, figsize=(max(6.0, 1.1 * len(workloads) + 2), 2.6 * len(baselines)),
+                             sharex=True, squeeze=False, layout="constrained")
+    width = 0.8 / len(targets)
+    colors = ["#2563eb", "#f59e0b", "#16a34a", "#9333ea"]
+    for ax, base in zip(axes[:, 0], baselines, strict=True):
+        for k, target in enumerate(targets):
+            xs = [i + (k - (len(targets) - 1) / 2) * width for i, w in enumerate(workloads) if (w, target, base) in ratio]
+            ys = [ratio[w, target, base] for w in workloads if (w, target, base) in ratio]
+            # From 1 up (faster) or down (slower), so that a bar's length is the speedup.
+            bars = ax.bar(xs, [y - 1 for y in ys], width, bottom=1, label=f"tfir {target}",
+                          color=colors[k % len(colors)])
+            ax.bar_label(bars, [f"{y:.2g}" for y in ys], fontsize=7, padding=1, color="#334155")
+        for i, w in enumerate(workloads):
+            if not any((w, t, base) in ratio for t in targets):
+                ax.text(i, 1, "not run", ha="center", va="bottom", fontsize=7, color="#94a3b8")
+        ax.axhline(1.0, color="#334155", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.margins(y=0.15)
+        ax.set_ylabel(f"vs {base}")
+        ax.grid(axis="y", which="both", color="#e2e8f0", linewidth=0.6)
+        ax.set_axisbelow(True)
+    axes[0, 0].legend(loc="upper left", ncols=len(targets), frameon=False, bbox_to_anchor=(0, 1.25))
+    axes[-1, 0].set_xticks(range(len(workloads)), workloads, rotation=30, ha="right")
+    date = data.get("machine", {}).get("date", "")
+    fig.suptitle(f"Speedup of tfir over each baseline (baseline time / tfir time; above 1: tfir faster) {date}",
+                 fontsize=10)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python3 benchmarks/report.py RESULTS.json --plot OUT.png`: draws a saved run."""
+    import argparse
+    import json
+
+    p = argparse.ArgumentParser(prog="benchmarks/report.py", description=main.__doc__)
+    p.add_argument("results", help="a run's JSON, from benchmarks/run.py --json")
+    p.add_argument("--plot", metavar="FILE.png", required=True, help="where to draw the speedups")
+    args = p.parse_args(argv)
+    with open(args.results, encoding="utf-8") as f:
+        plot(json.load(f), args.plot)
+    print(f"wrote {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """Benchmarks of tfir's targets against NumPy written by hand.
 
-    python3 benchmarks/run.py [--quick] [--json PATH] [--only NAMES] [--ablation]
+    python3 benchmarks/run.py [--quick] [--json PATH] [--plot PNG] [--only NAMES] [--ablation]
                               [--variant NAME=OPTIONS]... [--variants NAMES]
 
 Every workload (a `.tf` program in benchmarks/programs/) is run by each
@@ -58,6 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "takes fewer (at least 3) samples (default 20, quick 2)")
     p.add_argument("--timeout", type=float, default=300.0, metavar="S",
                    help="give up on building one variant after S seconds (default 300)")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="also draw the speedup of each tfir target over each baseline (needs matplotlib)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="a progress line on stderr (default: when stderr is a terminal)")
     return p.parse_args(argv)
@@ -213,13 +215,16 @@ def emit(args: argparse.Namespace, machine: dict[str, Any], variants: list[Varia
     if summary:
         print()
         print(summary)
+    settings = {**asdict(s), "interrupted": m.interrupted,
+                "variants": [{"name": v.name, "kind": v.kind, "target": v.target,
+                              "options": v.options} for v in variants]}
+    data = report.to_json(machine, settings, m.results, m.sizes, m.compile_runs, m.overhead)
     if args.json:
-        settings = {**asdict(s), "interrupted": m.interrupted,
-                    "variants": [{"name": v.name, "kind": v.kind, "target": v.target,
-                                  "options": v.options} for v in variants]}
-        data = report.to_json(machine, settings, m.results, m.sizes, m.compile_runs, m.overhead)
         Path(args.json).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
         print(f"\nwrote {args.json}")
+    if args.plot:
+        report.plot(data, args.plot)
+        print(f"wrote {args.plot}")
     if args.markdown:
         Path(args.markdown).write_text(report.markdown(machine, m.results, m.sizes, m.overhead),
                                        encoding="utf-8")
@@ -231,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     workloads = select_workloads(args.only)
     variants = select_variants(args)
     settings = Settings.from_args(args)
+    if args.plot:
+        report.require_matplotlib()  # now, not after the measurements
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     machine = report.machine_info(extras_installed())
     print_header(machine)

@@ -103,7 +103,9 @@ class ExprChecker(IndexingMixin):
         callable_names = self.frame.file.visible_functions() | set(REGISTRY.names())
         if e.id in callable_names or self.program.prelude.lookup_function(e.id):
             raise CheckError(f"'{e.id}' is a function; call it with arguments", e.span)
-        raise CheckError(f"undefined name '{e.id}'{did_you_mean(e.id, known)}", e.span)
+        spelled = {"True": "true", "False": "false"}.get(e.id)  # a Python user's near-miss
+        hint = f"; .tf spells it '{spelled}'" if spelled else did_you_mean(e.id, known)
+        raise CheckError(f"undefined name '{e.id}'{hint}", e.span)
 
     def list_literal(self, e: ast.ListLit) -> Value:
         items = [self.expr(x) for x in e.items]
@@ -151,7 +153,10 @@ class ExprChecker(IndexingMixin):
             raise CheckError(str(err), e.callee_span) from None
         if not known:
             names = REGISTRY.dialect_names() | set(installed_plugins())
-            raise CheckError(f"unknown dialect '{dialect}'{did_you_mean(dialect, names)}", e.callee_span)
+            hint = did_you_mean(dialect, names)
+            if REGISTRY.lookup(op) or self.program.prelude.lookup_function(op):  # np.exp, torch.exp
+                hint = f"; '{op}' is a builtin: call it without a prefix, as {op}(...)"
+            raise CheckError(f"unknown dialect '{dialect}'{hint}", e.callee_span)
         if dialect not in used:
             raise CheckError(f"dialect '{dialect}' is not used in this file; add `use {dialect};`",
                              e.callee_span)

@@ -7,6 +7,7 @@ expected there.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,21 @@ def _syntax_diagnostic(err: UnexpectedInput, text: str, filename: str) -> Diagno
             line, column = len(rows), len(rows[-1]) + 1
     else:  # pragma: no cover - Lark raises only the kinds above
         message = "syntax error"
+    message += _near_miss(text, line, column)
     width = len(str(getattr(err, "token", "") or " "))
     return Diagnostic(message, Span(filename, line, column, line, column + width), source_text=text)
+
+
+def _near_miss(text: str, line: int, column: int) -> str:
+    """A hint for Python or NumPy spellings that .tf writes otherwise."""
+    rows = text.splitlines()
+    row = rows[line - 1] if 1 <= line <= len(rows) else ""
+    if row[column - 1:column] == "^":
+        return "; a power is written '**' ('^' is not an operator in .tf)"
+    for m in re.finditer(r"\.T(?![\w(])", row):
+        if m.start() - 1 <= column - 1 <= m.end() + 1:
+            return "; .tf has no '.T': write transpose(x)"
+    return ""
 
 
 def _span(filename: str, meta: Any) -> Span:

@@ -265,19 +265,6 @@ def test_graph_draws_fused_groups_as_clusters(capsys) -> None:
     assert "after fuse-elementwise" in dot
 
 
-def test_graph_svg_or_dot_with_a_hint(tmp_path: Path, monkeypatch, capsys) -> None:
-    from tfir.inspect import graph
-    if graph.has_dot():
-        assert main(["graph", str(MLP), "-o", str(tmp_path / "g.svg")]) == 0
-        svg = (tmp_path / "g.svg").read_text()
-        assert "<svg" in svg and "tf.matmul" in svg
-    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
-    assert main(["graph", str(MLP), "-o", str(tmp_path / "h.svg")]) == 0
-    err = capsys.readouterr().err
-    assert "Graphviz's dot is not installed" in err and "apt-get install graphviz" in err
-    assert (tmp_path / "h.dot").read_text().startswith("digraph")
-
-
 def test_graph_draws_a_much_used_argument_once_per_use(tmp_path: Path, capsys) -> None:
     src = tmp_path / "p.tf"
     src.write_text("fn main(x: f32[4]) -> f32[4] {\n    return exp(x) + sin(x) * cos(x) - tanh(x) * x;\n}\n")

@@ -133,7 +133,7 @@ class Function:
         compiled = self.specialize(arrays, statics)
         tensors = [arrays[p.name] for p in self.params if p.name in arrays]
         if not kwargs and self._all_tensors and len(args) == len(self.params) and all(
-                type(a) is np.ndarray for a in args):
+                type(a) is np.ndarray and arrays[p.name] is a for p, a in zip(self.params, args, strict=True)):
             self._fast[tuple((a.dtype, a.shape) for a in args)] = compiled.run
         results = compiled.run(*tensors)
         return results[0] if len(results) == 1 else tuple(results)
@@ -166,8 +166,19 @@ class Function:
         return cache.cache_key(texts, self.name, signature, self.program.target, options,
                                [*sorted(REGISTRY.names()), plugins_fingerprint()])
 
+    def graph(self, stage: str = "tf", **shapes: Any) -> Any:
+        """The dataflow graph at the end of `stage` (tf, linalg, ...), drawn inline in
+        Jupyter; `.save("g.svg")`. `shapes`: `dims={"B": 32}`, `inputs={...}`."""
+        from tfir.inspect.graph import function_graph
+        return function_graph(self, stage, **shapes)
+
+    def explain(self, **shapes: Any) -> Any:
+        """The `tfir explain` page, shown inline in Jupyter; `.save("r.html")`."""
+        from tfir.inspect.report import function_report
+        return function_report(self, **shapes)
+
     def bind_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        return bind_inputs(self.fn, args, kwargs)
+        return bind_inputs(self.fn, args, kwargs, self.program.options.get("cast_inputs", False))
 
 
 __all__ = ["CompileError", "Compiled", "InputError", "Program", "Function", "compile_file", "compile_source",

@@ -5,15 +5,17 @@ tfir/inspect/ and register themselves here)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 import numpy as np
 
+from tfir import support
 from tfir.api import TARGETS, Program, compile_file
 from tfir.backends.triton_runtime import TritonUnavailable
 from tfir.dialects.dtypes import element_type, from_numpy
-from tfir.errors import CompileError, InputError, PluginError
+from tfir.errors import CompileError, InternalError, TfirError
 from tfir.frontend import ast
 from tfir.inspect import commands
 from tfir.inspect.trace import entry_name
@@ -72,21 +74,12 @@ def _random(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.
 
 
 def summarize(name: str, value: np.ndarray) -> str:
+    """`name: f32[2, 3]` and the array as NumPy prints it (its print options apply)."""
     arr = np.asarray(value)
-    head = f"{name}: {from_numpy(arr.dtype) or arr.dtype}{list(arr.shape)}"
-    if arr.size == 0:
-        return head + "  (empty)"
-    if arr.dtype.kind == "b":
-        return head + f"  true={int(arr.sum())} of {arr.size}"
-    flat = arr.astype(np.float64).ravel()
-    stats = f"  min={flat.min():.6g} max={flat.max():.6g} mean={flat.mean():.6g}"
-    with np.printoptions(precision=4, suppress=True, threshold=8, edgeitems=3, linewidth=100):
-        return head + stats + "\n    " + np.array2string(arr).replace("\n", "\n    ")
+    return f"{name}: {from_numpy(arr.dtype) or arr.dtype}{list(arr.shape)}\n{arr}"
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    prog = load_program(args)
-    entry = entry_name(prog, args.entry)
+def _parse_run_args(args: argparse.Namespace, prog: Program, entry: str) -> dict[str, Any]:
     given: dict[str, np.ndarray] = {}
     for item in args.input or []:
         name, path = _key_value(item, "--input")
@@ -104,15 +97,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     unknown = set(given) - {p.name for p in fn.params}
     if unknown:
         raise UsageError(f"'{entry}' has no input {', '.join(sorted(unknown))}")
-    inputs = random_inputs(fn.fn, given, dims, args.seed)
-    result = fn(**inputs)
-    results = result if isinstance(result, tuple) else (result,)
+    return random_inputs(fn.fn, given, dims, args.seed)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tfir import progress
+
+    prog = load_program(args)
+    entry = entry_name(prog, args.entry)
+    fn = prog[entry]
+    inputs = _parse_run_args(args, prog, entry)
+    arrays, statics = fn.bind_inputs((), inputs)
+    with progress.quiet_interpreter():
+        with progress.phase(f"compiling {entry} for {prog.target}"):
+            compiled = fn.specialize(arrays, statics)
+        with progress.phase(f"running {entry} on {prog.target}"):
+            results = compiled.run(*[arrays[p.name] for p in fn.params if p.name in arrays])
     print(f"{entry} ({prog.target}):")
     for i, r in enumerate(results):
-        print(summarize(f"  result {i}", r))
+        print(summarize(f"result {i}", r))
     if args.save:
         np.savez(args.save, **{f"result{i}": r for i, r in enumerate(results)})
-        print(f"saved {len(results)} result{'s' * (len(results) != 1)} to {args.save}")
+        print(f"saved {len(results)} result{'s' * (len(results) != 1)} to {args.save}", file=sys.stderr)
     return 0
 
 
@@ -122,46 +128,112 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES = {
+    "run": """examples:
+  tfir run examples/mlp.tf                        # seeded random inputs, NumPy target
+  tfir run examples/mlp.tf --target eager --seed 1
+  tfir run model.tf --entry step --dim B=32 --input x=x.npy --save out.npz""",
+    "check": """examples:
+  tfir check examples/mlp.tf                      # prints ok, or the diagnostics (exit 1)""",
+    "lower": """examples:
+  tfir lower examples/mlp.tf --emit linalg        # the IR at the end of stage linalg
+  tfir lower examples/mlp.tf --print-ir-after=fuse-elementwise
+  tfir lower examples/mlp.tf --timing --dump-dir dumps""",
+    "compile": """examples:
+  tfir compile examples/mlp.tf -o mlp_numpy.py
+  tfir compile examples/attention.tf --target triton""",
+    "passes": """examples:
+  tfir passes                                     # every stage and pass, in order
+  tfir passes --target triton""",
+    "graph": """examples:
+  tfir graph examples/mlp.tf -o mlp.svg           # SVG (also .png); .dot or no -o: DOT text
+  tfir graph examples/mlp.tf --stage linalg -o mlp-fused.svg""",
+    "explain": """examples:
+  tfir explain examples/mlp.tf -o mlp.html        # one self-contained page""",
+    "support": """examples:
+  tfir support                                    # every op x stage x target
+  tfir support examples/mlp.tf                    # which calls of a file reach which target
+  tfir support prog.tf --plugin mylib             # with a plugin's ops""",
+}
+
+
+def _finish_help(sub: argparse._SubParsersAction) -> None:
+    """An example at the end of every command's help, kept as written."""
+    for name, command in sub.choices.items():
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+        if name in EXAMPLES:
+            command.epilog = EXAMPLES[name]
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tfir", description="An MLIR-style compiler for .tf tensor programs.")
+    from tfir import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="tfir", description="An MLIR-style compiler for .tf tensor programs.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  tfir run examples/mlp.tf\n  tfir explain examples/mlp.tf -o mlp.html\n"
+               "  tfir COMMAND --help                             # a command's options")
+    parser.add_argument("--version", action="version", version=f"tfir {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run an entry function on given or seeded random inputs")
-    run.add_argument("file")
+    run = sub.add_parser("run", help="run an entry function on given or seeded random inputs",
+                         description="Runs an entry function and prints each result as NumPy prints it.")
+    run.add_argument("file", help="the .tf program")
     run.add_argument("--entry", help="the function to run (default: the last one in the file)")
-    run.add_argument("--input", action="append", metavar="NAME=PATH.npy")
-    run.add_argument("--dim", action="append", metavar="NAME=SIZE")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--target", choices=TARGETS, default="numpy")
-    run.add_argument("--save", metavar="OUT.npz")
-    run.add_argument("--plugin", action="append", metavar="MODULE", help="load a dialect plugin first")
+    run.add_argument("--input", action="append", metavar="NAME=PATH.npy",
+                     help="an array for parameter NAME from a .npy file (repeatable); "
+                          "the others get seeded random values of their declared shapes")
+    run.add_argument("--dim", action="append", metavar="NAME=SIZE",
+                     help="the size of symbolic dimension NAME when no input fixes it (repeatable)")
+    run.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
+    run.add_argument("--target", choices=TARGETS, default="numpy",
+                     help="eager (op by op), numpy (generated NumPy, the default) or triton")
+    run.add_argument("--save", metavar="OUT.npz", help="also write the results to OUT.npz as result0, result1, ...")
+    run.add_argument("--plugin", action="append", metavar="MODULE",
+                     help="import Python module MODULE first, which registers its dialects (repeatable)")
     run.set_defaults(func=cmd_run)
 
-    check = sub.add_parser("check", help="check a program: its diagnostics, or ok")
-    check.add_argument("file")
-    check.add_argument("--plugin", action="append", metavar="MODULE")
+    check = sub.add_parser("check", help="check a program: its diagnostics, or ok",
+                           description="Checks a program without running it.")
+    check.add_argument("file", help="the .tf program")
+    check.add_argument("--plugin", action="append", metavar="MODULE",
+                       help="import Python module MODULE first, which registers its dialects (repeatable)")
     check.set_defaults(func=cmd_check)
 
     commands.add_commands(sub)
+    support.add_command(sub)
+    _finish_help(sub)
     return parser
+
+
+def _quiet_closed_pipe() -> int:
+    """stdout's reader went away (`tfir run ... | head -1`): as Python's docs advise
+    (signal module, "Note on SIGPIPE"), point stdout at devnull so that the flush at
+    exit does not fail again, and exit 1, as Python does on EPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        return status
+    except BrokenPipeError:
+        return _quiet_closed_pipe()
     except CompileError as err:
         print(err, file=sys.stderr)
-    except (InputError, UsageError) as err:
-        print(f"error: {err}", file=sys.stderr)
-    except Exception as err:  # noqa: BLE001 - a missing target or a failing plugin: named, no traceback
-        if not isinstance(err, PluginError | TritonUnavailable):
-            raise
+    except InternalError as err:
+        print(f"error: internal error (a bug in tfir, please report it): {err}", file=sys.stderr)
+    except (TfirError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-    except BrokenPipeError:
-        return 0
+        return 130
+    except TritonUnavailable as err:  # a missing target: named, no traceback
+        print(f"error: {err}", file=sys.stderr)
     return 1
 
 

@@ -1,5 +1,12 @@
 """Checking the arrays given to an entry function against its signature:
-every mismatch is an `InputError` that names the parameter."""
+every mismatch is an `InputError` that names the parameter.
+
+Python values (scalars, lists, tuples) are converted to the declared dtype
+when their values are exactly representable in it (a float rounds to the
+nearest f32 as a `.tf` literal does); NumPy arrays keep their dtype, and one
+of another dtype is an error saying how to convert it, unless the program was
+compiled with `cast_inputs=True`, which converts arrays with NumPy's `astype`
+(what `jax.numpy.asarray(x, dtype)` does)."""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tfir.dialects.dtypes import DTYPES, from_numpy, is_float, to_numpy
+from tfir.dialects.dtypes import DTYPES, from_numpy, to_numpy
 from tfir.errors import InputError, did_you_mean
 from tfir.frontend import ast
 
@@ -18,23 +25,82 @@ def _fmt(p: ast.Param) -> str:
     return f"{t.dtype}[{', '.join(map(str, t.dims))}]"
 
 
-def input_array(p: ast.Param, value: Any) -> np.ndarray:
-    """The array given for tensor parameter `p` (a Python number takes its dtype)."""
-    if isinstance(p.type, ast.TensorTypeExpr) and isinstance(value, bool | int | float):
-        if isinstance(value, float) and not is_float(p.type.dtype):
-            raise InputError(f"parameter '{p.name}' expects {_fmt(p)}, got the float {value!r}")
-        return np.asarray(value, dtype=to_numpy(p.type.dtype))
+def input_array(p: ast.Param, value: Any, cast_inputs: bool = False) -> np.ndarray:
+    """The array for tensor parameter `p`. Python values (scalars, lists, tuples) take the
+    declared dtype when their values are exactly representable in it; arrays keep
+    theirs unless `cast_inputs` (checked against the declared dtype later)."""
+    want = p.type.dtype if isinstance(p.type, ast.TensorTypeExpr) else None
+    if _is_python(value):
+        return _from_python(p, value, want)
     try:
         arr = np.asarray(value)
     except Exception as err:  # noqa: BLE001 - anything not array-like is an input error
         raise InputError(f"parameter '{p.name}' expects an array, got {type(value).__name__}: {err}") from None
+    if cast_inputs and want is not None and from_numpy(arr.dtype) != want:
+        arr = arr.astype(to_numpy(want))  # asked for: NumPy's conversion, as jax.numpy.asarray does
     if from_numpy(arr.dtype) is None:
         raise InputError(f"parameter '{p.name}' got an array of dtype {arr.dtype}, "
                          f"which .tf does not have (one of {', '.join(DTYPES)})")
     return arr
 
 
-def bind_inputs(fn: ast.FnDef, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def _is_python(value: Any) -> bool:
+    return isinstance(value, bool | int | float | list | tuple) and not isinstance(value, np.generic)
+
+
+def _from_python(p: ast.Param, value: Any, want: str | None) -> np.ndarray:
+    what = f"the {type(value).__name__} {_short(value)}"
+    try:
+        arr = np.asarray(value)
+    except ValueError as err:  # a ragged nesting
+        raise InputError(f"parameter '{p.name}' got {what}, which is not an array: {err}") from None
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"parameter '{p.name}' got {what}, which is not an array of numbers or bools")
+    if want is None or from_numpy(arr.dtype) == want:
+        return arr if from_numpy(arr.dtype) is not None else arr.astype(np.float64)
+    target = to_numpy(want)
+    why = _inexact(arr, target)
+    if why:
+        raise InputError(f"parameter '{p.name}' expects {_fmt(p)}; {what} cannot be converted to {want} "
+                         f"exactly: {why}")
+    return arr.astype(target)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _inexact(arr: np.ndarray, target: np.dtype) -> str:
+    """Why the values of `arr` are not exactly representable in `target`, or ''."""
+    if target.kind == "b":
+        return "" if arr.dtype.kind == "b" else "numbers are not bools (pass True or False)"
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow is what is checked
+        converted = arr.astype(target)
+    name = from_numpy(target)
+    if target.kind == "f":
+        # A Python float rounds to the nearest f32/f16, as a literal in .tf does; an
+        # integer must survive, and nothing may overflow.
+        lost = ~np.isfinite(converted) | ((arr.dtype.kind != "f") & (converted.astype(np.float64) != arr))
+        if lost.any():
+            bad = arr[lost].flat[0]
+            return f"{bad} {'overflows' if not np.isfinite(converted[lost].flat[0]) else 'is not exact in'} {name}"
+        return ""
+    info = np.iinfo(target)
+    if arr.dtype.kind == "f":
+        nonint = ~np.isfinite(arr) | (arr != np.floor(arr))
+        if nonint.any():
+            return f"{arr[nonint].flat[0]} is not an integer"
+    big = (arr < info.min) | (arr > info.max)
+    if big.any():
+        return f"{arr[big].flat[0]} does not fit in {name}"
+    return ""
+
+
+def bind_inputs(fn: ast.FnDef, args: tuple[Any, ...], kwargs: dict[str, Any],
+                cast_inputs: bool = False) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and static values of a call of `fn`; with `cast_inputs`, arrays of
+    another dtype than a parameter declares are converted to it instead of rejected."""
     names = [p.name for p in fn.params]
     if len(args) > len(names):
         raise InputError(f"'{fn.name}' takes {len(names)} inputs, got {len(args)}")
@@ -56,7 +122,7 @@ def bind_inputs(fn: ast.FnDef, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
         if p.is_static:
             statics[p.name] = static_value(p, given[p.name])
             continue
-        arr = input_array(p, given[p.name])
+        arr = input_array(p, given[p.name], cast_inputs)
         if isinstance(p.type, ast.TensorTypeExpr):
             check_declared(p, arr, dims)
         arrays[p.name] = arr
@@ -82,7 +148,10 @@ def check_declared(p: ast.Param, arr: np.ndarray, dims: dict[str, tuple[int, str
     t = p.type
     assert isinstance(t, ast.TensorTypeExpr)
     if from_numpy(arr.dtype) != t.dtype:
-        raise InputError(f"parameter '{p.name}' expects dtype {t.dtype} ({_fmt(p)}), got {arr.dtype}")
+        np_name = to_numpy(t.dtype).name
+        raise InputError(f"parameter '{p.name}' expects dtype {t.dtype} ({_fmt(p)}), got an array of "
+                         f"dtype {arr.dtype}: convert it with {p.name}.astype(np.{np_name}), or compile "
+                         f"with cast_inputs=True to have tfir convert arrays")
     if arr.ndim != len(t.dims):
         raise InputError(f"parameter '{p.name}' expects rank {len(t.dims)} ({_fmt(p)}), "
                          f"got an array of shape {arr.shape}")

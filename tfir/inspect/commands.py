@@ -70,23 +70,26 @@ def add_commands(sub: Any) -> None:
     passes.add_argument("--plugin", action="append", metavar="MODULE", help="load a dialect plugin first")
     passes.set_defaults(func=cmd_passes)
 
-    graph = sub.add_parser("graph", help="draw the dataflow graph of an entry (SVG with Graphviz, else DOT)")
+    graph = sub.add_parser("graph", help="draw the dataflow graph of an entry (SVG, PNG or DOT)")
     _program_args(graph, LOWER_TARGETS)
     graph.add_argument("--stage", choices=STAGES, default="tf", metavar="STAGE",
                        help="the IR to draw: tf (default) or linalg (fused groups as clusters)")
-    graph.add_argument("-o", "--output", metavar="GRAPH.svg|GRAPH.dot", help="default: print DOT text")
+    graph.add_argument("-o", "--output", metavar="GRAPH.svg|GRAPH.png|GRAPH.dot",
+                       help="the picture, its format named by the suffix (default: print DOT text)")
     graph.set_defaults(func=cmd_graph)
 
     explain = sub.add_parser("explain", help="one self-contained HTML page: source, graph, every stage, code")
     _program_args(explain, CODE_TARGETS)
-    explain.add_argument("-o", "--output", metavar="REPORT.html", help="default: FILE's name with .html")
+    explain.add_argument("-o", "--output", metavar="REPORT.html",
+                         help="where to write the page (default: FILE's name with .html, here)")
     explain.set_defaults(func=cmd_explain)
 
 
 def _program_args(parser: argparse.ArgumentParser, targets: tuple[str, ...]) -> None:
-    parser.add_argument("file")
+    parser.add_argument("file", help="the .tf program")
     parser.add_argument("--entry", help="the function (default: the last one in the file)")
-    parser.add_argument("--target", choices=targets, default="numpy")
+    parser.add_argument("--target", choices=targets, default="numpy",
+                        help=f"the pipeline to follow: {', '.join(targets)} (default: numpy)")
     parser.add_argument("--dim", action="append", metavar="NAME=SIZE", default=[],
                         help=f"size of a symbolic dim (default {4}, with a note)")
     parser.add_argument("--input", action="append", metavar="NAME=FILE.npy", default=[],
@@ -134,8 +137,10 @@ def _inputs(args: argparse.Namespace, fn: ast.FnDef) -> dict[str, Any]:
 def _run(args: argparse.Namespace, **kwargs: Any) -> Trace:
     prog = load(args.file, args.plugin or ())
     entry = entry_name(prog, args.entry)
-    result = trace(prog, entry, args.target, dims=_dims(args), inputs=_inputs(args, prog[entry].fn),
-                   verify_each=args.verify_each, **kwargs)
+    from tfir import progress
+    with progress.phase(f"lowering {entry} for {args.target}"):  # a bar only past a second, on a terminal
+        result = trace(prog, entry, args.target, dims=_dims(args), inputs=_inputs(args, prog[entry].fn),
+                       verify_each=args.verify_each, **kwargs)
     _warn(result)
     return result
 
@@ -273,16 +278,21 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if out is None or out.endswith(".dot") or out == "-":
         _out(out, dot, "DOT")
         return 0
-    if not graph.has_dot():
-        dot_path = str(Path(out).with_suffix(".dot"))
-        _out(dot_path, dot, "DOT")
-        print(f"note: Graphviz's dot is not installed, so no SVG: {graph.INSTALL_HINT}", file=sys.stderr)
-        return 0
+    fmt = Path(out).suffix.lstrip(".").lower()
+    if fmt not in graph.FORMATS:
+        raise InputError(f"cannot tell which picture {out} should be: name it GRAPH.svg, GRAPH.png or GRAPH.dot")
     try:
-        svg = graph.to_svg(dot)
+        picture = graph.render(dot, fmt)
+    except graph.NoRenderer as err:  # never another format under the name asked for
+        raise InputError(f"cannot write {out}: {err}; or write the DOT text: -o "
+                         f"{Path(out).with_suffix('.dot')}") from None
     except (RuntimeError, OSError) as err:
         raise InputError(f"cannot draw the graph: {err}") from None
-    _out(out, svg, "SVG")
+    try:
+        Path(out).write_bytes(picture)
+    except OSError as err:
+        raise InputError(f"cannot write {out}: {err.strerror or err}") from None
+    print(f"wrote {fmt.upper()} to {out}", file=sys.stderr)
     return 0
 
 

@@ -1,5 +1,7 @@
-"""The dataflow graph of an entry function as Graphviz DOT, and as SVG where
-Graphviz's `dot` is installed.
+"""The dataflow graph of an entry function as Graphviz DOT, drawn as SVG (or
+PNG) by Graphviz's `dot` when it is installed, else by `graphviz-pure` (a
+Rust port of Graphviz that pip installs with tfir; docs/inspecting.md says
+why this renderer).
 
 Nodes are ops (their name, result types and source line), edges are values.
 An op with a region (a `linalg.generic` after `fuse-elementwise`) whose body
@@ -13,7 +15,11 @@ import html
 import os
 import shutil
 import subprocess
+import sys
+import sysconfig
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 from xdsl.dialects.func import FuncOp
@@ -106,7 +112,7 @@ def dataflow_dot(module: ModuleOp, entry: str, title: str, main_file: str,
     g = _Graph(main_file, prefix)
     g.lines += ["digraph dataflow {",
                 f'  graph [rankdir=TB fontname="Helvetica" fontsize=11 labelloc=t label="{_dot_str(title)}" '
-                'nodesep=0.25 ranksep=0.35 bgcolor="transparent"];',
+                'nodesep=0.25 ranksep=0.35 bgcolor="white"];',
                 '  node [shape=box style="rounded,filled" fontname="Helvetica" fontsize=10 color="#94a3b8" '
                 'penwidth=0.8 margin="0.12,0.05"];',
                 '  edge [color="#64748b" arrowsize=0.6 penwidth=0.8];']
@@ -235,22 +241,123 @@ def _dot_str(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def has_dot() -> bool:
-    return shutil.which("dot") is not None
+class NoRenderer(RuntimeError):
+    """Neither Graphviz's `dot` nor the `graphviz-pure` wheel is there to draw a graph."""
 
 
-def to_svg(dot_text: str, timeout: float = 60) -> str:
-    """SVG from DOT with Graphviz's `dot`; raises RuntimeError when it fails."""
-    exe = shutil.which("dot")
+RENDERERS = ("dot", "graphviz-pure")
+INSTALL_HINT = ("pip install graphviz-pure (tfir's own dependency where it has a wheel), "
+                "or Graphviz (Debian: apt-get install graphviz)")
+FORMATS = ("svg", "png")
+
+
+def find_renderer() -> str | None:
+    """The program that lays out DOT: `$TFIR_DOT` when set, else Graphviz's `dot` on
+    the PATH, else `graphviz-pure` (a pip dependency of tfir) on the PATH or beside
+    the running Python, as in a venv whose bin/ is not on the PATH."""
+    chosen = os.environ.get("TFIR_DOT")
+    if chosen:
+        return shutil.which(chosen)
+    for name in RENDERERS:
+        found = shutil.which(name)
+        if found:
+            return found
+    scripts = {Path(sysconfig.get_path("scripts")), Path(sys.executable).parent}
+    for folder in scripts:
+        found = shutil.which("graphviz-pure", path=str(folder))
+        if found:
+            return found
+    return None
+
+
+def has_renderer() -> bool:
+    return find_renderer() is not None
+
+
+def render(dot_text: str, fmt: str = "svg", timeout: float = 60) -> bytes:
+    """The picture of a DOT graph in `fmt` (svg or png); NoRenderer when nothing can
+    draw it, RuntimeError when the renderer fails."""
+    if fmt not in FORMATS:
+        raise ValueError(f"cannot draw a graph as {fmt!r}; formats: {', '.join(FORMATS)}")
+    exe = find_renderer()
     if exe is None:
-        raise RuntimeError("Graphviz's dot is not installed")
+        raise NoRenderer(f"no Graphviz renderer found: {INSTALL_HINT}")
     try:
-        proc = subprocess.run([exe, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise RuntimeError(f"dot took longer than {timeout} s") from None
-    if proc.returncode != 0:
-        raise RuntimeError(f"dot failed: {proc.stderr.strip()}")
+        raise RuntimeError(f"{Path(exe).name} took longer than {timeout} s") from None
+    if proc.returncode != 0 or not proc.stdout:
+        why = proc.stderr.decode(errors="replace").strip() or f"exit status {proc.returncode}"
+        raise RuntimeError(f"{Path(exe).name} failed: {why}")
     return proc.stdout
 
 
-INSTALL_HINT = "install Graphviz (Debian: apt-get install graphviz) to get SVG"
+def to_svg(dot_text: str, timeout: float = 60) -> str:
+    """SVG text from DOT; raises NoRenderer or RuntimeError (see `render`)."""
+    svg = render(dot_text, "svg", timeout).decode("utf-8")
+    if "<svg" not in svg:
+        raise RuntimeError("the renderer wrote no SVG")
+    return svg
+
+
+# -- objects for notebooks ----------------------------------------------------------
+
+
+class Graph:
+    """A dataflow graph: Jupyter shows it inline (`_repr_svg_`); `save("g.svg")` writes
+    SVG, PNG or DOT, by the file's suffix; `.dot` is the DOT text."""
+
+    def __init__(self, dot: str, title: str = ""):
+        self.dot = dot
+        self.title = title
+        self._svg: str | None = None
+
+    @property
+    def svg(self) -> str:
+        if self._svg is None:
+            self._svg = to_svg(self.dot)
+        return self._svg
+
+    def _repr_svg_(self) -> str | None:
+        try:
+            return self.svg
+        except RuntimeError:  # no renderer: Jupyter falls back to the repr, which says why
+            return None
+
+    def __repr__(self) -> str:
+        drawable = "" if has_renderer() else f"; no renderer to draw it: {INSTALL_HINT}"
+        return f"<tfir Graph: {self.title}, {self.dot.count(' -> ')} edges{drawable}>"
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Writes the graph to `path`: `.svg`, `.png` or `.dot` (the DOT text)."""
+        out = Path(path)
+        fmt = out.suffix.lstrip(".").lower()
+        if fmt in ("dot", "gv"):
+            out.write_text(self.dot, encoding="utf-8")
+        elif fmt in FORMATS:
+            out.write_bytes(self.svg.encode() if fmt == "svg" else render(self.dot, fmt))
+        else:
+            raise ValueError(f"cannot tell the format of {out.name}: use .svg, .png or .dot")
+        return out
+
+
+def function_graph(fn: Any, stage: str = "tf", dims: dict[str, int] | None = None,
+                   inputs: dict[str, Any] | None = None) -> Graph:
+    """The dataflow graph of an entry function (`tfir.Function`) at the end of `stage`."""
+    from tfir.errors import InputError
+    from tfir.inspect.trace import stage_output, trace
+    from tfir.pipeline import steps_for
+
+    target = fn.program.target if fn.program.target != "eager" else "numpy"
+    passes = [s.pass_name for s in steps_for(target) if s.stage == stage]
+    if stage != "tf" and not passes:
+        raise InputError(f"the {target} pipeline has no stage '{stage}'")
+    result = trace(fn.program, fn.name, target, dims=dims, inputs=inputs,
+                   stop_after=passes[-1] if passes else None)
+    if result.failure is not None:
+        raise result.failure
+    assert result.module is not None
+    shown = stage_output(result.stages, stage)
+    title = f"{Path(result.filename).name}: {fn.name} after {shown.pass_name} (stage {shown.stage})"
+    dot, _ = dataflow_dot(result.module, fn.name, title, result.filename)
+    return Graph(dot, title)

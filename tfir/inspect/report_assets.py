@@ -112,6 +112,7 @@ div.fold { background:#eff6ff; color:var(--accent); cursor:pointer; text-align:c
 #code .row.cm { color:#64748b; }
 #code .row.cm .c { color:#0369a1; font-style:normal; font-weight:600; }
 pre.plain { margin:0; padding:10px 14px; font-family:var(--mono); font-size:12px; overflow:auto; max-height:50vh; }
+details.dot > summary { cursor:pointer; padding:0 14px 10px; color:var(--muted); font-size:13px; }
 .empty { padding:14px; color:var(--muted); }
 footer { color:var(--muted); font-size:12px; padding:0 18px 18px; }
 """
