@@ -44,19 +44,16 @@ def _is_active(op: Operation, active: set[SSAValue]) -> bool:
     return passes_gradient(op) and any(v in active for v in dependencies(op))
 
 
-def prepared_cone(outputs: Sequence[SSAValue], wrt: Sequence[SSAValue],
+def prepared_cone(outputs: Callable[[], Sequence[SSAValue]], wrt: Callable[[], Sequence[SSAValue]],
                   scope: Block | None) -> tuple[list[Operation], set[SSAValue]]:
-    """The cone of `outputs` and its active values, once every active call is
+    """The cone of `outputs()` and its active values, once every active call is
     inlined, every custom op with no rule decomposed and every nested
-    `tf.gradients` expanded."""
+    `tf.gradients` expanded. Both are read anew after each rewrite, since one
+    replaces values (a call's results by its body's)."""
     while True:
-        order = cone(outputs, scope)
-        active = active_values(order, wrt, passes_gradient)
-        changed = False
-        for op in order:
-            if _is_active(op, active):
-                changed |= _prepare(op)
-        if not changed:
+        order = cone(outputs(), scope)
+        active = active_values(order, wrt(), passes_gradient)
+        if not any(_is_active(op, active) and _prepare(op) for op in order):
             return order, active
 
 
@@ -75,8 +72,9 @@ def _prepare(op: Operation) -> bool:
 
 def backprop(b: GradBuilder, seeds: dict[SSAValue, SSAValue | None], wrt: Sequence[SSAValue],
              scope: Block | None = None) -> list[SSAValue | None]:
-    """The adjoints of `wrt` given those of `seeds` (None: no gradient reaches it)."""
-    order, active = prepared_cone(list(seeds), wrt, scope)
+    """The adjoints of `wrt` given those of `seeds` (None: no gradient reaches
+    it). The cone must be prepared (`prepared_cone`) before the seeds are made."""
+    order, active = prepared_cone(lambda: list(seeds), lambda: wrt, scope)
     adjoints = Adjoints(b)
     for value, grad in seeds.items():
         if grad is not None:
@@ -155,6 +153,7 @@ class Adjoints:
 
 def expand(op: tf.GradientsOp) -> None:
     """Replaces `op` by the backward program of its target and values."""
+    prepared_cone(lambda: [op.y], lambda: list(op.xs), None)
     b = GradBuilder(InsertPoint.before(op), op.location)
     xs = list(op.xs)
     grads = backprop(b, {op.y: b.ones_like(op.y)}, xs)

@@ -71,7 +71,8 @@ def _pow_exponent(b: GradBuilder, g: SSAValue, x: SSAValue, y: SSAValue, out: SS
 
 def _tie(b: GradBuilder, x: SSAValue, other: SSAValue, out: SSAValue) -> SSAValue:
     """JAX's balanced choice for maximum/minimum: 1 where `x` is the result, 1/2 on a tie."""
-    return b.where(b.equal(x, out), b.where(b.equal(other, out), 0.5, 1.0), 0.0)
+    share = b.where(b.equal(other, out), b.scalar(0.5, x), b.scalar(1.0, x))
+    return b.where(b.equal(x, out), share, 0.0)
 
 
 BINARY: dict[str, tuple[Binary, Binary]] = {

@@ -69,7 +69,7 @@ def unslice_axis(b: GradBuilder, g: SSAValue, axis: int, dim: int, start: int, s
     if n == 0:
         return b.fill(0.0, _with(g, axis, dim))
     if stride < 0:  # walk the same elements upwards
-        g = b.slice(g, _at(gshape, axis, n - 1), _at([1] * len(gshape), axis, -1), gshape)
+        g = b.slice(g, _at([0] * len(gshape), axis, n - 1), _at([1] * len(gshape), axis, -1), gshape)
         start, stride = start + (n - 1) * stride, -stride
     if stride > 1:  # interleave stride - 1 zeros after each element, keep the span
         spread = [*gshape[:axis + 1], 1, *gshape[axis + 1:]]
