@@ -14,6 +14,7 @@ operand's dtype. The shape helpers (`reshape`, `broadcast_to`, `unbroadcast`,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,7 +25,11 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.dialects import tf
 from tfir.dialects.dtypes import from_xdsl, numpy_dtype_of, to_xdsl
+from tfir.dialects.evaluate import run_op
 from tfir.lowering.expand_custom_ops import TfBuilder
+from tfir.lowering.fold_constants import constant_array, dense_attr
+
+FOLD_MAX_ELEMENTS = 64
 
 
 def shape(value: SSAValue | Attribute) -> tuple[int, ...]:
@@ -40,6 +45,20 @@ def dtype(value: SSAValue) -> str:
 
 def is_float(value: SSAValue) -> bool:
     return isinstance(value.type, TensorType) and numpy_dtype_of(value.type).kind == "f"
+
+
+def _folded(op: Operation) -> tf.ConstantOp | None:
+    """`op` evaluated, when all its operands are constants and its one result is small."""
+    if not op.operands or len(op.results) != 1 or not all(isinstance(v.owner, tf.ConstantOp) for v in op.operands):
+        return None
+    result = op.results[0]
+    if math.prod(shape(result)) > FOLD_MAX_ELEMENTS:
+        return None
+    (value,) = run_op(op, [constant_array(v.owner.value) for v in op.operands])
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        return None  # left to run time, as fold-constants leaves it
+    assert isinstance(result.type, TensorType)
+    return tf.ConstantOp(dense_attr(value, result.type))
 
 
 def retyped(value: SSAValue, new_shape: Sequence[int]) -> TensorType:
@@ -63,12 +82,21 @@ class GradBuilder:
         return op
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        """The result(s) of registry op `name` (a `.tf` builtin) on these arguments."""
+        """The result(s) of registry op `name` (a `.tf` builtin) on these arguments.
+        An op of small constants is evaluated now (as `fold-constants` would,
+        with the eager implementation), so that the graph optimizations, which
+        run before folding, see constants where rules combine them."""
         start = len(self._tf.ops)
         out = self._tf.call(name, *args, **kwargs)
-        for op in self._tf.ops[start:]:
+        *operands, last = self._tf.ops[start:]
+        for op in operands:
             self.insert(op)
-        return out
+        folded = _folded(last)
+        if folded is None:
+            self.insert(last)
+            return out
+        self.insert(folded)
+        return folded.results[0]
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
@@ -83,6 +111,13 @@ class GradBuilder:
         typ = TensorType(to_xdsl(name), [])
         data = np.asarray(value, dtype=numpy_dtype_of(typ)).reshape(-1).tolist()
         return self.insert(tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(typ, data))).results[0]
+
+    def constant(self, value: Any, dtype_name: str) -> SSAValue:
+        """A `tf.constant` holding `value` (a number or an array) as `dtype_name` (TfBuilder's API)."""
+        data = np.asarray(value, dtype=numpy_dtype_of(to_xdsl(dtype_name)))
+        typ = TensorType(to_xdsl(dtype_name), list(data.shape))
+        values = data.reshape(-1).tolist()
+        return self.insert(tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(typ, values))).results[0]
 
     def fill(self, value: float, typ: Attribute) -> SSAValue:
         """A tensor of type `typ` with every element `value` (a broadcast rank-0 constant)."""
