@@ -95,6 +95,7 @@ class GradBuilder:
         if folded is None:
             self.insert(last)
             return out
+        last.drop_all_references()  # a detached op would stay a user of its operands
         self.insert(folded)
         return folded.results[0]
 
