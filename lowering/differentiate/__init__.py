@@ -25,6 +25,8 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 
 from tfir.dialects import tf
+from tfir.lowering.differentiate.builder import erase_dead
+from tfir.lowering.differentiate.options import RECOMPUTE
 from tfir.lowering.differentiate.rules import elementwise, reductions, shapes  # noqa: F401  (register)
 from tfir.lowering.differentiate.sweep import expand
 
@@ -35,9 +37,18 @@ class DifferentiatePass(ModulePass):
 
     name = "differentiate"
 
+    recompute: bool = False
+    """Loops save only their carried values per iteration and recompute the
+    rest of their body in the reverse loop (less memory, one more forward pass)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        while True:
-            grad = next((o for o in op.walk() if isinstance(o, tf.GradientsOp)), None)
-            if grad is None:
-                return
-            expand(grad)
+        token = RECOMPUTE.set(self.recompute)
+        try:
+            while True:
+                grad = next((o for o in op.walk() if isinstance(o, tf.GradientsOp)), None)
+                if grad is None:
+                    return
+                expand(grad)
+                erase_dead()
+        finally:
+            RECOMPUTE.reset(token)

@@ -22,6 +22,7 @@ import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, LocationAttr, TensorType
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.traits import Pure
 
 from tfir.dialects import tf
 from tfir.dialects.dtypes import from_xdsl, numpy_dtype_of, to_xdsl
@@ -30,6 +31,28 @@ from tfir.lowering.expand_custom_ops import TfBuilder
 from tfir.lowering.fold_constants import constant_array, dense_attr
 
 FOLD_MAX_ELEMENTS = 64
+
+# The ops the pass has made since `track()` began: those nothing uses in the end
+# are erased (`erase_dead`), so even the eager target (which runs no `dce`)
+# runs no dead backward op.
+_CREATED: list[Operation] = []
+
+
+def track(op: Operation) -> Operation:
+    _CREATED.append(op)
+    return op
+
+
+def erase_dead() -> None:
+    """Erases the ops made by the pass (and still in the IR) that nothing uses,
+    last first: the copies of forward ops the backward does not read, the
+    parts of rules that constants made unnecessary, ..."""
+    ops, _CREATED[:] = list(_CREATED), []
+    for op in reversed(ops):
+        if op.parent is None or any(r.uses for r in op.results) or not op.results:
+            continue
+        if op.has_trait(Pure) or op.name == "tf.check_index":
+            Rewriter.erase_op(op)
 
 
 def shape(value: SSAValue | Attribute) -> tuple[int, ...]:
@@ -79,7 +102,7 @@ class GradBuilder:
     def insert(self, op: Operation) -> Operation:
         op.location = self.location
         Rewriter.insert_op(op, self.point)
-        return op
+        return track(op)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """The result(s) of registry op `name` (a `.tf` builtin) on these arguments.

@@ -30,8 +30,9 @@ from tfir.lowering.differentiate.errors import error_at
 from tfir.lowering.differentiate.graph import active_values, cone, dependencies
 from tfir.lowering.differentiate.rules import NO_GRADIENT, RULES, Rule
 
-# Rules of ops with regions (loops, branches): `rule(b, op, grads, active, backprop)`
-# returns (value, gradient) pairs for its operands and captured values.
+# Rules of ops with regions (loops, branches): `rule(b, op, grads, active)` gets the
+# adjoint of each result (None: none reached it) and the active values, and returns
+# (value, gradient) pairs for its operands and the values its regions capture.
 RegionRule = Callable[..., list[tuple[SSAValue, SSAValue]]]
 REGION_RULES: dict[str, RegionRule] = {}
 
@@ -70,13 +71,14 @@ def _prepare(op: Operation) -> bool:
     return bool(nested)
 
 
-def backprop(b: GradBuilder, seeds: dict[SSAValue, SSAValue | None], wrt: Sequence[SSAValue],
+def backprop(b: GradBuilder, seeds: Sequence[tuple[SSAValue, SSAValue | None]], wrt: Sequence[SSAValue],
              scope: Block | None = None) -> list[SSAValue | None]:
-    """The adjoints of `wrt` given those of `seeds` (None: no gradient reaches
-    it). The cone must be prepared (`prepared_cone`) before the seeds are made."""
-    order, active = prepared_cone(lambda: list(seeds), lambda: wrt, scope)
+    """The adjoints of `wrt` given those of the seeded values (None: no
+    gradient reaches it; a value seeded twice gets the sum). The cone must be
+    prepared (`prepared_cone`) before the seeds are made."""
+    order, active = prepared_cone(lambda: [v for v, _ in seeds], lambda: wrt, scope)
     adjoints = Adjoints(b)
-    for value, grad in seeds.items():
+    for value, grad in seeds:
         if grad is not None:
             adjoints.add(value, grad)
     for op in reversed(order):
@@ -93,9 +95,9 @@ def _contributions(b: GradBuilder, op: Operation, adjoints: Adjoints,
     if isinstance(op, scf.WhileOp):
         raise error_at(op, "gradients cannot flow through a while loop (its trip count is not known "
                            "when the program is compiled); write it as a for loop")
-    grads = [adjoints.values.get(r) or b.zeros_like(r) for r in op.results]
     if op.name in REGION_RULES:
-        return REGION_RULES[op.name](b, op, grads, active, backprop)
+        return REGION_RULES[op.name](b, op, [adjoints.values.get(r) for r in op.results], active)
+    grads = [adjoints.values.get(r) or b.zeros_like(r) for r in op.results]
     rule = rule_of(op)
     wants = [v in active and is_float(v) for v in op.operands]
     out = rule(b, op, grads, wants)
@@ -156,7 +158,7 @@ def expand(op: tf.GradientsOp) -> None:
     prepared_cone(lambda: [op.y], lambda: list(op.xs), None)
     b = GradBuilder(InsertPoint.before(op), op.location)
     xs = list(op.xs)
-    grads = backprop(b, {op.y: b.ones_like(op.y)}, xs)
+    grads = backprop(b, [(op.y, b.ones_like(op.y))], xs)
     b.location = op.location
     results = [g if g is not None else b.zeros_like(x) for g, x in zip(grads, xs, strict=True)]
     for old, new in zip(op.grads, results, strict=True):

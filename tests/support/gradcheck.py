@@ -26,6 +26,7 @@ class GradCase:
     rtol: float = 1e-6
     atol: float = 1e-8
     eps: float = 1e-6
+    body: str = ""  # statements before `return expr` (loops, branches)
     order: int = 1  # 2: the gradient of (the gradient . r2), a Hessian-vector product
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -37,8 +38,8 @@ class GradCase:
         params = ", ".join([*self.inputs, *self.extra])
         gs = ", ".join(f"g_{n}" for n in self.wrt)
         wrt = ", ".join(self.wrt)
-        first = (f"fn value(r, {params}) {{ return sum(({self.expr}) * r); }}\n"
-                 f"fn out({params}) {{ return {self.expr}; }}\n")
+        first = (f"fn value(r, {params}) {{ {self.body} return sum(({self.expr}) * r); }}\n"
+                 f"fn out({params}) {{ {self.body} return {self.expr}; }}\n")
         if self.order == 1:
             return first + (f"fn grad(r, {params}) {{ let {gs} = gradients(value(r, {params}), [{wrt}]);"
                             f" return {gs}; }}\n")
@@ -68,12 +69,14 @@ def finite_differences(fn, args: list[np.ndarray], index: int, eps: float = 1e-6
     return out
 
 
-def check(case: GradCase, target: str = "eager", seed: int = 0) -> list[np.ndarray]:
-    """Asserts the gradients `target` computes match finite differences; returns them."""
+def check(case: GradCase, target: str = "eager", seed: int = 0, **options: object) -> list[np.ndarray]:
+    """Asserts the gradients `target` computes (compiled with `options`) match
+    finite differences; returns them."""
     rng = np.random.default_rng(seed)
     text = case.source()
     eager = tfir.compile_source(text, "<gradcheck>", target="eager")
-    program = eager if target == "eager" else tfir.compile_source(text, "<gradcheck>", target=target)
+    program = eager if target == "eager" and not options else \
+        tfir.compile_source(text, "<gradcheck>", target=target, **options)
     arrays = [*case.inputs.values(), *case.extra.values()]
     shape = np.shape(eager.out(*arrays))
     r = np.asarray(rng.normal(size=shape))
