@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tfir import support
+from tfir import progress, support
 from tfir.api import TARGETS, Program, compile_file
 from tfir.backends.triton_runtime import TritonUnavailable
 from tfir.dialects.dtypes import element_type, from_numpy
@@ -19,7 +19,9 @@ from tfir.errors import CompileError, InternalError, TfirError
 from tfir.frontend import ast
 from tfir.inspect import commands
 from tfir.inspect.trace import entry_name
+from tfir.onnx import cli as onnx_cli
 from tfir.plugin import load_plugin
+from tfir.version import __version__
 
 
 class UsageError(Exception):
@@ -101,7 +103,6 @@ def _parse_run_args(args: argparse.Namespace, prog: Program, entry: str) -> dict
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tfir import progress
 
     prog = load_program(args)
     entry = entry_name(prog, args.entry)
@@ -150,6 +151,12 @@ EXAMPLES = {
   tfir graph examples/mlp.tf --stage linalg -o mlp-fused.svg""",
     "explain": """examples:
   tfir explain examples/mlp.tf -o mlp.html        # one self-contained page""",
+    "import-onnx": """examples:
+  tfir import-onnx model.onnx -o model.tf         # then: tfir run model.tf
+  tfir import-onnx model.onnx --initializers parameters""",
+    "export-onnx": """examples:
+  tfir export-onnx examples/mlp.tf -o mlp.onnx
+  tfir export-onnx model.tf --entry step --dim B=32 --opset 18 -o step.onnx""",
     "support": """examples:
   tfir support                                    # every op x stage x target
   tfir support examples/mlp.tf                    # which calls of a file reach which target
@@ -166,7 +173,6 @@ def _finish_help(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tfir import __version__
 
     parser = argparse.ArgumentParser(
         prog="tfir", description="An MLIR-style compiler for .tf tensor programs.",
@@ -202,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_commands(sub)
     support.add_command(sub)
+    onnx_cli.add_commands(sub)  # import-onnx, export-onnx (onnx itself loads when they run)
     _finish_help(sub)
     return parser
 

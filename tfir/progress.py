@@ -24,6 +24,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO, TypeVar
 
+from tqdm import tqdm
+
 T = TypeVar("T")
 DELAY = 1.0  # seconds of work before a bar appears
 # Triton's interpreter runs every lane of a block with NumPy, masked lanes
@@ -32,7 +34,7 @@ _INTERPRETER = r"triton\.runtime\.interpreter"
 
 
 def enabled(stream: TextIO | None = None) -> bool:
-    """Bars are drawn on a terminal, unless TFIR_PROGRESS=0 or tqdm is missing."""
+    """Bars are drawn on a terminal, unless TFIR_PROGRESS=0."""
     if os.environ.get("TFIR_PROGRESS", "1").lower() in ("0", "false", "no", "off"):
         return False
     stream = stream if stream is not None else sys.stderr
@@ -40,18 +42,10 @@ def enabled(stream: TextIO | None = None) -> bool:
         tty = stream.isatty()
     except (AttributeError, ValueError):  # a closed or replaced stream
         return False
-    if not tty:
-        return False
-    try:
-        import tqdm  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return tty
 
 
 def _bar(desc: str, total: int | None, unit: str) -> Any:
-    from tqdm import tqdm
-
     return tqdm(total=total, desc=desc, unit=unit, delay=DELAY, leave=False, file=sys.stderr,
                 dynamic_ncols=True)
 

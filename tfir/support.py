@@ -21,11 +21,24 @@ from functools import cache
 from itertools import product
 from typing import Any
 
+from xdsl.builder import ImplicitBuilder
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.traits import ConstantLike
 
+from tfir.api import compile_file
 from tfir.dialects import registry as R
+from tfir.dialects.builtins import INTERNAL
+from tfir.dialects.dtypes import tensor_type
+from tfir.dialects.plugins import CUSTOM_OPS
 from tfir.errors import Diagnostic, Span
+from tfir.frontend import ast
+from tfir.frontend.expressions import OPERATORS
+from tfir.frontend.loader import load_prelude
+from tfir.lowering.convert_tf_to_linalg import ConvertTfToLinalg
+from tfir.pipeline import make_context
+from tfir.plugin import load_plugin
 
 PRIMITIVE, DECOMPOSED, LINALG, KERNEL, UNSUPPORTED = (
     "primitive", "decomposed", "lowered to linalg", "hand-written kernel", "unsupported")
@@ -106,7 +119,6 @@ def _describe(ops: Iterable[Operation]) -> tuple[str, ...]:
 
 
 def _tensor(t: R.TType) -> Any:
-    from tfir.dialects.dtypes import tensor_type
     return tensor_type(t.dtype, tuple(int(d) for d in t.shape))  # type: ignore[arg-type]
 
 
@@ -114,12 +126,7 @@ def _tensor(t: R.TType) -> Any:
 def _lowered(entry_name: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """(the ops a call of `entry_name` builds, the ops convert-tf-to-linalg turns them
     into), found on an example call; None when no example could be built."""
-    from xdsl.builder import ImplicitBuilder
-    from xdsl.dialects import func
-    from xdsl.dialects.builtin import ModuleOp
 
-    from tfir.lowering.convert_tf_to_linalg import ConvertTfToLinalg
-    from tfir.pipeline import make_context
 
     entry = R.REGISTRY.lookup(entry_name)
     call = _example_call(entry) if entry is not None else None
@@ -190,7 +197,6 @@ def _plugin(custom: Any) -> OpSupport:
 
 def _calls(node: Any) -> Iterator[Any]:
     """Every call and operator under an AST node, in source order."""
-    from tfir.frontend import ast
 
     if isinstance(node, list):
         for item in node:
@@ -206,8 +212,6 @@ def _calls(node: Any) -> Iterator[Any]:
 
 
 def _callee(node: Any) -> tuple[str, Span]:
-    from tfir.frontend import ast
-    from tfir.frontend.expressions import OPERATORS
 
     if isinstance(node, ast.Binary):
         return OPERATORS.get(node.op, node.op), node.span
@@ -228,9 +232,6 @@ def _composite(name: str, fn: Any, table: dict[str, OpSupport]) -> OpSupport:
 
 def support_table() -> list[OpSupport]:
     """Every op `.tf` can call: builtins, plugin ops, then the prelude's composites."""
-    from tfir.dialects.builtins import INTERNAL
-    from tfir.dialects.plugins import CUSTOM_OPS
-    from tfir.frontend.loader import load_prelude
 
     table: dict[str, OpSupport] = {}
     for name in R.REGISTRY.names():
@@ -246,7 +247,6 @@ def support_table() -> list[OpSupport]:
 def unreachable_calls(path: str) -> tuple[list[Diagnostic], int]:
     """The calls (and operators) of a program, and of the files it imports, that cannot
     reach some target, as diagnostics; and how many calls there are. Only the frontend runs."""
-    from tfir.api import compile_file
 
     program = compile_file(path, target="eager").frontend  # parse and check: nothing is lowered
     table = {op.name: op for op in support_table()}
@@ -293,7 +293,6 @@ def format_table(ops: list[OpSupport]) -> str:
 
 
 def cmd_support(args: argparse.Namespace) -> int:
-    from tfir.plugin import load_plugin
     for plugin in args.plugin or []:
         load_plugin(plugin)
     if args.file is None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tfir import progress
 from tfir.errors import InputError
 from tfir.frontend import ast
 from tfir.inspect import graph, text
@@ -137,7 +138,6 @@ def _inputs(args: argparse.Namespace, fn: ast.FnDef) -> dict[str, Any]:
 def _run(args: argparse.Namespace, **kwargs: Any) -> Trace:
     prog = load(args.file, args.plugin or ())
     entry = entry_name(prog, args.entry)
-    from tfir import progress
     with progress.phase(f"lowering {entry} for {args.target}"):  # a bar only past a second, on a terminal
         result = trace(prog, entry, args.target, dims=_dims(args), inputs=_inputs(args, prog[entry].fn),
                        verify_each=args.verify_each, **kwargs)

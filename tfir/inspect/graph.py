@@ -26,6 +26,10 @@ from xdsl.dialects.func import FuncOp
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.traits import ConstantLike
 
+from tfir.errors import InputError
+from tfir.inspect.trace import stage_output, trace
+from tfir.pipeline import steps_for
+
 _FILL = {"tf": "#dbeafe", "linalg": "#dcfce7", "arith": "#fef9c3", "math": "#fef3c7", "tensor": "#f1f5f9",
          "memref": "#f1f5f9", "bufferization": "#f1f5f9", "scf": "#ede9fe", "func": "#ffffff"}
 FANOUT = 3
@@ -344,9 +348,6 @@ class Graph:
 def function_graph(fn: Any, stage: str = "tf", dims: dict[str, int] | None = None,
                    inputs: dict[str, Any] | None = None) -> Graph:
     """The dataflow graph of an entry function (`tfir.Function`) at the end of `stage`."""
-    from tfir.errors import InputError
-    from tfir.inspect.trace import stage_output, trace
-    from tfir.pipeline import steps_for
 
     target = fn.program.target if fn.program.target != "eager" else "numpy"
     passes = [s.pass_name for s in steps_for(target) if s.stage == stage]

@@ -24,7 +24,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from tfir.inspect import graph, highlight
 from tfir.inspect.report_assets import CSS, JS
-from tfir.inspect.trace import FRONTEND, CodegenFailed, Stage, Trace, generate_code
+from tfir.inspect.trace import FRONTEND, CodegenFailed, Stage, Trace, generate_code, trace
 from tfir.pipeline import STAGES, steps_for
 
 BIG_DIFF = 4000
@@ -374,7 +374,6 @@ class Report:
 
 def function_report(fn: Any, dims: dict[str, int] | None = None, inputs: dict[str, Any] | None = None) -> Report:
     """The `tfir explain` page of an entry function (`tfir.Function`)."""
-    from tfir.inspect.trace import trace
 
     target = fn.program.target if fn.program.target != "eager" else "numpy"
     result = trace(fn.program, fn.name, target, dims=dims, inputs=inputs)
