@@ -254,7 +254,8 @@ def _run_skipping_opaque(module, x: np.ndarray) -> np.ndarray:  # noqa: ANN001
 
 def test_every_tf_op_has_a_pattern() -> None:
     lowered = {cls.OP for cls in conv.TF_PATTERNS}  # type: ignore[attr-defined]
-    assert lowered == set(tf.TF.operations)
+    # tf.gradients never reaches the linalg stage: the differentiate pass expands it.
+    assert lowered == set(tf.TF.operations) - {tf.GradientsOp}
     for cls in conv.TF_PATTERNS:
         assert cls.__name__ == cls.OP.__name__.removesuffix("Op") + "Lowering"  # type: ignore[attr-defined]
 

@@ -37,6 +37,7 @@ from tfir.frontend import ast
 from tfir.frontend.expressions import OPERATORS
 from tfir.frontend.loader import load_prelude
 from tfir.lowering.convert_tf_to_linalg import ConvertTfToLinalg
+from tfir.lowering.differentiate import DifferentiatePass
 from tfir.pipeline import make_context
 from tfir.plugin import load_plugin
 
@@ -144,6 +145,7 @@ def _lowered(entry_name: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
                 fn.body.block.insert_op_before(op, fn.body.block.last_op)
         tf_ops = tuple(dict.fromkeys(op.name for op in ops))
         module = ModuleOp([fn])
+        DifferentiatePass().apply(make_context(), module)  # `gradients`: its backward program
         ConvertTfToLinalg().apply(make_context(), module)
     except Exception:  # noqa: BLE001 - an example the build or pattern rejects: not derivable
         return None
