@@ -1,13 +1,16 @@
 """The eager backend (target "eager"): runs the `tf` IR op by op with NumPy.
 
-It is the reference every compiled target is checked against. Execution
-reuses xDSL's interpreter framework (`func.call`/`func.return` from xDSL,
-one `@impl` per op type dispatching to the registry's eager implementation);
-values are NumPy arrays, not xDSL's pure-Python ShapedArray.
+It is the reference every compiled target is checked against. Its pipeline
+is empty and the code it "generates" is the `tf` IR itself, printed with
+its locations; loading parses it back and runs it. Execution reuses xDSL's
+interpreter framework (`func.call`/`func.return` from xDSL, one `@impl` per
+op type dispatching to the registry's eager implementation); values are
+NumPy arrays, not xDSL's pure-Python ShapedArray.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +20,12 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
 from xdsl.interpreters.func import FuncFunctions
 from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.printer import Printer
 
+from tfir.backends.base import Backend, Runner
+from tfir.backends.common.emitter import SourceLine
+from tfir.dialects.context import make_context
 from tfir.dialects.evaluate import run_op
 from tfir.dialects.registry import REGISTRY
 
@@ -48,3 +56,24 @@ def compile_module(module: ModuleOp, entry: str) -> Callable[..., tuple[np.ndarr
         return tuple(np.array(r) for r in interpreter.call_op(entry, args))
 
     return run
+
+
+class EagerBackend(Backend):
+    """The `tf` IR, interpreted op by op."""
+
+    name = "eager"
+    cacheable = False  # the IR is its own code: nothing to save
+
+    def generate(self, module: ModuleOp, entry: str, source_line: SourceLine | None = None,
+                 options: Any = None) -> str:
+        out = io.StringIO()
+        Printer(stream=out, print_debuginfo=True).print_op(module)
+        return out.getvalue()
+
+    def load(self, source: str, entry: str, filename: str = "<tfir-eager>") -> Runner:
+        return compile_module(Parser(make_context(), source, filename).parse_module(), entry)
+
+    def compile(self, module: ModuleOp, entry: str, source_line: SourceLine | None, options: Any,
+                filename: str) -> tuple[Runner, str | None]:
+        """Runs `module` itself: printing and parsing it back would only cost time."""
+        return compile_module(module, entry), None

@@ -48,10 +48,13 @@ BASE_VARIANTS = [
 ABLATION_VARIANTS = [
     Variant("numpy-nofuse", "tfir", "numpy", {"disable": ("fuse-elementwise",)}),
     Variant("numpy-notile", "tfir", "numpy", {"disable": ("tile-linalg",)}),
-    Variant("numpy-nothreads", "tfir", "numpy", {"codegen": {"threads": False}}),
+    Variant("numpy-nothreads", "tfir", "numpy", {"backend_options": {"threads": False}}),
     Variant("numpy-noplan", "tfir", "numpy", {"disable": ("plan-buffers",)}),
-    Variant("numpy-noschedule", "tfir", "numpy", {"codegen": {"schedule": False}}),
-    Variant("numpy-norows", "tfir", "numpy", {"codegen": {"row_groups": False}}),
+    # The schedule and the row groups are passes of stage `schedule`: off, every
+    # tile loop runs as `tile-linalg` made it.
+    Variant("numpy-noschedule", "tfir", "numpy",
+            {"disable": ("numpy-row-groups", "numpy-schedule", "numpy-elide-fills")}),
+    Variant("numpy-norows", "tfir", "numpy", {"disable": ("numpy-row-groups",)}),
     # Not an optimization: the IR verification after every pass, a compile-time cost
     # (compiles verify the final IR only unless TFIR_VERIFY_EACH=1).
     Variant("numpy-verifyeach", "tfir", "numpy", {"verify_each": True}),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib
 import json
 import pstats
 import sys
@@ -36,10 +35,12 @@ def stage_times(w: Workload, target: str, options: dict[str, Any]) -> list[tuple
     """(stage, seconds, seconds of verifying the IR after it) for: the front end,
     each pass, code generation and loading, as `Function.compile` runs them."""
     import tfir
+    from tfir.backends.registry import BACKENDS
+    from tfir.compiler import check_options, pass_options_of
     from tfir.dialects.dtypes import from_numpy
     from tfir.dialects.registry import TType
     from tfir.frontend.driver import build_entry
-    from tfir.pipeline import BACKENDS, run_pipeline
+    from tfir.pipeline import run_pipeline
 
     args = list(w.inputs(w.sizes(True), np.random.default_rng(0)).values())
     out: list[tuple[str, float, float]] = []
@@ -56,11 +57,12 @@ def stage_times(w: Workload, target: str, options: dict[str, Any]) -> list[tuple
         mod.verify()  # timed apart from the pass (the pipeline's verify_each does the same)
         out.append((f"pass {step.pass_name}", dt, time.perf_counter() - begin))
 
-    run_pipeline(module, target, disable=options.get("disable", ()),
-                 pass_options=options.get("pass_options"), verify_each=False, observer=observe)
-    backend = importlib.import_module(BACKENDS[target])
+    backend = BACKENDS[target]
+    target_options = check_options(prog.options, target)
+    run_pipeline(module, target, disable=prog.options.disable, verify_each=False, observer=observe,
+                 pass_options=pass_options_of(prog.options, target, target_options))
     start = time.perf_counter()
-    source = backend.generate(module, "main", prog.source_line, **options.get("codegen", {}))
+    source = backend.generate(module, "main", prog.source_line, target_options)
     out.append(("generate code", time.perf_counter() - start, 0.0))
     start = time.perf_counter()
     backend.load(source, "main", f"<tfir-{target}:main>")

@@ -12,8 +12,8 @@ over the variants, repeated) and reported as medians (min - max) with the
 speedup over hand-written NumPy and the compile time of the program. Then
 the cost of a cached call on a tiny input, and compile times of fresh
 programs. `--ablation` adds numpy-target variants with one optimization
-switched off each; `--variant NAME='{"disable": ["cse"], "codegen": {...}}'`
-adds a variant with any options of `tfir.compile_file`.
+switched off each; `--variant NAME='{"disable": ["cse"], "backend_options": {...}}'`
+adds a variant with any options of `tfir.compile_file` (fields of `tfir.CompileOptions`).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also run the numpy target with each optimization switched off")
     p.add_argument("--variant", metavar="NAME=OPTIONS", action="append", default=[],
                    help='an extra tfir variant: NAME={"target": ..., "disable": [...], '
-                        '"pass_options": {...}, "codegen": {...}} (JSON)')
+                        '"pass_options": {...}, "backend_options": {...}} (JSON)')
     p.add_argument("--variants", metavar="NAMES",
                    help="comma-separated variants to run (default: all that apply); 'hand' always runs")
     p.add_argument("--repeats", type=int, help="samples per variant (default 11, quick 3)")

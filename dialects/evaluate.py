@@ -13,10 +13,11 @@ from xdsl.ir import Operation
 
 from tfir.dialects.dtypes import numpy_dtype_of
 from tfir.dialects.registry import REGISTRY
+from tfir.errors import InternalError
 
 
-class EagerError(RuntimeError):
-    """An op has no eager implementation."""
+class EagerError(InternalError):
+    """An op has no eager implementation, or it gave results of the wrong number."""
 
 
 def run_op(op: Operation, args: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:

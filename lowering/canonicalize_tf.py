@@ -71,7 +71,7 @@ from xdsl.pattern_rewriter import (
 
 from tfir.dialects import tf
 from tfir.dialects.dtypes import numpy_dtype_of
-from tfir.lowering.fold_constants import dense_attr, splat_scalar
+from tfir.lowering.utils.constants import dense_attr, splat_scalar
 
 # Not maximum/minimum: NumPy's `maximum(0.0, -0.0)` is -0.0 but `maximum(-0.0, 0.0)` is 0.0.
 COMMUTATIVE = (tf.AddOp, tf.MulOp, tf.LogicalAndOp, tf.LogicalOrOp, tf.EqualOp, tf.NotEqualOp)

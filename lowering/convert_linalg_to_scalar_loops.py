@@ -65,6 +65,8 @@ from xdsl.transforms.loop_nest_lowering_utils import (
 )
 from xdsl.utils.exceptions import PassFailedException
 
+from tfir.lowering.utils.memref_views import VIEW_OPS
+
 _BINARY = {
     AffineBinaryOpKind.Add: arith.AddiOp,
     AffineBinaryOpKind.Mul: arith.MuliOp,
@@ -193,9 +195,6 @@ class CopyOpLowering(RewritePattern):
         _stamp_location(prev.next_op if prev else None, stop, block, loc)
 
 
-_VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)
-
-
 def _widen_bool_global(glob: memref.GlobalOp, module: ModuleOp) -> None:
     """Store a large i1 constant global as i8 (0 / 1) and narrow each element
     loaded from it with `arith.trunci`.
@@ -223,7 +222,7 @@ def _widen_bool_global(glob: memref.GlobalOp, module: ModuleOp) -> None:
         new = Rewriter.replace_value_with_new_type(old, MemRefType(i8, t.get_shape(), t.layout))
         for use in list(new.uses):
             user = use.operation
-            if isinstance(user, _VIEWS):
+            if isinstance(user, VIEW_OPS):
                 pending.append(user.results[0])
             elif isinstance(user, memref.LoadOp):
                 loaded = Rewriter.replace_value_with_new_type(user.res, i8)

@@ -29,7 +29,7 @@ from typing import ClassVar
 from xdsl.context import Context
 from xdsl.dialects import arith, linalg, tensor
 from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, UnknownLoc, i64
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.ir.affine import AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -41,19 +41,19 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import DiagnosticException
 
 from tfir.dialects import tf
-from tfir.lowering.linalg_builders import (
+from tfir.lowering.utils.linalg_builders import (
     PARALLEL,
     REDUCTION,
     Emitter,
     elem_of,
-    int_limits,
     is_bool,
     is_float,
     projection,
     shape_of,
 )
-from tfir.lowering.linalg_matmul import matmul
-from tfir.lowering.linalg_scalar import binary, cast, unary
+from tfir.lowering.utils.linalg_matmul import matmul
+from tfir.lowering.utils.linalg_ops import identity
+from tfir.lowering.utils.linalg_scalar import binary, cast, unary
 
 Lowering = Callable[[Operation, PatternRewriter], None]
 
@@ -177,16 +177,6 @@ _COMBINERS: dict[str, tuple[type[Operation], type[Operation]]] = {
 }
 
 
-def _identity(kind: str, elem: Attribute) -> float | int:
-    """The combiner's identity: 0, 1, -inf / +inf or the integer extremes."""
-    if kind in ("sum", "mean", "prod"):
-        return 1 if kind == "prod" else 0
-    if is_float(elem):
-        return float("-inf") if kind == "max" else float("inf")
-    lo, hi = int_limits(elem)
-    return lo if kind == "max" else hi
-
-
 def _reduce(em: Emitter, x: SSAValue, axes: tuple[int, ...], kind: str) -> SSAValue:
     """One `linalg.generic` reducing `axes` of `x` (dropped from the result)
     into a `linalg.fill`ed identity."""
@@ -195,7 +185,7 @@ def _reduce(em: Emitter, x: SSAValue, axes: tuple[int, ...], kind: str) -> SSAVa
         raise DiagnosticException(f"tf.{kind} has no lowering for i1")
     combiner = _COMBINERS[kind][0 if is_float(elem) else 1]
     kept = [d for d in range(len(shape)) if d not in axes]
-    out = em.filled([shape[d] for d in kept], elem, _identity(kind, elem))
+    out = em.filled([shape[d] for d in kept], elem, identity("sum" if kind == "mean" else kind, elem))
     iterators = [REDUCTION if d in axes else PARALLEL for d in range(len(shape))]
     return em.generic([x], [AffineMap.identity(len(shape))], [out], [projection(len(shape), kept)],
                       iterators, lambda b, args: [b.val(combiner(args[0], args[1]))])[0]
@@ -244,12 +234,7 @@ class _ArgReductionLowering(_TfLowering):
         shape, elem = shape_of(x), elem_of(x)
         kept = [d for d in range(len(shape)) if d != axis]
         out_shape = [shape[d] for d in kept]
-        if is_float(elem):
-            init: float | int = float("-inf") if is_max else float("inf")
-        elif is_bool(elem):
-            init = 0 if is_max else 1
-        else:
-            init = int_limits(elem)[0 if is_max else 1]
+        init = identity("argmax" if is_max else "argmin", elem)
         values, indices = em.filled(out_shape, elem, init), em.filled(out_shape, i64, 0)
 
         def body(b: Emitter, args: tuple[SSAValue, ...]) -> list[SSAValue]:

@@ -52,7 +52,7 @@ from tfir.dialects.plugins import CUSTOM_OPS, CustomOp
 from tfir.dialects.registry import REGISTRY, TType
 from tfir.errors import CompileError, Diagnostic, Span, did_you_mean
 from tfir.lowering.convert_tf_to_linalg import LINALG_LOWERINGS
-from tfir.lowering.linalg_builders import Emitter
+from tfir.lowering.utils.linalg_builders import Emitter
 
 LOWERING_ATTR = "tfir.lowering"
 EXTERNAL_ATTR = "tfir.external"

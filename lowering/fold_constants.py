@@ -21,20 +21,18 @@ or an infinity (printed as a hex bit pattern its parser misreads), or an
 all-zero result mixing `0.0` and `-0.0` (printed as a splat); the op then
 computes it at run time.
 
-The helpers `constant_array` and `dense_attr` convert between `dense<...>`
-attributes and NumPy arrays (`i1` is stored as xDSL's parser stores `true`,
-0xFF, so folded and parsed constants compare equal for CSE).
+The conversions between `dense<...>` attributes and NumPy arrays are in
+lowering/utils/constants.py.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, ModuleOp, TensorType
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -45,59 +43,10 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import PassFailedException
 
 from tfir.dialects import tf
-from tfir.dialects.dtypes import numpy_dtype_of
 from tfir.dialects.evaluate import EagerError, run_op
+from tfir.lowering.utils.constants import constant_array, dense_attr, numel
 
 DEFAULT_MAX_ELEMENTS = 1 << 16
-
-
-def _numel(typ: Attribute) -> int:
-    assert isinstance(typ, TensorType)
-    return math.prod(typ.get_shape())
-
-
-def constant_array(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
-    """The value of a `dense<...>` attribute as a (writable) NumPy array."""
-    typ = attr.get_type()
-    dtype = numpy_dtype_of(typ)
-    shape = tuple(typ.get_shape())
-    if dtype == np.bool_:
-        flat = np.frombuffer(attr.data.data, dtype="<i1") != 0
-    else:
-        flat = np.frombuffer(attr.data.data, dtype=dtype.newbyteorder("<")).astype(dtype)
-    if flat.size == 1 and math.prod(shape) != 1:
-        return np.full(shape, flat[0], dtype=dtype)
-    return flat.reshape(shape).copy()
-
-
-def dense_attr(array: np.ndarray | float | bool, typ: TensorType) -> DenseIntOrFPElementsAttr:
-    """A `dense<...>` attribute of type `typ` holding `array` (broadcast to its shape)."""
-    dtype = numpy_dtype_of(typ)
-    shape = tuple(typ.get_shape())
-    values = np.broadcast_to(np.asarray(array).astype(dtype), shape)
-    if dtype == np.bool_:
-        data = np.where(values, -1, 0).astype("<i1").tobytes()
-    else:
-        data = np.ascontiguousarray(values, dtype=dtype.newbyteorder("<")).tobytes()
-    return DenseIntOrFPElementsAttr(typ, BytesAttr(data))
-
-
-def splat_scalar(value: SSAValue) -> float | int | bool | None:
-    """The element of `value` if it is a `tf.constant` whose elements are all
-    bit-identical (so `-0.0` and `0.0` differ), else None."""
-    owner = value.owner
-    if not isinstance(owner, tf.ConstantOp):
-        return None
-    attr = owner.value
-    data = attr.data.data
-    n = _numel(attr.get_type())
-    if n == 0 or len(data) % n:
-        return None
-    size = len(data) // n
-    if data != data[:size] * n:
-        return None
-    first = DenseIntOrFPElementsAttr(TensorType(attr.get_element_type(), []), BytesAttr(data[:size]))
-    return constant_array(first).item()
 
 
 def _operand_array(value: SSAValue) -> np.ndarray | None:
@@ -157,11 +106,11 @@ class FoldConstantOp(RewritePattern):
     def _foldable(self, op: Operation) -> bool:
         if op.dialect_name() != "tf" or isinstance(op, tf.ConstantOp | tf.IotaOp):
             return False
-        if not op.operands or any(_numel(r.type) > self.max_elements for r in op.results):
+        if not op.operands or any(numel(r.type) > self.max_elements for r in op.results):
             return False
         for v in op.operands:
             if isinstance(v.owner, tf.IotaOp):
-                if _numel(v.type) > self.max_elements:
+                if numel(v.type) > self.max_elements:
                     return False
             elif not isinstance(v.owner, tf.ConstantOp):
                 return False

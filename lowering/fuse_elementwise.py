@@ -45,6 +45,8 @@ from xdsl.ir.affine import AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
+from tfir.lowering.utils.linalg_ops import contraction
+
 GenericOp = linalg.ops.GenericOp
 
 MAX_BODY_OPS = 512
@@ -87,19 +89,10 @@ def is_elementwise_producer(op: Operation) -> bool:
 
 
 def is_contraction(op: GenericOp) -> bool:
-    """`out + a * b` reduced over a dim, with `a` and `b` inputs that vary
-    along different loop dims: a (batched) matmul written as a generic."""
-    if all(it.data.value == "parallel" for it in op.iterator_types):
-        return False
-    ops = list(op.body.block.ops)
-    if [o.name for o in ops[:-1]] not in (["arith.mulf", "arith.addf"], ["arith.muli", "arith.addi"]):
-        return False
-    args, maps = list(op.body.block.args), _maps(op)
-    factors = ops[0].operands
-    if any(f not in args[:len(op.inputs)] for f in factors):
-        return False
-    dims = [frozenset(e for r in maps[args.index(f)].results for e in r.used_dims()) for f in factors]
-    return dims[0] != dims[1]
+    """A batched matmul written as a generic: `out + a * b` of two inputs
+    that vary along different loop dims, and nothing else in the body."""
+    found = contraction(op)
+    return found is not None and found.direct
 
 
 def is_cheap(producer: GenericOp) -> bool:

@@ -29,15 +29,7 @@ from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from tfir.lowering import memref_views as mv
-
-_VIEW_OPS = (
-    memref.SubviewOp,
-    memref.CollapseShapeOp,
-    memref.ExpandShapeOp,
-    memref.CastOp,
-    memref.ReinterpretCastOp,
-)
+from tfir.lowering.utils import memref_views as mv
 
 
 @dataclass
@@ -57,7 +49,7 @@ def _aliases(value: SSAValue) -> list[SSAValue]:
     found = [value]
     for current in found:
         for use in current.uses:
-            if isinstance(use.operation, _VIEW_OPS) and use.operation.operands[0] is current:
+            if isinstance(use.operation, mv.VIEW_OPS) and use.operation.operands[0] is current:
                 found.extend(use.operation.results)
     return found
 

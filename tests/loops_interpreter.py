@@ -45,7 +45,7 @@ from xdsl.interpreters import memref as imemref
 from xdsl.interpreters import scf as iscf
 from xdsl.traits import SymbolTable
 
-from tfir.lowering.memref_views import rank_reduction_keep
+from tfir.lowering.utils.memref_views import rank_reduction_keep
 
 
 def np_dtype(t: Any) -> np.dtype:

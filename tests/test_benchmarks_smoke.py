@@ -119,9 +119,9 @@ def test_slow_variant_takes_fewer_samples_within_budget() -> None:
 
 
 def test_parse_variant() -> None:
-    v = harness.parse_variant('x={"target": "eager", "disable": ["cse"], "codegen": {"threads": false}}')
+    v = harness.parse_variant('x={"target": "eager", "disable": ["cse"], "backend_options": {"threads": false}}')
     assert (v.name, v.kind, v.target) == ("x", "tfir", "eager")
-    assert v.options == {"disable": ("cse",), "codegen": {"threads": False}}
+    assert v.options == {"disable": ("cse",), "backend_options": {"threads": False}}
     assert harness.parse_variant("plain=").options == {}
     for bad in ("noequals", "=", 'x=[1]'):
         with pytest.raises(ValueError):

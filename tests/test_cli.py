@@ -57,12 +57,12 @@ def test_entry_choice_and_errors(tmp_path, capsys) -> None:
 
 
 def test_unavailable_target_is_one_line(monkeypatch, capsys) -> None:
-    from tfir.backends import triton_runtime
+    from tfir.backends.triton import runtime as triton_runtime
 
     def unavailable() -> None:
         raise triton_runtime.TritonUnavailable('target "triton" needs Triton: pip install -e ".[triton]"')
 
-    monkeypatch.setattr("tfir.backends.triton_backend.check_available", unavailable)
+    monkeypatch.setattr("tfir.backends.triton.runtime.require_device", unavailable)
     assert main(["run", str(EXAMPLES[0]), "--target", "triton"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "pip install" in err and "Traceback" not in err

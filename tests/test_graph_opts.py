@@ -23,7 +23,7 @@ from tfir.backends.eager import compile_module
 from tfir.dialects import tf
 from tfir.dialects.dtypes import numpy_dtype_of
 from tfir.lowering import fold_constants
-from tfir.lowering.fold_constants import constant_array, dense_attr
+from tfir.lowering.utils.constants import constant_array, dense_attr
 from tfir.pipeline import PIPELINE, make_context, pass_class
 
 # --- helpers shared with test_graph_opts_canonicalize.py ---------------------------------

@@ -230,7 +230,7 @@ def test_passes_lists_every_pass_in_order_with_a_description(capsys) -> None:
 
 
 def test_compile_writes_the_code_of_build_for_target(tmp_path: Path, capsys) -> None:
-    pytest.importorskip("tfir.backends.numpy_backend")
+    pytest.importorskip("tfir.backends.numpy.backend")
     out = tmp_path / "mlp.py"
     assert main(["compile", str(MLP), "--target", "numpy", "-o", str(out)]) == 0
     code = out.read_text()

@@ -14,8 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from xdsl.parser import Parser
 
-from tfir.backends.numpy_backend import generate, load
-from tfir.pipeline import make_context
+from tfir.backends.numpy.backend import NumpyBackend, NumpyOptions
+from tfir.pipeline import make_context, make_pass, steps_for
+
+BACKEND = NumpyBackend()
+load = BACKEND.load
+# What `schedule=False` switches off: the loops run as `tile-linalg` made them.
+SCHEDULE = ("numpy-row-groups", "numpy-schedule", "numpy-elide-fills")
 
 RNG = np.random.default_rng(0)
 
@@ -33,10 +38,17 @@ def source_line(filename: str, line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
-def compile_ir(text: str, entry: str = "main", **kw):
-    module = Parser(make_context(), text).parse_module()
+def compile_ir(text: str, entry: str = "main", schedule: bool = True, threads: bool = True):
+    """The loop-level IR through the passes of stage `schedule`, then the code generator."""
+    ctx = make_context()
+    module = Parser(ctx, text).parse_module()
     module.verify()
-    source = generate(module, entry, source_line, **kw)
+    options = BACKEND.pass_options(NumpyOptions(threads=threads))
+    for step in steps_for("numpy"):
+        if step.stage == "schedule" and (schedule or step.pass_name not in SCHEDULE):
+            make_pass(step, options, "numpy").apply(ctx, module)
+            module.verify()
+    source = BACKEND.generate(module, entry, source_line)
     ast.parse(source)
     assert "eval(" not in source and "exec(" not in source
     return source, load(source, entry)
@@ -632,7 +644,7 @@ def _operand_maps(draw):
 def test_arranged_views_broadcast_to_the_loop_space(case):
     from xdsl.ir.affine import AffineMap
 
-    from tfir.backends.numpy_body import Space, arrange
+    from tfir.backends.numpy.body import Space, arrange
 
     n, sizes, results, shape = case
     amap = AffineMap(n, 0, tuple(results))

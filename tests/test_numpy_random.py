@@ -21,7 +21,7 @@ def test_numpy_backend_matches_numpy(fuse: bool, p: RandomProgram) -> None:
     disable = () if fuse else ("fuse-elementwise",)
     for threads in (True, False):
         prog = tfir.compile_source(p.source, filename="random.tf", target="numpy", cache=False,
-                                   disable=disable, codegen={"threads": threads})
+                                   disable=disable, backend_options={"threads": threads})
         with np.errstate(all="ignore"):
             got = prog.main(**p.inputs)
         assert_same(got, p.expected, p.source)

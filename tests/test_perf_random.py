@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 import tfir
 from tests.random_programs import RandomProgram, programs
 from tests.test_random_programs_eager import assert_same
-from tfir.backends import numpy_codegen, numpy_rows, numpy_schedule
+from tfir.backends.numpy import codegen as numpy_codegen
+from tfir.lowering import numpy_row_groups, numpy_schedule, numpy_threads
 
 TINY_TILES = {"tile-linalg": {"min_points": 1, "max_tile_bytes": 48}}
 
@@ -23,15 +24,15 @@ TINY_TILES = {"tile-linalg": {"min_points": 1, "max_tile_bytes": 48}}
 @given(p=programs())
 def test_scheduled_code_matches_numpy(threads: bool, p: RandomProgram) -> None:
     with pytest.MonkeyPatch.context() as mp:
-        for module in (numpy_schedule, numpy_rows):
+        for module in (numpy_schedule, numpy_row_groups):
             mp.setattr(module, "WHOLE_POINTS", 8)
         mp.setattr(numpy_schedule, "CHUNK_POINTS", 16)
-        mp.setattr(numpy_rows, "ROW_TILE_BYTES", 32)
+        mp.setattr(numpy_row_groups, "ROW_TILE_BYTES", 32)
         mp.setattr(numpy_codegen, "MIN_KEPT_BYTES", 0)
-        mp.setattr(numpy_codegen, "MIN_PARALLEL_POINTS", 1)
+        mp.setattr(numpy_threads, "MIN_PARALLEL_POINTS", 1)
         prog = tfir.compile_source(p.source, filename="random.tf", target="numpy", cache=False,
                                    pass_options=TINY_TILES,
-                                   codegen={"threads": threads, "reuse_buffers": True})
+                                   backend_options=tfir.NumpyOptions(threads=threads, reuse_buffers=True))
         with np.errstate(all="ignore"):
             first = prog.main(**p.inputs)
             second = prog.main(**p.inputs)

@@ -31,12 +31,12 @@ SIZES = {
 }
 VARIANTS = {
     "default": {},
-    "nothreads": {"codegen": {"threads": False}},
-    "norows": {"codegen": {"row_groups": False}},
-    "noschedule": {"codegen": {"schedule": False}},
+    "nothreads": {"backend_options": tfir.NumpyOptions(threads=False)},
+    "norows": {"disable": ("numpy-row-groups",)},
+    "noschedule": {"disable": ("numpy-row-groups", "numpy-schedule", "numpy-elide-fills")},
     "nofuse": {"disable": ("fuse-elementwise",)},
     "notile": {"disable": ("tile-linalg",)},
-    "keep": {"codegen": {"reuse_buffers": True}},
+    "keep": {"backend_options": tfir.NumpyOptions(reuse_buffers=True)},
 }
 
 
@@ -75,7 +75,7 @@ def test_matmuls_go_to_blas_whole() -> None:
 def test_kept_buffers_never_reach_the_caller(name: str) -> None:
     # With reuse_buffers, large intermediates are kept per thread between
     # calls; results never are.
-    source, fn, args, _ = build(name, codegen={"reuse_buffers": True})
+    source, fn, args, _ = build(name, backend_options=tfir.NumpyOptions(reuse_buffers=True))
     assert "_buffer(" in source
     first = fn(*args)
     kept = first.copy()
@@ -115,14 +115,14 @@ def test_small_ops_run_untiled_without_the_pool() -> None:
 
 def test_without_threads_nothing_goes_on_a_pool() -> None:
     for name in ("chain-1e6", "softmax", "layernorm"):
-        source, *_ = build(name, codegen={"threads": False})
+        source, *_ = build(name, backend_options=tfir.NumpyOptions(threads=False))
         assert "_parallel" not in source and "ThreadPoolExecutor" not in source
 
 
 @pytest.mark.parametrize("keep", [False, True], ids=["fresh", "kept"])
 def test_concurrent_calls_from_several_threads(keep: bool) -> None:
     w = by_name()["layernorm"]
-    _, fn, args, _ = build("layernorm", codegen={"reuse_buffers": keep})
+    _, fn, args, _ = build("layernorm", backend_options=tfir.NumpyOptions(reuse_buffers=keep))
     rng = np.random.default_rng(5)
     inputs = [[(a + rng.standard_normal(a.shape).astype(np.float32)) for a in args] for _ in range(6)]
     wants = [w.hand(*xs) for xs in inputs]
@@ -166,11 +166,11 @@ def test_row_groups_stop_at_ops_that_are_not_row_local() -> None:
 def test_one_pool_for_all_modules_and_standalone_fallback() -> None:
     source, *_ = build("chain-1e6")
     assert "_shared_pool(" in source
-    from tfir.backends.numpy_prelude import shared_pool
+    from tfir.backends.numpy.prelude import shared_pool
     assert shared_pool(2) is shared_pool(4)
     # Without tfir importable the module makes a pool of its own and still runs.
     script = ("import sys, numpy as np\n"
-              "sys.modules['tfir.backends.numpy_prelude'] = None\n"
+              "sys.modules['tfir.backends.numpy.prelude'] = None\n"
               "ns = {}\n"
               "exec(compile(sys.stdin.read(), 'gen', 'exec'), ns)\n"
               "a = np.linspace(-2, 2, 300000, dtype=np.float32)\n"
@@ -186,8 +186,8 @@ def test_one_pool_for_all_modules_and_standalone_fallback() -> None:
 
 
 def test_generate_leaves_the_callers_ir_alone() -> None:
-    # The scheduling rewrites a copy: inspection tools print the IR after it.
-    from tfir.backends import numpy_backend
+    # The scheduling is passes: the code generator only prints the IR it gets.
+    from tfir.backends.registry import BACKENDS
     from tfir.dialects.dtypes import from_numpy
     from tfir.dialects.registry import TType
     from tfir.frontend.driver import build_entry
@@ -197,8 +197,8 @@ def test_generate_leaves_the_callers_ir_alone() -> None:
     types = {"x": TType(from_numpy(np.dtype(np.float32)) or "", (512, 256))}
     module = run_pipeline(build_entry(prog.frontend, "main", types, {}), "numpy")
     before = str(module)
-    first = numpy_backend.generate(module, "main")
-    assert str(module) == before and numpy_backend.generate(module, "main") == first
+    first = BACKENDS["numpy"].generate(module, "main")
+    assert str(module) == before and BACKENDS["numpy"].generate(module, "main") == first
 
 
 def test_row_group_with_a_last_smaller_block() -> None:

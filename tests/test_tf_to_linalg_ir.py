@@ -45,7 +45,7 @@ from xdsl.parser import Parser
 
 from tfir.dialects import tf
 from tfir.lowering import convert_tf_to_linalg as conv
-from tfir.lowering.linalg_builders import Emitter, elem_of, shape_of
+from tfir.lowering.utils.linalg_builders import Emitter, elem_of, shape_of
 from tfir.pipeline import make_context
 
 # Whole programs ---------------------------------------------------------------

@@ -18,7 +18,7 @@ from xdsl.dialects import scf
 from xdsl.dialects.builtin import FileLineColLoc
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 
-from tfir.lowering.tile_linalg import choose_tiles, tile_bytes, tileable_dims
+from tfir.lowering.utils.tiling import choose_tiles, tile_bytes, tileable_dims
 
 ROW = "affine_map<(d0, d1) -> (d0)>"
 

@@ -70,7 +70,7 @@ import numpy as np
 import triton
 import triton.language as tl
 
-from tfir.backends import triton_runtime as rt
+from tfir.backends.triton import runtime as rt
 
 INF = tl.constexpr(float("inf"))
 

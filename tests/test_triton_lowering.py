@@ -8,16 +8,17 @@ import re
 
 import pytest
 from conftest import filecheck
-from triton_cases import CASES, context, load_plugin
+from triton_cases import CASES, context, load_plugin, lower_to_device
 from xdsl.dialects.builtin import FileLineColLoc
 from xdsl.parser import Parser
 
-from tfir.backends import triton_runtime
-from tfir.backends.triton_backend import generate
-from tfir.backends.triton_codegen import TritonCodegenError
+from tfir.backends.registry import BACKENDS
+from tfir.backends.triton import runtime as triton_runtime
+from tfir.backends.triton.kernels import TritonCodegenError
 from tfir.dialects import device
-from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass
-from tfir.lowering.device_kernels import DeviceLoweringError
+from tfir.lowering.utils.device import DeviceLoweringError
+
+generate = BACKENDS["triton"].generate
 
 BY_NAME = {c.name: c for c in CASES}
 
@@ -25,7 +26,7 @@ BY_NAME = {c.name: c for c in CASES}
 def lower(text: str):
     ctx = context()
     module = Parser(ctx, text).parse_module()
-    ConvertLoopsToDevicePass().apply(ctx, module)
+    lower_to_device(ctx, module)
     module.verify()
     return module
 

@@ -405,6 +405,15 @@ def context():
     return ctx
 
 
+def lower_to_device(ctx, module) -> None:
+    """Runs the passes of stage `device` (target triton) on a loop-level module."""
+    from tfir.pipeline import make_pass, steps_for
+
+    for step in steps_for("triton"):
+        if step.stage == "device":
+            make_pass(step, None, "triton").apply(ctx, module)
+
+
 def _map(ndims: int, results: Sequence[int]) -> str:
     dims = ", ".join(f"d{i}" for i in range(ndims))
     return f"affine_map<({dims}) -> ({', '.join(f'd{r}' for r in results)})>"

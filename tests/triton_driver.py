@@ -21,11 +21,11 @@ from triton_cases import (  # noqa: E402
     TINY_TILES,
     context,
     load_plugin,
+    lower_to_device,
 )
 from xdsl.parser import Parser  # noqa: E402
 
-from tfir.backends.triton_backend import generate  # noqa: E402
-from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass  # noqa: E402
+from tfir.backends.registry import BACKENDS  # noqa: E402
 
 
 def source_of(case) -> str:
@@ -33,15 +33,13 @@ def source_of(case) -> str:
         load_plugin(case.plugin)
     ctx = context()
     module = Parser(ctx, case.mlir).parse_module()
-    ConvertLoopsToDevicePass().apply(ctx, module)
+    lower_to_device(ctx, module)
     module.verify()
-    return generate(module, case.entry)
+    return BACKENDS["triton"].generate(module, case.entry)
 
 
 def interpret(case, tmp: str) -> None:
-    from tfir.backends.triton_backend import load
-
-    fn = load(source_of(case), case.entry, os.path.join(tmp, f"{case.name}.py"))
+    fn = BACKENDS["triton"].load(source_of(case), case.entry, os.path.join(tmp, f"{case.name}.py"))
     inputs = case.inputs(np.random.default_rng(0))
     got, want = fn(*inputs), case.reference(*inputs)
     assert len(got) == len(want), f"{len(got)} results, want {len(want)}"
@@ -102,7 +100,7 @@ def conformance_interpret(case, tmp: str) -> None:
 def conformance_ptx(case, tmp: str) -> None:
     """Compiles every kernel the conformance program generates (no run)."""
     from tfir import api
-    from tfir.backends import triton_backend, triton_runtime
+    from tfir.backends.triton import runtime as triton_runtime
 
     sources: list[str] = []
 
@@ -111,7 +109,7 @@ def conformance_ptx(case, tmp: str) -> None:
         raise _Captured
 
     triton_runtime.require_device = lambda: None  # compiling needs no device
-    triton_backend.load = capture
+    BACKENDS["triton"].load = capture  # type: ignore[method-assign]
     inputs = case.inputs(np.random.default_rng(case.seed))
     prog = api.compile_file(CONFORMANCE / "programs" / case.file, target="triton",
                             disable=missing_passes(), cache=False)

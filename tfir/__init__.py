@@ -8,6 +8,7 @@ out = prog["mlp"](x, w1, b1, w2, b2)
 """
 
 from tfir.api import Function, Program, compile_file, compile_source
+from tfir.backends.numpy.backend import NumpyOptions
 from tfir.errors import (
     CompileError,
     Diagnostic,
@@ -18,6 +19,7 @@ from tfir.errors import (
     TfirError,
 )
 from tfir.inspect.trace import Stage, lower
+from tfir.options import CompileOptions
 from tfir.plugin import load_plugin
 from tfir.version import __version__
 
@@ -33,5 +35,6 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'tfir' has no attribute {name!r}")
 
 
-__all__ = ["CompileError", "Diagnostic", "ExecutionError", "InternalError", "TfirError", "Function", "InputError", "Program", "compile_file",
-           "compile_source", "load_plugin", "lower", "PluginError", "Stage", "__version__"]
+__all__ = ["CompileError", "CompileOptions", "Diagnostic", "ExecutionError", "InternalError", "TfirError", "Function",
+           "InputError", "NumpyOptions", "Program", "compile_file", "compile_source", "load_plugin", "lower",
+           "PluginError", "Stage", "__version__"]

@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from tfir import cache
-from tfir.backends import triton_runtime
-from tfir.compiled import Compiled
+from tfir.compiler import TARGETS, Compiled, backend_for, build, check_options
 from tfir.dialects.dtypes import from_numpy, to_numpy
 from tfir.dialects.registry import REGISTRY, TType
 from tfir.errors import CompileError, Diagnostic, InputError, Span, did_you_mean
@@ -22,35 +21,37 @@ from tfir.frontend.driver import build_entry, load_and_check
 from tfir.frontend.loader import Program as FrontendProgram
 from tfir.frontend.loader import load_prelude
 from tfir.inputs import bind_inputs
-from tfir.pipeline import build_for_target
+from tfir.options import CompileOptions
 from tfir.plugin import check_lowerings, plugins_fingerprint
 
-TARGETS = ("eager", "numpy", "triton")
+
+def _options(target: str, options: CompileOptions | None, kwargs: dict[str, Any]) -> CompileOptions:
+    """The options of a program for `target`, checked (the target is available, every name is known)."""
+    resolved = CompileOptions.of(options, **kwargs)
+    backend_for(target).check_available()
+    check_options(resolved, target)
+    return resolved
 
 
-def _check_target(target: str) -> None:
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
-    if target == "triton":
-        # what triton_backend.check_available checks, without importing the code generator
-        triton_runtime.require_device()
+def compile_source(text: str, filename: str = "<string>", target: str = "numpy",
+                   options: CompileOptions | None = None, **kwargs: Any) -> Program:
+    """Checks a program given as text; raises CompileError on any error in it.
+    `options` and `kwargs` (fields of `CompileOptions`) say how to compile it."""
+    resolved = _options(target, options, kwargs)
+    return Program(_checked(text, filename, target), target, resolved)
 
 
-def compile_source(text: str, filename: str = "<string>", target: str = "numpy", **options: Any) -> Program:
-    """Checks a program given as text; raises CompileError on any error in it."""
-    _check_target(target)
-    return Program(_checked(text, filename, target), target, options)
-
-
-def compile_file(path: str | Path, target: str = "numpy", **options: Any) -> Program:
-    """Checks the program in a `.tf` file; raises CompileError on any error in it."""
-    _check_target(target)
+def compile_file(path: str | Path, target: str = "numpy", options: CompileOptions | None = None,
+                 **kwargs: Any) -> Program:
+    """Checks the program in a `.tf` file; raises CompileError on any error in it.
+    `options` and `kwargs` (fields of `CompileOptions`) say how to compile it."""
+    resolved = _options(target, options, kwargs)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
         raise CompileError([Diagnostic(f"cannot read {path}: {reason}", Span(str(path), 1, 1, 1, 1))]) from None
-    return Program(_checked(text, str(path), target), target, options)
+    return Program(_checked(text, str(path), target), target, resolved)
 
 
 def _checked(text: str, filename: str, target: str) -> FrontendProgram:
@@ -65,7 +66,7 @@ def _checked(text: str, filename: str, target: str) -> FrontendProgram:
 class Program:
     """A checked program; `prog["name"]` or `prog.name` is an entry function."""
 
-    def __init__(self, frontend: FrontendProgram, target: str, options: dict[str, Any]):
+    def __init__(self, frontend: FrontendProgram, target: str, options: CompileOptions):
         self.frontend = frontend
         self.target = target
         self.options = options
@@ -152,18 +153,17 @@ class Function:
 
     def compile(self, types: dict[str, TType], statics: dict[str, Any]) -> Compiled:
         module = build_entry(self.program.frontend, self.name, types, statics)
-        return build_for_target(module, self.name, self.program.target, self.program.source_line,
-                                self.program.options, self._cache_key(types, statics))
+        return build(module, self.name, self.program.target, self.program.source_line,
+                     self.program.options, self._cache_key(types, statics))
 
     def _cache_key(self, types: dict[str, TType], statics: dict[str, Any]) -> str | None:
-        options = {k: v for k, v in self.program.options.items() if k != "cache"}
-        if self.program.target == "eager" or not self.program.options.get("cache", True):
+        if not self.program.options.cache:
             return None
         frontend = self.program.frontend
         texts = [f"{name}\n{f.source.text}" for name, f in sorted(frontend.files.items())]
         texts.append(load_prelude().source.text)
         signature = (sorted((n, str(t)) for n, t in types.items()), sorted(statics.items()))
-        return cache.cache_key(texts, self.name, signature, self.program.target, options,
+        return cache.cache_key(texts, self.name, signature, self.program.target, self.program.options.key(),
                                [*sorted(REGISTRY.names()), plugins_fingerprint()])
 
     def graph(self, stage: str = "tf", **shapes: Any) -> Any:
@@ -178,8 +178,8 @@ class Function:
         return function_report(self, **shapes)
 
     def bind_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        return bind_inputs(self.fn, args, kwargs, self.program.options.get("cast_inputs", False))
+        return bind_inputs(self.fn, args, kwargs, self.program.options.cast_inputs)
 
 
-__all__ = ["CompileError", "Compiled", "InputError", "Program", "Function", "compile_file", "compile_source",
-           "to_numpy"]
+__all__ = ["CompileError", "CompileOptions", "Compiled", "InputError", "Program", "Function", "TARGETS",
+           "compile_file", "compile_source", "to_numpy"]

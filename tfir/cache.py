@@ -37,18 +37,19 @@ def compiler_fingerprint() -> str:
     h = hashlib.sha256(__version__.encode())
     for name in ("tfir", "tfir.frontend", "tfir.dialects", "tfir.lowering", "tfir.backends"):
         module = importlib.import_module(name)
-        for path in sorted(Path(p) for d in module.__path__ for p in Path(d).rglob("*")):
-            if path.suffix in (".py", ".lark", ".tf"):
-                st = path.stat()
-                h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        for root in map(Path, module.__path__):
+            for path in sorted(root.rglob("*")):  # sub-packages (lowering/utils) included
+                if path.suffix in (".py", ".lark", ".tf"):
+                    st = path.stat()
+                    h.update(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns};".encode())
     return h.hexdigest()
 
 
-def cache_key(texts: list[str], entry: str, signature: Any, target: str, options: dict[str, Any],
+def cache_key(texts: list[str], entry: str, signature: Any, target: str, options: str,
               extra: list[str]) -> str:
+    """The key of one compiled entry; `options` is `CompileOptions.key()`."""
     h = hashlib.sha256()
-    for part in [compiler_fingerprint(), target, entry, repr(signature), repr(sorted(options.items(), key=str)),
-                 *extra, *texts]:
+    for part in [compiler_fingerprint(), target, entry, repr(signature), options, *extra, *texts]:
         data = part.encode("utf-8", "surrogatepass")
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)

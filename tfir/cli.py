@@ -13,7 +13,6 @@ import numpy as np
 
 from tfir import progress, support
 from tfir.api import TARGETS, Program, compile_file
-from tfir.backends.triton_runtime import TritonUnavailable
 from tfir.dialects.dtypes import element_type, from_numpy
 from tfir.errors import CompileError, InternalError, TfirError
 from tfir.frontend import ast
@@ -239,8 +238,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except TritonUnavailable as err:  # a missing target: named, no traceback
-        print(f"error: {err}", file=sys.stderr)
     return 1
 
 

@@ -1,49 +1,80 @@
 """The one ordered pipeline: every tool (`tfir lower`, dumps, timings, the
-HTML report, the backends) reads `PIPELINE`, never a copy of it.
+HTML report, the compiler) reads `PIPELINE`, never a copy of it.
 
-A step is `(stage, pass name, targets)`: the stage is the level of the IR the
-pass produces, the targets are the backends that run it. A pass is one file
-in `lowering/` whose name is the pass name with `_` for `-`, defining one
-xDSL `ModulePass`; passes from xDSL itself (`cse`, `dce`) are reused as they
-are.
+A step is `(stage, pass name, targets)`: the stage groups the passes that
+lead to one level of the IR (docs/ir-levels.md), the targets are the
+backends that run it. Every rewrite of the IR is a step: the backends only
+print what the last pass of their target left. `PASSES` is the explicit
+table of pass classes by name: each tfir pass is one module (or package)
+of `tfir.lowering` named after it, defining one xDSL `ModulePass`; the
+passes of xDSL itself (`cse`, `dce`) are reused as they are, and may run in
+several stages. Plugins add passes with `register_pass`.
+
+With `verify_each` (TFIR_VERIFY_EACH=1, as the tests run) the IR is verified
+after every pass and the contract of each stage (lowering/utils/contracts.py)
+is checked after its last pass.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from xdsl.context import Context
-from xdsl.dialects import (
-    arith,
-    bufferization,
-    builtin,
-    func,
-    linalg,
-    math,
-    memref,
-    scf,
-    tensor,
-)
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
+from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
+from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
-from tfir import cache
-from tfir.compiled import Compiled
-from tfir.dialects import xdsl_fixes  # noqa: F401  (patches xDSL before any IR is built)
-from tfir.dialects.device import DEVICE
-from tfir.dialects.plugins import loaded_dialects
-from tfir.dialects.tf import TF
+from tfir.dialects.context import make_context
 from tfir.errors import CompileError, InternalError
-
-SourceLine = Callable[[str, int], str]
+from tfir.lowering.bufferize import BufferizePass
+from tfir.lowering.canonicalize_tf import CanonicalizeTfPass
+from tfir.lowering.convert_linalg_to_scalar_loops import ConvertLinalgToScalarLoopsPass
+from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass
+from tfir.lowering.convert_tf_to_linalg import ConvertTfToLinalg
+from tfir.lowering.differentiate import DifferentiatePass
+from tfir.lowering.drop_overwritten_stores import DropOverwrittenStoresPass
+from tfir.lowering.drop_unused_globals import DropUnusedGlobalsPass
+from tfir.lowering.expand_custom_ops import ExpandCustomOps
+from tfir.lowering.fold_constants import FoldConstantsPass
+from tfir.lowering.fold_transposes import FoldTransposesPass
+from tfir.lowering.fuse_elementwise import FuseElementwise
+from tfir.lowering.inline_calls import InlineCallsPass
+from tfir.lowering.inline_scalar_constants import InlineScalarConstantsPass
+from tfir.lowering.merge_tile_pieces import MergeTilePiecesPass
+from tfir.lowering.narrow_broadcast_loads import NarrowBroadcastLoadsPass
+from tfir.lowering.numpy_elide_fills import NumpyElideFillsPass
+from tfir.lowering.numpy_row_groups import NumpyRowGroupsPass
+from tfir.lowering.numpy_schedule import NumpySchedulePass
+from tfir.lowering.numpy_threads import NumpyThreadsPass
+from tfir.lowering.plan_buffers import PlanBuffersPass
+from tfir.lowering.prune_kernel_args import PruneKernelArgsPass
+from tfir.lowering.tile_linalg import TileLinalgPass
+from tfir.lowering.untile_loops import UntileLoopsPass
+from tfir.lowering.utils.contracts import CONTRACTS
 
 COMPILED = frozenset({"numpy", "triton", "mlir"})
 EVERY_TARGET = COMPILED | {"eager"}
+NUMPY = frozenset({"numpy"})
+TRITON = frozenset({"triton"})
+
+PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
+    InlineCallsPass, DifferentiatePass, ExpandCustomOps, CanonicalizeTfPass, FoldConstantsPass,
+    CommonSubexpressionElimination, DeadCodeElimination,
+    ConvertTfToLinalg, FuseElementwise,
+    BufferizePass, PlanBuffersPass,
+    TileLinalgPass, ConvertLinalgToScalarLoopsPass,
+    NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpyThreadsPass,
+    UntileLoopsPass, MergeTilePiecesPass, FoldTransposesPass, ConvertLoopsToDevicePass,
+    InlineScalarConstantsPass, DropOverwrittenStoresPass, NarrowBroadcastLoadsPass,
+    PruneKernelArgsPass, DropUnusedGlobalsPass,
+)}
+"""Every pass of tfir's pipeline, by name (plugins' passes: `register_pass`)."""
+
+XDSL_PASSES = frozenset({"cse", "dce"})
+"""The passes of `PASSES` that xDSL provides (reused, not rewritten)."""
 
 
 @dataclass(frozen=True)
@@ -74,37 +105,48 @@ PIPELINE: list[Step] = [
     # 1 MiB tiles (the L2 of a core): long elementwise chains then run ~3x faster
     # in NumPy than with 128 KiB ones (fewer calls per element); the triton
     # target undoes the CPU tiling anyway.
-    Step("loops", "tile-linalg", frozenset({"numpy", "triton"}), {"max_tile_bytes": 1 << 20}),
+    Step("loops", "tile-linalg", NUMPY | TRITON, {"max_tile_bytes": 1 << 20}),
     Step("scalar-loops", "convert-linalg-to-scalar-loops", frozenset({"mlir"})),
-    Step("device", "convert-loops-to-device", frozenset({"triton"})),
+    # How the NumPy code runs the loops, decided in the IR (the code generator
+    # prints it): row groups, whole / chunked / tiled loops, fills a matmul
+    # overwrites, loops on the thread pool.
+    Step("schedule", "numpy-row-groups", NUMPY),
+    Step("schedule", "numpy-schedule", NUMPY),
+    Step("schedule", "numpy-elide-fills", NUMPY),
+    Step("schedule", "numpy-threads", NUMPY),
+    # Loops to kernels: the CPU tiling undone, the lowering, then clean-ups of
+    # the kernels (shared index arithmetic, dead stores and loads, literals).
+    Step("device", "untile-loops", TRITON),
+    Step("device", "merge-tile-pieces", TRITON),
+    Step("device", "fold-transposes", TRITON),
+    Step("device", "convert-loops-to-device", TRITON),
+    Step("device", "inline-scalar-constants", TRITON),
+    Step("device", "cse", TRITON),
+    Step("device", "drop-overwritten-stores", TRITON),  # after cse: equal offsets are one value
+    Step("device", "narrow-broadcast-loads", TRITON),
+    Step("device", "dce", TRITON),
+    Step("device", "prune-kernel-args", TRITON),
+    Step("device", "drop-unused-globals", TRITON),
 ]
 
 STAGES: tuple[str, ...] = tuple(dict.fromkeys(s.stage for s in PIPELINE))
-
-# Passes that xDSL provides: reused, not rewritten.
-_XDSL_PASSES = {
-    "cse": "xdsl.transforms.common_subexpression_elimination:CommonSubexpressionElimination",
-    "dce": "xdsl.transforms.dead_code_elimination:DeadCodeElimination",
-}
-
 
 # Passes that plugins add with `register_pass`, by name.
 _REGISTERED_PASSES: dict[str, type[ModulePass]] = {}
 
 
 def pass_class(name: str) -> type[ModulePass]:
-    """The ModulePass class of a pipeline pass, imported on first use."""
+    """The ModulePass class of a pipeline pass (tfir's, xDSL's or a plugin's)."""
     if name in _REGISTERED_PASSES:
         return _REGISTERED_PASSES[name]
-    where = _XDSL_PASSES.get(name) or f"tfir.lowering.{name.replace('-', '_')}"
-    module_name, _, attr = where.partition(":")
-    module = importlib.import_module(module_name)
-    if attr:
-        return getattr(module, attr)
-    for value in vars(module).values():
-        if isinstance(value, type) and issubclass(value, ModulePass) and getattr(value, "name", None) == name:
-            return value
-    raise LookupError(f"no ModulePass named {name!r} in {module_name}")
+    if name not in PASSES:
+        raise LookupError(f"no pass named {name!r}")
+    return PASSES[name]
+
+
+def pass_names() -> list[str]:
+    """Every pass the pipeline may run, in pipeline order."""
+    return list(dict.fromkeys(s.pass_name for s in PIPELINE))
 
 
 def register_pass(pass_cls: type[ModulePass], *, after: str | None = None, before: str | None = None,
@@ -140,26 +182,10 @@ def steps_for(target: str) -> list[Step]:
     return [s for s in PIPELINE if s.runs_for(target)]
 
 
-def make_context() -> Context:
-    """A context with every dialect a tfir module may hold at any stage."""
-    ctx = Context(allow_unregistered=False)
-    for dialect in (builtin.Builtin, func.Func, arith.Arith, math.Math, linalg.Linalg,
-                    tensor.Tensor, bufferization.Bufferization, memref.MemRef, scf.Scf, TF, DEVICE):
-        ctx.load_dialect(dialect)
-    for dialect in loaded_dialects():
-        ctx.load_dialect(dialect)
-    return ctx
-
-
 # -- running the pipeline -------------------------------------------------------
 
-BACKENDS: dict[str, str] = {
-    "eager": "tfir.backends.eager",
-    "numpy": "tfir.backends.numpy_backend",
-    "triton": "tfir.backends.triton_backend",
-}
-
 StepObserver = Callable[[Step, ModuleOp, float], None]
+PassOptions = Mapping[str, Mapping[str, object]]
 
 # Verifying after every pass costs about a quarter of compile time: programs
 # compiled through the API verify the final IR only, unless TFIR_VERIFY_EACH=1
@@ -175,8 +201,7 @@ class PassFailed(InternalError):
         self.step = step
 
 
-def make_pass(step: Step, overrides: dict[str, dict[str, object]] | None = None,
-              target: str | None = None) -> ModulePass:
+def make_pass(step: Step, overrides: PassOptions | None = None, target: str | None = None) -> ModulePass:
     """The pass of `step`; a pass with a `target` option is told the target it runs for."""
     options = {**step.options, **(overrides or {}).get(step.pass_name, {})}
     cls = pass_class(step.pass_name)
@@ -185,13 +210,20 @@ def make_pass(step: Step, overrides: dict[str, dict[str, object]] | None = None,
     return cls(**options)
 
 
+def _ends_stage(steps: list[Step], i: int, skipped: set[str]) -> bool:
+    """Whether no step after `steps[i]` that runs belongs to its stage."""
+    return not any(s.stage == steps[i].stage for s in steps[i + 1:] if s.pass_name not in skipped)
+
+
 def run_pipeline(module: ModuleOp, target: str, *, disable: Iterable[str] = (),
-                 pass_options: dict[str, dict[str, object]] | None = None, verify_each: bool = True,
-                 stop_after: str | None = None, observer: StepObserver | None = None) -> ModuleOp:
-    """Runs the steps of `target` in order on `module` (in place)."""
+                 pass_options: PassOptions | None = None, verify_each: bool = True,
+                 stop_after: str | Step | None = None, observer: StepObserver | None = None) -> ModuleOp:
+    """Runs the steps of `target` in order on `module` (in place), up to the
+    step `stop_after` (or the first step of that name)."""
     ctx = make_context()
     skipped = set(disable)
-    for step in steps_for(target):
+    steps = steps_for(target)
+    for i, step in enumerate(steps):
         if step.pass_name in skipped:
             continue
         start = time.perf_counter()
@@ -199,46 +231,18 @@ def run_pipeline(module: ModuleOp, target: str, *, disable: Iterable[str] = (),
             make_pass(step, pass_options, target).apply(ctx, module)
             if verify_each:
                 module.verify()
+                if step.stage in CONTRACTS and _ends_stage(steps, i, skipped):
+                    CONTRACTS[step.stage](module)
         except CompileError:
             raise  # a user's error found by a pass (a custom op with no lowering for the target)
         except Exception as err:  # noqa: BLE001 - reported with the pass that broke the IR
             raise PassFailed(step, err) from err
         if observer is not None:
             observer(step, module, time.perf_counter() - start)
-        if step.pass_name == stop_after:
+        if step == stop_after or step.pass_name == stop_after:
             break
     return module
 
 
-def build_for_target(module: ModuleOp, entry: str, target: str, source_line: SourceLine,
-                     options: dict[str, Any], cache_key: str | None = None) -> Any:
-    """Lowers a `tf` module for `target` and loads its code: a `Compiled`.
-
-    With a `cache_key`, generated code is taken from (and put in) the disk cache."""
-    backend = importlib.import_module(BACKENDS[target])
-    if target == "eager":
-        tf_module = module.clone()
-        run_pipeline(module, target, disable=options.get("disable", ()),
-                     pass_options=options.get("pass_options"), verify_each=options.get("verify_each", VERIFY_EACH))
-        return Compiled(tf_module, backend.compile_module(module, entry))
-    name = f"<tfir-{target}:{entry}>"
-    if cache_key is not None:
-        source = cache.load(cache_key)
-        if source is not None:
-            try:
-                return Compiled(module, backend.load(source, entry, name), source)
-            except Exception:  # noqa: BLE001 - a corrupt entry is ignored and rebuilt
-                cache.discard(cache_key)
-    tf_module = module.clone()
-    run_pipeline(module, target, disable=options.get("disable", ()),
-                 pass_options=options.get("pass_options"), verify_each=options.get("verify_each", VERIFY_EACH))
-    if not options.get("verify_each", VERIFY_EACH):
-        try:
-            module.verify()  # once at the end; per pass under TFIR_VERIFY_EACH=1 (the tests)
-        except Exception as err:  # noqa: BLE001 - a compiler bug, named as such
-            raise PassFailed(steps_for(target)[-1], err) from err
-    source = backend.generate(module, entry, source_line, **options.get("codegen", {}))
-    run = backend.load(source, entry, name)
-    if cache_key is not None:
-        cache.store(cache_key, source)
-    return Compiled(tf_module, run, source)
+__all__ = ["COMPILED", "PASSES", "PIPELINE", "STAGES", "PassFailed", "Step", "make_context", "make_pass",
+           "pass_class", "register_pass", "run_pipeline", "steps_for"]

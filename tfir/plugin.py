@@ -175,7 +175,7 @@ class OpDef:
 
     def linalg(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """A loop-level lowering `fn(em: Emitter, *operands, **attrs)` returning
-        the result value(s), built with `tfir.lowering.linalg_builders.Emitter`
+        the result value(s), built with `tfir.lowering.utils.linalg_builders.Emitter`
         in the linalg-on-tensors form (docs/ir-levels.md section 2). A decorator."""
         self.custom.linalg = fn
         self.custom.modules.add(fn.__module__)

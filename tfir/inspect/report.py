@@ -249,7 +249,7 @@ def inline_svg(svg: str, node_lines: dict[str, int]) -> str:
 
 
 def passes_section(trace: Trace) -> str:
-    done = {s.pass_name: s for s in trace.stages}
+    ran = trace.stages[1:]  # in the order the steps ran (a pass may run in several stages)
     longest = max((s.seconds for s in trace.stages), default=0) or 1
     rows = ['<table class="passes"><thead><tr><th>#</th><th>pass</th><th class="num">ms</th><th></th>'
             '<th class="num">ops before</th><th class="num">after</th><th class="num">\u0394</th></tr></thead><tbody>']
@@ -257,15 +257,16 @@ def passes_section(trace: Trace) -> str:
     rows.append(_pass_row(front, "frontend", longest))
     for level in STAGES:
         steps = [s for s in steps_for(trace.target) if s.stage == level]
-        if not any(s.pass_name in done or s.pass_name in trace.missing for s in steps):
+        done = [s for s in ran if s.stage == level]
+        if not done and not any(s.pass_name in trace.missing for s in steps):
             continue
         rows.append(f'<tr class="stage"><td></td><td colspan="6">{level}</td></tr>')
         for step in steps:
             if step.pass_name in trace.missing:
                 rows.append(f'<tr class="skip"><td></td><td>{step.pass_name}</td>'
                             '<td colspan="5">not available: skipped</td></tr>')
-            elif step.pass_name in done:
-                rows.append(_pass_row(done[step.pass_name], step.pass_name, longest))
+            elif done and done[0].pass_name == step.pass_name:
+                rows.append(_pass_row(done.pop(0), step.pass_name, longest))
     total = sum(s.seconds for s in trace.stages if s.pass_name != FRONTEND)
     rows.append(f'<tr class="stage"><td></td><td>all passes</td><td class="num">{total * 1e3:.2f}</td><td></td>'
                 f'<td class="num">{front.ops_after}</td><td class="num">{trace.stages[-1].ops_after}</td>'

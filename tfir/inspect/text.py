@@ -66,7 +66,7 @@ def _ms(seconds: float) -> str:
 
 def timing_table(trace: Trace) -> str:
     """Time per pass and per stage, with the op counts before and after each."""
-    done = {s.pass_name: s for s in trace.stages}
+    done = {(s.stage, s.pass_name): s for s in trace.stages}  # cse runs in two stages
     width = max([len(s.pass_name) for s in trace.stages] + [len(n) for n in trace.missing] + [23])
     head = f"{'pass':<{width}}  {'stage':<12} {'ms':>9}  {'ops before':>10} {'after':>6}"
     rule = "-" * (len(head) + 14)
@@ -78,7 +78,7 @@ def timing_table(trace: Trace) -> str:
         if step.pass_name in trace.missing:
             rows.append(f"{step.pass_name:<{width}}  {step.stage:<12} {'-':>9}  (not available: skipped)")
             continue
-        s = done.get(step.pass_name)
+        s = done.get((step.stage, step.pass_name))
         if s is None:
             continue
         extra = "" if s.changed else "  (no change)"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast as pyast
 import html
-import importlib
 import io
 import time
 import warnings
@@ -26,14 +25,14 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.printer import Printer
 
 from tfir.api import Program, compile_file, compile_source
+from tfir.backends.registry import BACKENDS
 from tfir.dialects.dtypes import from_numpy
 from tfir.dialects.registry import TType
-from tfir.errors import InputError, PluginError, did_you_mean
+from tfir.errors import InputError, InternalError, PluginError, did_you_mean
 from tfir.frontend import ast
 from tfir.frontend.driver import build_entry
 from tfir.inputs import check_declared, input_array, static_value
 from tfir.pipeline import (
-    BACKENDS,
     STAGES,
     PassFailed,
     Step,
@@ -277,7 +276,7 @@ def trace(prog: Program, entry: str | None = None, target: str = "numpy", *,
         return result
     skipped = [s.pass_name for s in steps_for(target) if s not in runnable]
     try:
-        run_pipeline(module, target, disable=skipped, verify_each=verify_each, stop_after=runnable[-1].pass_name,
+        run_pipeline(module, target, disable=skipped, verify_each=verify_each, stop_after=runnable[-1],
                      observer=lambda step, mod, secs: _record(result, step, mod, secs, on_stage))
     except PassFailed as err:
         result.failure = err
@@ -331,21 +330,18 @@ def lower(path_or_source: str | Path, entry: str | None = None, target: str = "n
 
 def generate_code(result: Trace) -> str:
     """The code generator's output for a complete trace; InputError when there is none."""
-    if result.target not in BACKENDS or result.target == "eager":
+    if result.target not in BACKENDS:  # a pipeline only (target mlir): no code generator
         raise InputError(f"target {result.target} has no code generator")
+    backend = BACKENDS[result.target]
     if result.missing:
         raise InputError(f"cannot generate {result.target} code: {next(iter(result.missing.values()))}")
-    try:
-        backend = importlib.import_module(BACKENDS[result.target])
-    except Exception as err:  # noqa: BLE001 - a backend that is not written yet, or broken
-        raise InputError(f"the {result.target} code generator ({BACKENDS[result.target]}) is not available: "
-                         f"{type(err).__name__}: {err}") from None
     assert result.module is not None
     try:
-        return backend.generate(result.module, result.entry, result.program.source_line)
+        return backend.generate(result.module, result.entry, result.program.source_line,
+                                backend.options_type())
     except Exception as err:  # noqa: BLE001 - reported as the code generator's bug
         raise CodegenFailed(f"the {result.target} code generator failed: {type(err).__name__}: {err}") from err
 
 
-class CodegenFailed(RuntimeError):
+class CodegenFailed(InternalError):
     """The code generator raised on IR that the pipeline produced: a compiler bug."""

@@ -86,7 +86,7 @@ def hard_tanh(x: np.ndarray, *, lo: float = -1.0, hi: float = 1.0) -> np.ndarray
 def _hard_tanh_linalg(em, x, *, lo: float, hi: float):
     from xdsl.dialects import arith
 
-    from tfir.lowering.linalg_builders import elem_of, shape_of
+    from tfir.lowering.utils.linalg_builders import elem_of, shape_of
 
     elem = elem_of(x)
 

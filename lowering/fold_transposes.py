@@ -1,0 +1,87 @@
+"""`fold-transposes`: a transposed copy read only by generics becomes
+permuted indexing maps of its readers.
+
+Precondition: the `loops` form with no tile loops (after `untile-loops`).
+
+A `linalg.transpose` into a fresh buffer (`memref.alloc`) whose every other
+use is an input of a `linalg.generic` in the same block, after it, is erased:
+each reader reads the transpose's source instead, through its map composed
+with the permutation. The device lowering then computes the transposed
+indices in the readers' kernels instead of launching a copy kernel. A
+transpose whose source something overwrites before its last reader is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import memref
+from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, ModuleOp
+from xdsl.dialects.linalg.ops import GenericOp, TransposeOp
+from xdsl.ir import Operation, SSAValue
+from xdsl.ir.affine import AffineMap
+from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
+
+from tfir.lowering.utils.device import entries
+from tfir.lowering.utils.linalg_ops import indexing_maps
+from tfir.lowering.utils.memref_views import VIEW_OPS, root_of, touches
+
+
+def _writes(op: Operation, base: SSAValue) -> bool:
+    if isinstance(op, VIEW_OPS) or op.name == "arith.constant":
+        return False
+    outs = getattr(op, "outputs", None)
+    if outs is not None and op.dialect_name() == "linalg":
+        return any(root_of(o) is base for o in outs)
+    if isinstance(op, memref.CopyOp):
+        return root_of(op.destination) is base
+    return touches(op, base)  # a call may write any buffer it gets
+
+
+def fold_transpose(op: TransposeOp) -> bool:
+    """Makes the generics that read a transposed copy read its source through
+    permuted maps instead (index arithmetic, no copy kernel). Only when the
+    copy is a fresh buffer read by generics alone and the source is not
+    overwritten before they run."""
+    src, out = op.inputs[0], op.outputs[0]
+    if not isinstance(out.owner, memref.AllocOp):
+        return False
+    readers = [u.operation for u in out.uses if u.operation is not op]
+    if not readers or any(not isinstance(r, GenericOp) or r.parent is not op.parent
+                          or out in r.outputs for r in readers):
+        return False
+    last, cur = readers, op.next_op
+    pending = set(last)
+    while cur is not None and pending:
+        if _writes(cur, root_of(src)):
+            return False
+        pending.discard(cur)
+        cur = cur.next_op
+    if pending:
+        return False  # a reader before the transpose: not ours to touch
+    perm = [int(p) for p in op.permutation.get_values()]
+    for reader in readers:
+        maps = indexing_maps(reader)
+        for i, operand in enumerate(reader.inputs):
+            if operand is out:
+                results = maps[i].results
+                maps[i] = AffineMap(maps[i].num_dims, 0,
+                                    tuple(results[perm.index(m)] for m in range(len(perm))))
+                reader.operands[i] = src
+        reader.indexing_maps = ArrayAttr([AffineMapAttr(m) for m in maps])
+    Rewriter.erase_op(op)
+    return True
+
+
+@dataclass(frozen=True)
+class FoldTransposesPass(ModulePass):
+    """Transposed copies read only by generics -> permuted maps of the readers."""
+
+    name = "fold-transposes"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for entry in entries(op):
+            for transpose in [o for o in entry.body.block.ops if isinstance(o, TransposeOp)]:
+                fold_transpose(transpose)

@@ -1,0 +1,158 @@
+"""The contract of each stage (docs/ir-levels.md), checked by the pipeline
+after the last pass of the stage whenever `verify_each` is on (the tests
+set TFIR_VERIFY_EACH=1), and by the tests of single passes.
+
+- `linalg` (section 2): in each function only the linalg-stage ops, generic
+  bodies of `arith` / `math` on scalars, indexing maps of the allowed
+  shapes, every linalg output a fresh `tensor.empty` or a `linalg.fill`;
+- `buffers`, `loops`, `schedule`, `scalar-loops` (sections 3 to 5): no
+  tensors, no `bufferization` or `tensor` ops;
+- `device` (section 6): in each entry only buffers, views, constants,
+  `device.launch`es and calls of external implementations;
+
+and, in each, every op keeps a source location (`locations=False` skips
+that, for IR written by hand without them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from xdsl.dialects import bufferization, func, tensor
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, TensorType
+from xdsl.ir import Attribute, Operation
+from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr, AffineDimExpr
+
+from tfir.errors import InternalError
+
+
+class ContractError(InternalError):
+    """IR that is not in the form of its stage: a pass broke the contract."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ContractError(message)
+
+
+def _functions(module: ModuleOp) -> Iterator[func.FuncOp]:
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and not op.is_declaration:
+            yield op
+
+
+def _check_locations(op: Operation) -> None:
+    for inner in op.walk():
+        _require(isinstance(inner.location, FileLineColLoc), f"{inner.name} has no source location")
+
+
+# -- linalg on tensors (section 2) ------------------------------------------------------
+
+LINALG_STAGE_OPS = frozenset({
+    "linalg.generic", "linalg.matmul", "linalg.transpose", "linalg.fill", "tensor.empty",
+    "tensor.collapse_shape", "tensor.expand_shape", "tensor.extract_slice", "tensor.insert_slice",
+    "arith.constant", "func.call", "func.return",
+})
+"""The ops of a function at the `linalg` stage (`func.call`: of an external implementation)."""
+
+
+def _check_map_expr(expr: object, op: Operation) -> None:
+    if isinstance(expr, AffineDimExpr | AffineConstantExpr):
+        return
+    # Only slices read through `dI * stride + start` (or `dI * stride`).
+    _require(isinstance(expr, AffineBinaryOpExpr), f"{op.name}: map result {expr}")
+    assert isinstance(expr, AffineBinaryOpExpr)
+    term = expr.lhs if expr.kind == AffineBinaryOpKind.Add else expr
+    if expr.kind == AffineBinaryOpKind.Add:
+        _require(isinstance(expr.rhs, AffineConstantExpr), f"{op.name}: map result {expr}")
+    _require(isinstance(term, AffineBinaryOpExpr) and term.kind == AffineBinaryOpKind.Mul
+             and isinstance(term.lhs, AffineDimExpr) and isinstance(term.rhs, AffineConstantExpr),
+             f"{op.name}: map result {expr}")
+
+
+def _check_generic(op: Operation) -> None:
+    n_in = len(op.inputs)  # type: ignore[attr-defined]
+    maps = [m.data for m in op.indexing_maps]  # type: ignore[attr-defined]
+    for m in maps[:n_in]:
+        for expr in m.results:
+            _check_map_expr(expr, op)
+    for m in maps[n_in:]:
+        _require(m.is_projected_permutation(), f"output map {m} is not a projected permutation")
+    for inner in op.body.block.ops:  # type: ignore[attr-defined]
+        _require(inner.dialect_name() in ("arith", "math") or inner.name in ("linalg.yield", "linalg.index"),
+                 f"{inner.name} in a linalg.generic body")
+        for operand in inner.operands:
+            _require(not isinstance(operand.type, TensorType), "tensor op in a generic body")
+
+
+def check_linalg(module: ModuleOp, locations: bool = True) -> None:
+    """The module is in the `linalg` form (docs/ir-levels.md section 2)."""
+    for fn in _functions(module):
+        for op in fn.body.block.ops:
+            _require(op.name in LINALG_STAGE_OPS, f"{op.name} is not a linalg-stage op")
+            if op.name == "linalg.generic":
+                _check_generic(op)
+            if op.name.startswith("linalg."):
+                # Destination-passing: every `outs` is a fresh tensor.empty,
+                # or one a linalg.fill initialised.
+                for out in op.outputs:  # type: ignore[attr-defined]
+                    owner = out.owner
+                    _require(isinstance(owner, Operation) and owner.name in ("tensor.empty", "linalg.fill"),
+                             f"{op.name} writes into {out}")
+            if locations:
+                _check_locations(op)
+
+
+# -- buffers and loops (sections 3 to 5) ----------------------------------------------------
+
+
+def _value_types(op: Operation) -> Iterator[Attribute]:
+    yield from op.operand_types
+    yield from op.result_types
+    for region in op.regions:
+        for block in region.blocks:
+            yield from (arg.type for arg in block.args)
+
+
+def check_buffers(module: ModuleOp, locations: bool = True) -> None:
+    """No tensors, no `bufferization` or `tensor` ops (docs/ir-levels.md sections 3 to 5)."""
+    for op in module.walk():
+        if op is module:
+            continue
+        _require(not any(isinstance(t, TensorType) for t in _value_types(op)), f"a tensor in {op}")
+        _require(op.dialect_name() not in (bufferization.Bufferization.name, tensor.Tensor.name),
+                 f"{op.name} at the buffer level")
+        if locations:
+            _require(isinstance(op.location, FileLineColLoc), f"{op.name} has no source location")
+
+
+# -- device (section 6) -------------------------------------------------------------------
+
+DEVICE_HOST_OPS = frozenset({
+    "memref.alloc", "memref.get_global", "memref.subview", "memref.collapse_shape",
+    "memref.expand_shape", "arith.constant", "device.launch", "func.call", "func.return",
+})
+"""The ops of an entry at the `device` stage: the host side."""
+
+
+def check_device(module: ModuleOp, locations: bool = True) -> None:
+    """Entries hold only buffers, views and launches (docs/ir-levels.md section 6)."""
+    for op in module.ops:
+        _require(op.name in ("func.func", "memref.global", "device.kernel"),
+                 f"{op.name} at the module level of the device stage")
+    for fn in _functions(module):
+        for op in fn.body.block.ops:
+            _require(op.name in DEVICE_HOST_OPS, f"{op.name} is not a device-stage host op")
+            if locations and op.name != "arith.constant":
+                _require(isinstance(op.location, FileLineColLoc), f"{op.name} has no source location")
+
+
+CONTRACTS: dict[str, Callable[[ModuleOp], None]] = {
+    "linalg": check_linalg,
+    "buffers": check_buffers,
+    "loops": check_buffers,
+    "scalar-loops": check_buffers,
+    "schedule": check_buffers,
+    "device": check_device,
+}
+"""The check of each stage's output, by stage."""

@@ -1,0 +1,82 @@
+"""`numpy.matmul` in linalg on tensors (used by `convert-tf-to-linalg`).
+
+1-D operands are expanded to 2-D (`[K]` to `[1, K]` on the left, `[K, 1]` on
+the right); a batched left operand with a 2-D right operand folds its batch
+into the rows of one `linalg.matmul`; otherwise batch dims that broadcast are
+materialised with a broadcasting `linalg.generic`, several batch dims are
+collapsed into one, and the product is a batch-matmul `linalg.generic`
+(`(b, i, j, k)`, `k` a reduction dim: xDSL 0.74 has no
+`linalg.batch_matmul`). The product is reshaped to the result shape at the
+end, which drops the axes added for 1-D operands.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from xdsl.dialects import arith, linalg
+from xdsl.ir import SSAValue
+from xdsl.ir.affine import AffineMap
+from xdsl.utils.exceptions import DiagnosticException
+
+from tfir.dialects.tf import broadcast_shapes
+from tfir.lowering.utils.linalg_builders import (
+    PARALLEL,
+    REDUCTION,
+    Emitter,
+    elem_of,
+    is_bool,
+    is_float,
+    shape_of,
+)
+
+
+def _matmul_2d(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:
+    (m, _), (_, n) = shape_of(a), shape_of(b)
+    init = em.filled([m, n], elem_of(a), 0)
+    return em.val(linalg.ops.MatmulOp([a, b], [init]))
+
+
+def _batch_matmul(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:
+    (nb, m, _), (_, _, n) = shape_of(a), shape_of(b)
+    elem = elem_of(a)
+    add, mul = (arith.AddfOp, arith.MulfOp) if is_float(elem) else (arith.AddiOp, arith.MuliOp)
+    init = em.filled([nb, m, n], elem, 0)
+    maps = [AffineMap.from_callable(lambda b_, i, j, k: (b_, i, k)),
+            AffineMap.from_callable(lambda b_, i, j, k: (b_, k, j)),
+            AffineMap.from_callable(lambda b_, i, j, k: (b_, i, j))]
+    return em.generic([a, b], maps[:2], [init], maps[2:], [PARALLEL] * 3 + [REDUCTION],
+                      lambda e, args: [e.val(add(e.val(mul(args[0], args[1])), args[2]))])[0]
+
+
+def _broadcast_batch(em: Emitter, x: SSAValue, batch: Sequence[int]) -> SSAValue:
+    shape = shape_of(x)
+    target = (*batch, *shape[-2:])
+    if shape == target:
+        return x
+    return em.elementwise([x], target, elem_of(x), lambda e, args: [args[0]])
+
+
+def matmul(em: Emitter, a: SSAValue, b: SSAValue, result_shape: Sequence[int]) -> SSAValue:
+    """`numpy.matmul(a, b)`, whose shape is `result_shape`."""
+    if is_bool(elem_of(a)):
+        raise DiagnosticException("tf.matmul has no lowering for i1")
+    if len(shape_of(a)) == 1:
+        a = em.expand(a, [[0, 1]], [1, shape_of(a)[0]])
+    if len(shape_of(b)) == 1:
+        b = em.expand(b, [[0, 1]], [shape_of(b)[0], 1])
+    sa, sb = shape_of(a), shape_of(b)
+    batch = broadcast_shapes(sa[:-2], sb[:-2])
+    assert batch is not None
+    if not batch:
+        product = _matmul_2d(em, a, b)
+    elif len(sb) == 2:
+        rows = em.reshape(a, [math.prod(sa[:-1]), sa[-1]])
+        product = _matmul_2d(em, rows, b)
+    else:
+        nb = math.prod(batch)
+        a3 = em.reshape(_broadcast_batch(em, a, batch), [nb, *sa[-2:]])
+        b3 = em.reshape(_broadcast_batch(em, b, batch), [nb, *sb[-2:]])
+        product = _batch_matmul(em, a3, b3)
+    return em.reshape(product, result_shape)
