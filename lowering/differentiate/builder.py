@@ -84,6 +84,17 @@ def _folded(op: Operation) -> tf.ConstantOp | None:
     return tf.ConstantOp(dense_attr(value, result.type))
 
 
+def is_zero_fill(value: SSAValue) -> bool:
+    """Whether `value` is a constant of zeros, or one broadcast."""
+    op = value.owner
+    if isinstance(op, tf.BroadcastToOp):
+        op = op.input.owner
+    if not isinstance(op, tf.ConstantOp):
+        return False
+    array = constant_array(op.value)
+    return array.size > 0 and not array.any()
+
+
 def retyped(value: SSAValue, new_shape: Sequence[int]) -> TensorType:
     assert isinstance(value.type, TensorType)
     return TensorType(value.type.get_element_type(), list(new_shape))

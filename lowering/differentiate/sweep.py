@@ -25,7 +25,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from tfir.dialects import tf
 from tfir.dialects.plugins import CUSTOM_OPS, CustomOp
 from tfir.lowering.differentiate import prepare
-from tfir.lowering.differentiate.builder import GradBuilder, is_float
+from tfir.lowering.differentiate.builder import GradBuilder, is_float, is_zero_fill, retyped, shape
 from tfir.lowering.differentiate.errors import error_at
 from tfir.lowering.differentiate.graph import active_values, cone, dependencies
 from tfir.lowering.differentiate.rules import NO_GRADIENT, RULES, Rule
@@ -140,7 +140,12 @@ def _plugin_rule(custom: CustomOp) -> Rule:
 
 
 class Adjoints:
-    """The adjoint of each value reached so far; contributions are summed."""
+    """The adjoint of each value reached so far; contributions are summed.
+
+    Contributions that are pieces placed among zeros along one axis (the
+    gradients of slices of one value, as the gates of an LSTM) and do not
+    overlap are joined into one `concat` of the pieces instead of a sum of
+    zero-padded copies."""
 
     def __init__(self, b: GradBuilder):
         self.b = b
@@ -150,7 +155,52 @@ class Adjoints:
         if grad.type != value.type:
             raise AssertionError(f"gradient of type {grad.type} for a value of type {value.type}")
         old = self.values.get(value)
-        self.values[value] = grad if old is None else self.b.add(old, grad)
+        if old is None:
+            self.values[value] = grad
+            return
+        self.values[value] = _joined(self.b, old, grad) or self.b.add(old, grad)
+
+
+Pieces = tuple[int, list[tuple[int, SSAValue]]]  # axis, (start, piece) along it
+
+
+def _pieces(value: SSAValue) -> Pieces | None:
+    """`value` as pieces along an axis when it is a `concat` with zero fills between them."""
+    op = value.owner
+    if not isinstance(op, tf.ConcatOp):
+        return None
+    axis = op.axis.value.data
+    out, offset, zeros = [], 0, False
+    for part in op.inputs:
+        if is_zero_fill(part):
+            zeros = True
+        else:
+            out.append((offset, part))
+        offset += shape(part)[axis]
+    return (axis, out) if zeros else None
+
+
+def _joined(b: GradBuilder, x: SSAValue, y: SSAValue) -> SSAValue | None:
+    px, py = _pieces(x), _pieces(y)
+    if px is None or py is None or px[0] != py[0]:
+        return None
+    axis = px[0]
+    pieces = sorted(px[1] + py[1], key=lambda p: p[0])
+    offset, parts = 0, []
+    for start, piece in pieces:
+        if start < offset:
+            return None  # they overlap: summed
+        if start > offset:
+            parts.append(b.fill(0.0, retyped(piece, [start - offset if i == axis else d
+                                                   for i, d in enumerate(shape(piece))])))
+        parts.append(piece)
+        offset = start + shape(piece)[axis]
+    total = shape(x)[axis]
+    if offset < total:
+        last = pieces[-1][1]
+        parts.append(b.fill(0.0, retyped(last, [total - offset if i == axis else d
+                                               for i, d in enumerate(shape(last))])))
+    return b.concat(parts, axis)
 
 
 def expand(op: tf.GradientsOp) -> None:
