@@ -27,7 +27,15 @@ from xdsl.passes import ModulePass
 from tfir.dialects import tf
 from tfir.lowering.differentiate.builder import erase_dead
 from tfir.lowering.differentiate.options import RECOMPUTE
-from tfir.lowering.differentiate.rules import elementwise, reductions, shapes  # noqa: F401  (register)
+from tfir.lowering.differentiate.rules import (  # noqa: F401  (register the rules)
+    control_flow,
+    elementwise,
+    indexing,
+    math,
+    nn,
+    reductions,
+    shapes,
+)
 from tfir.lowering.differentiate.sweep import expand
 
 

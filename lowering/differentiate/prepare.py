@@ -10,6 +10,13 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.dialects.plugins import CustomOp
+
+try:  # the decompositions of the builtins of language v2, where this tree has them
+    from tfir.dialects.decompositions import DECOMPOSITIONS
+    from tfir.dialects.decompositions import decompose as decompose_tf
+except ImportError:  # pragma: no cover - before the v2 builtins land
+    DECOMPOSITIONS = {}
+    decompose_tf = None
 from tfir.errors import CompileError
 from tfir.lowering.differentiate.errors import error_at
 
@@ -57,4 +64,18 @@ def decompose(custom: CustomOp, op: Operation) -> None:
             raise error_at(op, f"the decomposition of '{custom.qualname}' gives {value.type}, "
                                f"its shape rule {old.type}")
         old.replace_all_uses_with(value)
+    Rewriter.erase_op(op)
+
+
+def decompose_primitive(op: Operation) -> None:
+    """Replaces `tf` op `op`, which has no gradient rule, by its decomposition into
+    other `tf` ops (`dialects/decompositions.py`, as `decompose-tf-ops` would later)."""
+    found = decompose_tf(op)
+    assert found is not None
+    new_ops, value = found
+    for new in new_ops:
+        for inner in new.walk():
+            inner.location = op.location
+    Rewriter.insert_op(new_ops, InsertPoint.before(op))
+    op.results[0].replace_all_uses_with(value)
     Rewriter.erase_op(op)

@@ -65,6 +65,9 @@ def _prepare(op: Operation) -> bool:
     if custom is not None and custom.gradient is None and custom.decomposition is not None:
         prepare.decompose(custom, op)
         return True
+    if op.name not in RULES and op.name in prepare.DECOMPOSITIONS:
+        prepare.decompose_primitive(op)
+        return True
     nested = [inner for inner in op.walk() if isinstance(inner, tf.GradientsOp)]
     for inner in nested:
         expand(inner)

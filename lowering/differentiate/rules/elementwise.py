@@ -69,7 +69,7 @@ def _pow_exponent(b: GradBuilder, g: SSAValue, x: SSAValue, y: SSAValue, out: SS
     return b.mul(g, b.mul(b.log(safe), out))
 
 
-def _tie(b: GradBuilder, x: SSAValue, other: SSAValue, out: SSAValue) -> SSAValue:
+def tie(b: GradBuilder, x: SSAValue, other: SSAValue, out: SSAValue) -> SSAValue:
     """JAX's balanced choice for maximum/minimum: 1 where `x` is the result, 1/2 on a tie."""
     share = b.where(b.equal(other, out), b.scalar(0.5, x), b.scalar(1.0, x))
     return b.where(b.equal(x, out), share, 0.0)
@@ -82,10 +82,10 @@ BINARY: dict[str, tuple[Binary, Binary]] = {
     "tf.div": (lambda b, g, x, y, o: b.div(g, y),
                lambda b, g, x, y, o: b.neg(b.div(b.mul(g, x), b.mul(y, y)))),
     "tf.pow": (_pow_base, _pow_exponent),
-    "tf.maximum": (lambda b, g, x, y, o: b.mul(g, _tie(b, x, y, o)),
-                   lambda b, g, x, y, o: b.mul(g, _tie(b, y, x, o))),
-    "tf.minimum": (lambda b, g, x, y, o: b.mul(g, _tie(b, x, y, o)),
-                   lambda b, g, x, y, o: b.mul(g, _tie(b, y, x, o))),
+    "tf.maximum": (lambda b, g, x, y, o: b.mul(g, tie(b, x, y, o)),
+                   lambda b, g, x, y, o: b.mul(g, tie(b, y, x, o))),
+    "tf.minimum": (lambda b, g, x, y, o: b.mul(g, tie(b, x, y, o)),
+                   lambda b, g, x, y, o: b.mul(g, tie(b, y, x, o))),
     # mod(x, y) = x - y * floor(x / y)
     "tf.mod": (lambda b, g, x, y, o: g, lambda b, g, x, y, o: b.neg(b.mul(g, b.floor(b.div(x, y))))),
 }
