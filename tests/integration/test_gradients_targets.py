@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support.gradcheck import GradCase, check
 
 import tfir
+from tests.support.gradcheck import GradCase, check
 
 PROGRAM = """
 fn mlp(x: f32[B, D], labels: f32[B, C], w1: f32[D, H], b1: f32[H], w2: f32[H, C])
@@ -70,9 +70,9 @@ def test_numpy_gradients_equal_eager(entry: str) -> None:
 def test_triton_gradients_equal_eager() -> None:
     """Under the Triton interpreter, in a process of its own (it must be set before Triton loads)."""
     pytest.importorskip("triton")
-    here = Path(__file__).parent
-    script = (f"import sys; sys.path[:0] = {[str(here), str(here.parent)]!r}\n"
-              "from test_gradients_targets import ENTRIES, compare\n"
+    root = Path(__file__).parents[2]
+    script = (f"import sys; sys.path[:0] = {[str(root)]!r}\n"
+              "from tests.integration.test_gradients_targets import ENTRIES, compare\n"
               "for entry in ENTRIES: compare(entry, 'triton')\nprint('ok')")
     env = {**os.environ, "TRITON_INTERPRET": "1", "TFIR_CACHE": "0"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600,

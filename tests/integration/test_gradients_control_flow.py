@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support.gradcheck import GradCase, check
 
 import tfir
+from tests.support.gradcheck import GradCase, check
 from tfir.dialects import tf
 
 if not hasattr(tf, "TakeOp"):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support.gradcheck import GradCase, check
+
+from tests.support.gradcheck import GradCase, check
 
 SEEDS = range(3)
 
