@@ -16,6 +16,7 @@ from tfir.api import TARGETS, Program, compile_file
 from tfir.dialects.dtypes import element_type, from_numpy
 from tfir.errors import CompileError, InternalError, TfirError
 from tfir.frontend import ast
+from tfir.frontend.dims import eval_dim
 from tfir.inspect import commands
 from tfir.inspect.trace import entry_name
 from tfir.onnx import cli as onnx_cli
@@ -49,6 +50,9 @@ def random_inputs(fn: ast.FnDef, given: dict[str, np.ndarray], dims: dict[str, i
             for d, size in zip(p.type.dims, given[p.name].shape, strict=False):
                 if isinstance(d, str):
                     bound.setdefault(d, size)
+    statics = {p.name: p.default.value for p in fn.params
+               if isinstance(p.type, ast.StaticType) and isinstance(p.default, ast.IntLit)}
+    statics.update({n: v for n, v in given.items() if isinstance(v, int)})
     out: dict[str, Any] = dict(given)
     for p in fn.params:
         if p.name in given or p.is_static:
@@ -57,10 +61,15 @@ def random_inputs(fn: ast.FnDef, given: dict[str, np.ndarray], dims: dict[str, i
             raise UsageError(f"parameter '{p.name}' has no declared type: pass --input {p.name}=FILE.npy")
         shape = []
         for d in p.type.dims:
-            if isinstance(d, str) and d not in bound:
-                raise UsageError(f"the size of dimension {d} (parameter '{p.name}') is unknown: "
-                                 f"pass --dim {d}=SIZE")
-            shape.append(bound[d] if isinstance(d, str) else d)
+            names = [d] if isinstance(d, str) else d.names() if isinstance(d, ast.DimBinary) else []
+            missing = [n for n in names if n not in bound and n not in statics]
+            if missing:
+                raise UsageError(f"the size of dimension {missing[0]} (parameter '{p.name}') is unknown: "
+                                 f"pass --dim {missing[0]}=SIZE")
+            size = eval_dim(d, lambda n: bound.get(n, statics.get(n)))
+            if not isinstance(size, int) or size < 0:
+                raise UsageError(f"dimension {d} of parameter '{p.name}' has no size >= 0 ({size})")
+            shape.append(size)
         out[p.name] = _random(rng, p.type.dtype, tuple(shape))
     return out
 

@@ -17,6 +17,7 @@ import numpy as np
 from tfir.dialects.dtypes import DTYPES, from_numpy, to_numpy
 from tfir.errors import InputError, did_you_mean
 from tfir.frontend import ast
+from tfir.frontend.dims import eval_dim
 
 
 def _fmt(p: ast.Param) -> str:
@@ -126,7 +127,32 @@ def bind_inputs(fn: ast.FnDef, args: tuple[Any, ...], kwargs: dict[str, Any],
         if isinstance(p.type, ast.TensorTypeExpr):
             check_declared(p, arr, dims)
         arrays[p.name] = arr
+    check_dim_expressions(fn, arrays, statics, dims)
     return arrays, statics
+
+
+def check_dim_expressions(fn: ast.FnDef, arrays: dict[str, np.ndarray], statics: dict[str, Any],
+                          dims: dict[str, tuple[int, str]]) -> None:
+    """Each dimension expression of a parameter's type (`f32[B, 2 * T]`), evaluated
+    once every dimension is bound, is checked like a literal size."""
+    values: dict[str, int] = {name: size for name, (size, _) in dims.items()}
+    for p in fn.params:
+        if isinstance(p.type, ast.StaticType) and p.type.kind == "int":
+            if p.name in statics:
+                values[p.name] = int(statics[p.name])
+            elif isinstance(p.default, ast.IntLit):
+                values[p.name] = p.default.value
+    for p in fn.params:
+        if not isinstance(p.type, ast.TensorTypeExpr) or p.name not in arrays:
+            continue
+        arr = arrays[p.name]
+        for axis, (want, got) in enumerate(zip(p.type.dims, arr.shape, strict=True)):
+            if not isinstance(want, ast.DimBinary):
+                continue
+            size = eval_dim(want, values.get)
+            if isinstance(size, int) and size != got:
+                raise InputError(f"parameter '{p.name}' expects size {want} = {size} in axis {axis} "
+                                  f"({_fmt(p)}), got an array of shape {arr.shape}")
 
 
 def static_value(p: ast.Param, value: Any) -> Any:

@@ -34,6 +34,7 @@ from tfir.lowering.canonicalize_tf import CanonicalizeTfPass
 from tfir.lowering.convert_linalg_to_scalar_loops import ConvertLinalgToScalarLoopsPass
 from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass
 from tfir.lowering.convert_tf_to_linalg import ConvertTfToLinalg
+from tfir.lowering.decompose_tf_ops import DecomposeTfOps
 from tfir.lowering.differentiate import DifferentiatePass
 from tfir.lowering.drop_overwritten_stores import DropOverwrittenStoresPass
 from tfir.lowering.drop_unused_globals import DropUnusedGlobalsPass
@@ -41,6 +42,7 @@ from tfir.lowering.expand_custom_ops import ExpandCustomOps
 from tfir.lowering.fold_constants import FoldConstantsPass
 from tfir.lowering.fold_transposes import FoldTransposesPass
 from tfir.lowering.fuse_elementwise import FuseElementwise
+from tfir.lowering.hoist_loop_invariants import HoistLoopInvariantsPass
 from tfir.lowering.inline_calls import InlineCallsPass
 from tfir.lowering.inline_scalar_constants import InlineScalarConstantsPass
 from tfir.lowering.merge_tile_pieces import MergeTilePiecesPass
@@ -62,7 +64,8 @@ NUMPY = frozenset({"numpy"})
 TRITON = frozenset({"triton"})
 
 PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
-    InlineCallsPass, DifferentiatePass, ExpandCustomOps, CanonicalizeTfPass, FoldConstantsPass,
+    InlineCallsPass, DifferentiatePass, ExpandCustomOps, DecomposeTfOps, CanonicalizeTfPass, FoldConstantsPass,
+    HoistLoopInvariantsPass,
     CommonSubexpressionElimination, DeadCodeElimination,
     ConvertTfToLinalg, FuseElementwise,
     BufferizePass, PlanBuffersPass,
@@ -100,8 +103,10 @@ PIPELINE: list[Step] = [
     # any other; eager runs it too (the gradient program op by op, the reference).
     Step("tf", "differentiate", EVERY_TARGET),
     Step("tf", "expand-custom-ops"),
+    Step("tf", "decompose-tf-ops"),
     Step("tf", "canonicalize-tf"),
     Step("tf", "fold-constants"),
+    Step("tf", "hoist-loop-invariants"),
     Step("tf", "cse"),
     Step("tf", "dce"),
     Step("linalg", "convert-tf-to-linalg"),
