@@ -27,8 +27,8 @@ from xdsl.traits import Pure
 from tfir.dialects import tf
 from tfir.dialects.dtypes import from_xdsl, numpy_dtype_of, to_xdsl
 from tfir.dialects.evaluate import run_op
+from tfir.dialects.tf_builder import TfBuilder
 from tfir.lowering.utils.constants import constant_array, dense_attr
-from tfir.lowering.utils.custom_ops import TfBuilder
 
 FOLD_MAX_ELEMENTS = 64
 
