@@ -5,7 +5,7 @@ per operand)."""
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import TensorType, i32
 from xdsl.ir import Operation, SSAValue
 
 from tfir.dialects import tf
@@ -68,6 +68,11 @@ def unslice_axis(b: GradBuilder, g: SSAValue, axis: int, dim: int, start: int, s
         return g
     if n == 0:
         return b.fill(0.0, _with(g, axis, dim))
+    if stride != 1 and hasattr(tf, "ScatterAddOp"):  # a scatter at start + i * stride
+        iota = b.insert(tf.IotaOp(TensorType(i32, [n]))).results[0]
+        index = b.add(b.mul(iota, b.scalar(stride, "i32")), b.scalar(start, "i32"))
+        zeros = b.fill(0.0, _with(g, axis, dim))
+        return b.insert(tf.ScatterAddOp(zeros, index, g, axis)).results[0]
     if stride < 0:  # walk the same elements upwards
         g = b.slice(g, _at([0] * len(gshape), axis, n - 1), _at([1] * len(gshape), axis, -1), gshape)
         start, stride = start + (n - 1) * stride, -stride
