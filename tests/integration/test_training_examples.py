@@ -1,4 +1,4 @@
-"""The training examples (examples/train_mlp.tf, train_rnn.tf): a falling loss curve, a trained
+"""The training examples (examples/training/): a falling loss curve, a trained
 model (the MLP >= 95 % accurate on its training set), the same on the eager
 and numpy targets. They need loops, random numbers and cross_entropy
 (language v2): skipped where this tree lacks them."""
@@ -16,7 +16,7 @@ from tfir.dialects import tf
 if not (hasattr(tf, "TakeOp") and hasattr(tf, "RandomNormalOp")):
     pytest.skip("loops and random numbers (language v2) are not in this tree yet", allow_module_level=True)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "training"
 
 
 def test_train_mlp() -> None:
