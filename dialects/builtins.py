@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
 
+from tfir.dialects import gradients as _gradients  # noqa: F401  (registers `gradients`)
 from tfir.dialects import tf
 from tfir.dialects.builtins_arrays import array_entries
 from tfir.dialects.builtins_math import math_entries

@@ -103,6 +103,7 @@ class CustomOp:
     decomposition_kind: str = ""      # "tf function" or "python"
     linalg: Callable[..., Any] | None = None
     impls: dict[str, Callable[..., Any]] = field(default_factory=dict)  # target -> implementation
+    gradient: Callable[..., Any] | None = None  # its gradient rule (the differentiate pass)
     modules: set[str] = field(default_factory=set)  # where its Python parts are defined (cache keys)
 
     @property

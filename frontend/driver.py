@@ -12,7 +12,7 @@ from xdsl.dialects.builtin import ModuleOp
 from tfir.dialects import builtins as _builtins  # noqa: F401  (registers the builtin entries)
 from tfir.dialects.registry import TType
 from tfir.errors import CompileError, Diagnostic
-from tfir.frontend import ast
+from tfir.frontend import ast, gradients
 from tfir.frontend.checker import Frame, Specializer
 from tfir.frontend.dims import dim_size, unbound_dims
 from tfir.frontend.loader import LoadedFile, Program, load_program
@@ -35,6 +35,7 @@ def load_and_check(text: str, filename: str) -> Program:
         finally:
             checker.stack.pop()
         checker.specialize(fn, program.root, args)
+    checker.diagnostics += gradients.while_errors(program)
     checker.raise_if_errors()
     return program
 

@@ -16,7 +16,7 @@ from tfir.dialects.dtypes import is_float, is_int, tensor_type, to_numpy
 from tfir.dialects.plugins import ensure_dialect, installed_plugins
 from tfir.dialects.registry import REGISTRY, OpEntry, TType
 from tfir.errors import PluginError, Span, did_you_mean
-from tfir.frontend import ast
+from tfir.frontend import ast, gradients
 from tfir.frontend.calls import Arg, CheckError, Slot, bind, convert_static
 from tfir.frontend.dims import symbolic_apply
 from tfir.frontend.indexing import IndexingMixin
@@ -159,6 +159,8 @@ class ExprChecker(IndexingMixin):
             return [self.dim_call(args, kwargs, e)]
         internal_ok = self.frame.file.is_prelude
         if REGISTRY.lookup(e.callee) is not None and (e.callee not in INTERNAL or internal_ok):
+            if e.callee == gradients.NAME:
+                gradients.check_call(e)
             return self.apply(e.callee, args, kwargs, e.span, e.callee_span)
         found = self.program.prelude.lookup_function(e.callee)
         if found is not None:

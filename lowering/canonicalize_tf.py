@@ -346,6 +346,8 @@ class SelectSimplification(RewritePattern):
         if inner := _defined_by(op.cond, tf.LogicalNotOp):
             new = tf.SelectOp(inner.input, op.rhs, op.lhs, op.result.type)
             return _replace(rewriter, op, new.result, [new])
+        if op.result.type.get_element_type() != op.cond.type.get_element_type():
+            return  # `where(c, 1.0, 0.0)` is no bool: `1.0 == True` in Python, not in the IR
         if _is_const(op.lhs, True) and _is_const(op.rhs, False):
             return _replace(rewriter, op, op.cond)
         if _is_const(op.lhs, False) and _is_const(op.rhs, True):

@@ -230,6 +230,13 @@ ArgminLowering = _pattern(_ArgReductionLowering, tf.ArgminOp)
 class MatmulLowering(_TfLowering):
     OP = tf.MatmulOp
 
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        transposes = [v.owner for v in op.operands if isinstance(v.owner, linalg.ops.TransposeOp)]
+        super().match_and_rewrite(op, rewriter)
+        for t in transposes:  # read through a permuted map instead (utils/linalg_matmul.py)
+            if t.parent is not None and not any(r.uses for r in t.results):
+                rewriter.erase(t)
+
     def lower(self, op: Operation, em: Emitter) -> SSAValue:
         assert isinstance(op, tf.MatmulOp)
         return matmul(em, op.lhs, op.rhs, shape_of(op.result))

@@ -35,6 +35,7 @@ from tfir.lowering.convert_linalg_to_scalar_loops import ConvertLinalgToScalarLo
 from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass
 from tfir.lowering.convert_tf_to_linalg import ConvertTfToLinalg
 from tfir.lowering.decompose_tf_ops import DecomposeTfOps
+from tfir.lowering.differentiate import DifferentiatePass
 from tfir.lowering.drop_overwritten_stores import DropOverwrittenStoresPass
 from tfir.lowering.drop_unused_globals import DropUnusedGlobalsPass
 from tfir.lowering.expand_custom_ops import ExpandCustomOps
@@ -58,11 +59,12 @@ from tfir.lowering.untile_loops import UntileLoopsPass
 from tfir.lowering.utils.contracts import CONTRACTS
 
 COMPILED = frozenset({"numpy", "triton", "mlir"})
+EVERY_TARGET = COMPILED | {"eager"}
 NUMPY = frozenset({"numpy"})
 TRITON = frozenset({"triton"})
 
 PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
-    InlineCallsPass, ExpandCustomOps, DecomposeTfOps, CanonicalizeTfPass, FoldConstantsPass,
+    InlineCallsPass, DifferentiatePass, ExpandCustomOps, DecomposeTfOps, CanonicalizeTfPass, FoldConstantsPass,
     HoistLoopInvariantsPass,
     CommonSubexpressionElimination, DeadCodeElimination,
     ConvertTfToLinalg, FuseElementwise,
@@ -97,6 +99,9 @@ class Step:
 
 PIPELINE: list[Step] = [
     Step("tf", "inline-calls"),
+    # Before any graph optimization, so the gradient program is optimized like
+    # any other; eager runs it too (the gradient program op by op, the reference).
+    Step("tf", "differentiate", EVERY_TARGET),
     Step("tf", "expand-custom-ops"),
     Step("tf", "decompose-tf-ops"),
     Step("tf", "canonicalize-tf"),

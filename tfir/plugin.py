@@ -161,6 +161,19 @@ class OpDef:
             self.custom.decomposition_kind = "python"
         return how
 
+    def gradient(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """The op's gradient rule, for `gradients(...)` through it (the
+        `differentiate` pass): `fn(b, g, *operands, **attrs)` gets a builder `b`
+        (a `TfBuilder`: `b.mul(g, x)`, ...), the gradient `g` of the result (a
+        tuple of them for several results) and the op's operands and
+        attributes, and returns the gradient of each operand (a single value for
+        one operand; None for one that passes no gradient), each of its
+        operand's type. Without a rule an op is differentiated through its
+        decomposition. A decorator."""
+        self.custom.gradient = fn
+        self.custom.modules.add(fn.__module__)
+        return fn
+
     def linalg(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """A loop-level lowering `fn(em: Emitter, *operands, **attrs)` returning
         the result value(s), built with `tfir.lowering.utils.linalg_builders.Emitter`

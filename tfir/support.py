@@ -148,6 +148,7 @@ def _lowered(entry_name: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
                 fn.body.block.insert_op_before(op, fn.body.block.last_op)
         tf_ops = tuple(dict.fromkeys(op.name for op in ops))
         module = ModuleOp([fn])
+        pass_class("differentiate")().apply(make_context(), module)  # `gradients`: its backward program
         pass_class("decompose-tf-ops")().apply(make_context(), module)  # e.g. einsum into transposes and matmuls
         pass_class("convert-tf-to-linalg")().apply(make_context(), module)
     except Exception:  # noqa: BLE001 - an example the build or pattern rejects: not derivable

@@ -19,7 +19,8 @@ Language version 2 adds `math.py` (more elementwise ops), `stats.py` (`any`,
 `triu`, `flip`, `tile`, `repeat`, `pad`), `einsum.py`, `nn.py` (convolution,
 pooling), `random.py` (counter-based random numbers), `control.py`
 (`from_index`, beside xDSL's `scf` ops) and `indexing.py` (gathers,
-scatters, index checks).
+scatters, index checks); `autodiff.py` (`tf.gradients`, expanded by the
+`differentiate` pass).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from xdsl.ir import Dialect
 
 from tfir.dialects.shape_rules import broadcast_shapes
 from tfir.dialects.tf.arrays import ARRAY_OPS, FlipOp, PadOp, RepeatOp, TileOp, TrilOp, TriuOp
+from tfir.dialects.tf.autodiff import GradientsOp
 from tfir.dialects.tf.base import (
     ArgReductionOp,
     CompareOp,
@@ -131,7 +133,7 @@ TF = Dialect(
     [*ELEMENTWISE_BINARY, *ELEMENTWISE_UNARY, SelectOp, CastOp, *REDUCTIONS, ArgmaxOp,
      ArgminOp, MatmulOp, TransposeOp, ReshapeOp, BroadcastToOp, SliceOp, ConcatOp,
      ConstantOp, IotaOp, *MATH_OPS, *STATS_OPS, *SCAN_OPS, *ARRAY_OPS, EinsumOp, *NN_OPS,
-     *RANDOM_OPS, FromIndexOp, *INDEXING],
+     *RANDOM_OPS, FromIndexOp, *INDEXING, GradientsOp],
     [],
 )
 
@@ -140,7 +142,7 @@ __all__ = [
     "AbsOp", "AddOp", "ArgReductionOp", "ArgmaxOp", "ArgminOp", "BroadcastToOp", "CastOp", "CeilOp",
     "CheckIndexOp", "CompareOp", "ConcatOp", "ConstantOp", "FromIndexOp", "ScatterAddOp", "ScatterOp",
     "TakeAlongAxisOp", "TakeOp", "CosOp", "DivOp", "ElementwiseBinaryOp", "ElementwiseUnaryOp",
-    "EqualOp", "ErfOp", "ExpOp", "FloorOp", "FloordivOp", "GreaterEqualOp", "GreaterOp", "IotaOp",
+    "EqualOp", "ErfOp", "ExpOp", "FloorOp", "FloordivOp", "GradientsOp", "GreaterEqualOp", "GreaterOp", "IotaOp",
     "LessEqualOp", "LessOp", "LogOp", "LogicalAndOp", "LogicalNotOp", "LogicalOrOp", "MatmulOp", "MaxOp",
     "MaximumOp", "MeanOp", "MinOp", "MinimumOp", "ModOp", "MulOp", "NegOp", "NotEqualOp", "PowOp",
     "ProdOp", "ReductionOp", "ReluOp", "ReshapeOp", "RsqrtOp", "SelectOp", "ShapeOp", "SigmoidOp",

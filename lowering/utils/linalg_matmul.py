@@ -35,7 +35,28 @@ from tfir.lowering.utils.linalg_builders import (
 def _matmul_2d(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:
     (m, _), (_, n) = shape_of(a), shape_of(b)
     init = em.filled([m, n], elem_of(a), 0)
-    return em.val(linalg.ops.MatmulOp([a, b], [init]))
+    ta, tb = _transposed(a), _transposed(b)
+    if ta is None and tb is None:
+        return em.val(linalg.ops.MatmulOp([a, b], [init]))
+    # A transposed operand is read through a permuted map instead of copied
+    # (the gradient of a matmul is two such products): `np.matmul(x.T, g)`.
+    elem = elem_of(a)
+    add, mul = (arith.AddfOp, arith.MulfOp) if is_float(elem) else (arith.AddiOp, arith.MuliOp)
+    maps = [AffineMap.from_callable(lambda i, j, k: (k, i) if ta is not None else (i, k)),
+            AffineMap.from_callable(lambda i, j, k: (j, k) if tb is not None else (k, j)),
+            AffineMap.from_callable(lambda i, j, k: (i, j))]
+    return em.generic([a if ta is None else ta, b if tb is None else tb], maps[:2], [init], maps[2:],
+                      [PARALLEL, PARALLEL, REDUCTION],
+                      lambda e, args: [e.val(add(e.val(mul(args[0], args[1])), args[2]))])[0]
+
+
+def _transposed(x: SSAValue) -> SSAValue | None:
+    """The source of `x` when `x` is a 2-D `linalg.transpose` of it."""
+    op = x.owner
+    if isinstance(op, linalg.ops.TransposeOp) and len(shape_of(x)) == 2 and \
+            tuple(op.permutation.get_values()) == (1, 0):
+        return op.inputs[0]
+    return None
 
 
 def _batch_matmul(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:

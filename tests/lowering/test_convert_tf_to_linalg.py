@@ -482,8 +482,9 @@ def _run_skipping_opaque(module, x: np.ndarray) -> np.ndarray:  # noqa: ANN001
 def test_every_tf_op_has_a_pattern() -> None:
     """Every `tf` op has its pattern here, or a decomposition applied before (decompose-tf-ops)."""
     lowered = {cls.OP for cls in conv.TF_PATTERNS}  # type: ignore[attr-defined]
+    # tf.gradients never reaches the linalg stage: the differentiate pass expands it.
     decomposed = {op for op in tf.TF.operations if op.name in DECOMPOSITIONS}
-    assert lowered | decomposed == set(tf.TF.operations) and not lowered & decomposed
+    assert lowered | decomposed == set(tf.TF.operations) - {tf.GradientsOp} and not lowered & decomposed
     for cls in conv.TF_PATTERNS:
         assert cls.__name__ == cls.OP.__name__.removesuffix("Op") + "Lowering"  # type: ignore[attr-defined]
 

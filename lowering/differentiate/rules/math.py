@@ -1,0 +1,76 @@
+"""Gradient rules of the elementwise ops of language version 2, as JAX
+differentiates their namesakes: `log1p`, `expm1`, `tan`, `atan`, `square`,
+`reciprocal`, `softplus` (`sigmoid(x)`, no overflow), `atan2`, `clip` (as
+`jnp.clip`, `minimum(maximum(x, lo), hi)`: half to each side on a tie),
+`leaky_relu` (1 at 0, as `x >= 0` picks `x`), `elu` (`alpha` at 0).
+`isnan` and `isinf` give bools: no gradient."""
+
+from __future__ import annotations
+
+from xdsl.ir import Operation, SSAValue
+
+from tfir.dialects import tf
+from tfir.lowering.differentiate.builder import GradBuilder, shape
+from tfir.lowering.differentiate.rules import no_gradient, rule
+from tfir.lowering.differentiate.rules.elementwise import UNARY, tie
+
+# The builtins of language v2 may not be in this tree yet: their rules are
+# registered where they are.
+AVAILABLE = hasattr(tf, "ClipOp")
+if AVAILABLE:
+    no_gradient(tf.IsnanOp.name, tf.IsinfOp.name, tf.AnyOp.name, tf.AllOp.name,
+                tf.RandomUniformOp.name, tf.RandomNormalOp.name)
+
+UNARY_V2 = {
+    "tf.log1p": lambda b, g, x, y: b.div(g, b.add(x, 1.0)),
+    "tf.expm1": lambda b, g, x, y: b.mul(g, b.add(y, 1.0)),
+    "tf.tan": lambda b, g, x, y: b.mul(g, b.add(b.mul(y, y), 1.0)),
+    "tf.atan": lambda b, g, x, y: b.div(g, b.add(b.mul(x, x), 1.0)),
+    "tf.square": lambda b, g, x, y: b.mul(g, b.mul(x, 2.0)),
+    "tf.reciprocal": lambda b, g, x, y: b.neg(b.mul(g, b.mul(y, y))),
+    "tf.softplus": lambda b, g, x, y: b.mul(g, b.sigmoid(x)),
+}
+if AVAILABLE:
+    UNARY.update(UNARY_V2)
+
+
+def _rule(*names: str):  # noqa: ANN202 - `rule`, where the ops exist
+    def register(fn):  # noqa: ANN001, ANN202
+        return rule(*names)(fn) if AVAILABLE else fn
+    return register
+
+
+@_rule(*UNARY_V2)
+def _unary(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
+    return [UNARY[op.name](b, grads[0], op.operands[0], op.results[0])]
+
+
+@_rule("tf.leaky_relu", "tf.elu")
+def _activation(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
+    x, g, alpha = op.operands[0], grads[0], op.alpha_value  # type: ignore[attr-defined]
+    if op.name == tf.LeakyReluOp.name:
+        return [b.where(b.greater_equal(x, 0.0), g, b.mul(g, alpha))]
+    return [b.where(b.greater(x, 0.0), g, b.mul(g, b.mul(b.exp(x), alpha)))]
+
+
+@_rule("tf.atan2")
+def _atan2(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
+    y, x = op.operands
+    g = b.div(grads[0], b.add(b.mul(x, x), b.mul(y, y)))
+    parts = [b.mul(g, x) if wants[0] else None, b.neg(b.mul(g, y)) if wants[1] else None]
+    out_shape = shape(op.results[0])
+    return [None if p is None else b.unbroadcast(b.broadcast_to(p, out_shape), shape(v))
+            for p, v in zip(parts, op.operands, strict=True)]
+
+
+@_rule("tf.clip")
+def _clip(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
+    x, lo, hi = op.operands
+    out, g = op.results[0], grads[0]
+    low = b.maximum(x, lo)
+    g_low = b.mul(g, tie(b, low, hi, out))
+    parts = [b.mul(g_low, tie(b, x, lo, low)) if wants[0] else None,
+             b.mul(g_low, tie(b, lo, x, low)) if wants[1] else None,
+             b.mul(g, tie(b, hi, low, out)) if wants[2] else None]
+    return [None if p is None else b.unbroadcast(b.broadcast_to(p, shape(out)), shape(v))
+            for p, v in zip(parts, op.operands, strict=True)]

@@ -1,0 +1,92 @@
+"""Gradients equal jax.grad of the same function (optional: skipped without
+jax), at random points and at the non-smooth points the spec lists."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tfir
+from tfir.dialects import tf
+
+jax = pytest.importorskip("jax")
+jnp = jax.numpy
+
+# (.tf expression of x and y, the same in JAX)
+CASES = {
+    "relu(x) * y": lambda x, y: jax.nn.relu(x) * y,
+    "abs(x) + maximum(x, y) - minimum(y, x) * 2.0": lambda x, y: jnp.abs(x) + jnp.maximum(x, y) - 2 * jnp.minimum(y, x),
+    "max(x * y, axis=0) + min(x)": lambda x, y: jnp.max(x * y, axis=0) + jnp.min(x),
+    "softmax(x * y, axis=-1)": lambda x, y: jax.nn.softmax(x * y, axis=-1),
+    "log_softmax(x, axis=0) * y": lambda x, y: jax.nn.log_softmax(x, axis=0) * y,
+    "logsumexp(x * 30.0, 1) * sum(y)": lambda x, y: jax.nn.logsumexp(x * 30, axis=1) * jnp.sum(y),
+    "sigmoid(x * 20.0) + tanh(y) * exp(x)": lambda x, y: jax.nn.sigmoid(x * 20) + jnp.tanh(y) * jnp.exp(x),
+    "gelu(x) + silu(y)": lambda x, y: jax.nn.gelu(x, approximate=True) + jax.nn.silu(y),
+    "where(x > y, x * y, x / (1.0 + y * y))": lambda x, y: jnp.where(x > y, x * y, x / (1 + y * y)),
+    "sqrt(abs(x) + 1.0) ** y": lambda x, y: jnp.sqrt(jnp.abs(x) + 1) ** y,
+    "prod(x + y, axis=1)": lambda x, y: jnp.prod(x + y, axis=1),
+    "x @ transpose(y)": lambda x, y: x @ y.T,
+    "layernorm(x, y[0], y[1])": lambda x, y: ((x - x.mean(-1, keepdims=True))
+                                              / jnp.sqrt(x.var(-1, keepdims=True) + 1e-5) * y[0] + y[1]),
+    "erf(x) * cos(y) + sin(x) * rsqrt(y * y + 1.0)": lambda x, y: (jax.scipy.special.erf(x) * jnp.cos(y)
+                                                                  + jnp.sin(x) / jnp.sqrt(y * y + 1)),
+    "floor(x) * sign(y) + x[:, ::-1] * y[::-1]": lambda x, y: jnp.floor(x) * jnp.sign(y) + x[:, ::-1] * y[::-1],
+}
+
+POINTS = {
+    "random": lambda rng: (rng.normal(size=(3, 4)).astype(np.float32), rng.normal(size=(3, 4)).astype(np.float32)),
+    "ties": lambda rng: (np.array([[0, 1, 1, -2], [2, 2, 0, 0], [0, 0, 0, 0]], np.float32),
+                         np.array([[0, 1, 2, -2], [2, 1, 0, 1], [0, 0, 0, 0]], np.float32)),
+}
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+@pytest.mark.parametrize("expr", list(CASES))
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_equals_jax_grad(expr: str, point: str) -> None:
+    x, y = POINTS[point](np.random.default_rng(0))
+    src = f"fn f(x, y) {{ let gx, gy = gradients({expr}, [x, y]); return gx, gy; }}"
+    want = jax.grad(lambda a, b: jnp.sum(CASES[expr](a, b)), argnums=(0, 1))(x, y)
+    for target in ("eager", "numpy"):
+        got = tfir.compile_source(src, "<jax>", target=target).f(x, y)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, np.asarray(w), rtol=2e-5, atol=2e-5, err_msg=f"{expr} on {target}")
+
+
+def _conv2d(x, w, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):  # noqa: ANN001, ANN202
+    return jax.lax.conv_general_dilated(x, w, stride, [(p, p) for p in padding], rhs_dilation=dilation,
+                                        feature_group_count=groups, dimension_numbers=("NCHW", "OIHW", "NCHW"))
+
+
+def _max_pool(x, k, s, p):  # noqa: ANN001, ANN202
+    return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, k, k), (1, 1, s, s),
+                                 ((0, 0), (0, 0), (p, p), (p, p)))
+
+
+V2_CASES = {
+    "conv2d(x, w, stride=2, padding=1, groups=2)": (
+        lambda x, w: _conv2d(x, w, (2, 2), (1, 1), groups=2), (2, 4, 7, 7), (6, 2, 3, 3)),
+    "max_pool2d(x * w[0, 0, 0, 0], 3, stride=2, padding=1)": (
+        lambda x, w: _max_pool(x * w[0, 0, 0, 0], 3, 2, 1), (1, 2, 6, 6), (1, 1, 1, 1)),
+    "clip(x, -0.5, w[0, 0, 0, 0]) + elu(x) + leaky_relu(x) + softplus(x)": (
+        lambda x, w: jnp.clip(x, -0.5, w[0, 0, 0, 0]) + jax.nn.elu(x) + jax.nn.leaky_relu(x) + jax.nn.softplus(x),
+        (2, 3, 4, 4), (1, 1, 1, 1)),
+    "cumprod(x, 3) * cumsum(x, 2) + var(x, axis=1) * std(w)": (
+        lambda x, w: jnp.cumprod(x, 3) * jnp.cumsum(x, 2) + jnp.var(x, axis=1) * jnp.std(w), (1, 2, 3, 4), (2, 1, 1, 2)),
+}
+
+
+@pytest.mark.skipif(not hasattr(tf, "ClipOp"), reason="the builtins of language v2 are not in this tree yet")
+@pytest.mark.parametrize("expr", list(V2_CASES))
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_v2_builtins_equal_jax_grad(expr: str) -> None:
+    fn, sx, sw = V2_CASES[expr]
+    rng = np.random.default_rng(1)
+    x = np.round(rng.normal(size=sx), 1).astype(np.float32)  # rounding makes ties in pooling and clip
+    w = rng.normal(size=sw).astype(np.float32)
+    src = f"fn f(x, w) {{ let gx, gw = gradients({expr}, [x, w]); return gx, gw; }}"
+    want = jax.grad(lambda a, b: jnp.sum(fn(a, b)), argnums=(0, 1))(x, w)
+    for target in ("eager", "numpy"):
+        got = tfir.compile_source(src, "<jax>", target=target).f(x, w)
+        for g, ref in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, np.asarray(ref), rtol=2e-4, atol=2e-4, err_msg=f"{expr} on {target}")
