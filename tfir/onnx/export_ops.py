@@ -10,11 +10,11 @@ signed zeros and infinities, `cumprod` as a `Loop` (ONNX's `CumProd` needs
 opset 26), `clip` as `Max` then `Min` (ONNX's `Clip` takes scalar bounds only).
 
 `tf.check_index` has no ONNX counterpart. Its indices feed `Gather`,
-`GatherElements` or `ScatterElements`, which ONNX Runtime checks itself: an
-index outside `[-n, n)` is an error there too, never a read out of bounds. An
-index that must not be negative (a `cross_entropy` label) is moved to `n`
-first, so that ONNX Runtime rejects it as tfir does. An index check whose
-indices feed anything else is an `OnnxError`.
+`GatherElements` or `ScatterElements` in the same block, which ONNX Runtime
+checks itself: an index outside `[-n, n)` is an error there too, never a read
+out of bounds. An index that must not be negative (a `cross_entropy` label) is
+moved to `n` first, so that ONNX Runtime rejects it as tfir does. An index
+check none of whose uses is such an op is an `OnnxError`.
 """
 
 from __future__ import annotations
@@ -338,28 +338,29 @@ def _scatter(ex: Exporter, op: Any, args: list[str], result: str) -> None:
     ex.node("ScatterElements", [x, idx, upd], [result], axis=axis, reduction=reduction)
 
 
-# Ops that pass index values through unchanged, on the way to the gather or scatter.
-_VALUE_PRESERVING = frozenset({"tf.reshape", "tf.broadcast_to", "tf.transpose", "tf.slice", "tf.cast",
-                               "tf.check_index"})
+# Ops that pass every index value through (the same values, maybe reshaped or widened).
+_VALUE_PRESERVING = frozenset({"tf.reshape", "tf.broadcast_to", "tf.transpose", "tf.cast", "tf.check_index"})
 
 
-def _checked_by_ort(value: Any) -> bool:
-    """Whether every use of `value` is, maybe through reshapes, the indices of an op
-    whose ONNX counterpart checks its indices."""
+def _checked_by_ort(value: Any, block: Any) -> bool:
+    """Whether all the values of `value` are, maybe through reshapes, the indices of an
+    op of the same block (so it runs whenever the check does) whose ONNX counterpart
+    checks its indices. Other uses (a gradient's index arithmetic) may exist beside it."""
     for use in value.uses:
         user = use.operation
+        if user.parent_block() is not block:
+            continue
         if user.name in _CHECKED_BY_ORT and use.index == 1:
-            continue
+            return True
         if user.name in _VALUE_PRESERVING and _dtype(user.results[0]) in ("i32", "i64") and _checked_by_ort(
-                user.results[0]):
-            continue
-        return False
-    return True
+                user.results[0], block):
+            return True
+    return False
 
 
 @_v2("tf.check_index")
 def _check_index(ex: Exporter, op: Any, args: list[str], result: str) -> None:
-    if not _checked_by_ort(op.results[0]):
+    if not _checked_by_ort(op.results[0], op.parent_block()):
         users = ", ".join(sorted({use.operation.name for use in op.results[0].uses}))
         raise OnnxError(f"{ex.where(op)}an index check whose indices feed {users} cannot be expressed in "
                         f"ONNX (ONNX Runtime checks the indices of Gather, GatherElements and "

@@ -49,15 +49,16 @@ KEEP_WHOLE = "decompose-tf-ops"
 
 
 def tf_module(source_or_path: str | Path, entry: str | None = None, dims: Mapping[str, int] | None = None,
-              inputs: Mapping[str, Any] | None = None) -> tuple[Any, str]:
-    """The `tf` IR of `entry` after the tf-level passes (but `decompose-tf-ops`), and its name."""
+              inputs: Mapping[str, Any] | None = None) -> tuple[Any, str, list[str]]:
+    """The `tf` IR of `entry` after the tf-level passes (but `decompose-tf-ops`), its
+    name, and the names of its tensor parameters (the function's arguments, in order)."""
     prog = load(source_or_path)
     name = entry_name(prog, entry)
     types, statics, _ = signature(prog[name].fn, dims, inputs)
     module = build_entry(prog.frontend, name, types, statics)
     last_tf = [s.pass_name for s in steps_for("numpy") if s.stage == "tf"][-1]
     run_pipeline(module, "numpy", disable=[KEEP_WHOLE], stop_after=last_tf)
-    return module, name
+    return module, name, [p.name for p in prog[name].fn.params if not p.is_static]
 
 
 class Exporter:
@@ -97,8 +98,12 @@ class Exporter:
 
     # -- graphs -------------------------------------------------------------------------
 
-    def run(self, graph_name: str) -> onnx.GraphProto:
+    def run(self, graph_name: str, input_names: list[str] | None = None) -> onnx.GraphProto:
+        """The model's graph; its inputs are named `input_names` (the `.tf` parameters)."""
         block = self.func.body.blocks[0]
+        for arg, name in zip(block.args, input_names or [], strict=False):
+            self.taken.add(name)
+            self.names[arg] = name
         inputs = [helper.make_tensor_value_info(self.name(a), *_type(a.type)) for a in block.args]
         results = self.block(block, [self.name(a) for a in block.args])
         graph_inputs = {self.names[a] for a in block.args} | {i.name for i in self.inits}
@@ -329,11 +334,11 @@ def to_onnx(source_or_path: str | Path, entry: str | None = None, path: str | Pa
     (arrays, and values of static parameters) fixes the signature."""
     if opset < 17:
         raise ValueError(f"the exporter writes opset 17 or later, got {opset}")
-    module, name = tf_module(source_or_path, entry, dims, inputs)
+    module, name, params = tf_module(source_or_path, entry, dims, inputs)
     funcs = [op for op in module.body.block.ops if op.name == "func.func" and op.sym_name.data == name]
     if not funcs:
         raise OnnxError(f"no function '{name}' in the optimized module")
-    graph = Exporter(funcs[0], _location(None)).run(name)
+    graph = Exporter(funcs[0], _location(None)).run(name, params)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", max(opset, OPSET))],
                               producer_name="tfir", producer_version=_version())
     model.ir_version = IR_VERSION
