@@ -21,6 +21,13 @@ SAMPLE = [
     "test_layer_normalization_3d_axis1_epsilon", "test_transpose_all_permutations_3", "test_slice_neg_steps",
     "test_concat_2d_axis_1", "test_reshape_negative_dim", "test_flatten_axis2", "test_unsqueeze_two_axes",
     "test_expand_dim_changed", "test_gelu_tanh_1", "test_mod_int64_fmod",
+    # ops of .tf version 2
+    "test_basic_conv_with_padding", "test_conv_with_strides_and_asymmetric_padding", "test_maxpool_2d_pads",
+    "test_averagepool_2d_ceil", "test_gather_negative_indices", "test_gather_elements_1",
+    "test_scatter_elements_with_duplicate_indices", "test_scatternd", "test_onehot_with_axis",
+    "test_cumsum_1d_reverse_exclusive", "test_einsum_batch_matmul", "test_edge_pad", "test_tile",
+    "test_triu_neg", "test_clip", "test_elu", "test_softplus", "test_sce_mean_weight_ii",
+    "test_nllloss_NCd1d2_with_weight_reduction_mean", "test_range_float_type_positive_delta_expanded",
 ]
 
 

@@ -255,7 +255,10 @@ class GraphImporter:
                 raise ctx.error(f"input '{name}' is not defined before the node")
         if self._fold(ctx):
             return
-        from tfir.onnx.ops import lookup
+        from tfir.onnx.ops import FUNCTIONS, OPS, lookup
+        if node.op_type in FUNCTIONS and node.op_type not in OPS:
+            self._expand(ctx)
+            return
         rule = lookup(ctx)
         self._infer_node(node)
         unknown = sorted(ctx.attr_names - rule.attrs)
@@ -266,6 +269,22 @@ class GraphImporter:
         for i, out in enumerate(node.output):
             if out and out not in self.values:
                 raise ctx.error(f"output {i} ('{out}') is not supported")
+
+    def _expand(self, ctx: NodeCtx) -> None:
+        """A node whose op ONNX defines as a function: the function's nodes, imported."""
+        from tfir.onnx.functions import expand, function_body
+        types = [onnx.helper.make_tensor_type_proto(ELEM_OF[t.dtype], list(t.shape) if t.shape is not None else None)
+                 if t is not None and t.dtype in ELEM_OF else onnx.TypeProto()
+                 for t in (self.values[n] if n else None for n in ctx.node.input)]
+        found = function_body(ctx.node, self.opset, types)
+        if found is None:
+            raise ctx.error(f"ONNX defines no function for it at opset {self.opset}")
+        body, with_defaults = found
+        for index, inner in enumerate(expand(ctx.node, body, f"{ctx.name}_", with_defaults)):
+            self._node(inner, index)
+        for i, out in enumerate(ctx.node.output):
+            if out and out not in self.values:
+                raise ctx.error(f"output {i} ('{out}') is not computed by its function")
 
     def _infer_node(self, node: onnx.NodeProto) -> None:
         """The types of a node's outputs from ONNX's inference on the node alone, given its

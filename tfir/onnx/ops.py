@@ -22,12 +22,18 @@ from tfir.onnx.ops_elementwise import ELEMENTWISE
 from tfir.onnx.ops_index import INDEX
 from tfir.onnx.ops_nn import NN
 from tfir.onnx.ops_reduce import REDUCE
+from tfir.onnx.ops_rnn import RNN
 from tfir.onnx.ops_shape import SHAPE
 
-OPS: dict[str, Rule] = {**ELEMENTWISE, **REDUCE, **SHAPE, **NN, **ARRAY, **INDEX, **CONV, **CONTROL}
+OPS: dict[str, Rule] = {**ELEMENTWISE, **REDUCE, **SHAPE, **NN, **ARRAY, **INDEX, **CONV, **CONTROL, **RNN}
 
 # ONNX op -> the v2 builtin(s) of ../shared/spec/language.md it maps to.
 PENDING_V2: dict[str, str] = {}
+
+# Ops ONNX defines as a function of other ops: imported as that function (functions.py).
+FUNCTIONS: frozenset[str] = frozenset({
+    "AffineGrid", "Attention", "CausalConvWithState", "CenterCropPad", "GroupNormalization", "LinearAttention",
+    "RotaryEmbedding", "SwiGLU", "BlackmanWindow", "HammingWindow", "HannWindow"})
 
 _NO_DTYPE = "works on integer types tfir does not have (uint8, int8, ...)"
 _DATA_SHAPE = "its result's shape depends on the input values; tfir's shapes are static"
@@ -51,18 +57,13 @@ UNSUPPORTED: dict[str, str] = {
     **{op: "random numbers: ONNX's generators are not tfir's, so results cannot match" for op in
        ("RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli",
         "Multinomial")},
-    **{op: "recurrent layers need v2 loops and are not composed yet" for op in ("RNN", "GRU", "LSTM")},
     **{op: "training ops (ai.onnx.preview.training)" for op in ("Adagrad", "Adam", "Momentum", "Gradient")},
-    **{op: "signal processing: " + _NO_BUILTIN for op in
-       ("DFT", "STFT", "BlackmanWindow", "HammingWindow", "HannWindow", "MelWeightMatrix")},
+    **{op: "signal processing: " + _NO_BUILTIN for op in ("DFT", "STFT", "MelWeightMatrix")},
     **{op: "interpolation and sampling: " + _NO_BUILTIN for op in
-       ("Resize", "Upsample", "GridSample", "RoiAlign", "AffineGrid", "CenterCropPad", "Col2Im",
+       ("Resize", "Upsample", "GridSample", "RoiAlign", "Col2Im",
         "DeformConv", "MaxUnpool", "MaxRoiPool", "LRN", "ConvTranspose")},
-    **{op: "elementwise math: " + _NO_BUILTIN for op in
-       ("Acos", "Acosh", "Asin", "Asinh", "Atanh", "Cosh", "Sinh", "Round")},
-    **{op: "fused attention and normalization ops are not composed yet" for op in
-       ("Attention", "FlexAttention", "LinearAttention", "RotaryEmbedding", "GroupNormalization",
-        "SwiGLU", "CausalConvWithState", "TensorScatter")},
+    "FlexAttention": "its score function is a subgraph ONNX defines no expansion for",
+    "TensorScatter": "a scatter at run-time positions of a cache: not composed yet",
     "Det": "matrix determinant: " + _NO_BUILTIN,
     "ArrayFeatureExtractor": "ai.onnx.ml op", "Binarizer": "ai.onnx.ml op", "TreeEnsemble": "ai.onnx.ml op",
 }
@@ -82,7 +83,7 @@ def lookup(n: NodeCtx) -> Rule:
 
 def status(op_type: str) -> tuple[str, str]:
     """('supported' | 'pending' | 'unsupported' | 'unknown', reason) of an op type."""
-    if op_type in OPS:
+    if op_type in OPS or op_type in FUNCTIONS:
         return "supported", ""
     if op_type in PENDING_V2:
         return "pending", f"needs the v2 builtin {PENDING_V2[op_type]}"

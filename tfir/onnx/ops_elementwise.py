@@ -272,6 +272,37 @@ def _isinf(n: NodeCtx) -> None:
         n.out(f"isinf({x}) != isinf({x})")  # nothing detected: all false, of x's shape
 
 
+# Inverse and hyperbolic trigonometry, which `.tf` composes from its builtins:
+# written so that they keep their precision near 0 and +-1 and do not overflow
+# early (above 1e10, asinh and acosh use log(2 |x|), exact to float precision).
+_TRIG = {
+    "Sinh": "(expm1({x}) - expm1(-{x})) * 0.5",
+    "Cosh": "(exp({x}) + exp(-{x})) * 0.5",
+    "Asin": "atan2({x}, sqrt((1.0 - {x}) * (1.0 + {x})))",
+    "Acos": "atan2(sqrt((1.0 - {x}) * (1.0 + {x})), {x})",
+    "Atanh": "0.5 * (log1p({x}) - log1p(-{x}))",
+    "Asinh": "sign({x}) * where(abs({x}) > 1e10, log(abs({x})) + 0.6931471805599453, "
+             "log1p(abs({x}) + {x} * {x} / (1.0 + sqrt(1.0 + {x} * {x}))))",
+    "Acosh": "where({x} > 1e10, log({x}) + 0.6931471805599453, log({x} + sqrt({x} - 1.0) * sqrt({x} + 1.0)))",
+}
+
+
+@rule(ELEMENTWISE, *_TRIG)
+def _trig(n: NodeCtx) -> None:
+    n.out(_TRIG[n.op].format(x=_float_unary(n)))
+
+
+@rule(ELEMENTWISE, "Round")
+def _round(n: NodeCtx) -> None:
+    """Halves to even, as ONNX (and NumPy) round: floor, then up above one half,
+    and at one half exactly up only from an odd floor."""
+    x = _float_unary(n)
+    f = n.tmp(f"floor({x})", "floor")
+    d = n.tmp(f"{x} - {f}", "fraction")  # exact: x and its floor are close
+    half = f"where({d} > 0.5, {f} + 1.0, where({d} < 0.5, {f}, {f} + mod({f}, 2.0)))"
+    n.out(f"where(isinf({x}), {x}, {half})")
+
+
 def float_attr(value: float) -> str:
     """A float attribute as a literal: ONNX attributes are f32, printed as the f32 they hold."""
     from tfir.onnx.emit_tf import float_text
