@@ -61,7 +61,7 @@ UNSUPPORTED: dict[str, str] = {
     **{op: "signal processing: " + _NO_BUILTIN for op in ("DFT", "STFT", "MelWeightMatrix")},
     **{op: "interpolation and sampling: " + _NO_BUILTIN for op in
        ("Resize", "Upsample", "GridSample", "RoiAlign", "Col2Im",
-        "DeformConv", "MaxUnpool", "MaxRoiPool", "LRN", "ConvTranspose")},
+        "DeformConv", "MaxUnpool", "MaxRoiPool", "ConvTranspose")},
     "FlexAttention": "its score function is a subgraph ONNX defines no expansion for",
     "TensorScatter": "a scatter at run-time positions of a cache: not composed yet",
     "Det": "matrix determinant: " + _NO_BUILTIN,

@@ -159,6 +159,26 @@ def _global_pool(n: NodeCtx) -> None:
     n.out(f"{'mean' if n.op == 'GlobalAveragePool' else 'max'}({x}, axis={axes}, keepdims=true)")
 
 
+@rule(NN, "LRN", attrs="alpha beta bias size")
+def _lrn(n: NodeCtx) -> None:
+    """Local response normalization over the channels: each entry divided by
+    (bias + alpha / size * the sum of squares of the `size` channels around it)^beta,
+    the sum over the channel window as one slice of the padded squares per offset."""
+    x = _float_input(n)
+    shape = n.shape(0)
+    channels, rank, size = shape[1], len(shape), int(n.attr("size"))
+    if not isinstance(channels, int) or size < 1:
+        raise n.error(f"needs a static channel count and size >= 1, got {channels} and {size}")
+    lo, hi = (size - 1) // 2, size - 1 - (size - 1) // 2
+    pads = [[0, 0], [lo, hi]] + [[0, 0]] * (rank - 2)
+    squares = n.tmp(f"pad({x} * {x}, {pads}, value=0.0)", "squares")
+    window = n.tmp(" + ".join(f"{squares}[:, {k}:{k + channels}]" for k in range(size)), "window")
+    alpha, beta = float(n.attr("alpha", 1e-4)), float(n.attr("beta", 0.75))
+    bias = float(n.attr("bias", 1.0))
+    scale = float_attr(alpha / size)
+    n.out(f"{x} / pow({float_attr(bias)} + {scale} * {window}, {float_attr(beta)})")
+
+
 @rule(NN, "Dropout", attrs="seed")
 def _dropout(n: NodeCtx) -> None:
     if n.has(2):
