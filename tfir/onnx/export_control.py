@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from xdsl.dialects.builtin import IndexType, TensorType, i1, i64
 
+from tfir.onnx.export_util import dtype_of
 from tfir.onnx.model import ELEM_OF, OnnxError
 
 if TYPE_CHECKING:
@@ -68,9 +69,8 @@ def _extract(ex: Exporter, op: Any) -> None:
 
 
 def _from_index(ex: Exporter, op: Any) -> None:
-    from tfir.onnx.exporter import _dtype
     ex.node("Cast", [_index_name(ex, op.operands[0])], [ex.name(op.results[0])],
-            to=ELEM_OF[_dtype(op.results[0].type)])
+            to=ELEM_OF[dtype_of(op.results[0].type)])
 
 
 def _int(ex: Exporter, op: Any, value: Any, what: str) -> int:

@@ -24,7 +24,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from xdsl.dialects.builtin import TensorType, i1, i64
 
+from tfir.onnx.export_util import dtype_of, int_of, ints_of
 from tfir.onnx.model import ELEM_OF, NUMPY_OF, OnnxError
 
 if TYPE_CHECKING:
@@ -44,7 +46,6 @@ def _v2(*names: str) -> Callable[[Emit], Emit]:
 
 
 def _dtype(value: Any) -> str:
-    from tfir.onnx.exporter import _dtype as dtype_of
     return dtype_of(value.type)
 
 
@@ -56,14 +57,8 @@ def _scalar(ex: Exporter, value: float, dtype: str, hint: str = "c") -> str:
     return ex.const(np.array(value, NUMPY_OF[dtype]), hint)
 
 
-def _ints_attr(op: Any, name: str) -> list[int]:
-    from tfir.onnx.exporter import _ints
-    return _ints(op, name)
-
-
-def _int_attr(op: Any, name: str) -> int:
-    from tfir.onnx.exporter import _int
-    return _int(op, name)
+_ints_attr = ints_of
+_int_attr = int_of
 
 
 # -- elementwise ----------------------------------------------------------------------
@@ -186,7 +181,6 @@ def _cumsum(ex: Exporter, op: Any, args: list[str], result: str) -> None:
 def _cumprod(ex: Exporter, op: Any, args: list[str], result: str) -> None:
     """A `Loop` over the axis carrying the running product (ONNX's CumProd is opset 26):
     the products are taken in NumPy's order, so the values are the same."""
-    from xdsl.dialects.builtin import TensorType
     x, axis, shape = args[0], _int_attr(op, "axis"), _shape(op.operands[0])
     elem = op.results[0].type.get_element_type()
     row_type = TensorType(elem, shape[:axis] + shape[axis + 1:])
@@ -196,27 +190,17 @@ def _cumprod(ex: Exporter, op: Any, args: list[str], result: str) -> None:
     def emit() -> list[Any]:
         row = ex.node("Gather", [moved, iteration], axis=0)
         product = ex.node("Mul", [running, row])
-        return [(ex.node("Identity", [cond]), TensorType(_bool(), [])), (product, row_type),
+        return [(ex.node("Identity", [cond]), TensorType(i1, [])), (product, row_type),
                 (ex.node("Identity", [product]), row_type)]
 
-    body = ex.subgraph(ex.fresh("cumprod_body"), [(iteration, TensorType(_i64(), [])),
-                                                  (cond, TensorType(_bool(), [])), (running, row_type)], emit)
+    body = ex.subgraph(ex.fresh("cumprod_body"), [(iteration, TensorType(i64, [])),
+                                                  (cond, TensorType(i1, [])), (running, row_type)], emit)
     ones = ex.const(np.ones(row_type.get_shape(), NUMPY_OF[_dtype(op.results[0])]), "ones")
     stacked = ex.fresh("stacked")
     ex.node("Loop", [ex.const(np.array(shape[axis], np.int64), "trip_count"), "", ones],
             [ex.fresh("last_product"), stacked if axis else result], body=body)
     if axis:
         ex.node("Transpose", [stacked], [result], perm=[*range(1, axis + 1), 0, *range(axis + 1, len(shape))])
-
-
-def _bool() -> Any:
-    from xdsl.dialects.builtin import i1
-    return i1
-
-
-def _i64() -> Any:
-    from xdsl.dialects.builtin import i64
-    return i64
 
 
 @_v2("tf.tril", "tf.triu")

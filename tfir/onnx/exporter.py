@@ -21,9 +21,16 @@ from onnx import TensorProto, helper, numpy_helper
 
 import tfir
 from tfir.dialects.decompositions import DECOMPOSITIONS, decompose
-from tfir.dialects.dtypes import from_xdsl, numpy_dtype_of
+from tfir.dialects.dtypes import numpy_dtype_of
 from tfir.frontend.driver import build_entry
 from tfir.inspect.trace import entry_name, load, signature
+from tfir.onnx.export_control import CONTROL
+from tfir.onnx.export_ops import V2
+from tfir.onnx.export_util import attr_of as _attr
+from tfir.onnx.export_util import dtype_of as _dtype
+from tfir.onnx.export_util import int_of as _int
+from tfir.onnx.export_util import ints_of as _ints
+from tfir.onnx.export_util import onnx_type as _type
 from tfir.onnx.model import ELEM_OF, NUMPY_OF, OnnxError
 from tfir.pipeline import run_pipeline, steps_for
 
@@ -157,8 +164,6 @@ class Exporter:
     # -- ops ----------------------------------------------------------------------------
 
     def _op(self, op: Any) -> None:
-        from tfir.onnx.export_control import CONTROL
-        from tfir.onnx.export_ops import V2
         name = op.name
         if name in CONTROL:
             CONTROL[name](self, op)
@@ -288,34 +293,6 @@ class Exporter:
                                   self.node("Xor", [self.node("Less", [r, zero]),
                                                     self.node("Less", [args[1], zero])])])
         self.node("Where", [shift, self.node("Add", [r, args[1]]), r], [result])
-
-
-# -- reading ops by their attribute names ----------------------------------------------
-
-
-def _attr(op: Any, name: str) -> Any:
-    value = op.properties.get(name) if hasattr(op, "properties") else None
-    if value is None:
-        value = op.attributes.get(name)
-    if value is None:
-        raise OnnxError(f"op '{op.name}' has no attribute '{name}'")
-    return value
-
-
-def _int(op: Any, name: str) -> int:
-    return int(_attr(op, name).value.data)
-
-
-def _ints(op: Any, name: str) -> list[int]:
-    return [int(v) for v in _attr(op, name).get_values()]
-
-
-def _dtype(ttype: Any) -> str:
-    return from_xdsl(ttype.get_element_type())
-
-
-def _type(ttype: Any) -> tuple[int, list[int]]:
-    return ELEM_OF[_dtype(ttype)], list(ttype.get_shape())
 
 
 def _location(program: Any) -> Callable[[Any], str]:
