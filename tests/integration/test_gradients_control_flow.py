@@ -11,10 +11,6 @@ import pytest
 
 import tfir
 from tests.support.gradcheck import GradCase, check
-from tfir.dialects import tf
-
-if not hasattr(tf, "TakeOp"):
-    pytest.skip("control flow and indexing (language v2) are not in this tree yet", allow_module_level=True)
 
 RECOMPUTE = {"pass_options": {"differentiate": {"recompute": True}}}
 

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import tfir
-from tfir.dialects import tf
 
 jax = pytest.importorskip("jax")
 jnp = jax.numpy
@@ -76,7 +75,6 @@ V2_CASES = {
 }
 
 
-@pytest.mark.skipif(not hasattr(tf, "ClipOp"), reason="the builtins of language v2 are not in this tree yet")
 @pytest.mark.parametrize("expr", list(V2_CASES))
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_v2_builtins_equal_jax_grad(expr: str) -> None:
