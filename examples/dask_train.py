@@ -5,12 +5,11 @@ over the chunks (a tree of combine tasks), and updates the weights here.
     python examples/dask_train.py                 # 200,000 rows, 2 workers, 30 steps
     python examples/dask_train.py --scheduler tcp://host:8786
 
-The model is a logistic regression; its gradient is written out in `.tf`
-(the mean over the rows of `x (sigmoid(x w + b) - y)`): the compiler splits
-it into a sum per chunk, summed over the chunks and divided by the rows.
-Once `gradients(loss, [w, b])` is in the language, the same entry written
-with it splits the same way (the gradient program is `tf` IR like any other).
-Each step is checked against the single-process call.
+The model is a logistic regression; its gradient comes from
+`gradients(loss, [w, b])`, which the compiler differentiates into `tf` IR like
+any other (docs/gradients.md), and then splits: the weight gradient becomes a
+sum per chunk (`transpose(x) @ d`), summed over the chunks and divided by the
+rows. Each step is checked against the single-process call.
 """
 
 from __future__ import annotations
@@ -26,12 +25,13 @@ from dask.distributed import Client, LocalCluster
 import tfir
 
 MODEL = """
-# The mean logistic loss over the batch and its gradient by w and b.
+# The mean logistic loss over the batch, log(1 + e^z) - y z, and its gradient
+# by w and b (softplus: stable for large |z|, smooth at z = 0 where training starts).
 fn step(x: f32[B, 32], y: f32[B], w: f32[32], b: f32) -> (f32, f32[32], f32) {
     let z = x @ w + b;
-    let r = sigmoid(z) - y;  # d loss / d z, per row
-    let loss = mean(maximum(z, 0.0) + log(1.0 + exp(-abs(z))) - y * z);
-    return loss, mean(x * expand_dims(r, 1), axis=0), mean(r);
+    let loss = mean(softplus(z) - y * z);
+    let gw, gb = gradients(loss, [w, b]);
+    return loss, gw, gb;
 }
 """
 

@@ -84,7 +84,7 @@ from tfir.lowering.convert_loops_to_device.scan import scan_kernel
 from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.device import DeviceLoweringError, entries, erase_dead_host_ops
 from tfir.lowering.utils.linalg_ops import indexing_maps, scan
-from tfir.lowering.utils.memref_views import next_toucher, root_of, touches
+from tfir.lowering.utils.memref_views import next_toucher, root_of, touched_after, touches
 from tfir.lowering.utils.tile_loops import is_tile_loop
 
 # ---------------------------------------------------------------- classification
@@ -112,8 +112,8 @@ class Lowering:
         Rewriter.insert_op(launch, InsertPoint.before(at))
 
 
-def _prev_fill(op: Operation, out: SSAValue) -> float | int | None:
-    """The fill value of `out` when the op writing it right before is a fill."""
+def _fill_before(op: Operation, out: SSAValue) -> FillOp | None:
+    """The fill of `out` by a constant, when it is the op touching `out` right before `op`."""
     prev = op.prev_op
     base = root_of(out)
     while prev is not None and not touches(prev, base):
@@ -122,9 +122,18 @@ def _prev_fill(op: Operation, out: SSAValue) -> float | int | None:
         value = prev.inputs[0].owner
         if isinstance(value, Operation) and isinstance(getattr(value, "value", None),
                                                        IntegerAttr | FloatAttr):
-            Rewriter.erase_op(prev)
-            return value.value.value.data  # type: ignore[attr-defined]
+            return prev
     return None
+
+
+def _prev_fill(op: Operation, out: SSAValue) -> float | int | None:
+    """The fill value of `out` when the op writing it right before is a fill
+    (erased: the kernel starts from that value)."""
+    fill = _fill_before(op, out)
+    if fill is None:
+        return None
+    Rewriter.erase_op(fill)
+    return fill.inputs[0].owner.value.value.data  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- lowerings
@@ -180,7 +189,10 @@ def _epilogue(op: MatmulOp, entry: func.FuncOp) -> GenericOp | None:
         return None
     if any(root_of(o) is base for o in nxt.outputs) or len(nxt.outputs) != 1:
         return None
-    if maps[len(nxt.inputs)] != ident or next_toucher(nxt, base) is not None:
+    # The product is not stored: nothing may read it later, in a later
+    # iteration of a loop neither (the matmul itself reads it without a fill).
+    rewritten = [nxt] if _fill_before(op, out) is None else [nxt, op]
+    if maps[len(nxt.inputs)] != ident or touched_after(nxt, base, rewritten):
         return None
     return nxt
 
@@ -218,7 +230,7 @@ def lower_row_group(low: Lowering, op: GenericOp) -> bool:
     group, ops = found
     computes = [m.op for m in group.members]
     for member in group.members:
-        member.store = [needs_store(computes, a.base, low.entry) for a in member.outputs]
+        member.store = [needs_store(group, a.base, low.entry) for a in member.outputs]
     parts = ["row"] + [k for m in group.members if m.spec for k in m.spec.kinds]
     kernel, bases = row_group_kernel(low.name(parts), op.location, group)
     low.launch(computes[-1], kernel, bases)

@@ -46,7 +46,7 @@ from tfir.lowering.convert_loops_to_device.linalg import (
 )
 from tfir.lowering.utils.device import DeviceLoweringError
 from tfir.lowering.utils.linalg_ops import identity, indexing_maps
-from tfir.lowering.utils.memref_views import VIEW_OPS, root_of, touches
+from tfir.lowering.utils.memref_views import VIEW_OPS, root_of, touched_after, touches
 
 
 @dataclass
@@ -203,15 +203,13 @@ def _reduce_rows(kb: KernelBuilder, group: RowGroup, member: Member, env, tmask:
     return out
 
 
-def needs_store(group_ops: Sequence[Operation], base: SSAValue, entry: func.FuncOp) -> bool:
-    """Whether a buffer a group writes is touched after the group."""
-    last = group_ops[-1]
-    op = last.next_op
-    while op is not None:
-        if any(root_of(o) is base for o in op.operands):
-            return True
-        op = op.next_op
-    return base in entry.args
+def needs_store(group: RowGroup, base: SSAValue, entry: func.FuncOp) -> bool:
+    """Whether a buffer the group writes is touched after the group: later in
+    the program, or by the group itself in a later iteration of an enclosing
+    loop when a member loads it (`loss = loss + sum(x)` in a loop body)."""
+    computes = [m.op for m in group.members]
+    rewritten = [] if any(base in m.loaded for m in group.members) else computes
+    return base in entry.args or touched_after(computes[-1], base, rewritten)
 
 
 # ---------------------------------------------------------------- forming groups

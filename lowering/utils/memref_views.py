@@ -12,7 +12,7 @@ dynamic only for tile subviews.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from math import prod
 
 from xdsl.dialects import memref, scf
@@ -61,6 +61,34 @@ def next_toucher(op: Operation, root: SSAValue) -> Operation | None:
     while nxt is not None and not touches(nxt, root):
         nxt = nxt.next_op
     return nxt
+
+
+PROGRAM_LOOPS = (scf.ForOp, scf.WhileOp)
+
+
+def touched_after(op: Operation, root: SSAValue, rewritten: Collection[Operation] = ()) -> bool:
+    """Whether buffer `root` may be touched after `op` runs: by a later op of
+    `op`'s block or of an enclosing block, or, inside a program loop that
+    `root` outlives, by any op of the loop's body (a later iteration runs it
+    again). `rewritten`: ops of the caller that read `root`, if at all, only
+    after one of them wrote it in the same iteration; they do not count as
+    touching it in a later iteration."""
+    cur = op
+    while (parent := cur.parent_op()) is not None:
+        if next_toucher(cur, root) is not None:
+            return True
+        if isinstance(parent, PROGRAM_LOOPS) and not _defined_in(root, parent) and any(
+                touches(inner, root) for inner in parent.walk()
+                if not inner.regions and inner not in rewritten):
+            return True
+        cur = parent
+    return False
+
+
+def _defined_in(value: SSAValue, op: Operation) -> bool:
+    owner = value.owner
+    holder = owner if isinstance(owner, Operation) else owner.parent_op()
+    return holder is not None and holder is not op and op.is_ancestor(holder)
 
 
 def is_identity(t: MemRefType) -> bool:

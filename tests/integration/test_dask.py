@@ -1,14 +1,17 @@
 """`Function.on_dask` on a real cluster: a `dask.distributed.LocalCluster` of
 2 worker processes (shared by the module), every result compared with the
-single-process call: per-row, reduced and gradient (written by hand) results,
-a ragged last chunk, compilation once per worker and signature, and a worker
-killed in the middle of a computation."""
+single-process call: per-row and reduced results, a gradient written by hand
+and one computed by `gradients`, a ragged last chunk, compilation once per
+worker and signature, and a worker killed in the middle of a computation."""
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import os
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,12 +102,7 @@ fn mlp(x: f32[B, 16], labels: f32[B, 4], w1: f32[16, 8], b1: f32[8], w2: f32[8, 
 def test_gradients_of_a_batch_mean_loss(client) -> None:
     """With `gradients` in the language: the gradient program splits like any
     entry (weight gradients summed over chunks, the input gradient per row)."""
-    try:
-        mlp = tfir.compile_source(GRADIENTS, "grad.tf").mlp
-    except tfir.CompileError as err:
-        if "gradients" in str(err):
-            pytest.skip("`gradients` is not in the language on this branch yet")
-        raise
+    mlp = tfir.compile_source(GRADIENTS, "grad.tf").mlp
     rng = np.random.default_rng(7)
     x = rng.standard_normal((500, 16)).astype(np.float32)
     labels = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 500)]
@@ -186,3 +184,18 @@ def _wait_for_chunks_done(client, name: str, at_least: int) -> str:
             return holders[0]
         time.sleep(0.02)
     raise AssertionError("no chunk finished within 60 s")
+
+
+def test_dask_train_example(client, capsys) -> None:
+    """examples/dask_train.py: SGD with `gradients` on the cluster, each
+    checked step equal to the single-process call (the example asserts it)."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "dask_train.py"
+    spec = importlib.util.spec_from_file_location("dask_train", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    step = tfir.compile_source(example.MODEL, "train.tf").step
+    example.train(client, step, argparse.Namespace(rows=8000, chunk=2000, steps=7, lr=2.0))
+    lines = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("step")]
+    losses = [float(line[3]) for line in lines]
+    assert len(losses) == 3 and losses[0] > losses[1] > losses[2]
+    assert float(lines[-1][5]) > 0.9  # the accuracy

@@ -148,3 +148,44 @@ CHECK:     func.func @mlp
 CHECK-NOT: linalg.
 CHECK:     device.launch @tf_mul_0
 """)
+
+
+LOOP_CARRIED_SUM = """
+builtin.module {
+  func.func @main(%x: memref<3x4x8xf32>) -> memref<f32> {
+    %c0 = arith.constant 0 : index
+    %c3 = arith.constant 3 : index
+    %c1 = arith.constant 1 : index
+    %loss = memref.alloc() : memref<f32>
+    %zero = arith.constant 0.000000e+00 : f32
+    linalg.fill ins(%zero : f32) outs(%loss : memref<f32>)
+    %row = memref.alloc() : memref<4x8xf32>
+    %part = memref.alloc() : memref<f32>
+    scf.for %t = %c0 to %c3 step %c1 {
+      linalg.fill ins(%zero : f32) outs(%part : memref<f32>)
+      linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> ()>], iterator_types = ["reduction", "reduction"]} ins(%row : memref<4x8xf32>) outs(%part : memref<f32>) {
+      ^bb0(%a: f32, %b: f32):
+        %s = arith.addf %a, %b : f32
+        linalg.yield %s : f32
+      }
+      linalg.generic {indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>, affine_map<() -> ()>], iterator_types = []} ins(%loss, %part : memref<f32>, memref<f32>) outs(%loss : memref<f32>) {
+      ^bb0(%a: f32, %b: f32, %c: f32):
+        %s = arith.addf %a, %b : f32
+        linalg.yield %s : f32
+      }
+    }
+    func.return %loss : memref<f32>
+  }
+}
+"""
+
+
+def test_row_group_in_a_loop_stores_what_the_next_iteration_reads() -> None:
+    # `loss = loss + sum(row)` in a loop body: nothing after the group in the
+    # body reads `loss`, but the next iteration and the return do; the partial
+    # sum, read only inside the group, stays in registers.
+    module = lower(LOOP_CARRIED_SUM)
+    (kernel,) = [k for k in kernels(module) if k.sym_name.data.startswith("tf_row")]
+    stores = [op for op in kernel.walk() if isinstance(op, device.StoreOp)]
+    assert [s.operands[0].name_hint for s in stores] == ["loss"]
+    assert [a.name_hint for a in kernel.body.block.args] == ["row", "loss"]

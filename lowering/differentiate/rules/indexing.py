@@ -17,21 +17,7 @@ from tfir.dialects import tf
 from tfir.lowering.differentiate.builder import GradBuilder, retyped, shape
 from tfir.lowering.differentiate.rules import no_gradient, rule
 
-# The ops of control flow and indexing (language v2) may not be in this tree
-# yet: the rules are registered where they are.
-AVAILABLE = hasattr(tf, "TakeOp")
-
-
-def _when_available(qualname: str):  # noqa: ANN202 - a decorator
-    def register(fn):  # noqa: ANN001, ANN202
-        if AVAILABLE:
-            rule(getattr(tf, qualname.split(".")[1]).name)(fn)
-        return fn
-    return register
-
-
-if AVAILABLE:
-    no_gradient(tf.CheckIndexOp.name, tf.FromIndexOp.name)
+no_gradient(tf.CheckIndexOp.name, tf.FromIndexOp.name)
 
 
 def _axis(op: Operation) -> int:
@@ -49,13 +35,13 @@ def take(b: GradBuilder, x: SSAValue, indices: SSAValue, axis: int) -> SSAValue:
     return b.insert(tf.TakeOp(x, indices, axis, retyped(x, out))).results[0]
 
 
-@_when_available("tf.TakeOp")
+@rule(tf.TakeOp.name)
 def _take(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     x, indices = op.operands
     return [scatter_add_into_zeros(b, x, indices, grads[0], _axis(op)), None]
 
 
-@_when_available("tf.ScatterOp")
+@rule(tf.ScatterOp.name)
 def _scatter(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     x, indices, updates = op.operands
     g, axis = grads[0], _axis(op)
@@ -63,14 +49,14 @@ def _scatter(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[b
     return [dx, None, take(b, g, indices, axis) if wants[2] else None]
 
 
-@_when_available("tf.ScatterAddOp")
+@rule(tf.ScatterAddOp.name)
 def _scatter_add(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     _, indices, _ = op.operands
     g = grads[0]
     return [g, None, take(b, g, indices, _axis(op)) if wants[2] else None]
 
 
-@_when_available("tf.TakeAlongAxisOp")
+@rule(tf.TakeAlongAxisOp.name)
 def _take_along(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     """A scatter_add on the flattened operand at each picked entry's flat index
     (x's axes of size 1 broadcast: their entries take every gradient along them)."""

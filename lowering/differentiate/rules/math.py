@@ -14,12 +14,8 @@ from tfir.lowering.differentiate.builder import GradBuilder, shape
 from tfir.lowering.differentiate.rules import no_gradient, rule
 from tfir.lowering.differentiate.rules.elementwise import UNARY, tie
 
-# The builtins of language v2 may not be in this tree yet: their rules are
-# registered where they are.
-AVAILABLE = hasattr(tf, "ClipOp")
-if AVAILABLE:
-    no_gradient(tf.IsnanOp.name, tf.IsinfOp.name, tf.AnyOp.name, tf.AllOp.name,
-                tf.RandomUniformOp.name, tf.RandomNormalOp.name)
+no_gradient(tf.IsnanOp.name, tf.IsinfOp.name, tf.AnyOp.name, tf.AllOp.name,
+            tf.RandomUniformOp.name, tf.RandomNormalOp.name)
 
 UNARY_V2 = {
     "tf.log1p": lambda b, g, x, y: b.div(g, b.add(x, 1.0)),
@@ -30,22 +26,15 @@ UNARY_V2 = {
     "tf.reciprocal": lambda b, g, x, y: b.neg(b.mul(g, b.mul(y, y))),
     "tf.softplus": lambda b, g, x, y: b.mul(g, b.sigmoid(x)),
 }
-if AVAILABLE:
-    UNARY.update(UNARY_V2)
+UNARY.update(UNARY_V2)
 
 
-def _rule(*names: str):  # noqa: ANN202 - `rule`, where the ops exist
-    def register(fn):  # noqa: ANN001, ANN202
-        return rule(*names)(fn) if AVAILABLE else fn
-    return register
-
-
-@_rule(*UNARY_V2)
+@rule(*UNARY_V2)
 def _unary(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     return [UNARY[op.name](b, grads[0], op.operands[0], op.results[0])]
 
 
-@_rule("tf.leaky_relu", "tf.elu")
+@rule("tf.leaky_relu", "tf.elu")
 def _activation(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     x, g, alpha = op.operands[0], grads[0], op.alpha_value  # type: ignore[attr-defined]
     if op.name == tf.LeakyReluOp.name:
@@ -53,7 +42,7 @@ def _activation(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: lis
     return [b.where(b.greater(x, 0.0), g, b.mul(g, b.mul(b.exp(x), alpha)))]
 
 
-@_rule("tf.atan2")
+@rule("tf.atan2")
 def _atan2(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     y, x = op.operands
     g = b.div(grads[0], b.add(b.mul(x, x), b.mul(y, y)))
@@ -63,7 +52,7 @@ def _atan2(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[boo
             for p, v in zip(parts, op.operands, strict=True)]
 
 
-@_rule("tf.clip")
+@rule("tf.clip")
 def _clip(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     x, lo, hi = op.operands
     out, g = op.results[0], grads[0]

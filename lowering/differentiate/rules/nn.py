@@ -26,14 +26,6 @@ from tfir.lowering.differentiate.builder import GradBuilder, retyped, shape
 from tfir.lowering.differentiate.rules import rule
 from tfir.lowering.differentiate.rules.shapes import unslice_axis
 
-AVAILABLE = hasattr(tf, "CumsumOp")  # the builtins of language v2 may not be in this tree yet
-
-
-def _rule(*names: str):  # noqa: ANN202 - `rule`, where the ops exist
-    def register(fn):  # noqa: ANN001, ANN202
-        return rule(*names)(fn) if AVAILABLE else fn
-    return register
-
 
 def reverse(b: GradBuilder, x: SSAValue, axis: int) -> SSAValue:
     dims = shape(x)
@@ -41,14 +33,14 @@ def reverse(b: GradBuilder, x: SSAValue, axis: int) -> SSAValue:
     return b.slice(x, start, [-1 if a == axis else 1 for a in range(len(dims))], dims)
 
 
-@_rule("tf.cumsum")
+@rule("tf.cumsum")
 def _cumsum(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     axis = op.axis_value  # type: ignore[attr-defined]
     summed = b.insert(tf.CumsumOp(reverse(b, grads[0], axis), axis)).results[0]
     return [reverse(b, summed, axis)]
 
 
-@_rule("tf.cumprod")
+@rule("tf.cumprod")
 def _cumprod(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     x, y, g = op.operands[0], op.results[0], grads[0]
     axis = op.axis_value  # type: ignore[attr-defined]
@@ -75,14 +67,14 @@ def retyped_i32(n: int) -> TensorType:
     return TensorType(i32, [n])
 
 
-@_rule("tf.pad")
+@rule("tf.pad")
 def _pad(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     pairs = op.pairs  # type: ignore[attr-defined]
     dims = shape(op.operands[0])
     return [b.slice(grads[0], [before for before, _ in pairs], [1] * len(dims), dims)]
 
 
-@_rule("tf.max_pool2d")
+@rule("tf.max_pool2d")
 def _max_pool(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
     x, y, g = op.operands[0], op.results[0], grads[0]
     kernel, stride, padding = op.params  # type: ignore[attr-defined]

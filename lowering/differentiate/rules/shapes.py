@@ -68,21 +68,11 @@ def unslice_axis(b: GradBuilder, g: SSAValue, axis: int, dim: int, start: int, s
         return g
     if n == 0:
         return b.fill(0.0, _with(g, axis, dim))
-    if stride != 1 and hasattr(tf, "ScatterAddOp"):  # a scatter at start + i * stride
+    if stride != 1:  # a scatter_add at start + i * stride (negative strides too)
         iota = b.insert(tf.IotaOp(TensorType(i32, [n]))).results[0]
         index = b.add(b.mul(iota, b.scalar(stride, "i32")), b.scalar(start, "i32"))
         zeros = b.fill(0.0, _with(g, axis, dim))
         return b.insert(tf.ScatterAddOp(zeros, index, g, axis)).results[0]
-    if stride < 0:  # walk the same elements upwards
-        g = b.slice(g, _at([0] * len(gshape), axis, n - 1), _at([1] * len(gshape), axis, -1), gshape)
-        start, stride = start + (n - 1) * stride, -stride
-    if stride > 1:  # interleave stride - 1 zeros after each element, keep the span
-        spread = [*gshape[:axis + 1], 1, *gshape[axis + 1:]]
-        zeros = b.fill(0.0, retyped(g, [*gshape[:axis + 1], stride - 1, *gshape[axis + 1:]]))
-        woven = b.concat([b.reshape(g, spread), zeros], axis + 1)
-        flat = b.reshape(woven, _at(gshape, axis, n * stride))
-        span = (n - 1) * stride + 1
-        g = b.slice(flat, [0] * len(gshape), [1] * len(gshape), _at(gshape, axis, span))
     span = shape(g)[axis]
     before = b.fill(0.0, _with(g, axis, start))
     after = b.fill(0.0, _with(g, axis, dim - start - span))

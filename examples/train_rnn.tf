@@ -5,7 +5,7 @@
 # which the compiler differentiates with a reverse loop. Returns the loss of
 # every step.
 #
-#     tfir run examples/training/train_rnn.tf
+#     tfir run examples/train_rnn.tf
 
 fn sequence_loss(xs, ys, wx, u, b, v) {
     let h = zeros([dim(xs, 1), dim(u, 0)]);

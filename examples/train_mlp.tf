@@ -4,7 +4,7 @@
 # one `for` loop; each step's gradients come from `gradients`, differentiated by
 # the compiler. Returns the loss of every step and the final training accuracy.
 #
-#     tfir run examples/training/train_mlp.tf
+#     tfir run examples/train_mlp.tf
 
 fn forward(x, w1, b1, w2, b2) {
     return relu(x @ w1 + b1) @ w2 + b2;
