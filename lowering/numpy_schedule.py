@@ -20,10 +20,10 @@ rewritten to run
 - as tiled (cache-sized tiles) for a body of several statements, whose
   intermediates then stay in cache.
 
-A function with a contraction schedules as without threads: OpenBLAS's own
-threads spin for a while after each call and ours would fight them for the
-cores (`numpy-threads` runs its loops serially too). Options: `threads`
-(the numpy backend's option of that name), `workers` (0: the CPUs here).
+A contraction's loop is left whole here; `numpy-split-contractions` shares
+out the large ones over the workers (their BLAS then on one thread per
+worker, the code generator's `_one_blas_thread`). Options: `threads` (the
+numpy backend's option of that name), `workers` (0: the CPUs here).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.lowering.utils.control_blocks import structured_blocks
-from tfir.lowering.utils.linalg_ops import has_contraction, is_contraction
+from tfir.lowering.utils.linalg_ops import is_contraction
 from tfir.lowering.utils.tile_loops import WHOLE_POINTS, rebuild, untiled
 from tfir.lowering.utils.tiling import restrict, tileable_dims
 
@@ -146,4 +146,4 @@ class NumpySchedulePass(ModulePass):
         workers = self.workers or os.cpu_count() or 1
         for fn in op.ops:
             if isinstance(fn, func.FuncOp) and not fn.is_declaration:
-                schedule(fn, self.threads and not has_contraction(fn), workers)
+                schedule(fn, self.threads, workers)

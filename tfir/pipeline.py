@@ -49,6 +49,7 @@ from tfir.lowering.narrow_broadcast_loads import NarrowBroadcastLoadsPass
 from tfir.lowering.numpy_elide_fills import NumpyElideFillsPass
 from tfir.lowering.numpy_row_groups import NumpyRowGroupsPass
 from tfir.lowering.numpy_schedule import NumpySchedulePass
+from tfir.lowering.numpy_split_contractions import NumpySplitContractionsPass
 from tfir.lowering.numpy_threads import NumpyThreadsPass
 from tfir.lowering.plan_buffers import PlanBuffersPass
 from tfir.lowering.prune_kernel_args import PruneKernelArgsPass
@@ -68,7 +69,8 @@ PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
     ConvertTfToLinalg, FuseElementwise,
     BufferizePass, PlanBuffersPass,
     TileLinalgPass, ConvertLinalgToScalarLoopsPass,
-    NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpyThreadsPass,
+    NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpySplitContractionsPass,
+    NumpyThreadsPass,
     UntileLoopsPass, MergeTilePiecesPass, FoldTransposesPass, ConvertLoopsToDevicePass,
     InlineScalarConstantsPass, DropOverwrittenStoresPass, NarrowBroadcastLoadsPass,
     PruneKernelArgsPass, DropUnusedGlobalsPass, SplitBatchPass,
@@ -107,7 +109,12 @@ PIPELINE: list[Step] = [
     Step("linalg", "convert-tf-to-linalg"),
     Step("linalg", "fuse-elementwise"),
     Step("buffers", "bufferize"),
-    Step("buffers", "plan-buffers"),
+    # A transposed operand of a matmul is read as it lies (BLAS takes either
+    # layout): no copy of it (attention's k^T).
+    Step("buffers", "fold-transposes", NUMPY, {"contractions_only": True}),
+    # Buffers that die at an elementwise op take its result (in place) on numpy.
+    Step("buffers", "plan-buffers", NUMPY, {"in_place": True}),
+    Step("buffers", "plan-buffers", COMPILED - NUMPY),
     # 1 MiB tiles (the L2 of a core): long elementwise chains then run ~3x faster
     # in NumPy than with 128 KiB ones (fewer calls per element); the triton
     # target undoes the CPU tiling anyway.
@@ -119,6 +126,7 @@ PIPELINE: list[Step] = [
     Step("schedule", "numpy-row-groups", NUMPY),
     Step("schedule", "numpy-schedule", NUMPY),
     Step("schedule", "numpy-elide-fills", NUMPY),
+    Step("schedule", "numpy-split-contractions", NUMPY),
     Step("schedule", "numpy-threads", NUMPY),
     # Loops to kernels: the CPU tiling undone, the lowering, then clean-ups of
     # the kernels (shared index arithmetic, dead stores and loads, literals).

@@ -38,6 +38,7 @@ class NumpyBackend(Backend):
 
     def pass_options(self, options: NumpyOptions) -> dict[str, dict[str, object]]:
         return {"numpy-schedule": {"threads": options.threads},
+                "numpy-split-contractions": {"threads": options.threads},
                 "numpy-threads": {"threads": options.threads}}
 
     def generate(self, module: ModuleOp, entry: str, source_line: SourceLine | None = None,

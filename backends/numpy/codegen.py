@@ -58,7 +58,8 @@ from tfir.backends.numpy.ops import kernel_of
 from tfir.dialects import linalgx
 from tfir.dialects.plugins import ExternalCall
 from tfir.lowering.utils.memref_views import root_of
-from tfir.lowering.utils.tile_loops import THREADS
+from tfir.lowering.utils.linalg_ops import is_contraction
+from tfir.lowering.utils.tile_loops import ONE_BLAS_THREAD, THREADS
 
 _LINALG = (LinalgStructuredOperation, linalg.BroadcastOp, linalg.ReduceOp)
 
@@ -153,7 +154,12 @@ class FunctionCodegen:
                          for v in op.arguments}
         with self.block(f"def {entry}({', '.join(names)})"):
             self.line(f'"""{entry}({sig}) -> ({results}{"," if len(fn.function_type.outputs) == 1 else ""})"""')
-            self.emit_block(fn.body.block)
+            if ONE_BLAS_THREAD in fn.attributes:  # the pool shares out the contractions
+                self.helpers.add("blas")
+                with self.block("with _one_blas_thread()"):
+                    self.emit_block(fn.body.block)
+            else:
+                self.emit_block(fn.body.block)
 
     def emit_block(self, block: Block) -> None:
         for op in block.ops:
@@ -387,7 +393,10 @@ class FunctionCodegen:
                         self._body(ops)
                 self.in_tile = False
             self.helpers.add("parallel")
-            self.line(f"_parallel({name}, {', '.join(ranges)})")
+            blas = any(is_contraction(inner) for inner in op.walk())
+            if blas:  # on the pool only with the BLAS on one thread
+                self.helpers.add("blas")
+            self.line(f"{'_parallel_blas' if blas else '_parallel'}({name}, {', '.join(ranges)})")
         else:
             with self._hoisting():
                 self._nested_loops(list(zip(ivs, ranges, strict=True)), ops)

@@ -105,6 +105,27 @@ def _parallel(tile, *ranges):
             done.result()
 '''
 
+# A function with contractions runs with the BLAS on one thread and shares its
+# large contractions out over the pool (backends/numpy/blas_threads.py).
+BLAS = '''
+try:  # one count of the calls holding the BLAS to one thread, for every module of the process
+    from tfir.backends.numpy.blas_threads import one_blas_thread as _one_blas_thread
+except ImportError:  # the module run on its own: the BLAS keeps its threads
+    def _one_blas_thread():
+        return contextlib.nullcontext(False)
+
+
+def _parallel_blas(tile, *ranges):
+    """`_parallel` for tiles that call the BLAS: on the pool while the BLAS runs
+    on one thread, else (its thread count cannot be set) in turn in this
+    thread, each call threaded by the BLAS itself."""
+    with _one_blas_thread() as one:
+        if one:
+            _parallel(tile, *ranges)
+        else:
+            tile(iter(ranges[0]) if len(ranges) == 1 else itertools.product(*ranges))
+'''
+
 # Large intermediate buffers are kept between calls, one set per thread: a
 # fresh `np.empty` of megabytes costs its page faults again on every call.
 BUFFERS = '''
@@ -148,6 +169,7 @@ HELPERS = {
                                   "from concurrent.futures import ThreadPoolExecutor"),
                        ("_parallel", "_pool", "_workers", "_shared_pool", "itertools", "os",
                         "ThreadPoolExecutor")),
+    "blas": Helper(BLAS, ("import contextlib",), ("_one_blas_thread", "_parallel_blas", "contextlib")),
     "buffers": Helper(BUFFERS, ("import threading",), ("_buffer", "_local", "threading")),
     "check": Helper(CHECK, (), ("index_error", "_check_index")),
 }

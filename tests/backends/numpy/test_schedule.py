@@ -25,7 +25,7 @@ SIZES = {
     "softmax": {"M": 256, "K": 512},
     "layernorm": {"M": 256, "K": 512},
     "sumsq": {"M": 512, "K": 256},
-    "mlp": {"B": 64, "D": 128, "H": 512},
+    "mlp": {"B": 64, "D": 1024, "H": 512},
     "attention": {"H": 2, "T": 128, "D": 64},
     "redundancy": {"N": 200_000},
 }
@@ -45,11 +45,18 @@ def pool_runs(source: str) -> list[str]:
     return re.findall(r"^\s+_parallel\(.*$", source, re.M)
 
 
-def build(name: str, **options: object) -> tuple[str, object, list[np.ndarray], np.ndarray]:
+def blas_runs(source: str) -> list[str]:
+    """The statements that run a tile loop of BLAS calls on the thread pool."""
+    return re.findall(r"^\s+_parallel_blas\(.*$", source, re.M)
+
+
+def build(name: str, sizes: dict[str, int] | None = None,
+          **options: object) -> tuple[str, object, list[np.ndarray], np.ndarray]:
     w = by_name()[name]
-    args = list(w.inputs(SIZES[name], np.random.default_rng(1)).values())
+    sizes = sizes or SIZES[name]
+    args = list(w.inputs(sizes, np.random.default_rng(1)).values())
     fn = tfir.compile_file(w.path, cache=False, **options)["main"]
-    compiled = fn.specialize(dict(zip(w.inputs(SIZES[name], np.random.default_rng(1)), args, strict=True)), {})
+    compiled = fn.specialize(dict(zip(w.inputs(sizes, np.random.default_rng(1)), args, strict=True)), {})
     return compiled.source, fn, args, w.hand(*args)
 
 
@@ -63,12 +70,24 @@ def test_workload_matches_hand_written(name: str, variant: str) -> None:
     np.testing.assert_allclose(fn(*args), got, rtol=0, atol=0)  # hoisted scratch: calls stay independent
 
 
-def test_matmuls_go_to_blas_whole() -> None:
-    source, *_ = build("mlp")
-    assert "np.matmul(x, w1, out=" in source and "x_t" not in source
-    assert "np.matmul(buf1, w2, out=" in source
+def test_large_matmuls_are_shared_out_with_one_blas_thread() -> None:
+    source, fn, args, want = build("mlp")
+    # Each worker multiplies x by its half of w1's columns (BLAS packs only those).
+    assert "np.matmul(x, w1_t, out=" in source and "x_t" not in source
+    assert "w1_t = w1[:, i:i + 256]" in source
     assert ".fill(" not in source  # np.matmul(out=) overwrites: the zero fills are dropped
-    assert not pool_runs(source)  # BLAS has its own threads: the bias and relu run serially
+    assert "with _one_blas_thread():" in source and len(blas_runs(source)) == 2
+    np.testing.assert_allclose(fn(*args), want, rtol=1e-3, atol=1e-4)
+    serial, *_ = build("mlp", backend_options=tfir.NumpyOptions(threads=False))
+    assert "_one_blas_thread" not in serial and "np.matmul(x, w1, out=" in serial
+
+
+def test_matmuls_with_small_weights_join_the_row_group() -> None:
+    source, fn, args, want = build("mlp", {"B": 64, "D": 128, "H": 512})
+    body = source.split("def tile(chunk):")[1].split("_parallel_blas(")[0]
+    assert "np.matmul(x_t, w1, out=" in body and "np.matmul(buf0_tile, w2, out=" in body
+    assert ".fill(" not in source and len(blas_runs(source)) == 1
+    np.testing.assert_allclose(fn(*args), want, rtol=1e-3, atol=1e-4)
 
 
 @pytest.mark.parametrize("name", ["mlp", "softmax", "attention"])
