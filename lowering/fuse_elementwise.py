@@ -28,12 +28,13 @@ Nothing is fused into a contraction (`is_contraction`: a batched matmul
 as a generic), whose operands BLAS reads from memory anyway: the producer
 then stays an elementwise op that later stages can run in parallel.
 
-Target rule: on the numpy target (`target`, set by the pipeline) nothing
-is ever computed twice, not even a cheap producer: each scalar op of a fused
-body is one NumPy call, a full pass over its operands, so a clone costs as
-much as the pass that stores the value once and is never cheaper
-(layernorm's `x - mean`, read by the variance and by the normalization,
-attention's `scores * 0.125`, read by the max and the exp).
+Target rule: with `recompute=false` (the numpy target without its native
+kernels, `NumpyOptions(native=False)`) nothing is ever computed twice, not
+even a cheap producer: each scalar op of a fused body is then one NumPy
+call, a full pass over its operands, so a clone costs as much as the pass
+that stores the value once and is never cheaper (layernorm's `x - mean`,
+read by the variance and by the normalization). With native kernels a
+clone is a few instructions in a loop that runs anyway.
 
 Produces the same form, with fewer `linalg.generic`s. Option
 `enabled=false` (`fuse-elementwise{enabled=false}`) leaves the IR as it is.
@@ -67,8 +68,6 @@ Log = dict[tuple[Operation, Operation], tuple[str, str]]
 """(producer, consumer) -> (reason code, detail) of its last refusal
 (lowering/utils/fusion_decisions.py)."""
 
-NO_RECOMPUTE_TARGETS = frozenset({"numpy"})
-"""Targets on which no producer is cloned (see the module's doc)."""
 
 MAX_BODY_OPS = 512
 """A fused body may not grow past this (a long chain of single-use ops)."""
@@ -378,12 +377,12 @@ class FuseElementwise(ModulePass):
 
     enabled: bool = True
     explain: bool = False
-    target: str = ""
+    recompute: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if not self.enabled:
             return
-        recompute = self.target not in NO_RECOMPUTE_TARGETS
+        recompute = self.recompute
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and fn.body.blocks:
                 log: Log | None = {} if self.explain else None

@@ -44,6 +44,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.linalg_ops import is_contraction
+from tfir.lowering.utils.native_ops import NATIVE
 from tfir.lowering.utils.tile_loops import WHOLE_POINTS, rebuild, untiled
 from tfir.lowering.utils.tiling import restrict, tileable_dims
 
@@ -84,7 +85,9 @@ def _replace(loop: scf.ParallelOp, new: list[Operation]) -> None:
 
 
 def _one_statement(op: LinalgStructuredOperation) -> bool:
-    """An op NumPy runs as one call (a fill, a copy, a body of one op)."""
+    """An op NumPy runs as one call (a fill, a copy, a body of one op, a C kernel)."""
+    if NATIVE in op.attributes:
+        return True
     if not isinstance(op, linalg.GenericOp):
         return isinstance(op, linalg.FillOp | linalg.CopyOp | linalg.TransposeOp)
     body = [o for o in op.body.block.ops if not isinstance(o, linalg.YieldOp | arith.ConstantOp)]

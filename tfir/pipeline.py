@@ -47,6 +47,7 @@ from tfir.lowering.inline_scalar_constants import InlineScalarConstantsPass
 from tfir.lowering.merge_tile_pieces import MergeTilePiecesPass
 from tfir.lowering.narrow_broadcast_loads import NarrowBroadcastLoadsPass
 from tfir.lowering.numpy_elide_fills import NumpyElideFillsPass
+from tfir.lowering.numpy_native_kernels import NumpyNativeKernelsPass
 from tfir.lowering.numpy_row_groups import NumpyRowGroupsPass
 from tfir.lowering.numpy_schedule import NumpySchedulePass
 from tfir.lowering.numpy_split_contractions import NumpySplitContractionsPass
@@ -69,7 +70,7 @@ PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
     ConvertTfToLinalg, FuseElementwise,
     BufferizePass, PlanBuffersPass,
     TileLinalgPass, ConvertLinalgToScalarLoopsPass,
-    NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpySplitContractionsPass,
+    NumpyNativeKernelsPass, NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpySplitContractionsPass,
     NumpyThreadsPass,
     UntileLoopsPass, MergeTilePiecesPass, FoldTransposesPass, ConvertLoopsToDevicePass,
     InlineScalarConstantsPass, DropOverwrittenStoresPass, NarrowBroadcastLoadsPass,
@@ -123,6 +124,7 @@ PIPELINE: list[Step] = [
     # How the NumPy code runs the loops, decided in the IR (the code generator
     # prints it): row groups, whole / chunked / tiled loops, fills a matmul
     # overwrites, loops on the thread pool.
+    Step("schedule", "numpy-native-kernels", NUMPY),
     Step("schedule", "numpy-row-groups", NUMPY),
     Step("schedule", "numpy-schedule", NUMPY),
     Step("schedule", "numpy-elide-fills", NUMPY),

@@ -126,6 +126,15 @@ def _parallel_blas(tile, *ranges):
             tile(iter(ranges[0]) if len(ranges) == 1 else itertools.product(*ranges))
 '''
 
+# C kernels of the ops marked tfir.native, compiled at load (backends/numpy/native.py).
+NATIVE = '''
+try:
+    from tfir.backends.numpy.native import kernels as _native_kernels
+except ImportError:  # the module run on its own: its NumPy version
+    def _native_kernels(source, arity):
+        return None
+'''
+
 # Large intermediate buffers are kept between calls, one set per thread: a
 # fresh `np.empty` of megabytes costs its page faults again on every call.
 BUFFERS = '''
@@ -170,6 +179,7 @@ HELPERS = {
                        ("_parallel", "_pool", "_workers", "_shared_pool", "itertools", "os",
                         "ThreadPoolExecutor")),
     "blas": Helper(BLAS, ("import contextlib",), ("_one_blas_thread", "_parallel_blas", "contextlib")),
+    "native": Helper(NATIVE, (), ("_native_kernels", "_nk", "_NATIVE_C")),
     "buffers": Helper(BUFFERS, ("import threading",), ("_buffer", "_local", "threading")),
     "check": Helper(CHECK, (), ("index_error", "_check_index")),
 }

@@ -28,8 +28,8 @@ REASONS = {
                  "result, an op in another block or loop, an output operand)",
     "recompute": "a broadcast or several consumers would recompute the producer, and it is "
                  "not cheap (a division or a math function)",
-    "target-recompute": "target rule: on this target each scalar op of a fused body is a pass "
-                        "over memory, so computing a producer twice never pays",
+    "target-recompute": "target rule (numpy without native kernels): each scalar op of a fused "
+                        "body is a NumPy pass over memory, so computing a producer twice never pays",
     "size-limit": "size limit: the fused body would pass MAX_BODY_OPS ops",
     "invalid": "the fused op would not be a valid linalg.generic (a loop no operand indexes, "
                "or a linalg.index of the producer that is no loop of the consumer)",

@@ -35,7 +35,7 @@ def test_elide_fills_marks_row_reductions() -> None:
     filecheck(ir["numpy-elide-fills"], """
 CHECK:     "scf.parallel"
 CHECK-NOT: linalg.fill
-CHECK:     linalg.generic {{.*}} attrs =  {tfir.filled = 0xff800000 : f32}
+CHECK:     linalg.generic {{.*}}tfir.filled = 0xff800000 : f32
 CHECK-NOT: linalg.fill
-CHECK:     linalg.generic {{.*}} attrs =  {tfir.filled = 0.000000e+00 : f32}
+CHECK:     linalg.generic {{.*}}tfir.filled = 0.000000e+00 : f32
 """)

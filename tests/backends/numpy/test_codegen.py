@@ -38,12 +38,14 @@ def source_line(filename: str, line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
-def compile_ir(text: str, entry: str = "main", schedule: bool = True, threads: bool = True):
-    """The loop-level IR through the passes of stage `schedule`, then the code generator."""
+def compile_ir(text: str, entry: str = "main", schedule: bool = True, threads: bool = True,
+               native: bool = False):
+    """The loop-level IR through the passes of stage `schedule`, then the code
+    generator (NumPy statements only unless `native`: the goldens here are NumPy's)."""
     ctx = make_context()
     module = Parser(ctx, text).parse_module()
     module.verify()
-    options = BACKEND.pass_options(NumpyOptions(threads=threads))
+    options = BACKEND.pass_options(NumpyOptions(threads=threads, native=native))
     for step in steps_for("numpy"):
         if step.stage == "schedule" and (schedule or step.pass_name not in SCHEDULE):
             make_pass(step, options, "numpy").apply(ctx, module)

@@ -5,6 +5,7 @@ off, against the hand-written NumPy; and the shape of the code it chooses
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -50,8 +51,12 @@ def blas_runs(source: str) -> list[str]:
     return re.findall(r"^\s+_parallel_blas\(.*$", source, re.M)
 
 
-def build(name: str, sizes: dict[str, int] | None = None,
+def build(name: str, sizes: dict[str, int] | None = None, native: bool = False,
           **options: object) -> tuple[str, object, list[np.ndarray], np.ndarray]:
+    """The workload compiled at test sizes; NumPy statements only unless
+    `native` (the shapes of NumPy code are what these tests check)."""
+    backend = options.get("backend_options", tfir.NumpyOptions())
+    options["backend_options"] = dataclasses.replace(backend, native=native)  # type: ignore[type-var]
     w = by_name()[name]
     sizes = sizes or SIZES[name]
     args = list(w.inputs(sizes, np.random.default_rng(1)).values())
@@ -65,6 +70,17 @@ def build(name: str, sizes: dict[str, int] | None = None,
 def test_workload_matches_hand_written(name: str, variant: str) -> None:
     w = by_name()[name]
     _, fn, args, want = build(name, **VARIANTS[variant])
+    got = fn(*args)
+    np.testing.assert_allclose(got, want, rtol=w.rtol, atol=w.atol)
+    np.testing.assert_allclose(fn(*args), got, rtol=0, atol=0)  # hoisted scratch: calls stay independent
+
+
+@pytest.mark.parametrize("name", list(SIZES))
+def test_workload_with_native_kernels_matches_hand_written(name: str) -> None:
+    w = by_name()[name]
+    source, fn, args, want = build(name, native=True)
+    if name not in ("mlp", "sumsq"):  # nothing of theirs runs natively (BLAS, a column sum)
+        assert "_nk.k0(" in source
     got = fn(*args)
     np.testing.assert_allclose(got, want, rtol=w.rtol, atol=w.atol)
     np.testing.assert_allclose(fn(*args), got, rtol=0, atol=0)  # hoisted scratch: calls stay independent
@@ -123,7 +139,7 @@ def test_softmax_runs_as_one_row_group_with_tile_buffers() -> None:
 def test_small_ops_run_untiled_without_the_pool() -> None:
     source, *_ = build("softmax", pass_options={})
     small = tfir.compile_source("fn main(x: f32[64, 64]) -> f32[64, 64] { return softmax(x, axis=-1); }",
-                                cache=False)["main"]
+                                cache=False, backend_options=tfir.NumpyOptions(native=False))["main"]
     x = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
     compiled = small.specialize({"x": x}, {})
     assert not pool_runs(compiled.source) and "for " not in compiled.source
