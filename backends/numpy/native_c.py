@@ -46,22 +46,26 @@ VECTOR_MATH = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "tanh", 
                "sin", "cos", "tan", "asin", "acos", "atan", "erf", "cbrt")
 """The unary functions libmvec has vector versions of (glibc 2.35)."""
 
-PRELUDE = "\n".join([
-    "#include <math.h>",
-    "#include <stdint.h>",
-    "#ifdef TFIR_MVEC",
-    *(f"#pragma omp declare simd notinbranch\n{t} {f}{s}({t});"
-      for f in VECTOR_MATH for t, s in (("float", "f"), ("double", ""))),
-    "#pragma omp declare simd notinbranch\nfloat powf(float, float);",
-    "#pragma omp declare simd notinbranch\ndouble pow(double, double);",
-    "#endif",
-    # NumPy's maximum / minimum as reductions: NaN wins (in any lane).
-    *(f"#pragma omp declare reduction(nan{k}{s} : {t} : omp_out = ((omp_in {c} omp_out || omp_in != omp_in)"
-      f" ? omp_in : omp_out)) initializer(omp_priv = {i}INFINITY)"
-      for k, c, i in (("max", ">=", "-"), ("min", "<=", "")) for t, s in (("float", "f"), ("double", ""))),
-    "",
-])
-"""The head of every native module: libm and the vector declarations."""
+def prelude(kernels: str) -> str:
+    """The head of a native module: libm, the vector declarations of the math
+    functions the kernels call, and the reductions they use."""
+    lines = ["#include <math.h>", "#include <stdint.h>"]
+    simd = []
+    for f in (*VECTOR_MATH, "pow"):
+        arity = "float, float" if f == "pow" else "float"
+        if f"{f}f(" in kernels:
+            simd.append(f"#pragma omp declare simd notinbranch\nfloat {f}f({arity});")
+        if f"{f}(" in kernels.replace(f"{f}f(", ""):
+            simd.append(f"#pragma omp declare simd notinbranch\ndouble {f}({arity.replace('float', 'double')});")
+    if simd:
+        lines += ["#ifdef TFIR_MVEC  /* glibc's vector math (libmvec) */", *simd, "#endif"]
+    for kind, cmp, inf in (("max", ">=", "-INFINITY"), ("min", "<=", "INFINITY")):
+        for t, s in (("float", "f"), ("double", "")):
+            if f"reduction(nan{kind}{s}:" in kernels:  # NumPy's maximum / minimum: NaN wins (in any lane)
+                lines.append(f"#pragma omp declare reduction(nan{kind}{s} : {t} : omp_out = "
+                             f"((omp_in {cmp} omp_out || omp_in != omp_in) ? omp_in : omp_out)) "
+                             f"initializer(omp_priv = {inf})")
+    return "\n".join(lines) + "\n"
 
 _CMP = {
     "oeq": "({0} == {1})", "ogt": "({0} > {1})", "oge": "({0} >= {1})", "olt": "({0} < {1})",

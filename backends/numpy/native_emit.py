@@ -12,7 +12,7 @@ from __future__ import annotations
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Operation
 
-from tfir.backends.numpy.native_c import PRELUDE, KernelPrinter
+from tfir.backends.numpy.native_c import KernelPrinter, prelude
 from tfir.lowering.utils.native_ops import NATIVE, native_form
 
 
@@ -40,7 +40,8 @@ class NativeKernels:
 
     def module_lines(self) -> list[str]:
         """The module-level lines: the C source and the loading of its kernels."""
-        source = PRELUDE + "\n" + "\n".join(self.sources)
+        kernels = "\n".join(self.sources)
+        source = prelude(kernels) + "\n" + kernels
         return ["# The C kernels of the ops marked tfir.native (backends/numpy/native_c.py).",
                 f"_NATIVE_C = r'''\n{source}'''",
                 f"_nk = _native_kernels(_NATIVE_C, {self.arity!r})"]
