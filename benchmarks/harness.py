@@ -28,7 +28,8 @@ Call = Callable[[], Any]
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of running a workload. `kind` is "tfir", "hand", "tuned", "numexpr" or "jax"."""
+    """One way of running a workload. `kind` is "tfir", "hand", "tuned", "numexpr", "jax"
+    or "torch" (`torch.compile`)."""
 
     name: str
     kind: str
@@ -43,7 +44,11 @@ BASE_VARIANTS = [
     Variant("hand-tuned", "tuned"),
     Variant("numexpr", "numexpr"),
     Variant("jax", "jax"),
+    Variant("torch", "torch"),
 ]
+
+PEER_KINDS = ("hand", "tuned", "numexpr", "jax", "torch")
+"""The kinds of the variants tfir is compared with (the peers)."""
 
 ABLATION_VARIANTS = [
     Variant("numpy-nofuse", "tfir", "numpy", {"disable": ("fuse-elementwise",)}),
@@ -88,6 +93,7 @@ class Row:
     number: int = 1  # calls per sample
     first_call_s: float | None = None  # building (compile_file) plus the first call
     build_s: float | None = None  # compile time measured on its own (tfir: compile_file + specialize)
+    peak_bytes: int | None = None  # NumPy memory allocated during one call, at its peak (tracemalloc)
     call: Call | None = field(default=None, repr=False)
 
     @property
@@ -131,7 +137,7 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def optional_module(name: str) -> Any | None:
-    """numexpr / jax when installed; never required."""
+    """numexpr / jax / torch when installed; never required."""
     if name == "jax":
         os.environ.setdefault("JAX_PLATFORMS", "cpu")
     try:
@@ -139,6 +145,8 @@ def optional_module(name: str) -> Any | None:
         if name == "jax":
             importlib.import_module("jax.numpy")
             importlib.import_module("jax.nn")
+        if name == "torch" and not hasattr(module, "compile"):
+            return None
         return module
     except Exception:  # noqa: BLE001 - a broken optional install counts as absent
         return None
@@ -189,6 +197,13 @@ def build_call(w: Workload, v: Variant, inputs: dict[str, np.ndarray]) -> tuple[
         jitted = jax.jit(w.jax(jax))
         dev = [jax.device_put(a) for a in args]
         return (lambda: jitted(*dev).block_until_ready()), None
+    if v.kind == "torch":
+        torch = optional_module("torch")
+        if torch is None or w.torch is None:
+            return None, None
+        compiled = torch.compile(w.torch(torch))
+        tensors = [torch.from_numpy(a) for a in args]  # the same memory, no copy
+        return (lambda: compiled(*tensors)), None
     raise ValueError(f"unknown variant kind {v.kind!r}")
 
 
@@ -201,6 +216,8 @@ def compare(out: Any, ref: np.ndarray, rtol: float, atol: float) -> str | None:
     """Why `out` is not the reference result, or None when it is."""
     if isinstance(out, tuple):
         return f"gave {len(out)} results, expected 1"
+    if hasattr(out, "detach"):  # a torch tensor
+        out = out.detach().numpy()
     arr = np.asarray(out)
     if arr.shape != ref.shape:
         return f"shape {arr.shape}, expected {ref.shape}"
@@ -289,18 +306,49 @@ def time_interleaved(rows: list[Row], repeats: int, min_sample_s: float,
 
 def run_workload(w: Workload, variants: list[Variant], quick: bool, repeats: int,
                  min_sample_s: float, limit_s: float, progress: Callable[[str], None],
-                 budget_s: float = float("inf")) -> list[Row]:
+                 budget_s: float = float("inf"), info: dict[str, Any] | None = None) -> list[Row]:
+    """Every variant of `w`, built, checked and timed; `info` (when given)
+    receives the bytes of the inputs and the result and the load average after."""
     gc.collect()
     inputs = w.inputs(w.sizes(quick), np.random.default_rng(0))
     ref = np.asarray(w.hand(*inputs.values()))
+    if info is not None:
+        info["traffic_bytes"] = sum(a.nbytes for a in inputs.values()) + ref.nbytes
+        info["flops"] = w.flops(w.sizes(quick)) if w.flops is not None else None
     rows = []
     for v in variants:
         progress(f"building {v.name}")
         rows.append(prepare(w, v, inputs, ref, limit_s))
     time_interleaved(rows, repeats, min_sample_s, progress, budget_s=budget_s)
+    progress("peak memory")
     for r in rows:
+        if r.call is not None and r.kind in MEMORY_KINDS:
+            r.peak_bytes = peak_memory(r.call)
         r.call = None  # drop compiled programs and device buffers before the next workload
+    if info is not None and hasattr(os, "getloadavg"):
+        info["load_average"] = os.getloadavg()
     return rows
+
+
+MEMORY_KINDS = ("tfir", "hand", "tuned")
+"""The kinds whose every buffer is a NumPy array, which tracemalloc sees (jax,
+torch and numexpr allocate outside NumPy: their peak is not measured)."""
+
+
+def peak_memory(call: Call) -> int:
+    """The bytes of NumPy arrays (and Python objects) allocated during one
+    call at their peak, the result included, beyond what was live before it."""
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        call()
+        return max(0, tracemalloc.get_traced_memory()[1] - before)
+    finally:
+        tracemalloc.stop()
 
 
 def fresh_compile_times(w: Workload, variant: Variant, quick: bool, times: int,

@@ -58,25 +58,8 @@ def _blas_threads() -> list[dict[str, Any]]:
             for info in threadpoolctl.threadpool_info()]
 
 
-def calibrate_machine() -> dict[str, float]:
-    """Three reference figures of this machine: f32 matmul, copy bandwidth, np.exp on 1e7."""
-    import time
-
-    def best(fn: Any, n: int = 5) -> list[float]:
-        fn()
-        times = []
-        for _ in range(n):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        return sorted(times)
-
-    a = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
-    x = np.random.default_rng(0).random(10**7, dtype=np.float32)
-    y = np.empty_like(x)
-    return {"matmul_f32_gflops": 2 * 1024**3 / best(lambda: a @ a)[0] / 1e9,
-            "copy_gb_per_s": 2 * x.nbytes / best(lambda: np.copyto(y, x))[0] / 1e9,
-            "exp_1e7_f32_ms": best(lambda: np.exp(x, out=y))[2] * 1e3}
+def load_average() -> tuple[float, ...] | None:
+    return os.getloadavg() if hasattr(os, "getloadavg") else None
 
 
 def machine_info(extras: dict[str, str | None]) -> dict[str, Any]:
@@ -91,7 +74,7 @@ def machine_info(extras: dict[str, str | None]) -> dict[str, Any]:
         "blas_loaded": _blas_threads(),
         "extras": extras,
         "tfir_commit": _git_commit(),
-        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "load_average": load_average(),
     }
 
 
@@ -159,7 +142,7 @@ def row_json(r: Row, hand: Row | None) -> dict[str, Any]:
             "median_s": r.median, "min_s": min(r.samples) if r.samples else None,
             "max_s": max(r.samples) if r.samples else None, "samples_s": r.samples,
             "calls_per_sample": r.number, "speedup_vs_hand": speedup(r, hand),
-            "first_call_s": r.first_call_s, "compile_s": r.compile_s}
+            "first_call_s": r.first_call_s, "compile_s": r.compile_s, "peak_bytes": r.peak_bytes}
 
 
 def to_json(machine: dict[str, Any], settings: dict[str, Any],
@@ -212,7 +195,9 @@ def markdown(machine: dict[str, Any], results: list[tuple[str, str, list[Row]]],
     """The tables of docs/performance.md: variants against hand, the ablation
     against the full numpy target, compile times and the call overhead."""
     load = ", ".join(f"{x:.1f}" for x in machine.get("load_average") or ())
-    out = [f"Measured {machine['date']}, commit {machine['tfir_commit']}, load average {load}.", ""]
+    end = ", ".join(f"{x:.1f}" for x in machine.get("load_average_end") or ())
+    out = [f"Measured {machine['date']}, commit {machine['tfir_commit']}, load average {load} "
+           f"at the start{f', {end} at the end' if end else ''}.", ""]
     present = [v for v in dict.fromkeys(r.variant for _, _, rows in results for r in rows)
                if any(r.variant == v and r.status != "skipped" for _, _, rows in results for r in rows)]
     base = [v for v in present if not v.startswith("numpy-")]

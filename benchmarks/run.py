@@ -5,11 +5,13 @@
 
 Every workload (a `.tf` program in benchmarks/programs/) is run by each
 variant: the tfir numpy and eager targets, NumPy written by hand as a user
-would and tuned by hand (in-place, einsum, CSE), and numexpr and `jax.jit`
-where they are installed. Each result is checked against the hand-written
+would and tuned by hand (in-place, einsum, CSE), and numexpr, `jax.jit` and
+`torch.compile` where they are installed (the peers). Each result is checked against the hand-written
 one before it is timed; timing is interleaved in one process (round-robin
 over the variants, repeated) and reported as medians (min - max) with the
-speedup over hand-written NumPy and the compile time of the program. Then
+speedup over hand-written NumPy and the compile time of the program, and
+tfir's ratio to the best peer, the fraction of the machine's limits it reaches
+(measured in the same run) and its peak memory (versus.py). Then
 the cost of a cached call on a tiny input, and compile times of fresh
 programs. `--ablation` adds numpy-target variants with one optimization
 switched off each; `--variant NAME='{"disable": ["cse"], "backend_options": {...}}'`
@@ -25,10 +27,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
 import report  # noqa: E402
+import versus  # noqa: E402
 from harness import ABLATION_VARIANTS, BASE_VARIANTS, Variant  # noqa: E402
 from workloads import TINY, WORKLOADS, Workload, by_name  # noqa: E402
 
@@ -95,7 +100,7 @@ def select_variants(args: argparse.Namespace) -> list[Variant]:
 
 def extras_installed() -> dict[str, str | None]:
     found = {}
-    for name in ("numexpr", "jax"):
+    for name in ("numexpr", "jax", "torch"):
         module = harness.optional_module(name)
         found[name] = getattr(module, "__version__", "?") if module is not None else None
     return found
@@ -161,6 +166,7 @@ class Measured:
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
     overhead: list[Any] = field(default_factory=list)
     compile_runs: dict[str, dict[str, list[float] | str]] = field(default_factory=dict)
+    infos: dict[str, dict[str, Any]] = field(default_factory=dict)  # traffic, flops, load
     interrupted: bool = False
 
 
@@ -178,6 +184,12 @@ def print_header(machine: dict[str, Any]) -> None:
               "timings will be noisy")
 
 
+def print_calibration(label: str, samples: dict[str, list[float]]) -> None:
+    """Median (min - max) of each reference figure."""
+    print(f"{label}: " + ", ".join(f"{k} {np.median(v):.1f} ({min(v):.1f} - {max(v):.1f})"
+                                  for k, v in samples.items()))
+
+
 def measure(workloads: list[Workload], variants: list[Variant], s: Settings,
             progress: Any) -> Measured:
     """Every measurement; Ctrl-C stops it and keeps what was measured so far."""
@@ -188,8 +200,10 @@ def measure(workloads: list[Workload], variants: list[Variant], s: Settings,
         for i, w in enumerate(workloads):
             def show(text: str, i: int = i, w: Workload = w) -> None:
                 progress(f"[{i + 1}/{len(workloads)}] {w.name}: {text}")
+            info: dict[str, Any] = {}
             rows = harness.run_workload(w, variants, s.quick, s.repeats, s.min_sample_s,
-                                        s.timeout_s, show, s.budget_s)
+                                        s.timeout_s, show, s.budget_s, info)
+            out.infos[w.name] = info
             out.sizes[w.name] = w.sizes(s.quick)
             out.results.append((w.name, w.description, rows))
         progress("call overhead on tiny.tf")
@@ -211,6 +225,11 @@ def emit(args: argparse.Namespace, machine: dict[str, Any], variants: list[Varia
         print("interrupted: the tables hold what was measured before Ctrl-C\n")
     print(report.workload_table(m.results))
     print()
+    lim = versus.limits(machine["calibrations"])
+    comparisons = [versus.comparison(name, rows, m.infos.get(name, {}), lim)
+                   for name, _desc, rows in m.results]
+    print(versus.text_table(comparisons, lim))
+    print()
     print(report.overhead_table(m.overhead))
     summary = compile_summary(m.compile_runs)
     if summary:
@@ -220,6 +239,7 @@ def emit(args: argparse.Namespace, machine: dict[str, Any], variants: list[Varia
                 "variants": [{"name": v.name, "kind": v.kind, "target": v.target,
                               "options": v.options} for v in variants]}
     data = report.to_json(machine, settings, m.results, m.sizes, m.compile_runs, m.overhead)
+    data["limits"], data["versus"] = lim, comparisons
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
         print(f"\nwrote {args.json}")
@@ -227,8 +247,9 @@ def emit(args: argparse.Namespace, machine: dict[str, Any], variants: list[Varia
         report.plot(data, args.plot)
         print(f"wrote {args.plot}")
     if args.markdown:
-        Path(args.markdown).write_text(report.markdown(machine, m.results, m.sizes, m.overhead),
-                                       encoding="utf-8")
+        text = report.markdown(machine, m.results, m.sizes, m.overhead)
+        text += "\n" + "\n".join(versus.markdown_table(comparisons, lim)) + "\n"
+        Path(args.markdown).write_text(text, encoding="utf-8")
         print(f"wrote {args.markdown}")
 
 
@@ -242,10 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     machine = report.machine_info(extras_installed())
     print_header(machine)
-    if not args.quick:
-        machine["calibration"] = report.calibrate_machine()
-        print("machine: " + ", ".join(f"{k} {v:.1f}" for k, v in machine["calibration"].items()))
+    machine["calibrations"] = [versus.calibrate(args.quick)]
+    print_calibration("machine (start)", machine["calibrations"][0])
     measured = measure(workloads, variants, settings, harness.progress_printer(show_progress))
+    machine["calibrations"].append(versus.calibrate(args.quick))
+    print_calibration("machine (end)", machine["calibrations"][1])
+    machine["load_average_end"] = report.load_average()
     emit(args, machine, variants, settings, measured)
     return 130 if measured.interrupted else 0
 

@@ -1,6 +1,6 @@
 """The benchmark workloads: a `.tf` program each, its sizes, seeded inputs and
 the same computation written by hand in NumPy (as a user would, and tuned),
-with numexpr and `jax.jit` versions where those libraries apply.
+with numexpr, `jax.jit` and `torch.compile` versions where those libraries apply.
 
 Every function here takes the inputs positionally, in the order of the `.tf`
 entry's parameters, and returns one array.
@@ -35,8 +35,12 @@ class Workload:
     tuned: Callable[..., np.ndarray] | None = None
     numexpr: Factory | None = None
     jax: Factory | None = None
+    torch: Factory | None = None  # takes and returns torch tensors
     rtol: float = 1e-4
     atol: float = 1e-5
+    # Floating-point operations of one call, for the workloads whose limit is
+    # the machine's matmul rate rather than its memory bandwidth.
+    flops: Callable[[dict[str, int]], int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -86,6 +90,10 @@ def chain_jax(jax: Any) -> Callable[..., Any]:
     return lambda a, b, c: jnp.tanh(a * b + c) * jax.nn.sigmoid(a) - jnp.exp(-b * b)
 
 
+def chain_torch(torch: Any) -> Callable[..., Any]:
+    return lambda a, b, c: torch.tanh(a * b + c) * torch.sigmoid(a) - torch.exp(-b * b)
+
+
 # -- softmax and layernorm over the last axis ---------------------------------------
 
 def _rows_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
@@ -113,6 +121,10 @@ def softmax_ne(ne: Any) -> Callable[..., Any]:
 
 def softmax_jax(jax: Any) -> Callable[..., Any]:
     return lambda x: jax.nn.softmax(x, axis=-1)
+
+
+def softmax_torch(torch: Any) -> Callable[..., Any]:
+    return lambda x: torch.softmax(x, dim=-1)
 
 
 def _layernorm_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
@@ -158,6 +170,14 @@ def layernorm_jax(jax: Any) -> Callable[..., Any]:
     return run
 
 
+def layernorm_torch(torch: Any) -> Callable[..., Any]:
+    def run(x: Any, gamma: Any, beta: Any) -> Any:
+        d = x - x.mean(dim=-1, keepdim=True)
+        var = (d * d).mean(dim=-1, keepdim=True)
+        return d / torch.sqrt(var + 1e-5) * gamma + beta
+    return run
+
+
 # -- sum(x*x, axis=0) ---------------------------------------------------------------
 
 def sumsq_hand(x: np.ndarray) -> np.ndarray:
@@ -174,6 +194,10 @@ def sumsq_ne(ne: Any) -> Callable[..., Any]:
 
 def sumsq_jax(jax: Any) -> Callable[..., Any]:
     return lambda x: (x * x).sum(axis=0)
+
+
+def sumsq_torch(torch: Any) -> Callable[..., Any]:
+    return lambda x: (x * x).sum(dim=0)
 
 
 # -- MLP: relu(x @ w1 + b1) @ w2 + b2 -----------------------------------------------
@@ -202,6 +226,14 @@ def mlp_jax(jax: Any) -> Callable[..., Any]:
     return lambda x, w1, b1, w2, b2: jax.nn.relu(x @ w1 + b1) @ w2 + b2
 
 
+def mlp_torch(torch: Any) -> Callable[..., Any]:
+    return lambda x, w1, b1, w2, b2: torch.relu(x @ w1 + b1) @ w2 + b2
+
+
+def _mlp_flops(d: dict[str, int]) -> int:
+    return 4 * d["B"] * d["D"] * d["H"]
+
+
 # -- attention: softmax(q @ k^T / sqrt(64)) @ v -------------------------------------
 
 def _attention_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
@@ -225,6 +257,14 @@ def attention_tuned(q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
 def attention_jax(jax: Any) -> Callable[..., Any]:
     jnp = jax.numpy
     return lambda q, k, v: jax.nn.softmax(q @ jnp.transpose(k, (0, 2, 1)) * 0.125, axis=-1) @ v
+
+
+def attention_torch(torch: Any) -> Callable[..., Any]:
+    return lambda q, k, v: torch.softmax(q @ k.transpose(1, 2) * 0.125, dim=-1) @ v
+
+
+def _attention_flops(d: dict[str, int]) -> int:
+    return 4 * d["H"] * d["T"] * d["T"] * d["D"]
 
 
 # -- the redundant graph of conformance/programs/redundancy.tf ----------------------
@@ -268,6 +308,17 @@ def redundancy_jax(jax: Any) -> Callable[..., Any]:
         w = jnp.tanh(a * b + 1.0) * 1.0 + 0.0
         _dead = jnp.exp(a) * 100.0
         return (u + v + w) * c - b.T.T
+    return run
+
+
+def redundancy_torch(torch: Any) -> Callable[..., Any]:
+    def run(a: Any, b: Any) -> Any:
+        c = (2.0 * 3.0) * a
+        u = torch.tanh(a * b + 1.0)
+        v = torch.tanh(a * b + 1.0)
+        w = torch.tanh(a * b + 1.0) * 1.0 + 0.0
+        _dead = torch.exp(a) * 100.0
+        return (u + v + w) * c - b
     return run
 
 
@@ -323,6 +374,18 @@ def ops100_jax(jax: Any) -> Callable[..., Any]:
     return run
 
 
+def ops100_torch(torch: Any) -> Callable[..., Any]:
+    fns = {"tanh": torch.tanh, "sin": torch.sin, "cos": torch.cos, "sigmoid": torch.sigmoid}
+
+    def run(x: Any, y: Any) -> Any:
+        t, u = x, y
+        for unary, const in BLOCKS:
+            t = fns[unary](t * y + const)
+            u = u * 0.5 + t
+        return u
+    return run
+
+
 # -- conv2d: 3x3, stride 1, padding 1, NCHW ------------------------------------------
 
 def _conv_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
@@ -352,6 +415,18 @@ def conv2d_tuned(x: np.ndarray, w: np.ndarray) -> np.ndarray:
             cols[:, 3 * a + b] = xp[:, :, a:a + h, b:b + wd].transpose(1, 0, 2, 3)
     out = w.reshape(o, c * 9) @ cols.reshape(c * 9, n * h * wd)
     return np.ascontiguousarray(out.reshape(o, n, h, wd).transpose(1, 0, 2, 3))
+
+
+def conv2d_jax(jax: Any) -> Callable[..., Any]:
+    return lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)))
+
+
+def conv2d_torch(torch: Any) -> Callable[..., Any]:
+    return lambda x, w: torch.nn.functional.conv2d(x, w, padding=1)
+
+
+def _conv2d_flops(d: dict[str, int]) -> int:
+    return 2 * d["N"] * d["O"] * d["H"] * d["W"] * d["C"] * 9
 # -- loops (v2): an RNN over a sequence, a tiny loop body, five nested loops ------------
 
 def _rnn_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
@@ -383,6 +458,23 @@ def rnn_tuned(xs: np.ndarray, h0: np.ndarray, w: np.ndarray, u: np.ndarray, b: n
     return hs
 
 
+def rnn_jax(jax: Any) -> Callable[..., Any]:
+    """`lax.scan` over the steps: one compiled loop (jax.jit of a Python loop
+    would unroll all T steps)."""
+    jnp = jax.numpy
+
+    def run(xs: Any, h0: Any, w: Any, u: Any, b: Any) -> Any:
+        def step(h: Any, x: Any) -> tuple[Any, Any]:
+            h = jnp.tanh(x @ w + h @ u + b)
+            return h, h
+        return jax.lax.scan(step, h0, xs)[1]
+    return run
+
+
+def _rnn_flops(d: dict[str, int]) -> int:
+    return 2 * d["T"] * d["B"] * d["H"] * (d["D"] + d["H"])
+
+
 def _loop_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
     return {"x": _normal(rng, 4), "steps": np.zeros(d["L"], np.int32)}
 
@@ -404,6 +496,15 @@ def loop_tuned(x: np.ndarray, steps: np.ndarray) -> np.ndarray:
     return acc
 
 
+def loop_jax(jax: Any) -> Callable[..., Any]:
+    jnp = jax.numpy
+
+    def run(x: Any, steps: Any) -> Any:
+        c = jnp.float32(0.999)
+        return jax.lax.fori_loop(0, steps.shape[0], lambda i, acc: acc * c + x, jnp.zeros(4, jnp.float32))
+    return run
+
+
 def nested_hand(x: np.ndarray) -> np.ndarray:
     acc = np.zeros_like(x)
     for a in range(3):
@@ -415,10 +516,48 @@ def nested_hand(x: np.ndarray) -> np.ndarray:
     return acc
 
 
+# -- cross-entropy over many classes ---------------------------------------------------
+
+def _xent_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
+    return {"logits": _normal(rng, d["N"], d["C"], scale=2.0),
+            "labels": rng.integers(0, d["C"], d["N"], dtype=np.int32)}
+
+
+def xent_hand(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    m = logits.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(logits - m).sum(axis=-1)) + m[:, 0]
+    picked = np.take_along_axis(logits, labels[:, None].astype(np.intp), axis=-1)[:, 0]
+    return np.asarray((lse - picked).mean(), dtype=F32)
+
+
+def xent_tuned(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    m = logits.max(axis=-1, keepdims=True)
+    e = np.subtract(logits, m)
+    np.exp(e, out=e)
+    lse = np.log(e.sum(axis=-1))
+    lse += m[:, 0]
+    lse -= logits[np.arange(len(labels)), labels]
+    return np.asarray(lse.mean(), dtype=F32)
+
+
+def xent_jax(jax: Any) -> Callable[..., Any]:
+    jnp = jax.numpy
+
+    def run(logits: Any, labels: Any) -> Any:
+        lse = jax.nn.logsumexp(logits, axis=-1)
+        picked = jnp.take_along_axis(logits, labels[:, None], axis=-1)[:, 0]
+        return jnp.mean(lse - picked)
+    return run
+
+
+def xent_torch(torch: Any) -> Callable[..., Any]:
+    return lambda logits, labels: torch.nn.functional.cross_entropy(logits, labels.long())
+
+
 def _chain(name: str, n: int, quick_n: int) -> Workload:
     return Workload(name, "chain.tf", f"tanh(a*b + c) * sigmoid(a) - exp(-b*b), N={n:.0e}",
                     {"N": n}, {"N": quick_n}, _chain_inputs, chain_hand, chain_tuned,
-                    chain_ne, chain_jax)
+                    chain_ne, chain_jax, chain_torch)
 
 
 WORKLOADS: list[Workload] = [
@@ -426,33 +565,40 @@ WORKLOADS: list[Workload] = [
     _chain("chain-1e7", 10**7, 10**5),
     Workload("softmax", "softmax.tf", "softmax over the last axis of M x K",
              {"M": 4096, "K": 1024}, {"M": 64, "K": 128}, _rows_inputs,
-             softmax_hand, softmax_tuned, softmax_ne, softmax_jax, rtol=1e-4, atol=1e-7),
+             softmax_hand, softmax_tuned, softmax_ne, softmax_jax, softmax_torch, rtol=1e-4, atol=1e-7),
     Workload("layernorm", "layernorm.tf", "layernorm over the last axis of M x K",
              {"M": 4096, "K": 1024}, {"M": 64, "K": 128}, _layernorm_inputs,
-             layernorm_hand, layernorm_tuned, layernorm_ne, layernorm_jax, rtol=1e-4, atol=1e-4),
+             layernorm_hand, layernorm_tuned, layernorm_ne, layernorm_jax, layernorm_torch,
+             rtol=1e-4, atol=1e-4),
     Workload("sumsq", "sumsq.tf", "sum(x*x, axis=0) of M x K",
              {"M": 4096, "K": 4096}, {"M": 128, "K": 128}, _rows_inputs,
-             sumsq_hand, sumsq_tuned, sumsq_ne, sumsq_jax, rtol=1e-4, atol=1e-3),
+             sumsq_hand, sumsq_tuned, sumsq_ne, sumsq_jax, sumsq_torch, rtol=1e-4, atol=1e-3),
     Workload("mlp", "mlp.tf", "relu(x@w1 + b1)@w2 + b2, x B x D, w1 D x H",
              {"B": 256, "D": 1024, "H": 4096}, {"B": 16, "D": 64, "H": 256}, _mlp_inputs,
-             mlp_hand, mlp_tuned, None, mlp_jax, rtol=1e-3, atol=1e-4),
+             mlp_hand, mlp_tuned, None, mlp_jax, mlp_torch, rtol=1e-3, atol=1e-4, flops=_mlp_flops),
     Workload("attention", "attention.tf", "softmax(q@k^T/8)@v, q, k, v H x T x D",
              {"H": 8, "T": 512, "D": 64}, {"H": 2, "T": 32, "D": 64}, _attention_inputs,
-             attention_hand, attention_tuned, None, attention_jax, rtol=1e-3, atol=1e-5),
+             attention_hand, attention_tuned, None, attention_jax, attention_torch,
+             rtol=1e-3, atol=1e-5, flops=_attention_flops),
+    Workload("cross-entropy", "cross_entropy.tf", "mean cross-entropy of N x C logits, integer labels",
+             {"N": 1024, "C": 32000}, {"N": 16, "C": 500}, _xent_inputs,
+             xent_hand, xent_tuned, None, xent_jax, xent_torch, rtol=1e-4, atol=1e-4),
     Workload("redundancy", "redundancy.tf", "conformance redundancy.tf graph, N",
              {"N": 10**6}, {"N": 10**4}, _pair_inputs,
-             redundancy_hand, redundancy_tuned, redundancy_ne, redundancy_jax),
+             redundancy_hand, redundancy_tuned, redundancy_ne, redundancy_jax, redundancy_torch),
     Workload("ops100", "ops100.tf", "100 elementwise ops (compile time), N",
              {"N": 10**5}, {"N": 10**3}, _ops100_inputs,
-             ops100_hand, ops100_tuned, None, ops100_jax),
+             ops100_hand, ops100_tuned, None, ops100_jax, ops100_torch),
     Workload("conv2d", "conv2d.tf", "conv2d 3x3, padding 1, x N x C x H x W, O filters",
              {"N": 32, "C": 64, "H": 56, "W": 56, "O": 64}, {"N": 2, "C": 8, "H": 12, "W": 12, "O": 8},
-             _conv_inputs, conv2d_hand, conv2d_tuned, None, None, rtol=1e-3, atol=1e-3),
+             _conv_inputs, conv2d_hand, conv2d_tuned, None, conv2d_jax, conv2d_torch,
+             rtol=1e-3, atol=1e-3, flops=_conv2d_flops),
+    # torch.compile unrolls a Python loop over the steps (minutes of compiling): no torch version.
     Workload("rnn", "rnn.tf", "Elman RNN over T steps, xs T x B x D, h B x H",
              {"T": 256, "B": 64, "D": 128, "H": 256}, {"T": 16, "B": 4, "D": 8, "H": 16}, _rnn_inputs,
-             rnn_hand, rnn_tuned, rtol=1e-3, atol=1e-4),
+             rnn_hand, rnn_tuned, None, rnn_jax, rtol=1e-3, atol=1e-4, flops=_rnn_flops),
     Workload("loop-tiny", "loop_tiny.tf", "L iterations of acc = acc * 0.999 + x (4 elements)",
-             {"L": 10_000}, {"L": 200}, _loop_inputs, loop_hand, loop_tuned,
+             {"L": 10_000}, {"L": 200}, _loop_inputs, loop_hand, loop_tuned, None, loop_jax,
              rtol=1e-3, atol=1e-4, extra={"iterations": "L"}),
     Workload("nested5", "nested5.tf", "five nested loops of 3 (compile time), N",
              {"N": 16}, {"N": 16}, lambda d, rng: {"x": _normal(rng, d["N"])}, nested_hand,

@@ -1,7 +1,9 @@
 """`fold-transposes`: a transposed copy read only by generics becomes
 permuted indexing maps of its readers.
 
-Precondition: the `loops` form with no tile loops (after `untile-loops`).
+Precondition: buffers with no tile loops: the `buffers` form (numpy
+target, before `plan-buffers`) or the `loops` form after `untile-loops`
+(triton).
 
 A `linalg.transpose` into a fresh buffer (`memref.alloc`) whose every other
 use is an input of a `linalg.generic` in the same block, after it, is erased:
@@ -9,6 +11,12 @@ each reader reads the transpose's source instead, through its map composed
 with the permutation. The device lowering then computes the transposed
 indices in the readers' kernels instead of launching a copy kernel. A
 transpose whose source something overwrites before its last reader is kept.
+
+Option `contractions_only` (the numpy target): fold only into contractions
+(batched matmuls as generics), which BLAS runs on the transposed layout as
+it is (`np.matmul(q, k.transpose(0, 2, 1))`: a transposed operand, no copy);
+an elementwise NumPy reader would read the transposed view with strides
+instead, no faster than the copy.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from xdsl.rewriter import Rewriter
 
 from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.device import entries
-from tfir.lowering.utils.linalg_ops import indexing_maps
+from tfir.lowering.utils.linalg_ops import indexing_maps, is_contraction
 from tfir.lowering.utils.memref_views import VIEW_OPS, root_of, touches
 
 
@@ -41,17 +49,19 @@ def _writes(op: Operation, base: SSAValue) -> bool:
     return touches(op, base)  # a call may write any buffer it gets
 
 
-def fold_transpose(op: TransposeOp) -> bool:
+def fold_transpose(op: TransposeOp, contractions_only: bool = False) -> bool:
     """Makes the generics that read a transposed copy read its source through
     permuted maps instead (index arithmetic, no copy kernel). Only when the
-    copy is a fresh buffer read by generics alone and the source is not
-    overwritten before they run."""
+    copy is a fresh buffer read by generics alone (contractions alone, with
+    `contractions_only`) and the source is not overwritten before they run."""
     src, out = op.inputs[0], op.outputs[0]
     if not isinstance(out.owner, memref.AllocOp):
         return False
     readers = [u.operation for u in out.uses if u.operation is not op]
     if not readers or any(not isinstance(r, GenericOp) or r.parent is not op.parent
                           or out in r.outputs for r in readers):
+        return False
+    if contractions_only and not all(is_contraction(r) for r in readers):
         return False
     last, cur = readers, op.next_op
     pending = set(last)
@@ -73,6 +83,8 @@ def fold_transpose(op: TransposeOp) -> bool:
                 reader.operands[i] = src
         reader.indexing_maps = ArrayAttr([AffineMapAttr(m) for m in maps])
     Rewriter.erase_op(op)
+    if not out.uses:  # the copy's buffer, now unused
+        Rewriter.erase_op(out.owner)
     return True
 
 
@@ -82,8 +94,10 @@ class FoldTransposesPass(ModulePass):
 
     name = "fold-transposes"
 
+    contractions_only: bool = False
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for entry in entries(op):
             for transpose in [o for block in structured_blocks(entry) for o in block.ops
                               if isinstance(o, TransposeOp)]:
-                fold_transpose(transpose)
+                fold_transpose(transpose, self.contractions_only)

@@ -28,8 +28,19 @@ Nothing is fused into a contraction (`is_contraction`: a batched matmul
 as a generic), whose operands BLAS reads from memory anyway: the producer
 then stays an elementwise op that later stages can run in parallel.
 
+Target rule: with `recompute=false` (the numpy target without its native
+kernels, `NumpyOptions(native=False)`) nothing is ever computed twice, not
+even a cheap producer: each scalar op of a fused body is then one NumPy
+call, a full pass over its operands, so a clone costs as much as the pass
+that stores the value once and is never cheaper (layernorm's `x - mean`,
+read by the variance and by the normalization). With native kernels a
+clone is a few instructions in a loop that runs anyway.
+
 Produces the same form, with fewer `linalg.generic`s. Option
 `enabled=false` (`fuse-elementwise{enabled=false}`) leaves the IR as it is.
+Option `explain=true` records, as the attribute `tfir.fusion` of each
+function, every producer/consumer pair left unfused and why
+(lowering/utils/fusion_decisions.py; `tfir lower --explain-fusion`).
 """
 
 from __future__ import annotations
@@ -40,15 +51,23 @@ from functools import cmp_to_key
 from xdsl.context import Context
 from xdsl.dialects import func, linalg
 from xdsl.dialects.builtin import AffineMapAttr, ModuleOp, ShapedType
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
+from tfir.lowering.utils import fusion_decisions
 from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.linalg_ops import contraction
 
 GenericOp = linalg.ops.GenericOp
+LinalgOp = LinalgStructuredOperation
+
+Log = dict[tuple[Operation, Operation], tuple[str, str]]
+"""(producer, consumer) -> (reason code, detail) of its last refusal
+(lowering/utils/fusion_decisions.py)."""
+
 
 MAX_BODY_OPS = 512
 """A fused body may not grow past this (a long chain of single-use ops)."""
@@ -139,6 +158,12 @@ def plan_fusion(producer: GenericOp, consumer: GenericOp) -> _Plan | None:
     """The inputs of the fused op, or None when it would not be a valid
     generic (a loop no map reaches as a plain dim, or a `linalg.index` of the
     producer that is no consumer loop) or its body would be too large."""
+    plan = _plan_or_reason(producer, consumer)
+    return plan if isinstance(plan, _Plan) else None
+
+
+def _plan_or_reason(producer: GenericOp, consumer: GenericOp) -> _Plan | str:
+    """`plan_fusion`'s plan, or the reason code of its None."""
     result = producer.res[0]
     p_maps, c_maps = _maps(producer), _maps(consumer)
     inverse = p_maps[-1].inverse_permutation()
@@ -151,19 +176,19 @@ def plan_fusion(producer: GenericOp, consumer: GenericOp) -> _Plan | None:
             continue
         to_p = inverse.compose(c_map)
         if _index_dims(producer, to_p) is None:
-            return None
+            return "invalid"
         slots = [plan.slot(v, m.compose(to_p))
                  for v, m in zip(producer.inputs, p_maps[:-1], strict=True)]
         plan.steps.append((to_p, slots))
     clones = len({step[0] for step in plan.steps if not isinstance(step, int)})
     size = len(consumer.body.block.ops) + clones * len(producer.body.block.ops)
     if size > MAX_BODY_OPS:
-        return None
+        return "size-limit"
     maps = [*(m for _, m in plan.inputs), *c_maps[n_in:]]
     loops_to_shapes = AffineMap(len(consumer.iterator_types), 0,
                                 tuple(e for m in maps for e in m.results))
     if loops_to_shapes.inverse_permutation() is None:
-        return None
+        return "invalid"
     return plan
 
 
@@ -235,25 +260,58 @@ def _consumers(producer: GenericOp) -> list[GenericOp] | None:
     return out or None
 
 
-def fuse_producer(producer: GenericOp) -> bool:
-    """Fuses `producer` into all its consumers and erases it, if all can take it."""
+def readers(producer: Operation) -> list[Operation]:
+    """The linalg ops of the producer's block that read its result as an input."""
+    out: list[Operation] = []
+    for res in producer.results:
+        for use in res.uses:
+            user = use.operation
+            if isinstance(user, LinalgOp) and user.parent is producer.parent \
+                    and use.index < len(user.inputs) and user not in out:
+                out.append(user)
+    return out
+
+
+def _refuse(producer: Operation, log: Log | None, reason: str, detail: str = "",
+            consumers: list[Operation] | None = None) -> bool:
+    if log is not None:
+        for consumer in readers(producer) if consumers is None else consumers:
+            log[producer, consumer] = (reason, detail)
+    return False
+
+
+def fuse_producer(producer: GenericOp, recompute: bool = True, log: Log | None = None) -> bool:
+    """Fuses `producer` into all its consumers and erases it, if all can take
+    it (with `recompute` off, only where it is computed once); each refusal
+    goes into `log` when one is given."""
     if not is_elementwise_producer(producer):
-        return False
+        reduces = any(it.data.value != "parallel" for it in producer.iterator_types)
+        return _refuse(producer, log, "reduction" if reduces else "not-generic",
+                       "" if reduces else "it reads its output, or has several results")
     consumers = _consumers(producer)
-    if consumers is None or any(is_contraction(c) for c in consumers):
-        return False
-    plans = [plan_fusion(producer, c) for c in consumers]
-    if any(plan is None for plan in plans):
+    if consumers is None:
+        return _refuse(producer, log, "other-use")
+    blas = [c for c in consumers if is_contraction(c)]
+    if blas:
+        _refuse(producer, log, "other-use", "another consumer is a contraction",
+                [c for c in consumers if c not in blas])
+        return _refuse(producer, log, "contraction", consumers=blas)
+    plans = [_plan_or_reason(producer, c) for c in consumers]
+    if any(not isinstance(plan, _Plan) for plan in plans):
+        for c, plan in zip(consumers, plans, strict=True):
+            _refuse(producer, log, plan if isinstance(plan, str) else "other-use",
+                    "" if isinstance(plan, str) else "another consumer cannot take it", [c])
         return False
     clones = sum(len({step[0] for step in plan.steps if not isinstance(step, int)})
-                 for plan in plans if plan is not None)
-    if clones > 1 and not is_cheap(producer):
-        return False  # it would be computed more than once
+                 for plan in plans if isinstance(plan, _Plan))
+    if clones > 1 and not (recompute and is_cheap(producer)):  # it would be computed more than once
+        return _refuse(producer, log, "recompute" if recompute else "target-recompute",
+                       f"{clones} copies of its body")
     for k, consumer in enumerate(consumers):
         # Planned again after the first: replacing an earlier consumer may have
         # changed this one's inputs (one consumer can read another).
         plan = plans[0] if k == 0 else plan_fusion(producer, consumer)
-        assert plan is not None
+        assert isinstance(plan, _Plan)
         Rewriter.replace_op(consumer, build_fused(producer, consumer, plan))
     return _erase_if_dead(producer)
 
@@ -285,8 +343,10 @@ def _erase_init(op: Operation) -> None:
             _erase_init(owner)
 
 
-def fuse_block(block: Block) -> int:
-    """Fuses until nothing changes; returns the number of producers fused."""
+def fuse_block(block: Block, recompute: bool = True, log: Log | None = None) -> int:
+    """Fuses until nothing changes; returns the number of producers fused.
+    Every sweep tries every producer, so `log` ends with the verdict of the
+    last sweep on each pair left."""
     fused = 0
     changed = True
     while changed:
@@ -296,22 +356,40 @@ def fuse_block(block: Block) -> int:
                 continue
             if _erase_if_dead(op):
                 changed = True
-            elif isinstance(op, GenericOp) and fuse_producer(op):
+            elif isinstance(op, GenericOp) and fuse_producer(op, recompute, log):
                 fused += 1
                 changed = True
+            elif isinstance(op, LinalgOp) and not isinstance(op, GenericOp):
+                _refuse(op, log, "not-generic", op.name)
     return fused
+
+
+def unfused(block: Block, log: Log) -> list[tuple[Operation, Operation, str, str]]:
+    """The producer/consumer pairs of `block` left unfused, with the pass's reason."""
+    return [(p, c, *log[p, c]) for p in block.ops for c in readers(p) if (p, c) in log]
 
 
 @dataclass(frozen=True)
 class FuseElementwise(ModulePass):
+    """Producer-consumer fusion of `linalg.generic`s."""
+
     name = "fuse-elementwise"
 
     enabled: bool = True
+    explain: bool = False
+    recompute: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if not self.enabled:
             return
+        recompute = self.recompute
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and fn.body.blocks:
+                log: Log | None = {} if self.explain else None
+                pairs = []
                 for block in structured_blocks(fn):  # each loop body on its own: nothing crosses a loop
-                    fuse_block(block)
+                    fuse_block(block, recompute, log)
+                    if log is not None:
+                        pairs += unfused(block, log)
+                if log is not None:
+                    fusion_decisions.record(fn, pairs)

@@ -1,5 +1,6 @@
 """`numpy-row-groups`: consecutive row-local ops (softmax: max, exp, sum,
-divide; layernorm) as one tile loop over blocks of rows.
+divide; layernorm; attention: scores, softmax and the second product) as one
+tile loop over blocks of rows.
 
 Precondition: the `loops` form (docs/ir-levels.md section 4), as
 `tile-linalg` leaves it. Produces the same form.
@@ -10,6 +11,14 @@ uses are shrunk to one block (a `memref.alloc` in the loop body, which the
 NumPy code allocates once per worker). `numpy-schedule` runs after it on
 the loops left. Option: `workers` (0: the CPUs here), which bounds the
 block so that every worker gets two blocks at least.
+
+A contraction (a matmul) is row-local like any op when its operands that do
+not vary along the rows, read whole by every block, are small
+(`MAX_WHOLE_BYTES`): attention per head, `softmax(q @ k^T) @ v`, becomes one
+loop whose block computes its scores, their softmax and the product with
+`v` while the scores are in cache. With large whole operands (an MLP's
+weights) BLAS would pack them again for every block: such a contraction
+ends a run instead (`numpy-split-contractions` shares it out).
 """
 
 from __future__ import annotations
@@ -34,6 +43,10 @@ from tfir.lowering.utils.linalg_ops import is_contraction
 from tfir.lowering.utils.memref_views import RESHAPE_OPS, root_of
 from tfir.lowering.utils.tile_loops import TRANSPARENT, WHOLE_POINTS, rebuild, untiled
 from tfir.lowering.utils.tiling import restrict, tileable_dims
+
+MAX_WHOLE_BYTES = 1 << 20
+"""A contraction joins a row group only when the operands every block reads
+whole total at most this (BLAS packs them once per call, per block here)."""
 
 ROW_TILE_BYTES = 1 << 22
 """The bytes of the rows of its buffers one tile of a row group touches: 4 MiB
@@ -73,7 +86,9 @@ def _fuse_block(block: Block, workers: int) -> None:
         whole = _whole_op(op)
         if whole is not None and whole is not op:
             detached.append(whole)
-        row = _row_dim(whole) if whole is not None and not is_contraction(whole) else None
+        row = _row_dim(whole) if whole is not None else None
+        if row is not None and is_contraction(whole) and _whole_bytes(whole, row) > MAX_WHOLE_BYTES:
+            row = None
         if group is not None and (row is None or not _joins(group, whole, row)):
             _emit_group(group, workers, detached)
             group = None
@@ -127,6 +142,13 @@ def _row_dim(op: LinalgStructuredOperation) -> int | None:
                 or _view_root(value) is None:
             return None
     return d
+
+
+def _whole_bytes(op: LinalgStructuredOperation, row: int) -> int:
+    """The bytes of the operands of `op` that do not vary along dim `row`."""
+    maps = [m.data for m in op.get_indexing_maps().data]
+    return sum(mv.byte_size(v.type) for v, m in zip(op.operands, maps, strict=True)
+               if isinstance(v.type, MemRefType) and not any(row in e.used_dims() for e in m.results))
 
 
 def _roots(op: LinalgStructuredOperation, row: int) -> tuple[set[SSAValue], set[SSAValue], set[SSAValue]]:

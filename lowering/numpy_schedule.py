@@ -20,10 +20,10 @@ rewritten to run
 - as tiled (cache-sized tiles) for a body of several statements, whose
   intermediates then stay in cache.
 
-A function with a contraction schedules as without threads: OpenBLAS's own
-threads spin for a while after each call and ours would fight them for the
-cores (`numpy-threads` runs its loops serially too). Options: `threads`
-(the numpy backend's option of that name), `workers` (0: the CPUs here).
+A contraction's loop is left whole here; `numpy-split-contractions` shares
+out the large ones over the workers (their BLAS then on one thread per
+worker, the code generator's `_one_blas_thread`). Options: `threads` (the
+numpy backend's option of that name), `workers` (0: the CPUs here).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.lowering.utils.control_blocks import structured_blocks
-from tfir.lowering.utils.linalg_ops import has_contraction, is_contraction
+from tfir.lowering.utils.linalg_ops import is_contraction
+from tfir.lowering.utils.native_ops import NATIVE
 from tfir.lowering.utils.tile_loops import WHOLE_POINTS, rebuild, untiled
 from tfir.lowering.utils.tiling import restrict, tileable_dims
 
@@ -84,7 +85,9 @@ def _replace(loop: scf.ParallelOp, new: list[Operation]) -> None:
 
 
 def _one_statement(op: LinalgStructuredOperation) -> bool:
-    """An op NumPy runs as one call (a fill, a copy, a body of one op)."""
+    """An op NumPy runs as one call (a fill, a copy, a body of one op, a C kernel)."""
+    if NATIVE in op.attributes:
+        return True
     if not isinstance(op, linalg.GenericOp):
         return isinstance(op, linalg.FillOp | linalg.CopyOp | linalg.TransposeOp)
     body = [o for o in op.body.block.ops if not isinstance(o, linalg.YieldOp | arith.ConstantOp)]
@@ -146,4 +149,4 @@ class NumpySchedulePass(ModulePass):
         workers = self.workers or os.cpu_count() or 1
         for fn in op.ops:
             if isinstance(fn, func.FuncOp) and not fn.is_declaration:
-                schedule(fn, self.threads and not has_contraction(fn), workers)
+                schedule(fn, self.threads, workers)

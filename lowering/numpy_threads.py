@@ -9,10 +9,13 @@ A loop is marked when it has two tiles or more and enough work in all (the
 points of the iteration spaces of its linalg ops, all tiles: at least
 `MIN_PARALLEL_POINTS`) to pay for the trips to the pool; a loop inside a
 marked one never is (its tiles already run on a worker). Nothing is marked
-when the option `threads` (the numpy backend's option of that name) is off,
-nor in a function with a contraction: OpenBLAS's own threads spin for a
-while after each call and ours would fight them for the cores (mlp and
-attention measured faster this way).
+when the option `threads` (the numpy backend's option of that name) is off.
+
+A function with a contraction is marked `tfir.one_blas_thread`: its NumPy
+code runs with the BLAS on one thread (backends/numpy/blas_threads.py), so
+that the BLAS's threads and the pool's never share the cores, and a loop of
+tiles that call the BLAS runs on the pool only where the BLAS's thread count
+can be set (otherwise in turn, each call threaded by the BLAS as before).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from xdsl.ir.affine import AffineDimExpr
 from xdsl.passes import ModulePass
 
 from tfir.lowering.utils.linalg_ops import has_contraction
-from tfir.lowering.utils.tile_loops import THREADS, const_index
+from tfir.lowering.utils.tile_loops import ONE_BLAS_THREAD, THREADS, const_index
 
 MIN_PARALLEL_POINTS = 1 << 16
 """Less work than this in a whole tile loop (points of the iteration spaces
@@ -91,6 +94,8 @@ class NumpyThreadsPass(ModulePass):
         if not self.threads:
             return
         for fn in op.ops:
-            if isinstance(fn, func.FuncOp) and not fn.is_declaration and not has_contraction(fn):
+            if isinstance(fn, func.FuncOp) and not fn.is_declaration:
                 mark_threads(fn.body.block)
+                if has_contraction(fn):
+                    fn.attributes[ONE_BLAS_THREAD] = UnitAttr()
 

@@ -16,6 +16,13 @@ range grows to cover it. A buffer reaching `func.return` is never handed on
 and never takes another's; entry arguments and constants are not allocs and
 are never reused. Every remaining alloc gets `{tfir.buffer = N}`, N counting
 from 0 in each function in order of first use.
+
+Option `in_place` (the numpy target): a buffer whose live range ends at the
+op where the new one's starts is handed on too when that op is elementwise
+and reads the old buffer at exactly the element it writes (same shape, the
+same indexing map as its output): the op then runs in place
+(`np.exp(t, out=t)`), which in NumPy is a pass that writes into memory
+already in cache, and one buffer fewer.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, i64
+from xdsl.dialects.linalg.ops import GenericOp
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
@@ -109,8 +117,25 @@ def _reshaped(buffer: SSAValue, target: MemRefType, at: Operation) -> SSAValue:
     return views[-1].results[0]
 
 
-def plan_function(func_op: func.FuncOp) -> int:
-    """Reuse dead buffers in one function; returns the number of allocs left."""
+def _in_place(op: Operation, old: SSAValue, new: SSAValue) -> bool:
+    """Whether elementwise `op` may write buffer `new` into buffer `old`: it
+    writes `new` whole as its one output and reads `old` only through the
+    output's map, both the same shape and layout."""
+    if not isinstance(op, GenericOp) or len(op.outputs) != 1 or op.outputs[0] is not new:
+        return False
+    if any(it.data.value != "parallel" for it in op.iterator_types) or old.type != new.type:
+        return False
+    maps = [m.data for m in op.indexing_maps]
+    reads = [k for k, v in enumerate(op.inputs) if v is old]
+    others = [u for u in old.uses if u.operation is op and u.index not in reads]
+    out_map = maps[-1]
+    one_to_one = out_map.num_dims == len(out_map.results) and out_map.is_projected_permutation()
+    return bool(reads) and not others and one_to_one and all(maps[k] == out_map for k in reads)
+
+
+def plan_function(func_op: func.FuncOp, in_place: bool = False) -> int:
+    """Reuse dead buffers in one function (and, with `in_place`, buffers that die
+    at an elementwise op for its output); returns the number of allocs left."""
     block = func_op.body.block
     ops = list(block.ops)
     index = {op: i for i, op in enumerate(ops)}
@@ -126,6 +151,9 @@ def plan_function(func_op: func.FuncOp) -> int:
                 (b for b in buffers if not b.returned and b.key == iv.key and b.last < iv.first),
                 None,
             )
+            if donor is None and in_place:
+                donor = next((b for b in buffers if not b.returned and b.last == iv.first
+                              and _in_place(ops[iv.first], b.alloc.memref, iv.alloc.memref)), None)
         if donor is None:
             buffers.append(iv)
             continue
@@ -139,12 +167,15 @@ def plan_function(func_op: func.FuncOp) -> int:
     return len(buffers)
 
 
+@dataclass(frozen=True)
 class PlanBuffersPass(ModulePass):
     """Liveness-based buffer reuse (docs/ir-levels.md §3)."""
 
     name = "plan-buffers"
 
+    in_place: bool = False
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for func_op in op.ops:
             if isinstance(func_op, func.FuncOp) and func_op.body.blocks:
-                plan_function(func_op)
+                plan_function(func_op, self.in_place)

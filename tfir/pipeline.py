@@ -48,8 +48,10 @@ from tfir.lowering.inline_scalar_constants import InlineScalarConstantsPass
 from tfir.lowering.merge_tile_pieces import MergeTilePiecesPass
 from tfir.lowering.narrow_broadcast_loads import NarrowBroadcastLoadsPass
 from tfir.lowering.numpy_elide_fills import NumpyElideFillsPass
+from tfir.lowering.numpy_native_kernels import NumpyNativeKernelsPass
 from tfir.lowering.numpy_row_groups import NumpyRowGroupsPass
 from tfir.lowering.numpy_schedule import NumpySchedulePass
+from tfir.lowering.numpy_split_contractions import NumpySplitContractionsPass
 from tfir.lowering.numpy_threads import NumpyThreadsPass
 from tfir.lowering.plan_buffers import PlanBuffersPass
 from tfir.lowering.prune_kernel_args import PruneKernelArgsPass
@@ -70,7 +72,8 @@ PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
     ConvertTfToLinalg, FuseElementwise,
     BufferizePass, PlanBuffersPass,
     TileLinalgPass, ConvertLinalgToScalarLoopsPass,
-    NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpyThreadsPass,
+    NumpyNativeKernelsPass, NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpySplitContractionsPass,
+    NumpyThreadsPass,
     UntileLoopsPass, MergeTilePiecesPass, FoldTransposesPass, ConvertLoopsToDevicePass,
     InlineScalarConstantsPass, DropOverwrittenStoresPass, NarrowBroadcastLoadsPass,
     PruneKernelArgsPass, DropUnusedGlobalsPass, SplitBatchPass,
@@ -112,7 +115,12 @@ PIPELINE: list[Step] = [
     Step("linalg", "convert-tf-to-linalg"),
     Step("linalg", "fuse-elementwise"),
     Step("buffers", "bufferize"),
-    Step("buffers", "plan-buffers"),
+    # A transposed operand of a matmul is read as it lies (BLAS takes either
+    # layout): no copy of it (attention's k^T).
+    Step("buffers", "fold-transposes", NUMPY, {"contractions_only": True}),
+    # Buffers that die at an elementwise op take its result (in place) on numpy.
+    Step("buffers", "plan-buffers", NUMPY, {"in_place": True}),
+    Step("buffers", "plan-buffers", COMPILED - NUMPY),
     # 1 MiB tiles (the L2 of a core): long elementwise chains then run ~3x faster
     # in NumPy than with 128 KiB ones (fewer calls per element); the triton
     # target undoes the CPU tiling anyway.
@@ -121,9 +129,11 @@ PIPELINE: list[Step] = [
     # How the NumPy code runs the loops, decided in the IR (the code generator
     # prints it): row groups, whole / chunked / tiled loops, fills a matmul
     # overwrites, loops on the thread pool.
+    Step("schedule", "numpy-native-kernels", NUMPY),
     Step("schedule", "numpy-row-groups", NUMPY),
     Step("schedule", "numpy-schedule", NUMPY),
     Step("schedule", "numpy-elide-fills", NUMPY),
+    Step("schedule", "numpy-split-contractions", NUMPY),
     Step("schedule", "numpy-threads", NUMPY),
     # Loops to kernels: the CPU tiling undone, the lowering, then clean-ups of
     # the kernels (shared index arithmetic, dead stores and loads, literals).

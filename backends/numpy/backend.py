@@ -23,11 +23,15 @@ class NumpyOptions:
     intermediate buffers (never a result) are kept per thread from one call
     to the next instead of allocated afresh (off by default: no gain measured
     with glibc, whose `malloc` keeps freed blocks of up to 32 MiB mapped, and
-    the kept buffers live as long as the process).
+    the kept buffers live as long as the process). `native`: fused bodies
+    that NumPy would run in several passes run as C kernels, compiled when
+    the module loads (`numpy-native-kernels`; NumPy where no C compiler
+    works, or with `TFIR_NATIVE=0`).
     """
 
     threads: bool = True
     reuse_buffers: bool = False
+    native: bool = True
 
 
 class NumpyBackend(Backend):
@@ -37,7 +41,10 @@ class NumpyBackend(Backend):
     options_type = NumpyOptions
 
     def pass_options(self, options: NumpyOptions) -> dict[str, dict[str, object]]:
-        return {"numpy-schedule": {"threads": options.threads},
+        return {"fuse-elementwise": {"recompute": options.native},
+                "numpy-native-kernels": {"enabled": options.native},
+                "numpy-schedule": {"threads": options.threads},
+                "numpy-split-contractions": {"threads": options.threads},
                 "numpy-threads": {"threads": options.threads}}
 
     def generate(self, module: ModuleOp, entry: str, source_line: SourceLine | None = None,

@@ -205,6 +205,7 @@ class Reg:
     name: str
     key: tuple[str, frozenset[int]]
     free: bool = False
+    external: bool = False  # not a scratch buffer: the op's output view
 
 
 class BodyCodegen:
@@ -275,6 +276,9 @@ class BodyCodegen:
             return
         texts = [a.expr if dims else (a.typed or a.expr) for a in args]
         reg = None
+        if target is not None and kernel.inplace is not None and any(
+                a.reg is not None and a.reg.name == target for k, a in enumerate(args) if k not in kernel.inplace):
+            target = None  # an operand lives in the target view, which the op may not write over it
         if target is None:
             reg = self._scratch(result.type, dims, op, kernel.inplace, last, i)
             target = reg.name
@@ -299,7 +303,7 @@ class BodyCodegen:
             if reg.free and reg.key == key:
                 reg.free = False
                 return reg
-        k = len(self.regs)
+        k = sum(not r.external for r in self.regs)
         if self.hoisted:
             name = self.scratch_name(k)
         elif self.alloc is not None:

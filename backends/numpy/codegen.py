@@ -54,11 +54,13 @@ from tfir.backends.numpy.index_text import (
     type_text,
 )
 from tfir.backends.numpy.linalg import emit_linalg
+from tfir.backends.numpy.native_emit import NativeKernels, call_text
 from tfir.backends.numpy.ops import kernel_of
 from tfir.dialects import linalgx
 from tfir.dialects.plugins import ExternalCall
+from tfir.lowering.utils.linalg_ops import is_contraction
 from tfir.lowering.utils.memref_views import root_of
-from tfir.lowering.utils.tile_loops import THREADS
+from tfir.lowering.utils.tile_loops import ONE_BLAS_THREAD, THREADS
 
 _LINALG = (LinalgStructuredOperation, linalg.BroadcastOp, linalg.ReduceOp)
 
@@ -70,9 +72,10 @@ class FunctionCodegen:
     """Emits one `func.func` as a Python function (the `Codegen` of linalg.py)."""
 
     def __init__(self, em: PyEmitter, globals_: dict[str, str], helpers: set[str],
-                 reuse_buffers: bool = False):
+                 reuse_buffers: bool = False, native: NativeKernels | None = None):
         self.em, self.globals, self.helpers = em, globals_, helpers
         self.reuse_buffers = reuse_buffers
+        self.native = native  # the module's C kernels: marked ops call them (native_emit.py)
         self.returned: set[SSAValue] = set()  # buffers under the results: always fresh
         self.values: dict[SSAValue, str] = {}
         self.typed: dict[SSAValue, str] = {}
@@ -153,7 +156,15 @@ class FunctionCodegen:
                          for v in op.arguments}
         with self.block(f"def {entry}({', '.join(names)})"):
             self.line(f'"""{entry}({sig}) -> ({results}{"," if len(fn.function_type.outputs) == 1 else ""})"""')
-            self.emit_block(fn.body.block)
+            if self.native is not None:  # C reads them as laid out in the IR: row-major
+                for name in names:
+                    self.line(f"{name} = np.ascontiguousarray({name})")
+            if ONE_BLAS_THREAD in fn.attributes:  # the pool shares out the contractions
+                self.helpers.add("blas")
+                with self.block("with _one_blas_thread()"):
+                    self.emit_block(fn.body.block)
+            else:
+                self.emit_block(fn.body.block)
 
     def emit_block(self, block: Block) -> None:
         for op in block.ops:
@@ -166,7 +177,11 @@ class FunctionCodegen:
             self._index(op)
         elif isinstance(op, _LINALG):
             self.comment(op)
-            emit_linalg(self, op)
+            if self.native is not None and NativeKernels.takes(op):
+                name = self.native.add(op)  # type: ignore[arg-type]
+                self.line(call_text(name, [self.expr(v) for v in op.operands]))
+            else:
+                emit_linalg(self, op)
         elif isinstance(op, memref.AllocOp):
             self._alloc(op)
         elif isinstance(op, memref.GetGlobalOp):
@@ -387,7 +402,10 @@ class FunctionCodegen:
                         self._body(ops)
                 self.in_tile = False
             self.helpers.add("parallel")
-            self.line(f"_parallel({name}, {', '.join(ranges)})")
+            blas = any(is_contraction(inner) for inner in op.walk())
+            if blas:  # on the pool only with the BLAS on one thread
+                self.helpers.add("blas")
+            self.line(f"{'_parallel_blas' if blas else '_parallel'}({name}, {', '.join(ranges)})")
         else:
             with self._hoisting():
                 self._nested_loops(list(zip(ivs, ranges, strict=True)), ops)

@@ -36,6 +36,7 @@ from xdsl.ir.affine import AffineMap
 from tfir.backends.common.numpy_text import dtype_name, np_dtype
 from tfir.backends.numpy.body import (
     BodyCodegen,
+    Reg,
     Space,
     Val,
     arrange,
@@ -44,7 +45,7 @@ from tfir.backends.numpy.body import (
     subscript,
     tuple_text,
 )
-from tfir.lowering.utils.fills import filled_with
+from tfir.lowering.utils.fills import filled_with, same_view
 from tfir.lowering.utils.linalg_ops import COMBINERS, arg_reduction, identity, reduction, scan
 
 UFUNCS = {
@@ -141,10 +142,27 @@ class GenericRule:
         for k, v in enumerate(self.ins):
             if self.cg.root(v) != root:
                 continue
-            if len(self.outs) == 1 and v is self.outs[j] and self.maps[k] == out_map:
+            if len(self.outs) == 1 and (v is self.outs[j] or same_view(v, self.outs[j])) \
+                    and self.maps[k] == out_map:
                 continue
             return True
         return False
+
+    def output_register(self, body: BodyCodegen, view: str) -> None:
+        """Lets the body compute its full-size intermediates in the output view
+        (one scratch buffer fewer; in place where an input is the output, the
+        tile of a buffer an op overwrites): for one output written through the
+        identity map that no op of the body reads and no input aliases."""
+        out_map = self.maps[-1]
+        if len(self.outs) != 1 or out_map != AffineMap.identity(self.n) or self.aliased(0) \
+                or self.block.args[len(self.ins)].uses:
+            return
+        key = (np_dtype(self.yield_op.operands[0].type), frozenset(range(self.n)))
+        reg = Reg(view, key, free=True, external=True)
+        for arg, value in zip(self.block.args, self.ins, strict=False):
+            if (value is self.outs[0] or same_view(value, self.outs[0])) and arg in body.values:
+                body.values[arg].reg, reg.free = reg, False  # the input lives in the output view
+        body.regs.append(reg)
 
     def full(self, val: Val, space: Space) -> str:
         """`val` with every loop dim present, as reductions need."""
@@ -164,6 +182,7 @@ class GenericRule:
         ops = self.ops_except()
         out_args = self.block.args[len(self.ins):]
         direct: dict[SSAValue, str] = {}
+        self.output_register(body, views[0])
         for j, v in enumerate(self.yield_op.operands):
             owner = v.owner
             if v in direct or not isinstance(owner, Operation) or owner not in ops or self.aliased(j):
@@ -175,7 +194,7 @@ class GenericRule:
                 direct[v] = views[j]
         body.run(ops, direct, keep=self.yield_op.operands)
         for j, v in enumerate(self.yield_op.operands):
-            if direct.get(v) != views[j]:
+            if body.val(v).expr != views[j]:
                 self.cg.line(f"np.copyto({views[j]}, {body.val(v).expr})")
 
     def reduction(self) -> bool:

@@ -16,6 +16,7 @@ from tfir.backends.common.externals import called_externals, import_lines
 from tfir.backends.common.helpers import helper_imports, reserved_names
 from tfir.backends.common.numpy_text import literal, typed_literal
 from tfir.backends.numpy.codegen import FunctionCodegen
+from tfir.backends.numpy.native_emit import NativeKernels
 from tfir.backends.numpy.prelude import HELPERS, MODULE_NAMES
 
 
@@ -30,22 +31,38 @@ def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None
     decls = [op for op in module.ops if isinstance(op, memref.GlobalOp)]
     globals_ = {op.sym_name.data: em.fresh(op.sym_name.data.lstrip("_").removeprefix("tfir_")) for op in decls}
     helpers: set[str] = set()
-    cg = FunctionCodegen(em, globals_, helpers, reuse_buffers)
-    cg.externals = called_externals(module, fn, "numpy", em)
-    for op in decls:  # a splat constant (rank 0 included) is read by linalg ops as a number
-        init = op.initial_value
-        if isinstance(init, DenseIntOrFPElementsAttr) and len(set(init.get_values())) == 1:
-            value, elem = init.get_values()[0], op.type.get_element_type()
-            cg.scalar_globals[op.sym_name.data] = (literal(value, elem), typed_literal(value, elem))
-    cg.emit_func(fn, entry)
+    externals = called_externals(module, fn, "numpy", em)
+    native = NativeKernels() if any(NativeKernels.takes(op) for op in fn.walk()) else None
+    fallback = f"_{entry}_numpy"
+    if native is not None:
+        em.reserve(fallback)
+    used: set[str] = set()
+    for kernels, name in ((native, entry), (None, fallback)) if native is not None else ((None, entry),):
+        cg = FunctionCodegen(em, globals_, helpers, reuse_buffers, kernels)
+        cg.externals = externals
+        for op in decls:  # a splat constant (rank 0 included) is read by linalg ops as a number
+            init = op.initial_value
+            if isinstance(init, DenseIntOrFPElementsAttr) and len(set(init.get_values())) == 1:
+                value, elem = init.get_values()[0], op.type.get_element_type()
+                cg.scalar_globals[op.sym_name.data] = (literal(value, elem), typed_literal(value, elem))
+        cg.emit_func(fn, name)
+        used |= cg.used_globals
+        em.line()
+        em.line()
     global_lines: list[str] = []
+    if native is not None:
+        helpers.add("native")
+        global_lines += native.module_lines()
+        em.line("if _nk is None:  # no C kernels here: the NumPy version")
+        em.line(f"    {entry} = {fallback}")
     imports = {"import numpy as np", *helper_imports(HELPERS, helpers)}
     for op in decls:  # the constants the code reads as arrays (rank-0 ones are inlined)
-        if op.sym_name.data in cg.used_globals:
+        if op.sym_name.data in used:
             constant = constant_lines(globals_[op.sym_name.data], op)
             global_lines += constant.lines
             imports.update(constant.imports)
-    return _assemble(module, entry, em.text(), global_lines, helpers, imports, import_lines(cg.externals))
+    return _assemble(module, entry, em.text().rstrip("\n") + "\n", global_lines, helpers, imports,
+                     import_lines(externals))
 
 
 def _assemble(module: ModuleOp, entry: str, body: str, global_lines: list[str], helpers: set[str],

@@ -105,6 +105,36 @@ def _parallel(tile, *ranges):
             done.result()
 '''
 
+# A function with contractions runs with the BLAS on one thread and shares its
+# large contractions out over the pool (backends/numpy/blas_threads.py).
+BLAS = '''
+try:  # one count of the calls holding the BLAS to one thread, for every module of the process
+    from tfir.backends.numpy.blas_threads import one_blas_thread as _one_blas_thread
+except ImportError:  # the module run on its own: the BLAS keeps its threads
+    def _one_blas_thread():
+        return contextlib.nullcontext(False)
+
+
+def _parallel_blas(tile, *ranges):
+    """`_parallel` for tiles that call the BLAS: on the pool while the BLAS runs
+    on one thread, else (its thread count cannot be set) in turn in this
+    thread, each call threaded by the BLAS itself."""
+    with _one_blas_thread() as one:
+        if one:
+            _parallel(tile, *ranges)
+        else:
+            tile(iter(ranges[0]) if len(ranges) == 1 else itertools.product(*ranges))
+'''
+
+# C kernels of the ops marked tfir.native, compiled at load (backends/numpy/native.py).
+NATIVE = '''
+try:
+    from tfir.backends.numpy.native import kernels as _native_kernels
+except ImportError:  # the module run on its own: its NumPy version
+    def _native_kernels(source, arity):
+        return None
+'''
+
 # Large intermediate buffers are kept between calls, one set per thread: a
 # fresh `np.empty` of megabytes costs its page faults again on every call.
 BUFFERS = '''
@@ -148,6 +178,8 @@ HELPERS = {
                                   "from concurrent.futures import ThreadPoolExecutor"),
                        ("_parallel", "_pool", "_workers", "_shared_pool", "itertools", "os",
                         "ThreadPoolExecutor")),
+    "blas": Helper(BLAS, ("import contextlib",), ("_one_blas_thread", "_parallel_blas", "contextlib")),
+    "native": Helper(NATIVE, (), ("_native_kernels", "_nk", "_NATIVE_C")),
     "buffers": Helper(BUFFERS, ("import threading",), ("_buffer", "_local", "threading")),
     "check": Helper(CHECK, (), ("index_error", "_check_index")),
 }

@@ -83,7 +83,7 @@ def _fill_before(op: Operation, out: SSAValue, root: SSAValue) -> float | int | 
                 if v is None or (value is not None and v != value):
                     return "unknown"
                 value, target = v, fill.outputs[0]
-                if target == out or _whole(target, root) or _same_view(target, out):
+                if target == out or _whole(target, root) or same_view(target, out):
                     return value
                 if not isinstance(target.owner, memref.SubviewOp) or target.owner.source != root:
                     return "unknown"
@@ -94,7 +94,7 @@ def _fill_before(op: Operation, out: SSAValue, root: SSAValue) -> float | int | 
     return "none" if value is None else "unknown"
 
 
-def _same_view(a: SSAValue, b: SSAValue) -> bool:
+def same_view(a: SSAValue, b: SSAValue) -> bool:
     """Two subviews of one buffer at the same offsets, sizes and strides (the
     tiles of one block of rows that two ops of a row group take)."""
     x, y = a.owner, b.owner

@@ -23,6 +23,10 @@ THREADS = "tfir.threads"
 """The unit attribute of an `scf.parallel` whose tiles the NumPy code runs on
 its thread pool (`numpy-threads`)."""
 
+ONE_BLAS_THREAD = "tfir.one_blas_thread"
+"""The unit attribute of a function whose NumPy code runs with the BLAS on one
+thread, the thread pool sharing out its contractions (`numpy-threads`)."""
+
 # A tiled op with fewer points than this runs as one statement in NumPy:
 # below it, the tiles' Python overhead and a trip to the pool cost more than
 # they give.

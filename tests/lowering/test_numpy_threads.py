@@ -1,6 +1,6 @@
 """numpy-threads (stage `schedule`, target numpy): the tile loops worth the
-thread pool are marked `tfir.threads`; small ones, BLAS work, and
-`threads=False` are not."""
+thread pool are marked `tfir.threads`; small ones and `threads=False` are
+not; a function with BLAS work is marked to run with one BLAS thread."""
 
 from __future__ import annotations
 
@@ -23,6 +23,14 @@ CHECK: }) {tfir.tile = array<i64: 128>, tfir.threads} : (index, index, index) ->
     assert "tfir.threads" not in small["numpy-threads"]  # too little work for the pool
 
 
-def test_a_function_with_blas_work_runs_serially() -> None:
-    ir = ir_after_each_pass(PROGRAMS / "mlp.tf", "numpy", B=64, D=128, H=512)
-    assert "tfir.threads" not in ir["numpy-threads"]
+def test_a_function_with_blas_work_holds_the_blas_to_one_thread() -> None:
+    ir = ir_after_each_pass(PROGRAMS / "mlp.tf", "numpy", B=256, D=1024, H=512)
+    assert "tfir.one_blas_thread" not in ir["numpy-split-contractions"]
+    filecheck(ir["numpy-threads"], """
+CHECK:     func.func @main{{.*}} attributes {tfir.one_blas_thread}
+CHECK:     linalg.matmul
+CHECK:     tfir.threads
+""")
+    module = parse_ir(ir["numpy-split-contractions"])
+    NumpyThreadsPass(threads=False).apply(make_context(), module)
+    assert "tfir.one_blas_thread" not in str(module)

@@ -5,6 +5,7 @@ off, against the hand-written NumPy; and the shape of the code it chooses
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -25,7 +26,7 @@ SIZES = {
     "softmax": {"M": 256, "K": 512},
     "layernorm": {"M": 256, "K": 512},
     "sumsq": {"M": 512, "K": 256},
-    "mlp": {"B": 64, "D": 128, "H": 512},
+    "mlp": {"B": 64, "D": 1024, "H": 512},
     "attention": {"H": 2, "T": 128, "D": 64},
     "redundancy": {"N": 200_000},
 }
@@ -45,11 +46,22 @@ def pool_runs(source: str) -> list[str]:
     return re.findall(r"^\s+_parallel\(.*$", source, re.M)
 
 
-def build(name: str, **options: object) -> tuple[str, object, list[np.ndarray], np.ndarray]:
+def blas_runs(source: str) -> list[str]:
+    """The statements that run a tile loop of BLAS calls on the thread pool."""
+    return re.findall(r"^\s+_parallel_blas\(.*$", source, re.M)
+
+
+def build(name: str, sizes: dict[str, int] | None = None, native: bool = False,
+          **options: object) -> tuple[str, object, list[np.ndarray], np.ndarray]:
+    """The workload compiled at test sizes; NumPy statements only unless
+    `native` (the shapes of NumPy code are what these tests check)."""
+    backend = options.get("backend_options", tfir.NumpyOptions())
+    options["backend_options"] = dataclasses.replace(backend, native=native)  # type: ignore[type-var]
     w = by_name()[name]
-    args = list(w.inputs(SIZES[name], np.random.default_rng(1)).values())
+    sizes = sizes or SIZES[name]
+    args = list(w.inputs(sizes, np.random.default_rng(1)).values())
     fn = tfir.compile_file(w.path, cache=False, **options)["main"]
-    compiled = fn.specialize(dict(zip(w.inputs(SIZES[name], np.random.default_rng(1)), args, strict=True)), {})
+    compiled = fn.specialize(dict(zip(w.inputs(sizes, np.random.default_rng(1)), args, strict=True)), {})
     return compiled.source, fn, args, w.hand(*args)
 
 
@@ -63,12 +75,35 @@ def test_workload_matches_hand_written(name: str, variant: str) -> None:
     np.testing.assert_allclose(fn(*args), got, rtol=0, atol=0)  # hoisted scratch: calls stay independent
 
 
-def test_matmuls_go_to_blas_whole() -> None:
-    source, *_ = build("mlp")
-    assert "np.matmul(x, w1, out=" in source and "x_t" not in source
-    assert "np.matmul(buf1, w2, out=" in source
+@pytest.mark.parametrize("name", list(SIZES))
+def test_workload_with_native_kernels_matches_hand_written(name: str) -> None:
+    w = by_name()[name]
+    source, fn, args, want = build(name, native=True)
+    if name not in ("mlp", "sumsq"):  # nothing of theirs runs natively (BLAS, a column sum)
+        assert "_nk.k0(" in source
+    got = fn(*args)
+    np.testing.assert_allclose(got, want, rtol=w.rtol, atol=w.atol)
+    np.testing.assert_allclose(fn(*args), got, rtol=0, atol=0)  # hoisted scratch: calls stay independent
+
+
+def test_large_matmuls_are_shared_out_with_one_blas_thread() -> None:
+    source, fn, args, want = build("mlp")
+    # Each worker multiplies x by its half of w1's columns (BLAS packs only those).
+    assert "np.matmul(x, w1_t, out=" in source and "x_t" not in source
+    assert "w1_t = w1[:, i:i + 256]" in source
     assert ".fill(" not in source  # np.matmul(out=) overwrites: the zero fills are dropped
-    assert not pool_runs(source)  # BLAS has its own threads: the bias and relu run serially
+    assert "with _one_blas_thread():" in source and len(blas_runs(source)) == 2
+    np.testing.assert_allclose(fn(*args), want, rtol=1e-3, atol=1e-4)
+    serial, *_ = build("mlp", backend_options=tfir.NumpyOptions(threads=False))
+    assert "_one_blas_thread" not in serial and "np.matmul(x, w1, out=" in serial
+
+
+def test_matmuls_with_small_weights_join_the_row_group() -> None:
+    source, fn, args, want = build("mlp", {"B": 64, "D": 128, "H": 512})
+    body = source.split("def tile(chunk):")[1].split("_parallel_blas(")[0]
+    assert "np.matmul(x_t, w1, out=" in body and "np.matmul(buf0_tile, w2, out=" in body
+    assert ".fill(" not in source and len(blas_runs(source)) == 1
+    np.testing.assert_allclose(fn(*args), want, rtol=1e-3, atol=1e-4)
 
 
 @pytest.mark.parametrize("name", ["mlp", "softmax", "attention"])
@@ -104,7 +139,7 @@ def test_softmax_runs_as_one_row_group_with_tile_buffers() -> None:
 def test_small_ops_run_untiled_without_the_pool() -> None:
     source, *_ = build("softmax", pass_options={})
     small = tfir.compile_source("fn main(x: f32[64, 64]) -> f32[64, 64] { return softmax(x, axis=-1); }",
-                                cache=False)["main"]
+                                cache=False, backend_options=tfir.NumpyOptions(native=False))["main"]
     x = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
     compiled = small.specialize({"x": x}, {})
     assert not pool_runs(compiled.source) and "for " not in compiled.source

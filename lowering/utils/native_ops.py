@@ -1,0 +1,89 @@
+"""Which linalg ops the numpy target compiles to native code (C), read by the
+pass that marks them (`numpy-native-kernels`) and by the C printer of the
+NumPy backend (backends/numpy/native_c.py), which must print every op listed.
+
+A native op is a `linalg.generic` on memrefs of `f32` / `f64` with static
+shapes and strides (the offset of a view may be dynamic: the code passes its
+address), that is elementwise, or a sum, max or min (NaN-propagating) over
+one reduction dim that indexes the last (unit-stride) axis of its largest
+input (a row reduction), and whose body uses only the scalar ops below.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import Float32Type, Float64Type, MemRefType
+from xdsl.dialects.linalg import ops as linalg
+from xdsl.ir import Operation
+from xdsl.ir.affine import AffineDimExpr
+
+from tfir.lowering.utils import memref_views as mv
+from tfir.lowering.utils.linalg_ops import is_contraction, iterators, reduction
+
+NATIVE = "tfir.native"
+"""The unit attribute of a linalg op the numpy target runs as a C kernel."""
+
+FLOAT_BINARY = frozenset({
+    "arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arith.maximumf", "arith.minimumf",
+    "arith.maxnumf", "arith.minnumf", "math.powf", "math.copysign", "math.atan2",
+})
+FLOAT_UNARY = frozenset({
+    "arith.negf", "math.absf", "math.sqrt", "math.rsqrt", "math.exp", "math.exp2", "math.expm1",
+    "math.log", "math.log2", "math.log10", "math.log1p", "math.tanh", "math.sinh", "math.cosh",
+    "math.sin", "math.cos", "math.tan", "math.asin", "math.acos", "math.atan", "math.erf",
+    "math.floor", "math.ceil", "math.trunc", "math.cbrt",
+})
+OTHER = frozenset({"arith.cmpf", "arith.select", "arith.constant", "arith.extf", "arith.truncf",
+                   "linalg.yield"})
+NATIVE_OPS = FLOAT_BINARY | FLOAT_UNARY | OTHER
+"""The scalar ops a native body may use."""
+
+_FLOATS = (Float32Type, Float64Type)
+
+
+def strides(value_type: object) -> list[int] | None:
+    """The static strides (in elements) of a memref type with a static shape, or None."""
+    if not isinstance(value_type, MemRefType) or any(d < 0 for d in value_type.get_shape()):
+        return None
+    found = value_type.get_strides()
+    if found is None or any(s is None for s in found):
+        return None
+    return [int(s) for s in found]  # type: ignore[arg-type]
+
+
+ROW_KINDS = ("sum", "max", "min")
+"""The reductions a native kernel makes (max / min: `arith.maximumf` / `minimumf`)."""
+
+
+def native_form(op: Operation) -> str | None:
+    """"elementwise" or "row-sum" / "row-max" / "row-min" when `op` can run as
+    a native kernel, else None."""
+    if not isinstance(op, linalg.GenericOp) or len(op.outputs) != 1 or is_contraction(op):
+        return None
+    for value in op.operands:
+        typ = value.type
+        if not isinstance(typ, MemRefType) or not isinstance(typ.get_element_type(), _FLOATS) \
+                or strides(typ) is None:
+            return None
+    if any(inner.name not in NATIVE_OPS for inner in op.body.block.ops):
+        return None
+    iters = iterators(op)
+    if all(it == "parallel" for it in iters):
+        return "elementwise"
+    red = reduction(op)
+    if red is None or len(red.kinds) != 1 or red.kinds[0] not in ROW_KINDS or len(red.reduced) != 1:
+        return None
+    return f"row-{red.kinds[0]}" if _innermost_in_largest(op, red.reduced[0]) else None
+
+
+def _innermost_in_largest(op: linalg.GenericOp, dim: int) -> bool:
+    """Whether `dim` indexes the unit-stride last axis of the op's largest input."""
+    maps = [m.data for m in op.indexing_maps]
+    sized = [(mv.byte_size(v.type), v, m) for v, m in zip(op.inputs, maps, strict=False)
+             if isinstance(v.type, MemRefType)]
+    if not sized:
+        return False
+    _, value, amap = max(sized, key=lambda t: t[0])
+    if not amap.results or amap.results[-1] != AffineDimExpr(dim):
+        return False
+    found = strides(value.type)
+    return found is not None and found[-1] == 1
