@@ -121,7 +121,7 @@ class Function:
     def params(self) -> list[ast.Param]:
         return self.fn.params
 
-    def __call__(self, *args: Any, **kwargs: Any) -> np.ndarray | tuple[np.ndarray, ...]:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> np.ndarray | tuple[np.ndarray, ...]:
         if not kwargs and self._all_tensors:
             try:
                 run = self._fast[tuple((a.dtype, a.shape) for a in args)]

@@ -11,19 +11,33 @@ from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FileLineColLoc, ModuleOp
 
 from tfir.backends.common.constants import constant_lines
-from tfir.backends.common.emitter import PYTHON_NAMES, PyEmitter, SourceLine
+from tfir.backends.common.emitter import (
+    IMPORTED_NAMES,
+    PYTHON_NAMES,
+    PyEmitter,
+    SourceLine,
+    entry_def_name,
+)
 from tfir.backends.common.externals import called_externals, import_lines
 from tfir.backends.common.helpers import helper_imports, reserved_names
 from tfir.backends.common.numpy_text import literal, typed_literal
 from tfir.backends.numpy.codegen import FunctionCodegen
 from tfir.backends.numpy.prelude import HELPERS, MODULE_NAMES
 
+RESERVED = (*reserved_names(HELPERS), *MODULE_NAMES, *PYTHON_NAMES, *IMPORTED_NAMES)
+"""The module-level names of generated modules: never a value's or the entry's."""
+
+
+def def_name(entry: str) -> str:
+    """The name of the entry's function in its generated module."""
+    return entry_def_name(entry, RESERVED)
+
 
 def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None,
                     reuse_buffers: bool) -> str:
     """The Python source of a module defining `def <entry>(args)`."""
     em = PyEmitter(source_line=source_line)
-    em.reserve(entry, *reserved_names(HELPERS), *MODULE_NAMES, *PYTHON_NAMES)
+    em.reserve(def_name(entry), *RESERVED)
     fn = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
     if fn is None:
         raise ValueError(f"numpy backend: no func.func @{entry} in the module")
@@ -37,7 +51,7 @@ def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None
         if isinstance(init, DenseIntOrFPElementsAttr) and len(set(init.get_values())) == 1:
             value, elem = init.get_values()[0], op.type.get_element_type()
             cg.scalar_globals[op.sym_name.data] = (literal(value, elem), typed_literal(value, elem))
-    cg.emit_func(fn, entry)
+    cg.emit_func(fn, def_name(entry))
     global_lines: list[str] = []
     imports = {"import numpy as np", *helper_imports(HELPERS, helpers)}
     for op in decls:  # the constants the code reads as arrays (rank-0 ones are inlined)
