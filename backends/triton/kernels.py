@@ -26,6 +26,7 @@ from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     Float16Type,
     Float32Type,
+    Float64Type,
     FloatAttr,
     IntegerAttr,
     IntegerType,
@@ -91,6 +92,11 @@ _CALLS = {"arith.maxsi": "tl.maximum", "arith.minsi": "tl.minimum",
           "math.erf": "tl.erf", "math.fma": "tl.fma", "math.tanh": "_tanh",
           "arith.floordivsi": "_floordiv", "math.powf": "_powf"}
 _NAN_CALLS = {"arith.maximumf": "tl.maximum", "arith.minimumf": "tl.minimum"}
+# Triton's math functions take fp32 and fp64 only (sqrt_rn: fp32 only): f16
+# operands are computed in f32 and rounded back, as NumPy computes them.
+_F32_ONLY = {"tl.sqrt_rn": "tl.sqrt"}
+_FLOAT_MATH = frozenset({"tl.exp", "tl.exp2", "tl.log", "tl.log2", "tl.sqrt_rn", "tl.rsqrt", "tl.floor",
+                         "tl.ceil", "tl.sin", "tl.cos", "tl.erf", "tl.fma", "_tanh", "_powf"})
 _CMP = {"eq": "{a} == {b}", "ne": "{a} != {b}", "lt": "{a} < {b}", "le": "{a} <= {b}",
         "gt": "{a} > {b}", "ge": "{a} >= {b}", "one": "({a} < {b}) | ({a} > {b})",
         "ueq": "~(({a} < {b}) | ({a} > {b}))", "ult": "~({a} >= {b})", "ule": "~({a} > {b})",
@@ -129,7 +135,44 @@ def _powf(a, b):
     "_mul": '''@triton.jit
 def _mul(a, b):
     return a * b''',
+    "_nanmax": '''@triton.jit
+def _nanmax(a, b):
+    # NumPy's max: a NaN wins
+    return tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)''',
+    "_nanmin": '''@triton.jit
+def _nanmin(a, b):
+    return tl.minimum(a, b, propagate_nan=tl.PropagateNan.ALL)''',
+    "_argmax": '''@triton.jit
+def _argmax(x, axis: tl.constexpr):
+    # NumPy's argmax: the first NaN if there is one, else the first maximum
+    nan = (x != x).to(tl.int32)
+    first_nan = tl.argmax(nan, axis=axis, tie_break_left=True)
+    return tl.where(tl.max(nan, axis=axis) > 0, first_nan, tl.argmax(x, axis=axis, tie_break_left=True))''',
+    "_argmin": '''@triton.jit
+def _argmin(x, axis: tl.constexpr):
+    # NumPy's argmin: the first NaN if there is one, else the first minimum
+    nan = (x != x).to(tl.int32)
+    first_nan = tl.argmax(nan, axis=axis, tie_break_left=True)
+    return tl.where(tl.max(nan, axis=axis) > 0, first_nan, tl.argmin(x, axis=axis, tie_break_left=True))''',
 }
+
+
+def _math_call(call: str, args: list[str], elem: Attribute) -> str:
+    """`call(args)` for an element type Triton's math functions may not take."""
+    if call in _FLOAT_MATH and isinstance(elem, Float16Type):
+        wide = ", ".join(f"{a}.to(tl.float32)" if not _is_number(a) else a for a in args)
+        return f"{call}({wide}).to(tl.float16)"
+    if call in _F32_ONLY and not isinstance(elem, Float32Type):
+        call = _F32_ONLY[call]
+    return f"{call}({', '.join(args)})"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _splat_value(op: Operation) -> float | int | None:
@@ -328,7 +371,7 @@ class KernelPrinter:
             call = _CALLS[op.name]
             if call.startswith("_"):
                 self.helpers.add(call)
-            self.bind(op.results[0], f"{call}({', '.join(r)})")
+            self.bind(op.results[0], _math_call(call, r, element_of(op.results[0].type)))
         elif op.name in _NAN_CALLS:
             self.bind(op.results[0], f"{_NAN_CALLS[op.name]}({r[0]}, {r[1]}, "
                                      "propagate_nan=tl.PropagateNan.ALL)")
@@ -407,9 +450,16 @@ class KernelPrinter:
 
     def reduce(self, op: device.ReduceOp, x: str) -> None:
         kind, axis = op.kind.data, op.axis.value.data
+        floats = isinstance(element_of(op.input.type), Float16Type | Float32Type | Float64Type)
         if kind == "prod":
             self.helpers.add("_mul")
             self.bind(op.result, f"tl.reduce({x}, {axis}, _mul)")
+        elif floats and kind in ("max", "min"):  # NaN propagates, as in NumPy
+            self.helpers.add(f"_nan{kind}")
+            self.bind(op.result, f"tl.reduce({x}, {axis}, _nan{kind})")
+        elif floats and kind.startswith("arg"):  # the first NaN wins, as in NumPy
+            self.helpers.add(f"_{kind}")
+            self.bind(op.result, f"_{kind}({x}, {axis})")
         elif kind.startswith("arg"):
             self.bind(op.result, f"{_REDUCE[kind]}({x}, axis={axis}, tie_break_left=True)")
         else:
