@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 # Source folder -> the package it is installed as (pyproject's package-dir).
 PACKAGES = {"tfir": "tfir", "frontend": "tfir.frontend", "dialects": "tfir.dialects",
