@@ -66,8 +66,8 @@ class IndexingMixin:
             if not isinstance(dim, int):
                 return 0, step or 1, None, True
             s, stop, k = slice(lo, hi, step).indices(dim)
-            n = len(range(s, stop, k))
-            return (s if n else 0), k, n, True
+            n = max(0, (stop - s + k - (1 if k > 0 else -1)) // k)  # len(range()) takes no huge step
+            return (s if n else 0), (k if n > 1 else 1), n, True
         i = self._static_index(index)
         if isinstance(dim, int):
             if not -dim <= i < dim:

@@ -19,7 +19,7 @@ from tfir.errors import CompileError, Diagnostic, InputError, Span, did_you_mean
 from tfir.frontend import ast
 from tfir.frontend.driver import build_entry, load_and_check
 from tfir.frontend.loader import Program as FrontendProgram
-from tfir.frontend.loader import load_prelude
+from tfir.frontend.loader import SourceError, load_prelude, printable, read_source
 from tfir.inputs import bind_inputs
 from tfir.options import CompileOptions
 from tfir.plugin import check_lowerings, plugins_fingerprint
@@ -47,10 +47,10 @@ def compile_file(path: str | Path, target: str = "numpy", options: CompileOption
     `options` and `kwargs` (fields of `CompileOptions`) say how to compile it."""
     resolved = _options(target, options, kwargs)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
-        raise CompileError([Diagnostic(f"cannot read {path}: {reason}", Span(str(path), 1, 1, 1, 1))]) from None
+        text = read_source(path)
+    except SourceError as err:
+        name = printable(str(path))
+        raise CompileError([Diagnostic(f"cannot read {name}: {err}", Span(name, 1, 1, 1, 1))]) from None
     return Program(_checked(text, str(path), target), target, resolved)
 
 

@@ -13,9 +13,9 @@ import numpy as np
 
 from tfir import progress, support
 from tfir.api import TARGETS, Program, compile_file
-from tfir.dialects.dtypes import element_type, from_numpy
+from tfir.dialects.dtypes import from_numpy
 from tfir.errors import CompileError, InternalError, TfirError
-from tfir.frontend import ast
+from tfir.inputs import random_inputs
 from tfir.inspect import commands
 from tfir.inspect.trace import entry_name
 from tfir.onnx import cli as onnx_cli
@@ -38,40 +38,6 @@ def load_program(args: argparse.Namespace, target: str | None = None) -> Program
     for plugin in getattr(args, "plugin", None) or []:
         load_plugin(plugin)
     return compile_file(args.file, target=target or getattr(args, "target", "numpy") or "numpy")
-
-
-def random_inputs(fn: ast.FnDef, given: dict[str, np.ndarray], dims: dict[str, int], seed: int) -> dict[str, Any]:
-    """Seeded random arrays for the tensor inputs not given, of their declared shapes."""
-    rng = np.random.default_rng(seed)
-    bound = dict(dims)
-    for p in fn.params:
-        if p.name in given and isinstance(p.type, ast.TensorTypeExpr):
-            for d, size in zip(p.type.dims, given[p.name].shape, strict=False):
-                if isinstance(d, str):
-                    bound.setdefault(d, size)
-    out: dict[str, Any] = dict(given)
-    for p in fn.params:
-        if p.name in given or p.is_static:
-            continue
-        if p.type is None:
-            raise UsageError(f"parameter '{p.name}' has no declared type: pass --input {p.name}=FILE.npy")
-        shape = []
-        for d in p.type.dims:
-            if isinstance(d, str) and d not in bound:
-                raise UsageError(f"the size of dimension {d} (parameter '{p.name}') is unknown: "
-                                 f"pass --dim {d}=SIZE")
-            shape.append(bound[d] if isinstance(d, str) else d)
-        out[p.name] = _random(rng, p.type.dtype, tuple(shape))
-    return out
-
-
-def _random(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
-    elem = element_type(dtype)
-    if elem.kind == "bool":
-        return rng.random(shape) < 0.5
-    if elem.kind == "int":
-        return rng.integers(-10, 10, shape).astype(elem.numpy)
-    return rng.standard_normal(shape).astype(elem.numpy)
 
 
 def summarize(name: str, value: np.ndarray) -> str:
@@ -235,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: internal error (a bug in tfir, please report it): {err}", file=sys.stderr)
     except (TfirError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
+    except MemoryError as err:  # a program that needs more memory than there is: no traceback
+        print(f"error: out of memory{': ' + str(err) if str(err) else ''}", file=sys.stderr)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -104,8 +104,8 @@ class Gen(GenBase):
         return v
 
     def type_text_of(self, dtype: str, dims: tuple[Dim, ...]) -> str:
-        if not dims and self.chance(0.5):
-            return dtype
+        if not dims and dtype != "bool" and self.chance(0.5):
+            return dtype  # `bool` alone is a static parameter, `bool[]` a tensor
         return f"{dtype}[{', '.join(self.dim_text(d) for d in dims)}]"
 
     # -- helpers -------------------------------------------------------------------------
