@@ -14,6 +14,9 @@ from tfir.frontend.calls import CheckError
 from tfir.frontend.values import Literal, Poison, Tensor, Value, describe
 
 
+MAX_STEP = 1 << 62  # a step of one element larger than this is stored as its sign
+
+
 class IndexingMixin:
     def _static_index(self: Any, e: ast.Expr | None) -> int | None:
         if e is None:
@@ -67,7 +70,9 @@ class IndexingMixin:
                 return 0, step or 1, None, True
             s, stop, k = slice(lo, hi, step).indices(dim)
             n = max(0, (stop - s + k - (1 if k > 0 else -1)) // k)  # len(range()) takes no huge step
-            return (s if n else 0), (k if n > 1 else 1), n, True
+            if n <= 1 and not -MAX_STEP < k < MAX_STEP:  # one element: only the direction matters
+                k = 1 if k > 0 else -1
+            return (s if n else 0), k, n, True
         i = self._static_index(index)
         if isinstance(dim, int):
             if not -dim <= i < dim:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tfir import progress, support
+from tfir import crash, progress, support
 from tfir.api import TARGETS, Program, compile_file
 from tfir.dialects.dtypes import from_numpy
 from tfir.errors import CompileError, InternalError, TfirError
@@ -20,6 +20,7 @@ from tfir.inspect import commands
 from tfir.inspect.trace import entry_name
 from tfir.onnx import cli as onnx_cli
 from tfir.plugin import load_plugin
+from tfir.testing import cli as testing_cli
 from tfir.version import __version__
 
 
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     commands.add_commands(sub)
+    testing_cli.add_commands(sub)  # fuzz, reduce, bisect
     support.add_command(sub)
     onnx_cli.add_commands(sub)  # import-onnx, export-onnx (onnx itself loads when they run)
     _finish_help(sub)
@@ -188,7 +190,9 @@ def _quiet_closed_pipe() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    show_stack = "--traceback" in argv  # anywhere on the line: the Python stack of an internal error
+    args = build_parser().parse_args([a for a in argv if a != "--traceback"])
     try:
         status = args.func(args)
         sys.stdout.flush()  # here, where a closed pipe can still be caught
@@ -198,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     except CompileError as err:
         print(err, file=sys.stderr)
     except InternalError as err:
-        print(f"error: internal error (a bug in tfir, please report it): {err}", file=sys.stderr)
+        _note_plugins(err, args)
+        crash.report(err, show_stack)
     except (TfirError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
     except MemoryError as err:  # a program that needs more memory than there is: no traceback
@@ -206,7 +211,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # noqa: BLE001 - a fault of tfir outside a compile: one line, no dump
+        crash.report(InternalError(f"{type(err).__name__}: {err}").with_traceback(err.__traceback__), show_stack)
     return 1
+
+
+def _note_plugins(err: InternalError, args: argparse.Namespace) -> None:
+    rep = getattr(err, "reproducer", None)
+    if isinstance(rep, crash.Reproducer):
+        rep.plugins = list(getattr(args, "plugin", None) or [])
 
 
 if __name__ == "__main__":

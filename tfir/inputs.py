@@ -195,11 +195,11 @@ def random_inputs(fn: ast.FnDef, given: dict[str, np.ndarray], dims: dict[str, i
         if math.prod(shape) > MAX_RANDOM_ELEMENTS:
             raise InputError(f"parameter '{p.name}' would get {math.prod(shape)} random values: more than "
                              f"{MAX_RANDOM_ELEMENTS}; pass --input {p.name}=FILE.npy")
-        out[p.name] = _random(rng, p.type.dtype, tuple(shape))
+        out[p.name] = random_array(rng, p.type.dtype, tuple(shape))
     return out
 
 
-def _random(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+def random_array(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
     elem = element_type(dtype)
     if elem.kind == "bool":
         return rng.random(shape) < 0.5

@@ -78,7 +78,7 @@ from tfir.lowering.convert_loops_to_device.row_fusion import (
 )
 from tfir.lowering.utils.device import DeviceLoweringError, entries, erase_dead_host_ops
 from tfir.lowering.utils.linalg_ops import indexing_maps
-from tfir.lowering.utils.memref_views import next_toucher, root_of, touches
+from tfir.lowering.utils.memref_views import next_toucher, root_of, touches, writes
 
 # ---------------------------------------------------------------- classification
 
@@ -175,6 +175,13 @@ def _epilogue(op: MatmulOp, entry: func.FuncOp) -> GenericOp | None:
         return None
     if maps[len(nxt.inputs)] != ident or next_toucher(nxt, base) is not None:
         return None
+    # The matmul runs where its epilogue was: nothing in between may write what it reads.
+    sources = [root_of(v) for v in op.inputs]
+    between = op.next_op
+    while between is not None and between is not nxt:
+        if any(writes(between, src) for src in sources):
+            return None
+        between = between.next_op
     return nxt
 
 

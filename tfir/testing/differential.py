@@ -66,7 +66,7 @@ def run_on(target: str, source: str, entry: str, inputs: dict[str, np.ndarray],
         module, tensors = tf_module(source, entry, inputs, filename)
         pipeline.run_pipeline(module, "mlir", verify_each=True)
         return mlir_exec.run_module(module, entry, tensors)
-    prog = api.compile_source(source, filename, target=target, cache=False)
+    prog = api.compile_source(source, filename, target=target, cache=False, verify_each=True)
     with quiet_interpreter(), np.errstate(all="ignore"):
         out = prog[entry](**inputs)
     return [np.asarray(r) for r in (out if isinstance(out, tuple) else (out,))]
