@@ -13,7 +13,6 @@ from tfir.frontend import ast
 from tfir.frontend.calls import CheckError
 from tfir.frontend.values import Literal, Poison, Tensor, Value, describe
 
-
 MAX_STEP = 1 << 62  # a step of one element larger than this is stored as its sign
 
 
