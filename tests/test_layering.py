@@ -57,6 +57,8 @@ LATE = {
     ("tfir.api", "tfir.inspect.graph"): "Function.graph() for notebooks: inspection sits on top "
                                         "of the API and imports it",
     ("tfir.api", "tfir.inspect.report"): "Function.explain(), as Function.graph()",
+    ("tfir.api", "tfir.dask"): "Function.on_dask(): tfir.dask imports Dask (the optional extra `.[dask]`) "
+                               "and sits on top of the API",
 }
 
 # Private names imported from another module, by name.

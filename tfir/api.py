@@ -222,6 +222,16 @@ class Function:
         from tfir.inspect.report import function_report
         return function_report(self, **shapes)
 
+    def on_dask(self, *args: Any, batch: str = "B", **kwargs: Any) -> Any:
+        """The results of a call on Dask arrays chunked along dimension `batch`
+        (other inputs: NumPy arrays), as lazy Dask arrays: those with the batch
+        axis chunked like the inputs, the others combined over the chunks.
+        The compiler splits the entry (`tfir lower FILE --batch B` shows how);
+        an entry whose rows cannot be computed apart is a CompileError naming
+        the op that mixes them. Needs the `dask` extra (docs/scaling.md)."""
+        from tfir.dask import on_dask
+        return on_dask(self, args, kwargs, batch)
+
     def bind_inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         return bind_inputs(self.fn, args, kwargs, self.program.options.cast_inputs)
 

@@ -50,6 +50,7 @@ from tfir.lowering.numpy_schedule import NumpySchedulePass
 from tfir.lowering.numpy_threads import NumpyThreadsPass
 from tfir.lowering.plan_buffers import PlanBuffersPass
 from tfir.lowering.prune_kernel_args import PruneKernelArgsPass
+from tfir.lowering.split_batch import SplitBatchPass
 from tfir.lowering.tile_linalg import TileLinalgPass
 from tfir.lowering.untile_loops import UntileLoopsPass
 from tfir.lowering.utils.contracts import CONTRACTS
@@ -67,9 +68,14 @@ PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
     NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpyThreadsPass,
     UntileLoopsPass, MergeTilePiecesPass, FoldTransposesPass, ConvertLoopsToDevicePass,
     InlineScalarConstantsPass, DropOverwrittenStoresPass, NarrowBroadcastLoadsPass,
-    PruneKernelArgsPass, DropUnusedGlobalsPass,
+    PruneKernelArgsPass, DropUnusedGlobalsPass, SplitBatchPass,
 )}
-"""Every pass of tfir's pipeline, by name (plugins' passes: `register_pass`)."""
+"""Every pass of tfir, by name (plugins' passes: `register_pass`): those of
+`PIPELINE` and those run on demand (`ON_DEMAND`)."""
+
+ON_DEMAND = frozenset({"split-batch"})
+"""Passes that are not steps of `PIPELINE`: `split-batch` (run by
+`Function.on_dask` and `tfir lower --batch` after the `tf` stage)."""
 
 XDSL_PASSES = frozenset({"cse", "dce"})
 """The passes of `PASSES` that xDSL provides (reused, not rewritten)."""
@@ -239,5 +245,5 @@ def run_pipeline(module: ModuleOp, target: str, *, disable: Iterable[str] = (),
     return module
 
 
-__all__ = ["COMPILED", "PASSES", "PIPELINE", "STAGES", "PassFailed", "Step", "make_context", "make_pass",
+__all__ = ["COMPILED", "ON_DEMAND", "PASSES", "PIPELINE", "STAGES", "PassFailed", "Step", "make_context", "make_pass",
            "pass_class", "register_pass", "run_pipeline", "steps_for"]

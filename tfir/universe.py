@@ -13,7 +13,7 @@ from xdsl.universe import Universe
 from tfir.dialects.device import DEVICE
 from tfir.dialects.plugins import load_installed_plugins, universe_dialects
 from tfir.dialects.tf import TF
-from tfir.pipeline import PIPELINE, pass_class
+from tfir.pipeline import ON_DEMAND, PIPELINE, pass_class
 
 
 def _pass_loader(name: str) -> Callable[[], type[ModulePass]]:
@@ -28,5 +28,6 @@ _XDSL_PASS_NAMES = frozenset(get_all_passes())
 
 TFIR_UNIVERSE = Universe(
     all_dialects={"tf": lambda: TF, "device": lambda: DEVICE, **universe_dialects()},
-    all_passes={s.pass_name: _pass_loader(s.pass_name) for s in PIPELINE if s.pass_name not in _XDSL_PASS_NAMES},
+    all_passes={name: _pass_loader(name) for name in [*(s.pass_name for s in PIPELINE), *sorted(ON_DEMAND)]
+                if name not in _XDSL_PASS_NAMES},
 )

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from tfir import crash, progress
+from tfir.api import TARGETS, compile_file
 from tfir.errors import InputError
 from tfir.frontend import ast
 from tfir.inspect import graph, text
@@ -37,6 +38,7 @@ from tfir.inspect.trace import (
 )
 from tfir.pipeline import STAGES, steps_for
 from tfir.plugin import load_plugin
+from tfir.split import SplitEntry
 
 LOWER_TARGETS = ("eager", "numpy", "triton", "mlir")
 CODE_TARGETS = ("numpy", "triton")
@@ -60,6 +62,11 @@ def add_commands(sub: Any) -> None:
     lower.add_argument("--timing", action="store_true", help="a table of time and op counts per pass and stage")
     lower.add_argument("--dump-dir", metavar="DIR", help="write the IR after every pass to DIR/NN-PASS.mlir")
     lower.add_argument("--debuginfo", action="store_true", help='print locations: loc("file.tf":LINE:COL)')
+    lower.add_argument("--batch", metavar="DIM",
+                       help="print the entry split along dimension DIM as Function.on_dask runs it (pass "
+                            "split-batch): the function per chunk of rows, the combine and finalize functions")
+    lower.add_argument("--rows", type=int, metavar="N",
+                       help="with --batch: the rows of a chunk (default: half the batch, rounded up)")
     lower.set_defaults(func=cmd_lower)
 
     comp = sub.add_parser("compile", help="print or write the generated code of an entry")
@@ -202,6 +209,10 @@ def _out(path: str | None, content: str, what: str) -> None:
 def cmd_lower(args: argparse.Namespace) -> int:
     for plugin in args.plugin or []:
         load_plugin(plugin)  # first: a plugin's passes may be named below
+    if args.batch is not None:
+        return _lower_batch(args)
+    if args.rows is not None:
+        raise InputError("--rows is the chunk size of --batch: give --batch DIM too")
     for name in [*args.print_ir_before, *args.print_ir_after]:
         check_pass_name(args.target, name, "--print-ir-before/--print-ir-after")
     check_pass_name(args.target, args.stop_after, "--stop-after")
@@ -229,6 +240,28 @@ def cmd_lower(args: argparse.Namespace) -> int:
         print(text.timing_table(result))
     if dump_dir is not None:
         print(f"wrote {len(result.stages)} files to {dump_dir}/", file=sys.stderr)
+    return 0
+
+
+def _lower_batch(args: argparse.Namespace) -> int:
+    """`tfir lower --batch DIM`: the `tf` IR of the entry split by `split-batch`."""
+    others = {"--emit": args.emit, "--print-ir-after-all": args.print_ir_after_all,
+              "--print-ir-before": args.print_ir_before, "--print-ir-after": args.print_ir_after,
+              "--print-ir-after-change": args.print_ir_after_change, "--stop-after": args.stop_after,
+              "--timing": args.timing, "--dump-dir": args.dump_dir}
+    given = [flag for flag, value in others.items() if value]
+    if given:
+        raise InputError(f"--batch prints the split `tf` IR; {', '.join(given)} cannot go with it")
+    prog = compile_file(args.file, target=args.target if args.target in TARGETS else "numpy")
+    entry = entry_name(prog, args.entry)
+    types, statics, notes = signature(prog[entry].fn, _dims(args), _inputs(args, prog[entry].fn))
+    for note in notes:
+        print(note, file=sys.stderr)
+    split = SplitEntry(prog[entry], args.batch, types, statics)
+    rows = args.rows if args.rows is not None else max(1, -(-split.size // 2))
+    if not 0 < rows <= max(split.size, 1):
+        raise InputError(f"--rows {rows}: a chunk has 1 to {split.size} rows (the batch {args.batch})")
+    print(split.plan(rows).module)
     return 0
 
 
