@@ -37,6 +37,7 @@ from xdsl.rewriter import Rewriter
 
 from tfir.dialects import device
 from tfir.dialects.device import element_of
+from tfir.lowering.utils.constants import splat_element
 from tfir.lowering.utils.device import dot_inputs, kernels, launches
 
 
@@ -51,10 +52,7 @@ def _splat_global(value: SSAValue, globals_: dict[str, memref.GlobalOp]) -> floa
     init = glob.initial_value
     if not isinstance(init, DenseIntOrFPElementsAttr):
         return None
-    values = init.get_values()
-    if not values or len(set(values)) != 1:
-        return None
-    return values[0]
+    return splat_element(init)
 
 
 def _constant(value: float | int, typ: Attribute) -> arith.ConstantOp:

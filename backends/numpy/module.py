@@ -23,6 +23,7 @@ from tfir.backends.common.helpers import helper_imports, reserved_names
 from tfir.backends.common.numpy_text import literal, typed_literal
 from tfir.backends.numpy.codegen import FunctionCodegen
 from tfir.backends.numpy.prelude import HELPERS, MODULE_NAMES
+from tfir.lowering.utils.constants import splat_element
 
 RESERVED = (*reserved_names(HELPERS), *MODULE_NAMES, *PYTHON_NAMES, *IMPORTED_NAMES)
 """The module-level names of generated modules: never a value's or the entry's."""
@@ -48,7 +49,7 @@ def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None
     cg.externals = called_externals(module, fn, "numpy", em)
     for op in decls:  # a splat constant (rank 0 included) is read by linalg ops as a number
         init = op.initial_value
-        if isinstance(init, DenseIntOrFPElementsAttr) and len(set(init.get_values())) == 1:
+        if isinstance(init, DenseIntOrFPElementsAttr) and splat_element(init) is not None:
             value, elem = init.get_values()[0], op.type.get_element_type()
             cg.scalar_globals[op.sym_name.data] = (literal(value, elem), typed_literal(value, elem))
     cg.emit_func(fn, def_name(entry))

@@ -38,6 +38,7 @@ from tfir.dialects import device
 from tfir.dialects.device import element_of, shape_of
 from tfir.dialects.dtypes import ElementType, of_element
 from tfir.errors import InternalError
+from tfir.lowering.utils.constants import splat_element
 
 
 class TritonCodegenError(InternalError):
@@ -90,7 +91,7 @@ _CALLS = {"arith.maxsi": "tl.maximum", "arith.minsi": "tl.minimum",
           "math.absf": "tl.abs", "math.absi": "tl.abs", "math.floor": "tl.floor",
           "math.ceil": "tl.ceil", "math.sin": "tl.sin", "math.cos": "tl.cos",
           "math.erf": "tl.erf", "math.fma": "tl.fma", "math.tanh": "_tanh",
-          "arith.floordivsi": "_floordiv", "math.powf": "_powf"}
+          "arith.floordivsi": "_floordiv", "math.powf": "_powf", "math.ipowi": "_ipow"}
 _NAN_CALLS = {"arith.maximumf": "tl.maximum", "arith.minimumf": "tl.minimum"}
 # Triton's math functions take fp32 and fp64 only (sqrt_rn: fp32 only): f16
 # operands are computed in f32 and rounded back, as NumPy computes them.
@@ -132,6 +133,17 @@ def _powf(a, b):
     odd = integral & (tl.floor(b * 0.5) * 2.0 != b)
     r = tl.where(a < 0, tl.where(integral, tl.where(odd, -r, r), INF - INF), r)
     return tl.where(b == 0, 1.0, r)''',
+    "_ipow": '''@triton.jit
+def _ipow(a, b):
+    # integer a ** b, b >= 0, by squaring; 64 rounds cover every exponent
+    base = a + b * 0  # both operands as blocks of one shape and type (one may be a literal)
+    e = b + a * 0
+    result = base * 0 + 1
+    for _ in range(64):
+        result = tl.where((e & 1) != 0, result * base, result)
+        base = base * base
+        e = e >> 1
+    return result''',
     "_mul": '''@triton.jit
 def _mul(a, b):
     return a * b''',
@@ -147,13 +159,15 @@ def _argmax(x, axis: tl.constexpr):
     # NumPy's argmax: the first NaN if there is one, else the first maximum
     nan = (x != x).to(tl.int32)
     first_nan = tl.argmax(nan, axis=axis, tie_break_left=True)
-    return tl.where(tl.max(nan, axis=axis) > 0, first_nan, tl.argmax(x, axis=axis, tie_break_left=True))''',
+    plain = tl.argmax(tl.where(nan > 0, -INF, x), axis=axis, tie_break_left=True)
+    return tl.where(tl.max(nan, axis=axis) > 0, first_nan, plain)''',
     "_argmin": '''@triton.jit
 def _argmin(x, axis: tl.constexpr):
     # NumPy's argmin: the first NaN if there is one, else the first minimum
     nan = (x != x).to(tl.int32)
     first_nan = tl.argmax(nan, axis=axis, tie_break_left=True)
-    return tl.where(tl.max(nan, axis=axis) > 0, first_nan, tl.argmin(x, axis=axis, tie_break_left=True))''',
+    plain = tl.argmin(tl.where(nan > 0, INF, x), axis=axis, tie_break_left=True)
+    return tl.where(tl.max(nan, axis=axis) > 0, first_nan, plain)''',
 }
 
 
@@ -183,9 +197,7 @@ def _splat_value(op: Operation) -> float | int | None:
     if isinstance(value, IntegerAttr | FloatAttr):
         return value.value.data
     if isinstance(value, DenseIntOrFPElementsAttr):
-        values = value.get_values()
-        if len(set(values)) == 1:
-            return values[0]
+        return splat_element(value)  # bits: a NaN splat is one, [0.0, -0.0] is not
     return None
 
 

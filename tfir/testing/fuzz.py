@@ -230,7 +230,7 @@ def deep(rng: random.Random) -> FuzzCase:
         "list": "[" * min(n, 200) + "1.0" + "]" * min(n, 200),
         "index": "x" + "[0:2]" * n,
         "lets": "x",
-        "fn-chain": "f0(x)",
+        "fn-chain": "c0(x)",
     }[kind]
     if kind == "list":
         must = False  # NumPy has at most 64 dimensions: a diagnostic is right too
@@ -240,8 +240,8 @@ def deep(rng: random.Random) -> FuzzCase:
     lets = "".join("    let x = x + 1.0;\n" for _ in range(n)) if kind == "lets" else ""
     if kind == "fn-chain":
         k = min(n, 3000)
-        pre = "".join(f"fn f{i}(a) {{ return f{i + 1}(a) * 0.5; }}\n" for i in range(k))
-        pre += f"fn f{k}(a) {{ return a; }}\n"
+        pre = "".join(f"fn c{i}(a) {{ return c{i + 1}(a) * 0.5; }}\n" for i in range(k))
+        pre += f"fn c{k}(a) {{ return a; }}\n"
         must = k <= 1000
     src = (f"{pre}fn g(a) {{ return a * 0.5; }}\n\nfn main(x: f32[2]) {{\n{lets}"
            f"    let y = {body};\n    return y;\n}}\n")

@@ -24,7 +24,8 @@ from tfir.errors import TfirError
 
 TOOLS = ("mlir-opt-22", "mlir-opt"), ("mlir-runner-22", "mlir-runner")
 TO_LLVM = (
-    "--convert-scf-to-cf", "--convert-math-to-llvm", "--convert-math-to-libm", "--expand-strided-metadata",
+    "--convert-scf-to-cf", "--convert-math-to-funcs", "--convert-math-to-llvm", "--convert-math-to-libm",
+    "--expand-strided-metadata",
     "--lower-affine", "--finalize-memref-to-llvm", "--convert-arith-to-llvm", "--convert-cf-to-llvm",
     "--convert-func-to-llvm", "--reconcile-unrealized-casts",
 )
