@@ -42,6 +42,12 @@ class Backend(ABC):
     options_type: ClassVar[type] = NoOptions
     cacheable: ClassVar[bool] = True
     """Whether its generated source goes into the disk cache."""
+    runs_tf_ir: ClassVar[bool] = False
+    """Whether it runs the `tf` IR as it is (no pass runs for it): every op,
+    custom ops included, by its NumPy reference, so none needs a lowering."""
+    inspect_as: ClassVar[str | None] = None
+    """The target whose pipeline `tfir explain` and `Function.graph()` show for
+    a program compiled for this one (None: its own)."""
 
     def check_available(self) -> None:  # noqa: B027 - most targets run wherever tfir does
         """Raises a `TfirError` saying what is missing when the target cannot run here."""

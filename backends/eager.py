@@ -63,6 +63,8 @@ class EagerBackend(Backend):
 
     name = "eager"
     cacheable = False  # the IR is its own code: nothing to save
+    runs_tf_ir = True
+    inspect_as = "numpy"  # it lowers nothing: show how the default target lowers the program
 
     def generate(self, module: ModuleOp, entry: str, source_line: SourceLine | None = None,
                  options: Any = None) -> str:

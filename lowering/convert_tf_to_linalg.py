@@ -16,13 +16,12 @@ Generic bodies hold `arith` / `math` ops only. Every created op carries the
 location of the `tf` op it replaces.
 
 Ops of other dialects (plugins) are lowered by the callable registered for
-their name in `LINALG_LOWERINGS` (`expand-custom-ops` registers those of
-custom ops); ops with none are left as they are.
+their name in `LINALG_LOWERINGS` (lowering/utils/custom_ops.py, where the
+plugin layer registers those of custom ops); ops with none are left as they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -41,6 +40,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import DiagnosticException
 
 from tfir.dialects import tf
+from tfir.lowering.utils.custom_ops import LINALG_LOWERINGS
 from tfir.lowering.utils.linalg_builders import (
     PARALLEL,
     REDUCTION,
@@ -54,12 +54,6 @@ from tfir.lowering.utils.linalg_builders import (
 from tfir.lowering.utils.linalg_matmul import matmul
 from tfir.lowering.utils.linalg_ops import identity
 from tfir.lowering.utils.linalg_scalar import binary, cast, unary
-
-Lowering = Callable[[Operation, PatternRewriter], None]
-
-LINALG_LOWERINGS: dict[str, Lowering] = {}
-"""Lowerings of plugin ops, keyed by op name: `fn(op, rewriter)` replaces
-`op` by linalg-level IR. Ops it creates without a location get `op`'s."""
 
 
 def _kind(op: Operation) -> str:
@@ -108,40 +102,15 @@ def _pattern(base: type[_TfLowering], op_cls: type[Operation]) -> type[_TfLoweri
     return type(name, (base,), {"OP": op_cls, "__doc__": f"Lowers `{op_cls.name}`."})
 
 
-AddLowering = _pattern(_BinaryLowering, tf.AddOp)
-SubLowering = _pattern(_BinaryLowering, tf.SubOp)
-MulLowering = _pattern(_BinaryLowering, tf.MulOp)
-DivLowering = _pattern(_BinaryLowering, tf.DivOp)
-PowLowering = _pattern(_BinaryLowering, tf.PowOp)
-MaximumLowering = _pattern(_BinaryLowering, tf.MaximumOp)
-MinimumLowering = _pattern(_BinaryLowering, tf.MinimumOp)
-FloordivLowering = _pattern(_BinaryLowering, tf.FloordivOp)
-ModLowering = _pattern(_BinaryLowering, tf.ModOp)
-LogicalAndLowering = _pattern(_BinaryLowering, tf.LogicalAndOp)
-LogicalOrLowering = _pattern(_BinaryLowering, tf.LogicalOrOp)
-EqualLowering = _pattern(_BinaryLowering, tf.EqualOp)
-NotEqualLowering = _pattern(_BinaryLowering, tf.NotEqualOp)
-LessLowering = _pattern(_BinaryLowering, tf.LessOp)
-LessEqualLowering = _pattern(_BinaryLowering, tf.LessEqualOp)
-GreaterLowering = _pattern(_BinaryLowering, tf.GreaterOp)
-GreaterEqualLowering = _pattern(_BinaryLowering, tf.GreaterEqualOp)
+# One pattern per op of the dialect's elementwise tuples: a new elementwise op
+# needs its scalar body in linalg_scalar.py, not a line here.
+ELEMENTWISE_PATTERNS: tuple[type[_TfLowering], ...] = (
+    *(_pattern(_BinaryLowering, op) for op in tf.ELEMENTWISE_BINARY),
+    *(_pattern(_UnaryLowering, op) for op in tf.ELEMENTWISE_UNARY),
+)
 
-NegLowering = _pattern(_UnaryLowering, tf.NegOp)
-AbsLowering = _pattern(_UnaryLowering, tf.AbsOp)
-ExpLowering = _pattern(_UnaryLowering, tf.ExpOp)
-LogLowering = _pattern(_UnaryLowering, tf.LogOp)
-SqrtLowering = _pattern(_UnaryLowering, tf.SqrtOp)
-RsqrtLowering = _pattern(_UnaryLowering, tf.RsqrtOp)
-TanhLowering = _pattern(_UnaryLowering, tf.TanhOp)
-SinLowering = _pattern(_UnaryLowering, tf.SinOp)
-CosLowering = _pattern(_UnaryLowering, tf.CosOp)
-FloorLowering = _pattern(_UnaryLowering, tf.FloorOp)
-CeilLowering = _pattern(_UnaryLowering, tf.CeilOp)
-SignLowering = _pattern(_UnaryLowering, tf.SignOp)
-ErfLowering = _pattern(_UnaryLowering, tf.ErfOp)
-SigmoidLowering = _pattern(_UnaryLowering, tf.SigmoidOp)
-ReluLowering = _pattern(_UnaryLowering, tf.ReluOp)
-LogicalNotLowering = _pattern(_UnaryLowering, tf.LogicalNotOp)
+
+
 
 
 class SelectLowering(_TfLowering):
@@ -394,10 +363,13 @@ class PluginLowering(RewritePattern):
                         inner.location = loc
 
 
-TF_PATTERNS: tuple[type[RewritePattern], ...] = tuple(
-    cls for cls in list(globals().values())
-    if isinstance(cls, type) and issubclass(cls, _TfLowering) and "OP" in cls.__dict__
+TF_PATTERNS: tuple[type[RewritePattern], ...] = (
+    *ELEMENTWISE_PATTERNS, SelectLowering, CastLowering,
+    SumLowering, MeanLowering, MaxLowering, MinLowering, ProdLowering, ArgmaxLowering, ArgminLowering,
+    MatmulLowering, TransposeLowering, ReshapeLowering, BroadcastToLowering, SliceLowering,
+    ConcatLowering, ConstantLowering, IotaLowering,
 )
+"""Every pattern of the pass, one per `tf` op (test_convert_tf_to_linalg checks each op has one)."""
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,8 @@ EXAMPLES = {
   tfir compile examples/attention.tf --target triton""",
     "passes": """examples:
   tfir passes                                     # every stage and pass, in order
-  tfir passes --target triton""",
+  tfir passes --target triton
+  tfir passes --markdown                          # the table of docs/architecture.md""",
     "graph": """examples:
   tfir graph examples/mlp.tf -o mlp.svg           # SVG (also .png); .dot or no -o: DOT text
   tfir graph examples/mlp.tf --stage linalg -o mlp-fused.svg""",

@@ -15,11 +15,16 @@ from xdsl.dialects.builtin import ModuleOp
 from tfir import cache, pipeline
 from tfir.backends.base import Backend
 from tfir.backends.common.emitter import SourceLine
-from tfir.backends.registry import BACKENDS
+from tfir.backends.registry import BACKENDS, runs_tf_ir
 from tfir.errors import did_you_mean
 from tfir.options import CompileOptions, backend_options_of
 
 TARGETS = tuple(BACKENDS)
+"""The targets a program can run on (`target=` of the API and the CLI)."""
+LOWERING_TARGETS = tuple(dict.fromkeys([*BACKENDS, *sorted(pipeline.COMPILED)]))
+"""Every target the pipeline lowers for: the runnable ones, and `mlir`, which only lowers."""
+COMPILED_TARGETS = tuple(t for t in LOWERING_TARGETS if not runs_tf_ir(t))
+"""The targets whose programs are lowered by passes (all but those that run the `tf` IR)."""
 
 
 @dataclass

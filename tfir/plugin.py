@@ -37,10 +37,10 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.ir import Operation, SSAValue
 
+from tfir.backends.registry import runs_tf_ir
 from tfir.dialects import registry as R
 from tfir.dialects.plugins import (
     CUSTOM_OPS,
@@ -56,8 +56,8 @@ from tfir.errors import CompileError, Diagnostic, PluginError
 from tfir.frontend import ast
 from tfir.frontend.driver import build_entry
 from tfir.frontend.loader import load_program
-from tfir.lowering.expand_custom_ops import TfBuilder, linalg_lowering, ttype_of
-from tfir.lowering.inline_calls import InlineCallsPass
+from tfir.lowering.utils.custom_ops import TfBuilder, linalg_lowering, ttype_of
+from tfir.lowering.utils.inlining import inline_calls
 from tfir.pipeline import PIPELINE, pass_class, register_pass
 
 __all__ = ["CallInfo", "DType", "Dialect", "OpDef", "PluginError", "TType", "TfBuilder", "check_lowerings",
@@ -272,8 +272,9 @@ def _python_decomposition(custom: CustomOp, fn: Callable[..., Any]) -> Callable[
 def check_lowerings(program: Any, target: str) -> list[Any]:
     """Diagnostics for the calls of custom ops in a checked program (the
     frontend's `Program`) that have no lowering for `target`, so that a
-    program is rejected when compiled, before its first call."""
-    if target == "eager":
+    program is rejected when compiled, before its first call. A target that
+    runs the `tf` IR as it is (eager) runs every custom op by its reference."""
+    if runs_tf_ir(target):
         return []
     out: list[Diagnostic] = []
 
@@ -344,7 +345,7 @@ def tf_function_decomposition(custom: CustomOp, text: str) -> Callable[[Operatio
         arg_types = {n: ttype_of(v) for n, v in operands.items()}
         statics = {k: v for k, v in custom.attr_values(op).items() if v is not None and k in params}
         module = build_entry(program, fn.name, arg_types, statics)
-        InlineCallsPass().apply(Context(), module)
+        inline_calls(module)
         body = module.body.block.first_op
         assert isinstance(body, func.FuncOp)
         block = body.body.clone().block

@@ -38,9 +38,9 @@ from tfir.dialects.registry import REGISTRY, TType
 from tfir.errors import CompileError, Diagnostic, InputError
 from tfir.frontend import ast
 from tfir.frontend.driver import build_entry
-from tfir.lowering.split_batch import SPLIT_ATTR, SplitBatchPass
+from tfir.lowering.utils.split_attrs import SPLIT_ATTR
 from tfir.options import CompileOptions
-from tfir.pipeline import VERIFY_EACH, PassFailed, Step, run_pipeline, steps_for
+from tfir.pipeline import VERIFY_EACH, PassFailed, Step, pass_class, run_pipeline, steps_for
 from tfir.plugin import plugins_fingerprint
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ class SplitEntry:
         entry = next(f for f in module.ops if isinstance(f, func.FuncOp) and f.sym_name.data == self.function.name)
         self.result_types = [TType(from_xdsl(t.get_element_type()), tuple(t.get_shape()))
                              for t in entry.function_type.outputs.data]  # type: ignore[attr-defined]
-        split_pass = SplitBatchPass(entry=self.function.name, batch_axes=self.axes, rows=rows)
+        split_pass = pass_class("split-batch")(entry=self.function.name, batch_axes=self.axes, rows=rows)
         try:
             split_pass.apply(make_context(), module)
             module.verify()

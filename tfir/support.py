@@ -28,6 +28,7 @@ from xdsl.ir import Operation
 from xdsl.traits import ConstantLike
 
 from tfir.api import compile_file
+from tfir.compiler import COMPILED_TARGETS, LOWERING_TARGETS
 from tfir.dialects import registry as R
 from tfir.dialects.builtins import INTERNAL
 from tfir.dialects.dtypes import tensor_type
@@ -36,14 +37,14 @@ from tfir.errors import Diagnostic, Span
 from tfir.frontend import ast
 from tfir.frontend.expressions import OPERATORS
 from tfir.frontend.loader import load_prelude
-from tfir.lowering.convert_tf_to_linalg import ConvertTfToLinalg
-from tfir.pipeline import make_context
+from tfir.pipeline import make_context, pass_class
 from tfir.plugin import load_plugin
 
 PRIMITIVE, DECOMPOSED, LINALG, KERNEL, UNSUPPORTED = (
     "primitive", "decomposed", "lowered to linalg", "hand-written kernel", "unsupported")
-TARGETS = ("eager", "numpy", "triton", "mlir")
-COMPILED = ("numpy", "triton", "mlir")
+TARGETS = LOWERING_TARGETS
+COMPILED = COMPILED_TARGETS
+INTERPRETED = tuple(t for t in TARGETS if t not in COMPILED)  # run the `tf` IR: eager
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def _lowered(entry_name: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
                 fn.body.block.insert_op_before(op, fn.body.block.last_op)
         tf_ops = tuple(dict.fromkeys(op.name for op in ops))
         module = ModuleOp([fn])
-        ConvertTfToLinalg().apply(make_context(), module)
+        pass_class("convert-tf-to-linalg")().apply(make_context(), module)
     except Exception:  # noqa: BLE001 - an example the build or pattern rejects: not derivable
         return None
     return tf_ops, _describe(fn.body.block.ops)
@@ -163,14 +164,14 @@ def _primitive(entry: R.OpEntry) -> OpSupport:
         linalg = Handling(UNSUPPORTED, f"no convert-tf-to-linalg pattern for {', '.join(left)}")
     else:
         linalg = Handling(LINALG, ", ".join(linalg_ops))
-    targets = {"eager": Handling(PRIMITIVE, "NumPy, op by op")}
+    targets = {t: Handling(PRIMITIVE, "NumPy, op by op") for t in INTERPRETED}
     for target in COMPILED:
         targets[target] = Handling(LINALG) if linalg.how == LINALG else Handling(UNSUPPORTED, linalg.detail)
     return OpSupport(entry.name, "builtin", tf, linalg, targets)
 
 
 def _plugin(custom: Any) -> OpSupport:
-    targets = {"eager": Handling(PRIMITIVE, "its NumPy reference")}
+    targets = {t: Handling(PRIMITIVE, "its NumPy reference") for t in INTERPRETED}
     for target in COMPILED:
         how = custom.lowering_for(target)
         if how == "impl":

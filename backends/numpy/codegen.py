@@ -24,7 +24,7 @@ passes of stage `schedule`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -34,15 +34,23 @@ from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FileLineColLoc,
     IndexType,
-    MemRefType,
 )
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Block, Operation, SSAValue
 
 from tfir.backends.common.emitter import PyEmitter
-from tfir.backends.common.numpy_text import dtype_name, literal, np_dtype, typed_literal
+from tfir.backends.common.numpy_text import literal, np_dtype, typed_literal
 from tfir.backends.numpy.body import subscript, tuple_text
+from tfir.backends.numpy.index_text import (
+    INDEX_OPS,
+    dropped_dims,
+    is_index_op,
+    is_int_text,
+    range_text,
+    slice_text,
+    type_text,
+)
 from tfir.backends.numpy.linalg import emit_linalg
 from tfir.backends.numpy.ops import kernel_of
 from tfir.dialects.plugins import ExternalCall
@@ -54,25 +62,6 @@ _LINALG = (LinalgStructuredOperation, linalg.BroadcastOp, linalg.ReduceOp)
 # Buffers (not returned) from this size on are kept per thread between calls
 # (`new_buffer`): below it, `np.empty` is as cheap (no page faults).
 MIN_KEPT_BYTES = 1 << 16
-
-# Index arithmetic of tile bounds: Python ints (folded when the operands are known).
-_INDEX_OPS: dict[str, tuple[str, Callable[[int, int], int]]] = {
-    "arith.addi": ("{0} + {1}", lambda a, b: a + b),
-    "arith.subi": ("{0} - {1}", lambda a, b: a - b),
-    "arith.muli": ("{0} * {1}", lambda a, b: a * b),
-    "arith.minsi": ("min({0}, {1})", min), "arith.minui": ("min({0}, {1})", min),
-    "arith.maxsi": ("max({0}, {1})", max), "arith.maxui": ("max({0}, {1})", max),
-    "arith.floordivsi": ("{0} // {1}", lambda a, b: a // b),
-    "arith.divui": ("{0} // {1}", lambda a, b: a // b),
-    "arith.ceildivsi": ("-(-{0} // {1})", lambda a, b: -(-a // b)),
-    "arith.divsi": ("int({0} / {1})", lambda a, b: int(a / b)),
-    "arith.remsi": ("{0} - int({0} / {1}) * {1}", lambda a, b: a - int(a / b) * b),
-}
-
-
-def _is_int_text(text: str) -> bool:
-    return text.lstrip("-").isdigit()
-
 
 class FunctionCodegen:
     """Emits one `func.func` as a Python function (the `Codegen` of linalg.py)."""
@@ -155,8 +144,8 @@ class FunctionCodegen:
         args = fn.body.block.args
         names = [self.fresh(a.name_hint or f"arg{i}") for i, a in enumerate(args)]
         self.values.update(zip(args, names, strict=True))
-        sig = ", ".join(f"{n}: {_type_text(a.type)}" for n, a in zip(names, args, strict=True))
-        results = ", ".join(_type_text(t) for t in fn.function_type.outputs)
+        sig = ", ".join(f"{n}: {type_text(a.type)}" for n, a in zip(names, args, strict=True))
+        results = ", ".join(type_text(t) for t in fn.function_type.outputs)
         self.returned = {self.root(v) for op in fn.walk() if isinstance(op, func.ReturnOp)
                          for v in op.arguments}
         with self.block(f"def {entry}({', '.join(names)})"):
@@ -170,7 +159,7 @@ class FunctionCodegen:
     def emit_op(self, op: Operation) -> None:
         if isinstance(op, arith.ConstantOp):
             self._constant(op)
-        elif _is_index_op(op):
+        elif is_index_op(op):
             self._index(op)
         elif isinstance(op, _LINALG):
             self.comment(op)
@@ -223,8 +212,8 @@ class FunctionCodegen:
     def _index(self, op: Operation) -> None:
         args = [self.expr(v) for v in op.operands]
         res = op.results[0]
-        if op.name in _INDEX_OPS:
-            template, fold = _INDEX_OPS[op.name]
+        if op.name in INDEX_OPS:
+            template, fold = INDEX_OPS[op.name]
         elif isinstance(op, arith.IndexCastOp):
             template, fold = "{0}", None
         elif isinstance(op, arith.CmpiOp):
@@ -233,7 +222,7 @@ class FunctionCodegen:
             template, fold = f"{{0}} {sym} {{1}}", None
         else:
             template, fold = "{1} if {0} else {2}", None
-        if fold is not None and all(_is_int_text(a) for a in args):
+        if fold is not None and all(is_int_text(a) for a in args):
             self.values[res] = str(fold(*(int(a) for a in args)))
             self.consts[res] = int(self.values[res])
             return
@@ -308,7 +297,7 @@ class FunctionCodegen:
             it = iter(dyn)
             parts.append([str(s) if s != DYNAMIC_INDEX else self.expr(next(it)) for s in statics.get_values()])
         offsets, sizes, strides = parts
-        dropped = _dropped_dims(sizes, res_shape)
+        dropped = dropped_dims(sizes, res_shape)
         items = []
         for d, (o, s, st) in enumerate(zip(offsets, sizes, strides, strict=True)):
             if d in dropped:
@@ -316,7 +305,7 @@ class FunctionCodegen:
             elif st == "1" and o == "0" and s == str(src_shape[d]):
                 items.append(":")
             else:
-                items.append(_slice(o, s, st))
+                items.append(slice_text(o, s, st))
         if len(dropped) == len(items):
             items.append("...")  # keep a 0-d view, not a NumPy scalar
         source = self.expr(op.source)
@@ -364,7 +353,7 @@ class FunctionCodegen:
             raise NotImplementedError("numpy backend: scf.parallel with reductions")
         ivs = [self.fresh(a.name_hint or "i") for a in op.body.block.args]
         self.values.update(zip(op.body.block.args, ivs, strict=True))
-        ranges = [_range(self.expr(lb), self.expr(ub), self.expr(st))
+        ranges = [range_text(self.expr(lb), self.expr(ub), self.expr(st))
                   for lb, ub, st in zip(op.lowerBound, op.upperBound, op.step, strict=True)]
         ops = [o for o in op.body.block.ops if not isinstance(o, scf.ReduceOp)]
         self.comment(op)
@@ -431,7 +420,7 @@ class FunctionCodegen:
             self.line(f"{name} = {self.expr(init)}")
             self.values[arg] = self.values[res] = name
             names.append(name)
-        header = _range(self.expr(op.lb), self.expr(op.ub), self.expr(op.step))
+        header = range_text(self.expr(op.lb), self.expr(op.ub), self.expr(op.step))
         with self.block(f"for {self.values[iv]} in {header}"):
             self._body(list(op.body.block.ops))
             last = op.body.block.last_op
@@ -461,51 +450,3 @@ class FunctionCodegen:
             items.append(self.expr(v) if owned else f"{self.expr(v)}.copy()")
         self.comment(op)
         self.line(f"return {tuple_text(items) if items else '()'}")
-
-
-def _is_index_op(op: Operation) -> bool:
-    """Arithmetic on `index` values (tile bounds): Python ints."""
-    if op.name not in _INDEX_OPS and not isinstance(op, arith.IndexCastOp | arith.CmpiOp | arith.SelectOp):
-        return False
-    values = [*op.operands[-2:], *op.results]
-    if isinstance(op, arith.IndexCastOp):
-        return any(isinstance(v.type, IndexType) for v in values)
-    return all(isinstance(v.type, IndexType) for v in op.operands[-2:])
-
-
-def _type_text(typ) -> str:
-    if isinstance(typ, MemRefType):
-        dims = ", ".join("?" if d == DYNAMIC_INDEX else str(d) for d in typ.get_shape())
-        return f"{dtype_name(typ)}[{dims}]"
-    return str(typ)
-
-
-def _range(lb: str, ub: str, step: str) -> str:
-    if step == "1":
-        return f"range({ub})" if lb == "0" else f"range({lb}, {ub})"
-    return f"range({lb}, {ub}, {step})"
-
-
-def _slice(offset: str, size: str, stride: str) -> str:
-    if _is_int_text(offset) and _is_int_text(size) and _is_int_text(stride):
-        o, s, st = int(offset), int(size), int(stride)
-        stop = o + (s - 1) * st + 1 if s else o
-        return f"{o or ''}:{stop}" + (f":{st}" if st != 1 else "")
-    start = "" if offset == "0" else offset
-    if stride == "1":
-        return f"{start}:{size if offset == '0' else f'{offset} + {size}'}"
-    return f"{start}:{offset} + ({size} - 1) * {stride} + 1:{stride}"
-
-
-def _dropped_dims(sizes: list[str], result_shape: tuple[int, ...]) -> set[int]:
-    """The unit dims a rank-reducing subview drops (matched from the left)."""
-    dropped, j = set(), 0
-    for d, size in enumerate(sizes):
-        want = result_shape[j] if j < len(result_shape) else None
-        if want is not None and (want == DYNAMIC_INDEX or not _is_int_text(size) or int(size) == want):
-            j += 1
-        elif size == "1":
-            dropped.add(d)
-        else:
-            raise NotImplementedError(f"numpy backend: subview sizes {sizes} to shape {result_shape}")
-    return dropped

@@ -11,7 +11,7 @@ from tfir.backends.common.helpers import Helper
 
 # NumPy has no erf. W. J. Cody's rational Chebyshev approximations (SPECFUN
 # CALERF, Math. Comp. 23, 1969) in float64: within a few ulps of math.erf
-# over the whole line (checked in tests/test_numpy_codegen.py).
+# over the whole line (checked in tests/backends/numpy/test_codegen.py).
 ERF = '''
 _ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
           3.20937758913846947e03, 1.85777706184603153e-1)

@@ -65,8 +65,7 @@ from tfir.dialects.tf.base import shape_of
 from tfir.errors import CompileError, Diagnostic, Span
 from tfir.lowering.split_batch.build import SplitBuilder
 from tfir.lowering.split_batch.classify import Analysis, NotSplittable
-
-SPLIT_ATTR = "tfir.split"
+from tfir.lowering.utils.split_attrs import SPLIT_ATTR
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from tfir.lowering.split_batch import SplitBatchPass
 from tfir.pipeline import PASSES, pass_names
 from tfir.split import SplitEntry, run_local
 
-FILECHECK = Path(__file__).resolve().parents[1] / "filecheck" / "split_batch.mlir"
+FILECHECK = Path(__file__).resolve().parents[1] / "filecheck" / "split-batch.mlir"
 
 PROGRAMS = {
     # per-row results only: elementwise ops, matmul, softmax over features, a reshape keeping the batch

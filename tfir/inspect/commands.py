@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from tfir import crash, progress
-from tfir.api import TARGETS, compile_file
+from tfir.api import compile_file
+from tfir.compiler import COMPILED_TARGETS, LOWERING_TARGETS, TARGETS
 from tfir.errors import InputError
 from tfir.frontend import ast
 from tfir.inspect import graph, text
@@ -40,8 +41,8 @@ from tfir.pipeline import STAGES, steps_for
 from tfir.plugin import load_plugin
 from tfir.split import SplitEntry
 
-LOWER_TARGETS = ("eager", "numpy", "triton", "mlir")
-CODE_TARGETS = ("numpy", "triton")
+LOWER_TARGETS = LOWERING_TARGETS
+CODE_TARGETS = tuple(t for t in COMPILED_TARGETS if t in TARGETS)  # compiled and runnable: generated code
 
 
 def add_commands(sub: Any) -> None:
@@ -77,6 +78,8 @@ def add_commands(sub: Any) -> None:
     passes = sub.add_parser("passes", help="list the stages and passes of the pipeline, in order")
     passes.add_argument("--target", choices=LOWER_TARGETS, help="only the passes that run for TARGET")
     passes.add_argument("--plugin", action="append", metavar="MODULE", help="load a dialect plugin first")
+    passes.add_argument("--markdown", action="store_true",
+                        help="print the whole pipeline as a Markdown table (docs/architecture.md)")
     passes.set_defaults(func=cmd_passes)
 
     graph = sub.add_parser("graph", help="draw the dataflow graph of an entry (SVG, PNG or DOT)")
@@ -311,7 +314,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_passes(args: argparse.Namespace) -> int:
     for plugin in args.plugin or []:
         load_plugin(plugin)
-    print(text.passes_listing(args.target))
+    print(text.passes_table() if args.markdown else text.passes_listing(args.target))
     return 0
 
 

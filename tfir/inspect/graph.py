@@ -26,6 +26,7 @@ from xdsl.dialects.func import FuncOp
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.traits import ConstantLike
 
+from tfir.backends.registry import inspected_target
 from tfir.errors import InputError
 from tfir.inspect.trace import stage_output, trace
 from tfir.pipeline import steps_for
@@ -349,7 +350,7 @@ def function_graph(fn: Any, stage: str = "tf", dims: dict[str, int] | None = Non
                    inputs: dict[str, Any] | None = None) -> Graph:
     """The dataflow graph of an entry function (`tfir.Function`) at the end of `stage`."""
 
-    target = fn.program.target if fn.program.target != "eager" else "numpy"
+    target = inspected_target(fn.program.target)
     passes = [s.pass_name for s in steps_for(target) if s.stage == stage]
     if stage != "tf" and not passes:
         raise InputError(f"the {target} pipeline has no stage '{stage}'")

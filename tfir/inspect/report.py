@@ -22,6 +22,7 @@ from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 
+from tfir.backends.registry import inspected_target
 from tfir.inspect import graph, highlight
 from tfir.inspect.report_assets import CSS, JS
 from tfir.inspect.trace import FRONTEND, CodegenFailed, Stage, Trace, generate_code, trace
@@ -376,6 +377,6 @@ class Report:
 def function_report(fn: Any, dims: dict[str, int] | None = None, inputs: dict[str, Any] | None = None) -> Report:
     """The `tfir explain` page of an entry function (`tfir.Function`)."""
 
-    target = fn.program.target if fn.program.target != "eager" else "numpy"
+    target = inspected_target(fn.program.target)
     result = trace(fn.program, fn.name, target, dims=dims, inputs=inputs)
     return Report(build_report(result), f"{os.path.basename(result.filename)}: {fn.name} ({target})")

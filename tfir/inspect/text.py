@@ -60,6 +60,21 @@ def passes_listing(target: str | None = None) -> str:
     return "\n".join(rows)
 
 
+def passes_table() -> str:
+    """The pipeline as a Markdown table (docs/architecture.md shows it; a test
+    compares the two): step, pass, stage, targets, where it is defined, and
+    the one line `describe` gives."""
+    rows = ["| # | pass | stage | targets | defined in | what it does |", "|---|---|---|---|---|---|"]
+    for i, step in enumerate(PIPELINE, 1):
+        cls = pass_class(step.pass_name)
+        module = cls.__module__
+        where = f"xDSL `{module}`" if module.startswith("xdsl.") else f"`{module.removeprefix('tfir.')}`"
+        targets = ", ".join(sorted(step.targets))
+        what = describe(step.pass_name).replace("|", "\\|")
+        rows.append(f"| {i} | `{step.pass_name}` | {step.stage} | {targets} | {where} | {what} |")
+    return "\n".join(rows)
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:9.2f}"
 

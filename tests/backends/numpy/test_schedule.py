@@ -1,0 +1,212 @@
+"""How the NumPy backend runs tile loops (issue 6): the benchmark workloads
+at sizes that cross the scheduling thresholds, with each optimization on and
+off, against the hand-written NumPy; and the shape of the code it chooses
+(BLAS whole, no strided column tiles, row groups, no recomputation)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tfir
+
+BENCH = Path(__file__).resolve().parents[3] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+from workloads import by_name  # noqa: E402
+
+SIZES = {
+    "chain-1e6": {"N": 300_000},
+    "softmax": {"M": 256, "K": 512},
+    "layernorm": {"M": 256, "K": 512},
+    "sumsq": {"M": 512, "K": 256},
+    "mlp": {"B": 64, "D": 128, "H": 512},
+    "attention": {"H": 2, "T": 128, "D": 64},
+    "redundancy": {"N": 200_000},
+}
+VARIANTS = {
+    "default": {},
+    "nothreads": {"backend_options": tfir.NumpyOptions(threads=False)},
+    "norows": {"disable": ("numpy-row-groups",)},
+    "noschedule": {"disable": ("numpy-row-groups", "numpy-schedule", "numpy-elide-fills")},
+    "nofuse": {"disable": ("fuse-elementwise",)},
+    "notile": {"disable": ("tile-linalg",)},
+    "keep": {"backend_options": tfir.NumpyOptions(reuse_buffers=True)},
+}
+
+
+def pool_runs(source: str) -> list[str]:
+    """The statements that run a tile loop on the thread pool."""
+    return re.findall(r"^\s+_parallel\(.*$", source, re.M)
+
+
+def build(name: str, **options: object) -> tuple[str, object, list[np.ndarray], np.ndarray]:
+    w = by_name()[name]
+    args = list(w.inputs(SIZES[name], np.random.default_rng(1)).values())
+    fn = tfir.compile_file(w.path, cache=False, **options)["main"]
+    compiled = fn.specialize(dict(zip(w.inputs(SIZES[name], np.random.default_rng(1)), args, strict=True)), {})
+    return compiled.source, fn, args, w.hand(*args)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("name", list(SIZES))
+def test_workload_matches_hand_written(name: str, variant: str) -> None:
+    w = by_name()[name]
+    _, fn, args, want = build(name, **VARIANTS[variant])
+    got = fn(*args)
+    np.testing.assert_allclose(got, want, rtol=w.rtol, atol=w.atol)
+    np.testing.assert_allclose(fn(*args), got, rtol=0, atol=0)  # hoisted scratch: calls stay independent
+
+
+def test_matmuls_go_to_blas_whole() -> None:
+    source, *_ = build("mlp")
+    assert "np.matmul(x, w1, out=" in source and "x_t" not in source
+    assert "np.matmul(buf1, w2, out=" in source
+    assert ".fill(" not in source  # np.matmul(out=) overwrites: the zero fills are dropped
+    assert not pool_runs(source)  # BLAS has its own threads: the bias and relu run serially
+
+
+@pytest.mark.parametrize("name", ["mlp", "softmax", "attention"])
+def test_kept_buffers_never_reach_the_caller(name: str) -> None:
+    # With reuse_buffers, large intermediates are kept per thread between
+    # calls; results never are.
+    source, fn, args, _ = build(name, backend_options=tfir.NumpyOptions(reuse_buffers=True))
+    assert "_buffer(" in source
+    first = fn(*args)
+    kept = first.copy()
+    other = [a[::-1].copy() if a.ndim else a for a in args]
+    second = fn(*other)
+    assert second is not first and not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
+
+
+def test_axis0_sum_of_squares_is_one_einsum() -> None:
+    source, *_ = build("sumsq")
+    assert "np.einsum('ij,ij->j', x, x, out=" in source and "_parallel" not in source
+
+
+def test_softmax_runs_as_one_row_group_with_tile_buffers() -> None:
+    source, *_ = build("softmax")
+    assert source.count("np.exp(") == 1 and len(pool_runs(source)) == 1
+    body = source.split("def tile(chunk):")[1].split("_parallel(")[0]
+    for part in ("np.maximum.reduce(", "np.exp(", "np.add.reduce(", "np.divide("):
+        assert part in body
+    # exp(x - max) lives in a buffer of one tile, allocated once per worker.
+    assert "np.empty((256, 512)" in source.split("def tile")[0]  # the result only
+    assert source.count("np.empty((256, 512)") == 1
+
+
+def test_small_ops_run_untiled_without_the_pool() -> None:
+    source, *_ = build("softmax", pass_options={})
+    small = tfir.compile_source("fn main(x: f32[64, 64]) -> f32[64, 64] { return softmax(x, axis=-1); }",
+                                cache=False)["main"]
+    x = np.random.default_rng(0).standard_normal((64, 64)).astype(np.float32)
+    compiled = small.specialize({"x": x}, {})
+    assert not pool_runs(compiled.source) and "for " not in compiled.source
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    np.testing.assert_allclose(small(x), e / e.sum(axis=-1, keepdims=True), rtol=1e-6)
+    assert pool_runs(source)
+
+
+def test_without_threads_nothing_goes_on_a_pool() -> None:
+    for name in ("chain-1e6", "softmax", "layernorm"):
+        source, *_ = build(name, backend_options=tfir.NumpyOptions(threads=False))
+        assert "_parallel" not in source and "ThreadPoolExecutor" not in source
+
+
+@pytest.mark.parametrize("keep", [False, True], ids=["fresh", "kept"])
+def test_concurrent_calls_from_several_threads(keep: bool) -> None:
+    w = by_name()["layernorm"]
+    _, fn, args, _ = build("layernorm", backend_options=tfir.NumpyOptions(reuse_buffers=keep))
+    rng = np.random.default_rng(5)
+    inputs = [[(a + rng.standard_normal(a.shape).astype(np.float32)) for a in args] for _ in range(6)]
+    wants = [w.hand(*xs) for xs in inputs]
+    errors: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        try:
+            for _ in range(3):
+                np.testing.assert_allclose(fn(*inputs[k]), wants[k], rtol=w.rtol, atol=w.atol)
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
+ROW_BREAKS = """
+fn main(x: f32[N, N]) -> f32[N, N] {
+    let y = softmax(x, axis=-1);
+    let z = y + transpose(y);
+    return z - mean(z, axis=0, keepdims=true);
+}
+"""
+
+
+def test_row_groups_stop_at_ops_that_are_not_row_local() -> None:
+    # transpose(y) and a mean over axis 0 read other rows: each must see all
+    # rows of what comes before, so no group may span them.
+    prog = tfir.compile_source(ROW_BREAKS, cache=False)["main"]
+    x = np.random.default_rng(2).standard_normal((384, 384)).astype(np.float32)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    y = e / e.sum(axis=-1, keepdims=True)
+    z = y + y.T
+    np.testing.assert_allclose(prog(x), z - z.mean(axis=0, keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+def test_one_pool_for_all_modules_and_standalone_fallback() -> None:
+    source, *_ = build("chain-1e6")
+    assert "_shared_pool(" in source
+    from tfir.backends.numpy.prelude import shared_pool
+    assert shared_pool(2) is shared_pool(4)
+    # Without tfir importable the module makes a pool of its own and still runs.
+    script = ("import sys, numpy as np\n"
+              "sys.modules['tfir.backends.numpy.prelude'] = None\n"
+              "ns = {}\n"
+              "exec(compile(sys.stdin.read(), 'gen', 'exec'), ns)\n"
+              "a = np.linspace(-2, 2, 300000, dtype=np.float32)\n"
+              "(y,) = ns['main'](a, a[::-1].copy(), a * 0.5)\n"
+              "print(ns['_pool'] is not None, float(y.sum()))\n")
+    proc = subprocess.run([sys.executable, "-c", script], input=source, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    a = np.linspace(-2, 2, 300000, dtype=np.float32)
+    w = by_name()["chain-1e6"]
+    expect = float(w.hand(a, a[::-1].copy(), a * np.float32(0.5)).sum())
+    ok, total = proc.stdout.split()
+    assert ok == "True" and abs(float(total) - expect) <= 1e-3 * max(1.0, abs(expect))
+
+
+def test_generate_leaves_the_callers_ir_alone() -> None:
+    # The scheduling is passes: the code generator only prints the IR it gets.
+    from tfir.backends.registry import BACKENDS
+    from tfir.dialects.dtypes import from_numpy
+    from tfir.dialects.registry import TType
+    from tfir.frontend.driver import build_entry
+    from tfir.pipeline import run_pipeline
+
+    prog = tfir.compile_file(BENCH / "programs" / "softmax.tf", cache=False)
+    types = {"x": TType(from_numpy(np.dtype(np.float32)) or "", (512, 256))}
+    module = run_pipeline(build_entry(prog.frontend, "main", types, {}), "numpy")
+    before = str(module)
+    first = BACKENDS["numpy"].generate(module, "main")
+    assert str(module) == before and BACKENDS["numpy"].generate(module, "main") == first
+
+
+def test_row_group_with_a_last_smaller_block() -> None:
+    # 386 = 2 * 193 rows: no block size near the wanted one (96) divides them,
+    # so four blocks of 96 rows run on the pool and the last 2 rows after.
+    w = by_name()["layernorm"]
+    prog = tfir.compile_file(w.path, cache=False)["main"]
+    inputs = w.inputs({"M": 386, "K": 256}, np.random.default_rng(3))
+    source = prog.specialize(inputs, {}).source
+    assert "range(0, 384, 96)" in source and "x[384:386]" in source
+    np.testing.assert_allclose(prog(*inputs.values()), w.hand(*inputs.values()), rtol=w.rtol, atol=w.atol)

@@ -1,0 +1,231 @@
+"""`bufferize` (docs/ir-levels.md §3): goldens, the form contract, and
+differential runs against the tensor-level reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from xdsl.dialects import memref
+
+from tests.support.buffers_testing import (
+    apply,
+    check_buffers_form,
+    differential,
+    lower_to_loops,
+    ops_named,
+    parse_located,
+    randn,
+)
+from tests.support.common import filecheck
+from tests.support.loop_cases import (
+    ALIASES,
+    ARGMAX,
+    CHAIN,
+    CONCAT_STACK,
+    EXTERNAL_CALL,
+    MATMUL_BIAS,
+    SHARED_INIT,
+    STRIDED_COLLAPSE,
+    T23,
+    module,
+    neg,
+)
+from tests.support.loops_interpreter import run_function
+
+
+def test_matmul_bias_golden() -> None:
+    m = apply(parse_located(MATMUL_BIAS), "bufferize")
+    check_buffers_form(m)
+    # The shared tensor.empty: the matmul writes its buffer in place; the
+    # generic reads the matmul's result, so it gets a buffer of its own.
+    filecheck(str(m), """
+CHECK:      "memref.global"() <{sym_name = "[[G:.*]]", type = memref<1x3xf32>, initial_value = dense<{{.*}}> : tensor<1x3xf32>, sym_visibility = "private", constant}>
+CHECK:      func.func @main(%a: memref<4x8xf32>, %b: memref<8x3xf32>) -> (memref<4x3xf32>, memref<3x4xf32>)
+CHECK:        %[[M:.*]] = memref.alloc() : memref<4x3xf32>
+CHECK-NEXT:   linalg.fill ins(%z : f32) outs(%[[M]] : memref<4x3xf32>)
+CHECK-NEXT:   linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%[[M]] : memref<4x3xf32>)
+CHECK-NEXT:   %[[C:.*]] = memref.get_global @[[G]] : memref<1x3xf32>
+CHECK-NEXT:   %[[T:.*]] = memref.alloc() : memref<3x4xf32>
+CHECK-NEXT:   linalg.transpose ins(%[[M]]:memref<4x3xf32>) outs(%[[T]]:memref<3x4xf32>)
+CHECK-NEXT:   %[[G2:.*]] = memref.alloc() : memref<4x3xf32>
+CHECK-NEXT:   linalg.generic {{.*}} ins(%[[M]], %[[C]] : memref<4x3xf32>, memref<1x3xf32>) outs(%[[G2]] : memref<4x3xf32>)
+CHECK:        func.return %[[G2]], %[[T]] : memref<4x3xf32>, memref<3x4xf32>
+CHECK-NOT:  memref.copy
+""")
+
+
+def test_matmul_bias_numerics() -> None:
+    a, b = randn(4, 8), randn(8, 3, seed=1)
+    got = differential(MATMUL_BIAS, [a, b])
+    np.testing.assert_allclose(got[0], a @ b + [[1, 2, 3]], rtol=1e-5, atol=1e-5)
+
+
+def test_insert_slice_producers_write_in_place() -> None:
+    m = apply(parse_located(CONCAT_STACK), "bufferize")
+    check_buffers_form(m)
+    # Three destination buffers and no other alloc: each computed operand is
+    # produced into a subview of its destination; arguments are copied.
+    assert len(ops_named(m, "memref.alloc")) == 3
+    assert len(ops_named(m, "memref.copy")) == 4
+    filecheck(str(m), """
+CHECK:      %[[D:.*]] = memref.alloc() : memref<6x3xf32>
+CHECK-NEXT: %[[V:.*]] = memref.subview %[[D]][0, 0] [2, 3] [1, 1] : memref<6x3xf32> to memref<2x3xf32, strided<[3, 1]>>
+CHECK-NEXT: linalg.generic {{.*}} ins(%a : memref<2x3xf32>) outs(%[[V]] : memref<2x3xf32, strided<[3, 1]>>)
+CHECK:      %[[V2:.*]] = memref.subview %[[D]][2, 0] [4, 3] [1, 1]
+CHECK-NEXT: "memref.copy"(%b, %[[V2]])
+CHECK:      %[[D2:.*]] = memref.alloc() : memref<3x2x3xf32>
+CHECK-NEXT: %[[S:.*]] = memref.subview %[[D2]][1, 0, 0] [1, 2, 3] [1, 1, 1] : memref<3x2x3xf32> to memref<1x2x3xf32, strided<[6, 3, 1], offset: 6>>
+CHECK-NEXT: %[[C:.*]] = memref.collapse_shape %[[S]] {{.*}} into memref<2x3xf32, strided<[3, 1], offset: 6>>
+CHECK-NEXT: linalg.generic {{.*}} outs(%[[C]] : memref<2x3xf32, strided<[3, 1], offset: 6>>)
+CHECK:      %[[D3:.*]] = memref.alloc() : memref<2x2x3xf32>
+CHECK:      memref.collapse_shape {{.*}} into memref<2x3xf32, strided<[6, 1]>>
+CHECK:      memref.subview %[[D3]][0, 1, 0] [2, 1, 3] [1, 1, 1] : memref<2x2x3xf32> to memref<2x1x3xf32, strided<[6, 3, 1], offset: 3>>
+CHECK:      func.return %[[D]], %[[D2]], %[[D3]]
+""")
+
+
+def test_insert_slice_numerics() -> None:
+    a, b = randn(2, 3), randn(4, 3, seed=1)
+    got = differential(CONCAT_STACK, [a, b])
+    np.testing.assert_array_equal(got[0], np.concatenate([-a, b]))
+    np.testing.assert_array_equal(got[1], np.stack([a, -a, a]))
+    np.testing.assert_array_equal(got[2], np.stack([-a, a], axis=1))
+
+
+RANK_REDUCING = module(
+    "%a: tensor<2x3xf32>",
+    "%u2 : tensor<2x2x3xf32>",
+    "  %d = tensor.empty() : tensor<2x2x3xf32>",
+    "  %e = tensor.empty() : tensor<2x3xf32>",
+    neg("%n", "%a", T23, "%e"),
+    "  %u1 = tensor.insert_slice %n into %d[0, 0, 0] [2, 1, 3] [1, 1, 1] : tensor<2x3xf32> into tensor<2x2x3xf32>",
+    "  %u2 = tensor.insert_slice %a into %u1[0, 1, 0] [2, 1, 3] [1, 1, 1] : tensor<2x3xf32> into tensor<2x2x3xf32>",
+)
+
+
+def test_rank_reducing_insert_slice() -> None:
+    m = apply(parse_located(RANK_REDUCING), "bufferize")
+    filecheck(str(m), """
+CHECK:      %[[D:.*]] = memref.alloc() : memref<2x2x3xf32>
+CHECK-NEXT: %[[V:.*]] = memref.subview %[[D]][0, 0, 0] [2, 1, 3] [1, 1, 1] : memref<2x2x3xf32> to memref<2x3xf32, strided<[6, 1]>>
+CHECK-NEXT: linalg.generic {{.*}} outs(%[[V]] : memref<2x3xf32, strided<[6, 1]>>)
+CHECK:      memref.subview %[[D]][0, 1, 0] [2, 1, 3] [1, 1, 1] : memref<2x2x3xf32> to memref<2x3xf32, strided<[6, 1], offset: 3>>
+""")
+    a = randn(2, 3)
+    got = run_function(lower_to_loops(RANK_REDUCING), "main", a)
+    np.testing.assert_array_equal(got[0], np.stack([-a, a], axis=1))
+
+
+OVERLAP = module(
+    "%a: tensor<2x3xf32>",
+    "%s2 : tensor<3x3xf32>",
+    "  %d = tensor.empty() : tensor<3x3xf32>",
+    "  %e = tensor.empty() : tensor<2x3xf32>",
+    neg("%n", "%a", T23, "%e"),
+    "  %s1 = tensor.insert_slice %n into %d[0, 0] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<3x3xf32>",
+    "  %s2 = tensor.insert_slice %a into %s1[1, 0] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<3x3xf32>",
+)
+
+
+def test_overlapping_inserts_keep_their_order() -> None:
+    m = apply(parse_located(OVERLAP), "bufferize")
+    # Overlapping regions: no producer writes into the destination early.
+    assert len(ops_named(m, "memref.alloc")) == 2
+    assert len(ops_named(m, "memref.copy")) == 2
+    a = randn(2, 3)
+    got = differential(OVERLAP, [a])
+    np.testing.assert_array_equal(got[0], np.concatenate([-a[:1], a]))
+
+
+def test_results_never_alias_arguments_constants_or_each_other() -> None:
+    m = apply(parse_located(ALIASES), "bufferize")
+    check_buffers_form(m)
+    ret = ops_named(m, "func.return")[0]
+    allocs = {op.memref for op in ops_named(m, "memref.alloc")}
+    # Every result is a fresh identity-laid alloc: an argument, its view, a
+    # duplicate, a constant and a strided view are all copied.
+    assert all(v in allocs for v in ret.operands)
+    assert len(set(ret.operands)) == 5
+    a = randn(5, 6)
+    got = differential(ALIASES, [a])
+    np.testing.assert_array_equal(got[4], a[2, 1::2])
+
+
+def test_collapse_of_a_strided_view_copies_first() -> None:
+    m = apply(parse_located(STRIDED_COLLAPSE), "bufferize")
+    filecheck(str(m), """
+CHECK:      %[[V:.*]] = memref.subview %a[0, 0] [4, 3] [1, 1] : memref<4x6xf32> to memref<4x3xf32, strided<[6, 1]>>
+CHECK-NEXT: %[[F:.*]] = memref.alloc() : memref<4x3xf32>
+CHECK-NEXT: "memref.copy"(%[[V]], %[[F]])
+CHECK-NEXT: memref.collapse_shape %[[F]] {{.*}} : memref<4x3xf32> into memref<12xf32>
+""")
+    a = randn(4, 6)
+    got = differential(STRIDED_COLLAPSE, [a])
+    np.testing.assert_array_equal(got[0], (a[:, :3] ** 2).reshape(-1))
+    # Every other column of a row of 6 is evenly strided: a view, no copy.
+    even = STRIDED_COLLAPSE.replace("[4, 3] [1, 1]", "[4, 3] [1, 2]")
+    m = apply(parse_located(even), "bufferize")
+    assert not ops_named(m, "memref.copy")
+    assert "into memref<12xf32, strided<[2]>>" in str(m)
+    got = differential(even, [a])
+    np.testing.assert_array_equal(got[0], (a[:, ::2] ** 2).reshape(-1))
+
+
+def test_reduction_init_read_twice_is_copied_once() -> None:
+    m = apply(parse_located(SHARED_INIT), "bufferize")
+    # The first reduction must not clobber the fill the second one reads:
+    # it accumulates into a copy; the second accumulates in place.
+    filecheck(str(m), """
+CHECK:      %[[F:.*]] = memref.alloc() : memref<3xf32>
+CHECK-NEXT: linalg.fill ins(%z : f32) outs(%[[F]] : memref<3xf32>)
+CHECK-NEXT: %[[S:.*]] = memref.alloc() : memref<3xf32>
+CHECK-NEXT: "memref.copy"(%[[F]], %[[S]])
+CHECK-NEXT: linalg.generic {{.*}} outs(%[[S]] : memref<3xf32>)
+CHECK:      linalg.generic {{.*}} outs(%[[F]] : memref<3xf32>)
+CHECK:      func.return %[[S]], %[[F]]
+""")
+    a = randn(3, 4)
+    got = differential(SHARED_INIT, [a])
+    np.testing.assert_allclose(got[0], 1 + a.sum(1), rtol=1e-5)
+    np.testing.assert_allclose(got[1], a.prod(1), rtol=1e-5)
+
+
+def test_argmax_numerics() -> None:
+    a = randn(3, 5)
+    a[1, 3] = a[1, 1] = 9.0  # a tie: the first index wins
+    got = differential(ARGMAX, [a])
+    np.testing.assert_array_equal(got[1], a.argmax(1))
+
+
+# -- plan-buffers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [MATMUL_BIAS, CONCAT_STACK, ALIASES, STRIDED_COLLAPSE,
+                                  SHARED_INIT, ARGMAX, CHAIN, OVERLAP],
+                         ids=["matmul", "concat", "aliases", "strided", "shared", "argmax",
+                              "chain", "overlap"])
+def test_every_op_keeps_a_location_and_no_global_is_written(text: str) -> None:
+    m = apply(parse_located(text), "bufferize", "plan-buffers")
+    check_buffers_form(m)
+    for op in m.walk():
+        if isinstance(op, memref.GetGlobalOp):
+            for use in op.memref.uses:
+                user = use.operation
+                if hasattr(user, "outputs"):
+                    assert op.memref not in user.outputs
+
+
+def test_external_call_is_destination_passing() -> None:
+    m = apply(parse_located(EXTERNAL_CALL), "bufferize", "plan-buffers")
+    check_buffers_form(m)
+    # The strided view is copied to an identity-laid buffer first; the
+    # result is a fresh buffer passed last; the declaration follows.
+    filecheck(str(m), """
+CHECK:      %[[V:.*]] = memref.subview %a[0, 0] [4, 3] [1, 1] : memref<4x6xf32> to memref<4x3xf32, strided<[6, 1]>>
+CHECK-NEXT: %[[IN:.*]] = memref.alloc() {tfir.buffer = 0 : i64} : memref<4x3xf32>
+CHECK-NEXT: "memref.copy"(%[[V]], %[[IN]])
+CHECK-NEXT: %[[OUT:.*]] = memref.alloc() {tfir.buffer = 1 : i64} : memref<4x3xf32>
+CHECK-NEXT: func.call @mylib_cumsum(%[[IN]], %[[OUT]]) : (memref<4x3xf32>, memref<4x3xf32>) -> ()
+CHECK-NEXT: func.return %[[OUT]] : memref<4x3xf32>
+CHECK:      func.func private @mylib_cumsum(memref<4x3xf32>, memref<4x3xf32>) -> () attributes {tfir.external = "mylib.cumsum"}
+""")

@@ -1,0 +1,60 @@
+"""The stage contracts of docs/ir-levels.md, checked by the pipeline after
+each stage when `verify_each` is on, and on their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from xdsl.dialects.builtin import ModuleOp, UnknownLoc
+from xdsl.passes import ModulePass
+
+import tfir
+from tests.support.common import parse_ir
+from tfir import pipeline
+from tfir.lowering.utils.contracts import ContractError, check_buffers, check_device, check_linalg
+
+SRC = "fn main(x: f32[8]) -> f32[8] {\n    return tanh(x * 2.0) + 1.0;\n}\n"
+
+
+@dataclass(frozen=True)
+class DropLocations(ModulePass):
+    """Leaves IR that verifies but has lost its source locations."""
+
+    name = "drop-locations"
+
+    def apply(self, ctx, op: ModuleOp) -> None:
+        for inner in op.walk():
+            if inner is not op:
+                inner.location = UnknownLoc()
+
+
+@pytest.fixture
+def broken_buffers_stage(monkeypatch):
+    monkeypatch.setattr(pipeline, "PIPELINE", list(pipeline.PIPELINE))
+    monkeypatch.setattr(pipeline, "_REGISTERED_PASSES", dict(pipeline._REGISTERED_PASSES))
+    pipeline.register_pass(DropLocations, after="bufferize")
+
+
+def test_a_broken_contract_names_the_stage(broken_buffers_stage) -> None:
+    with pytest.raises(pipeline.PassFailed, match=r"pass 'plan-buffers' \(stage buffers\) failed: .* has no source location"):
+        tfir.compile_source(SRC, cache=False, verify_each=True).main(pipeline_input())
+    # Without verify_each only the final IR is verified (the contract is not checked).
+    tfir.compile_source(SRC, cache=False, verify_each=False).main(pipeline_input())
+
+
+def pipeline_input():
+    import numpy as np
+    return np.zeros(8, np.float32)
+
+
+def test_checkers_on_their_own() -> None:
+    tf_ir = parse_ir('builtin.module { func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> { '
+                     '%y = "tf.neg"(%x) : (tensor<4xf32>) -> tensor<4xf32> '
+                     'func.return %y : tensor<4xf32> } }')
+    with pytest.raises(ContractError, match="tf.neg is not a linalg-stage op"):
+        check_linalg(tf_ir, locations=False)
+    with pytest.raises(ContractError, match="a tensor in"):
+        check_buffers(tf_ir, locations=False)
+    with pytest.raises(ContractError, match="tf.neg is not a device-stage host op"):
+        check_device(tf_ir, locations=False)
