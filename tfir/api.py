@@ -141,7 +141,7 @@ class Function:
             except (AttributeError, KeyError):
                 pass
             else:
-                results = self._run(run, args)
+                results = self.run_compiled(run, args)
                 return results[0] if len(results) == 1 else results
         arrays, statics = self.bind_inputs(args, kwargs)
         compiled = self.specialize(arrays, statics)
@@ -149,7 +149,7 @@ class Function:
         if not kwargs and self._all_tensors and len(args) == len(self.params) and all(
                 type(a) is np.ndarray and arrays[p.name] is a for p, a in zip(self.params, args, strict=True)):
             self._fast[tuple((a.dtype, a.shape) for a in args)] = compiled.run
-        results = self._run(compiled.run, tensors)
+        results = self.run_compiled(compiled.run, tensors)
         return results[0] if len(results) == 1 else tuple(results)
 
     def specialize(self, arrays: dict[str, np.ndarray], statics: dict[str, Any]) -> Compiled:
@@ -188,7 +188,7 @@ class Function:
             verify_each=pipeline.VERIFY_EACH if self.program.options.verify_each is None
             else self.program.options.verify_each)
 
-    def _run(self, run: Callable[..., tuple[np.ndarray, ...]], tensors: Sequence[Any]) -> tuple[np.ndarray, ...]:
+    def run_compiled(self, run: Callable[..., tuple[np.ndarray, ...]], tensors: Sequence[Any]) -> tuple[np.ndarray, ...]:
         """Runs compiled code; a crash of the generated code (not a program's own
         run-time error) is an internal error, with a reproducer."""
         try:

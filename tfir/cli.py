@@ -79,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with progress.phase(f"compiling {entry} for {prog.target}"):
             compiled = fn.specialize(arrays, statics)
         with progress.phase(f"running {entry} on {prog.target}"):
-            results = compiled.run(*[arrays[p.name] for p in fn.params if p.name in arrays])
+            results = fn.run_compiled(compiled.run, [arrays[p.name] for p in fn.params if p.name in arrays])
     print(f"{entry} ({prog.target}):")
     for i, r in enumerate(results):
         print(summarize(f"result {i}", r))

@@ -30,6 +30,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    TensorType,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
@@ -127,12 +128,15 @@ def _floordiv(a, b):
     return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)''',
     "_powf": '''@triton.jit
 def _powf(a, b):
-    # a ** b as exp2(b * log2|a|); a negative base needs an integral exponent
+    # a ** b as exp2(b * log2|a|); a negative base (-0.0 too) needs an integral exponent;
+    # IEEE's pow(1, b) and pow(-1, +-inf) are 1 whatever b, pow(a, 0) is 1 whatever a
     r = tl.exp2(b * tl.log2(tl.abs(a)))
     integral = tl.floor(b) == b
     odd = integral & (tl.floor(b * 0.5) * 2.0 != b)
-    r = tl.where(a < 0, tl.where(integral, tl.where(odd, -r, r), INF - INF), r)
-    return tl.where(b == 0, 1.0, r)''',
+    negative = (a < 0) | ((a == 0) & (1.0 / a < 0))
+    r = tl.where(negative, tl.where(integral, tl.where(odd, -r, r), INF - INF), r)
+    one = (b == 0) | (a == 1.0) | ((a == -1.0) & (tl.abs(b) == INF))
+    return tl.where(one, 1.0, r)''',
     "_ipow": '''@triton.jit
 def _ipow(a, b):
     # integer a ** b, b >= 0, by squaring; 64 rounds cover every exponent
@@ -350,6 +354,7 @@ class KernelPrinter:
         elementwise = self._elementwise(op)
         if elementwise:
             r = [self.literal_ref(o) for o in op.operands]
+
         elif isinstance(op, device.BroadcastOp | device.SplatOp):
             r = [self.ref(o) for o in op.operands]
         else:

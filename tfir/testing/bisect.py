@@ -33,7 +33,7 @@ from tfir.errors import InputError, TfirError
 from tfir.frontend import ast
 from tfir.frontend.driver import build_entry
 from tfir.inputs import random_inputs
-from tfir.lowering.utils.contracts import CONTRACTS
+from tfir.lowering.utils.contracts import CONTRACTS, check_uses
 from tfir.progress import quiet_interpreter
 from tfir.testing import linalg_interp
 from tfir.testing.oracle import differs
@@ -181,6 +181,7 @@ def bisect(prog: api.Program, entry: str, target: str, args: dict[str, Any],
         try:
             pipeline.make_pass(step, None, target).apply(ctx, module)
             module.verify()
+            check_uses(module)
             if step.stage in CONTRACTS and not any(s.stage == step.stage for s in steps[i + 1:]):
                 CONTRACTS[step.stage](module)
         except Exception as err:  # noqa: BLE001 - the pass broke the IR: that is the finding
