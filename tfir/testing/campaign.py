@@ -136,6 +136,7 @@ def run_campaign(spec: CampaignSpec) -> CampaignResult:
                     _record(result, json.loads(line), out, spec)
                     w.case = None
                     bar.advance(_postfix(result))
+                    _progress_file(result, out, start)
                 else:  # the worker died: a crash of the process itself
                     _record(result, _lost(w, "died", f"the worker died (status {w.proc.wait()})"), out, spec)
                     _replace(sel, workers, w, spec)
@@ -155,6 +156,13 @@ def run_campaign(spec: CampaignSpec) -> CampaignResult:
 
 def _postfix(result: CampaignResult) -> str:
     return f"{len(result.failures)} failures"
+
+
+def _progress_file(result: CampaignResult, out: Path | None, start: float) -> None:
+    """Every 100 cases, the summary so far in OUT/summary.txt (a long campaign has no terminal)."""
+    if out is not None and result.cases % 100 == 0:
+        result.seconds = time.monotonic() - start
+        (out / "summary.txt").write_text(result.summary() + "\n(running)\n")
 
 
 def _lost(w: Worker, kind: str, message: str) -> dict:

@@ -117,6 +117,9 @@ class Oracle:
                 for d, n in zip(p.type.dims, self.inputs[p.name][1], strict=False):
                     if isinstance(d, str):
                         dims.setdefault(d, n)
+        for p in fn.params:  # symbolic dims nothing binds: 3, as `tfir bisect` does
+            if isinstance(p.type, ast.TensorTypeExpr):
+                dims.update({d: 3 for d in p.type.dims if isinstance(d, str) and d not in dims})
         args = random_inputs(fn, given, dims, self.seed)
         args.update({k: v for k, v in self.statics.items() if any(p.name == k for p in fn.params)})
         return args
