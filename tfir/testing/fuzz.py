@@ -294,7 +294,7 @@ def mutated(rng: random.Random) -> FuzzCase:
 STRATEGIES: dict[str, tuple[Callable[[random.Random], FuzzCase], float]] = {
     "mutate": (mutated, 5.0),
     "invalid": (invalid_edit, 3.0),
-    "deep": (deep, 0.5),
+    "deep": (deep, 0.2),
     "import": (odd_import, 0.5),
     "bytes": (odd_bytes, 1.0),
     "huge": (huge, 1.0),

@@ -19,6 +19,7 @@ from tfir.testing.differential import Failure, run_on, tf_module
 from tfir.testing.fuzz import FuzzCase
 
 MAX_RUN_ELEMENTS = 1 << 20  # a source whose tensors are larger is compiled, not run
+MAX_RUN_SOURCE = 20_000  # nor is a longer source (a 20,000-term sum: minutes through every pass)
 DIAGNOSTIC = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): error: .+")
 
 
@@ -106,8 +107,8 @@ def _run(case: FuzzCase, prog: api.Program, targets: tuple[str, ...], ran: list[
     try:
         inputs = random_inputs(fn, {}, dims, 0)
         module, _ = tf_module(source, entry, inputs, filename)
-        if _too_big(module):
-            return []
+        if _too_big(module) or len(source) > MAX_RUN_SOURCE:
+            return []  # built to the tf IR (compiled); running it is for the program tests
         for target in ("eager", *targets):
             ran.append(target)
             run_on(target, source, entry, inputs, filename)
