@@ -20,8 +20,13 @@ from tfir.testing.oracle import differs
 
 PROGRAMS = sorted((Path(__file__).parent / "programs").glob("issue13_*.tf"))
 TARGETS = ["numpy", "triton", "mlir"]
-SPECIAL = {"issue13_nan_reductions.tf": {"x": np.array([[1, np.nan, 3, 2], [np.inf, -np.inf, 0, -0.0],
-                                                        [5, 4, np.nan, np.nan]], np.float32)}}
+SPECIAL = {
+    "issue13_nan_reductions.tf": {"x": np.array([[1, np.nan, 3, 2], [np.inf, -np.inf, 0, -0.0],
+                                                 [5, 4, np.nan, np.nan]], np.float32)},
+    "issue13_powers.tf": {"i": np.array([2, -3, 5, 0, 1, -1], np.int32), "j": np.array([3, -2, 0, 4, 9, 5], np.int32),
+                          "a": np.array([1, 1, -1, -0.0, 0.0, -2, 0.5, np.nan], np.float32),
+                          "b": np.array([np.inf, np.nan, -np.inf, -1, -1, 3, np.inf, 0], np.float32)},
+}
 
 
 def _inputs(path: Path) -> tuple[str, dict[str, np.ndarray]]:
