@@ -80,3 +80,11 @@ def test_an_uninteresting_program_is_an_error(tmp_path: Path, capsys) -> None:
     path.write_text("fn main(x: f32[3]) -> f32[3] {\n    return x;\n}\n")
     assert main(["reduce", str(path), "--crash"]) == 1
     assert "the test is not interesting" in capsys.readouterr().err
+
+
+def test_calls_of_small_functions_are_inlined(plugin) -> None:
+    plugin("swapped_sub", {"after": "canonicalize-tf"})
+    source = ("fn h(a, b) {\n    let c = a * 2.0;\n    let d = exp(b);\n    return c - d;\n}\n\n"
+              "fn main(x: f32[4], y: f32[4]) -> f32[4] {\n    let z = h(x, y) + 1.0;\n    return tanh(z) * 3.0;\n}\n")
+    done = reduce_source(source, "h.tf", Oracle("mismatch", target="numpy"))
+    assert done.source == "fn main(x: f32[4], y: f32[4]) {\n    return x - y;\n}\n", done.source

@@ -128,6 +128,8 @@ def edits(tree: ast.SourceFile, entry: str) -> Iterator[tuple[str, Edit]]:
         if not isinstance(e, ast.Name) and fn is not None:
             for name in _names_in_scope(fn, stmt):
                 yield f"{type(e).__name__} -> {name}", lambda t, k=k, name=name: _to_name(t, k, name)
+        if isinstance(e, ast.Call) and _inlinable(tree, e) is not None:
+            yield f"inline the call of {e.callee}", lambda t, k=k: _inline_call(t, k)
         if isinstance(e, ast.Call):
             for j in range(len(e.kwargs)):
                 yield f"drop keyword {e.kwargs[j].name}", lambda t, k=k, j=j: bool(slots(t)[k][0].get().kwargs.pop(j))
@@ -179,6 +181,37 @@ def _signature_edits(tree: ast.SourceFile, entry: str) -> Iterator[tuple[str, Ed
         yield "drop an import", lambda t, k=k: bool(t.imports.pop(k))
     for k in range(len(tree.uses)):
         yield "drop a use", lambda t, k=k: bool(t.uses.pop(k))
+
+
+def _inlinable(tree: ast.SourceFile, call: ast.Call) -> ast.FnDef | None:
+    """The function `call` calls when its body is one `return` of one value."""
+    fn = next((f for f in tree.functions if f.name == call.callee), None)
+    if fn is None or len(fn.body) != 1 or not isinstance(fn.body[0], ast.Return) or len(fn.body[0].values) != 1:
+        return None
+    return fn
+
+
+def _inline_call(t: ast.SourceFile, k: int) -> bool:
+    """`f(a, b)` -> the expression `f` returns, its parameters replaced by the arguments."""
+    slot = slots(t)[k][0]
+    call = slot.get()
+    assert isinstance(call, ast.Call)
+    fn = _inlinable(t, call)
+    assert fn is not None
+    given = dict(zip([p.name for p in fn.params], call.args, strict=False))
+    given.update({kw.name: kw.value for kw in call.kwargs})
+    for p in fn.params:
+        if p.name not in given:
+            assert p.default is not None
+            given[p.name] = p.default
+    body = copy.deepcopy(fn.body[0].values[0])  # type: ignore[union-attr]
+    wrapper = ast.Return(body.span, [body])
+    for inner, _, _ in slots(wrapper):
+        value = inner.get()
+        if isinstance(value, ast.Name) and value.id in given:
+            inner.set(copy.deepcopy(given[value.id]))
+    slot.set(wrapper.values[0])
+    return True
 
 
 def _clear(node: object, part: str) -> bool:
