@@ -103,12 +103,13 @@ def extras_installed() -> dict[str, str | None]:
 
 def fresh_compiles(workloads: list[Workload], variants: list[Variant], quick: bool,
                    timeout: float) -> dict[str, dict[str, list[float] | str]]:
-    """compile_file plus a first call on fresh Programs of the 100-op program;
-    for the numpy target also with the generated code found in the disk cache."""
+    """compile_file plus a first call on fresh Programs of the 100-op program
+    (and of the workloads marked `compile_time`, five nested loops); for the
+    numpy target also with the generated code found in the disk cache."""
     out: dict[str, dict[str, list[float] | str]] = {}
     times = 1 if quick else 3
     for w in workloads:
-        if w.name != "ops100":
+        if w.name != "ops100" and not w.extra.get("compile_time"):
             continue
         out[w.name] = {}
         for v in variants:

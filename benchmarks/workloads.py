@@ -323,6 +323,98 @@ def ops100_jax(jax: Any) -> Callable[..., Any]:
     return run
 
 
+# -- conv2d: 3x3, stride 1, padding 1, NCHW ------------------------------------------
+
+def _conv_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
+    return {"x": _normal(rng, d["N"], d["C"], d["H"], d["W"]),
+            "w": _normal(rng, d["O"], d["C"], 3, 3, scale=0.1)}
+
+
+def conv2d_hand(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """im2col with sliding_window_view, one matmul, as a NumPy user writes it."""
+    n, c, h, wd = x.shape
+    o = w.shape[0]
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))  # N, C, H, W, 3, 3
+    cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * wd, c * 9)
+    return (cols @ w.reshape(o, c * 9).T).reshape(n, h, wd, o).transpose(0, 3, 1, 2)
+
+
+def conv2d_tuned(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Columns laid out [C*9, N*H*W] (each shifted view copied once, channels
+    first): one GEMM with few rows and many columns, then the product moved to NCHW."""
+    n, c, h, wd = x.shape
+    o = w.shape[0]
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    cols = np.empty((c, 9, n, h, wd), F32)
+    for a in range(3):
+        for b in range(3):
+            cols[:, 3 * a + b] = xp[:, :, a:a + h, b:b + wd].transpose(1, 0, 2, 3)
+    out = w.reshape(o, c * 9) @ cols.reshape(c * 9, n * h * wd)
+    return np.ascontiguousarray(out.reshape(o, n, h, wd).transpose(1, 0, 2, 3))
+# -- loops (v2): an RNN over a sequence, a tiny loop body, five nested loops ------------
+
+def _rnn_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
+    T, B, D, H = d["T"], d["B"], d["D"], d["H"]
+    return {"xs": _normal(rng, T, B, D), "h0": _normal(rng, B, H, scale=0.1),
+            "w": _normal(rng, D, H, scale=D ** -0.5), "u": _normal(rng, H, H, scale=0.5 * H ** -0.5),
+            "b": _normal(rng, H, scale=0.1)}
+
+
+def rnn_hand(xs: np.ndarray, h0: np.ndarray, w: np.ndarray, u: np.ndarray, b: np.ndarray) -> np.ndarray:
+    hs = np.zeros((len(xs),) + h0.shape, F32)
+    h = h0
+    for t in range(len(xs)):
+        h = np.tanh(xs[t] @ w + h @ u + b)
+        hs[t] = h
+    return hs
+
+
+def rnn_tuned(xs: np.ndarray, h0: np.ndarray, w: np.ndarray, u: np.ndarray, b: np.ndarray) -> np.ndarray:
+    hs = np.empty((len(xs),) + h0.shape, F32)
+    xw = (xs.reshape(-1, xs.shape[-1]) @ w).reshape(hs.shape)  # all steps' inputs in one matmul
+    xw += b
+    h = h0
+    for t in range(len(xs)):
+        np.matmul(h, u, out=hs[t])
+        hs[t] += xw[t]
+        np.tanh(hs[t], out=hs[t])
+        h = hs[t]
+    return hs
+
+
+def _loop_inputs(d: dict[str, int], rng: np.random.Generator) -> Inputs:
+    return {"x": _normal(rng, 4), "steps": np.zeros(d["L"], np.int32)}
+
+
+def loop_hand(x: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    acc = np.zeros(4, F32)
+    c = F32(0.999)
+    for _ in range(len(steps)):
+        acc = acc * c + x
+    return acc
+
+
+def loop_tuned(x: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    acc = np.zeros(4, F32)
+    c = F32(0.999)
+    for _ in range(len(steps)):
+        np.multiply(acc, c, out=acc)
+        np.add(acc, x, out=acc)
+    return acc
+
+
+def nested_hand(x: np.ndarray) -> np.ndarray:
+    acc = np.zeros_like(x)
+    for a in range(3):
+        for b in range(3):
+            for c in range(3):
+                for d in range(3):
+                    for e in range(3):
+                        acc = acc * F32(0.5) + x * F32(a + b + c + d + e)
+    return acc
+
+
 def _chain(name: str, n: int, quick_n: int) -> Workload:
     return Workload(name, "chain.tf", f"tanh(a*b + c) * sigmoid(a) - exp(-b*b), N={n:.0e}",
                     {"N": n}, {"N": quick_n}, _chain_inputs, chain_hand, chain_tuned,
@@ -353,6 +445,18 @@ WORKLOADS: list[Workload] = [
     Workload("ops100", "ops100.tf", "100 elementwise ops (compile time), N",
              {"N": 10**5}, {"N": 10**3}, _ops100_inputs,
              ops100_hand, ops100_tuned, None, ops100_jax),
+    Workload("conv2d", "conv2d.tf", "conv2d 3x3, padding 1, x N x C x H x W, O filters",
+             {"N": 32, "C": 64, "H": 56, "W": 56, "O": 64}, {"N": 2, "C": 8, "H": 12, "W": 12, "O": 8},
+             _conv_inputs, conv2d_hand, conv2d_tuned, None, None, rtol=1e-3, atol=1e-3),
+    Workload("rnn", "rnn.tf", "Elman RNN over T steps, xs T x B x D, h B x H",
+             {"T": 256, "B": 64, "D": 128, "H": 256}, {"T": 16, "B": 4, "D": 8, "H": 16}, _rnn_inputs,
+             rnn_hand, rnn_tuned, rtol=1e-3, atol=1e-4),
+    Workload("loop-tiny", "loop_tiny.tf", "L iterations of acc = acc * 0.999 + x (4 elements)",
+             {"L": 10_000}, {"L": 200}, _loop_inputs, loop_hand, loop_tuned,
+             rtol=1e-3, atol=1e-4, extra={"iterations": "L"}),
+    Workload("nested5", "nested5.tf", "five nested loops of 3 (compile time), N",
+             {"N": 16}, {"N": 16}, lambda d, rng: {"x": _normal(rng, d["N"])}, nested_hand,
+             extra={"compile_time": True}),
 ]
 
 # The program whose cached calls measure the per-call overhead (5 ops, 16 elements).

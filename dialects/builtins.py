@@ -14,6 +14,9 @@ import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
 
 from tfir.dialects import tf
+from tfir.dialects.builtins_arrays import array_entries
+from tfir.dialects.builtins_math import math_entries
+from tfir.dialects.builtins_nn import nn_entries
 from tfir.dialects.dtypes import (
     ALL_DTYPES,
     BOOL_DTYPES,
@@ -348,9 +351,13 @@ def _entries() -> list[OpEntry]:
     return out
 
 
-INTERNAL = frozenset({"slice"})  # registered for eager dispatch, not callable from `.tf`
-
-for _entry in _entries():
+# Language version 2's builtins, by family (their own modules).
+for _entry in [*_entries(), *math_entries(), *array_entries(), *nn_entries()]:
     REGISTRY.register(_entry)
+
+# (v2) gathers, scatters, one_hot and the label check of cross_entropy: their own module.
+from tfir.dialects.indexing_builtins import INTERNAL_INDEXING  # noqa: E402  (registers after the above)
+
+INTERNAL = frozenset({"slice"}) | INTERNAL_INDEXING  # not callable from `.tf` (the prelude excepted)
 
 __all__ = ["INTERNAL", "constant_value", "splat", "to_numpy"]

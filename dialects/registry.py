@@ -51,8 +51,11 @@ AXES = "axes"            # an int, a list of ints, or absent (None)
 SHAPE = "shape"          # a list of sizes that may name symbolic dims, one -1 allowed
 DTYPE = "dtype"          # a dtype name: f32, i64, ...
 NUMBER = "number"        # an int or float literal (the fill value of `full`)
+STRING = "string"        # a string literal: the equation of `einsum`
+PAIRS = "[[int]]"        # a list of [int, int] pairs: the widths of `pad`
+VARIADIC = "*tensors"    # the remaining positional arguments, each a tensor: einsum("ij->j", a, ...)
 
-TENSOR_KINDS = frozenset({TENSOR, TENSORS})
+TENSOR_KINDS = frozenset({TENSOR, TENSORS, VARIADIC})
 REQUIRED = object()
 
 

@@ -37,6 +37,11 @@ class DTypeLit(Node):
 
 
 @dataclass
+class StrLit(Node):
+    value: str  # without the quotes
+
+
+@dataclass
 class Name(Node):
     id: str
 
@@ -80,21 +85,71 @@ class Slice(Node):
 
 
 @dataclass
+class NoneIndex(Node):
+    """`None` as an index: a new axis of size 1 (`x[:, None]`)."""
+
+
+@dataclass
 class Subscript(Node):
     value: Expr
-    indices: list[Expr | Slice]
+    indices: list[Expr | Slice | NoneIndex]
 
 
-Expr = IntLit | FloatLit | BoolLit | DTypeLit | Name | Call | Binary | Neg | ListLit | Subscript
+Expr = IntLit | FloatLit | BoolLit | DTypeLit | StrLit | Name | Call | Binary | Neg | ListLit | Subscript
 
 
 # -- types, statements, functions -------------------------------------------
+
+# Precedence of a dimension expression's top operator (3: a number or a name).
+DIM_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "//": 2, "%": 2}
+
+
+def dim_text(op: str, lhs: str, lhs_prec: int, rhs: str, rhs_prec: int) -> str:
+    """`lhs op rhs` with the parentheses the precedence needs (`(B + 1) * T`, `B - (T - 1)`):
+    the one spelling of a dimension expression, so equal expressions compare equal."""
+    prec = DIM_PRECEDENCE.get(op, 2)
+    if lhs_prec < prec:
+        lhs = f"({lhs})"
+    if rhs_prec < prec or (rhs_prec == prec and op not in ("+", "*")):
+        rhs = f"({rhs})"
+    return f"{lhs} {op} {rhs}"
+
+
+@dataclass
+class DimBinary(Node):
+    """A dimension expression in a type (v2): `4 * H`, `D // heads`, `B * T`."""
+
+    op: str  # + - * // % (and / or @, which the checker rejects)
+    lhs: Dim
+    rhs: Dim
+
+    @property
+    def precedence(self) -> int:
+        return DIM_PRECEDENCE.get(self.op, 2)
+
+    def names(self) -> list[str]:
+        out: list[str] = []
+        for side in (self.lhs, self.rhs):
+            if isinstance(side, str):
+                out.append(side)
+            elif isinstance(side, DimBinary):
+                out += side.names()
+        return out
+
+    def __str__(self) -> str:
+        def prec(d: Dim) -> int:
+            return d.precedence if isinstance(d, DimBinary) else 3
+        return dim_text(self.op, str(self.lhs), prec(self.lhs), str(self.rhs), prec(self.rhs))
+
+
+Dim = int | str | DimBinary
 
 
 @dataclass
 class TensorTypeExpr(Node):
     dtype: str
-    dims: list[int | str]
+    dims: list[Dim]
+    dim_spans: list[Span] = field(default_factory=list)
 
 
 @dataclass
@@ -128,7 +183,36 @@ class Return(Node):
     values: list[Expr]
 
 
-Stmt = Let | Return
+@dataclass
+class For(Node):
+    """`for VAR in range(ARGS) { BODY }` (v2): ARGS are one to three compile-time ints."""
+
+    var: str
+    var_span: Span
+    range_span: Span
+    args: list[Expr]
+    body: list[Stmt]
+
+
+@dataclass
+class While(Node):
+    """`while COND { BODY }` (v2)."""
+
+    cond: Expr
+    body: list[Stmt]
+
+
+@dataclass
+class If(Node):
+    """`if COND { THEN } else { ORELSE }` (v2); `else if` nests an If in ORELSE."""
+
+    cond: Expr
+    then: list[Stmt]
+    orelse: list[Stmt] | None
+
+
+Stmt = Let | Return | For | While | If
+BLOCK_STATEMENTS = (For, While, If)
 
 
 @dataclass

@@ -13,7 +13,16 @@ import numpy as np
 from tfir.dialects import registry as R
 from tfir.errors import Span, did_you_mean
 from tfir.frontend import ast
-from tfir.frontend.values import DTypeValue, ListValue, Literal, SymDim, Tensor, Value, describe
+from tfir.frontend.values import (
+    DTypeValue,
+    ListValue,
+    Literal,
+    StrValue,
+    SymDim,
+    Tensor,
+    Value,
+    describe,
+)
 
 
 class CheckError(Exception):
@@ -81,7 +90,7 @@ def _kind(value: Value) -> str:
 
 def static_int(name: str, arg: Arg) -> int | str:
     v = arg.value
-    if isinstance(v, SymDim):
+    if isinstance(v, SymDim) and v.kind == "int":
         return v.name
     if isinstance(v, Literal) and v.is_scalar and v.kind == "int":
         return int(v.scalar())
@@ -106,6 +115,10 @@ def static_number(name: str, arg: Arg) -> int | float | bool:
     v = arg.value
     if isinstance(v, Literal) and v.is_scalar:
         return v.scalar()
+    if isinstance(v, SymDim):
+        # A compile-time value whose number is known once sizes are (a function
+        # checked with symbolic sizes): a stand-in of its kind types the call.
+        return {"int": 0, "float": 0.0, "bool": False}[v.kind]
     raise _static_error("number", name, arg)
 
 
@@ -137,6 +150,22 @@ def static_dtype(name: str, arg: Arg) -> str:
     raise CheckError(f"argument '{name}' must be a dtype (bool, i32, i64, f16, f32, f64)", arg.span)
 
 
+def static_string(name: str, arg: Arg) -> str:
+    if isinstance(arg.value, StrValue):
+        return arg.value.text
+    raise CheckError(f"argument '{name}' must be a string literal like \"ij,jk->ik\", "
+                     f"got {_kind(arg.value)}", arg.span)
+
+
+def static_pairs(name: str, arg: Arg) -> list[list[int]]:
+    """A list of `[int, int]` pairs, written as a 2-D integer literal."""
+    v = arg.value
+    if isinstance(v, Literal) and v.kind == "int" and v.value.ndim == 2 and v.value.shape[1] == 2:
+        return [[int(a), int(b)] for a, b in v.value]
+    raise CheckError(f"argument '{name}' must be a list of [before, after] pairs of integer "
+                     f"literals, like [[1, 1], [0, 2]]", arg.span)
+
+
 def convert_static(kind: str, name: str, arg: Arg) -> Any:
     """The Python value of a static argument of parameter kind `kind`."""
     if kind == R.INT:
@@ -157,6 +186,10 @@ def convert_static(kind: str, name: str, arg: Arg) -> Any:
         return static_dtype(name, arg)
     if kind == R.NUMBER:
         return static_number(name, arg)
+    if kind == R.STRING:
+        return static_string(name, arg)
+    if kind == R.PAIRS:
+        return static_pairs(name, arg)
     raise AssertionError(f"unknown parameter kind {kind}")
 
 

@@ -22,6 +22,8 @@ from tfir.dialects.registry import TType
 from tfir.errors import CompileError, Diagnostic, Span
 from tfir.frontend import ast
 from tfir.frontend.calls import CheckError
+from tfir.frontend.control import ControlMixin
+from tfir.frontend.dims import dim_size
 from tfir.frontend.expressions import ExprChecker
 from tfir.frontend.loader import LoadedFile, Program
 from tfir.frontend.values import POISON, Literal, Poison, SymDim, Tensor, Value
@@ -43,9 +45,10 @@ class Frame:
     env: dict[str, Value] = field(default_factory=dict)
     dims: dict[str, int | str] = field(default_factory=dict)
     block: Block | None = None
+    bound_at: dict[str, Span] = field(default_factory=dict)  # the `let` that last bound each name
 
 
-class Specializer(ExprChecker):
+class Specializer(ControlMixin, ExprChecker):
     """Checks (and, with `emit=True`, generates IR for) functions of a program."""
 
     def __init__(self, program: Program, emit: bool):
@@ -61,6 +64,8 @@ class Specializer(ExprChecker):
     # -- diagnostics --------------------------------------------------------
 
     def record(self, message: str, span: Span) -> None:
+        if not message:
+            return  # an error already reported (a poisoned value), raised to stop a statement
         if self.anchor is not None:
             span = self.anchor
         diag = Diagnostic(message, span, source_text=self.program.source_text(span.filename))
@@ -114,9 +119,11 @@ class Specializer(ExprChecker):
             if isinstance(value, Tensor):
                 tensor_params.append((p.name, value.type))
             frame.env[p.name] = value
+        for p in fn.params:
+            value = args[p.name]
             if isinstance(p.type, ast.TensorTypeExpr) and isinstance(value, Tensor):
                 for d, got in zip(p.type.dims, value.type.shape, strict=False):
-                    if isinstance(d, str):
+                    if isinstance(d, str) and not isinstance(frame.env.get(d), Literal | SymDim):
                         frame.dims.setdefault(d, got if got is not None else d)
         block = None
         if self.emit_ir and all(t.is_concrete for _, t in tensor_params):
@@ -161,18 +168,14 @@ class Specializer(ExprChecker):
             if isinstance(stmt, ast.Return) and stmt is not fn.body[-1]:
                 self.record("return must be the last statement of a function", stmt.span)
                 return [POISON] * len(stmt.values)
+            if not isinstance(stmt, ast.Return):
+                self.statements([stmt])
+                continue
             try:
-                if isinstance(stmt, ast.Let):
-                    self._let(stmt)
-                else:
-                    results = self._return(fn, stmt)
+                results = self._return(fn, stmt)
             except CheckError as err:
                 self.record(err.message, err.span)
-                if isinstance(stmt, ast.Let):
-                    for name, _ in stmt.names:
-                        self.frame.env[name] = POISON
-                else:
-                    results = [POISON] * len(stmt.values)
+                results = [POISON] * len(stmt.values)
         return results
 
     def _let(self, stmt: ast.Let) -> None:
@@ -183,6 +186,7 @@ class Specializer(ExprChecker):
             if isinstance(value, Tensor) and value.ssa is not None and value.ssa.name_hint is None:
                 value.ssa.name_hint = name
             self.frame.env[name] = value
+            self.frame.bound_at[name] = stmt.span
 
     def _return(self, fn: ast.FnDef, stmt: ast.Return) -> list[Value]:
         values = [self.expr(e) for e in stmt.values]
@@ -212,8 +216,19 @@ class Specializer(ExprChecker):
         return value
 
     def declared_type(self, t: ast.TensorTypeExpr) -> TType:
-        dims = self.frame.dims if self.stack else {}
-        return TType(t.dtype, tuple(dims.get(d, d) if isinstance(d, str) else d for d in t.dims))
+        return TType(t.dtype, tuple(dim_size(d, self._dim_value) for d in t.dims))
+
+    def _dim_value(self, name: str) -> int | SymDim | None:
+        """The size a name stands for in a type: a bound dimension or a static int parameter."""
+        if not self.stack:
+            return SymDim(name)
+        value = self.frame.env.get(name)
+        if isinstance(value, Literal) and value.is_scalar and value.kind == "int":
+            return int(value.scalar())
+        if isinstance(value, SymDim) and value.kind == "int":
+            return value
+        dim = self.frame.dims.get(name, name)
+        return SymDim(dim) if isinstance(dim, str) else dim
 
     def lookup_dim(self, name: str) -> Value | None:
         dim = self.frame.dims.get(name)

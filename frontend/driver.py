@@ -15,6 +15,7 @@ from tfir.errors import CompileError, Diagnostic, PluginError, did_you_mean
 from tfir.frontend import ast
 from tfir.frontend.checker import Frame, Specializer
 from tfir.frontend.deep import deep_call
+from tfir.frontend.dims import dim_size, unbound_dims
 from tfir.frontend.loader import LoadedFile, Program, load_program
 from tfir.frontend.values import Literal, SymDim, Tensor, Value
 
@@ -27,8 +28,9 @@ def load_and_check(text: str, filename: str) -> Program:
 
 def _load_and_check(text: str, filename: str) -> Program:
     program = load_program(text, filename)
-    _check_signatures(program)
+    _check_parameters(program)
     _check_recursion(program)
+    _check_signatures(program)
     checker = Specializer(program, emit=False)
     checker.diagnostics.extend(_check_uses(program))
     for fn in program.root.functions.values():
@@ -36,7 +38,7 @@ def _load_and_check(text: str, filename: str) -> Program:
             continue
         checker.stack.append(Frame(fn, program.root))
         try:
-            args = {p.name: symbolic_param(checker, fn, p) for p in fn.params}
+            args = symbolic_args(checker, fn, {})
         finally:
             checker.stack.pop()
         checker.specialize(fn, program.root, args)
@@ -44,14 +46,45 @@ def _load_and_check(text: str, filename: str) -> Program:
     return program
 
 
-def symbolic_param(checker: Specializer, fn: ast.FnDef, p: ast.Param) -> Value:
-    if isinstance(p.type, ast.TensorTypeExpr):
-        return Tensor(TType(p.type.dtype, tuple(p.type.dims)))
+def symbolic_args(checker: Specializer, fn: ast.FnDef, given: dict[str, Value]) -> dict[str, Value]:
+    """Argument values of `fn` from its declared types (sizes symbolic), its
+    defaults, and the values `given`."""
+    args: dict[str, Value] = {}
+    for p in fn.params:
+        if p.name in given:
+            args[p.name] = given[p.name]
+        elif not isinstance(p.type, ast.TensorTypeExpr):
+            args[p.name] = _default(checker, p)
+
+    def lookup(name: str) -> int | SymDim | None:
+        value = args.get(name)
+        if isinstance(value, Literal) and value.kind == "int" and value.is_scalar:
+            return int(value.scalar())
+        return value if isinstance(value, SymDim) else SymDim(name)
+
+    for p in fn.params:
+        if isinstance(p.type, ast.TensorTypeExpr) and p.name not in args:
+            args[p.name] = Tensor(TType(p.type.dtype, tuple(dim_size(d, lookup) for d in p.type.dims)))
+    return {p.name: args[p.name] for p in fn.params}
+
+
+def _default(checker: Specializer, p: ast.Param) -> Value:
     assert p.default is not None
     value = checker.expr(p.default)
     if isinstance(p.type, ast.StaticType) and p.type.kind == "float" and isinstance(value, Literal):
         return Literal.of(float(value.scalar()))
     return value
+
+
+def _check_signatures(program: Program) -> None:
+    """Dimension names bound nowhere in a signature are errors when the file is compiled."""
+    diags = []
+    for file in program.files.values():
+        for fn in file.functions.values():
+            for message, span in unbound_dims(fn):
+                diags.append(Diagnostic(message, span, source_text=file.source.text))
+    if diags:
+        raise CompileError(diags)
 
 
 def build_entry(program: Program, name: str, arg_types: dict[str, TType],
@@ -64,16 +97,11 @@ def _build_entry(program: Program, name: str, arg_types: dict[str, TType],
                  statics: dict[str, Any]) -> ModuleOp:
     fn = program.root.functions[name]
     checker = Specializer(program, emit=True)
-    args: dict[str, Value] = {}
+    given: dict[str, Value] = {name: Tensor(t) for name, t in arg_types.items()}
+    given.update({name: Literal.of(v) for name, v in statics.items()})
     checker.stack.append(Frame(fn, program.root))
     try:
-        for p in fn.params:
-            if p.name in arg_types:
-                args[p.name] = Tensor(arg_types[p.name])
-            elif p.name in statics:
-                args[p.name] = Literal.of(statics[p.name])
-            else:
-                args[p.name] = symbolic_param(checker, fn, p)
+        args = symbolic_args(checker, fn, given)
     finally:
         checker.stack.pop()
     checker.specialize(fn, program.root, args, public=True)
@@ -90,29 +118,23 @@ def _build_entry(program: Program, name: str, arg_types: dict[str, TType],
 MAX_DIM = 1 << 62
 
 
-def _check_signatures(program: Program) -> None:
+def _check_parameters(program: Program) -> None:
     """What a signature alone breaks: a parameter declared twice, a dimension no
-    array can have, a result dimension that no parameter binds (language.md)."""
+    array can have (result dimensions bound nowhere: `_check_signatures`)."""
     errors: list[Diagnostic] = []
     for file in program.files.values():
         text = file.source.text
         for fn in file.source.functions:
             seen: set[str] = set()
-            bound = {p.name for p in fn.params if isinstance(p.type, ast.StaticType) and p.type.kind == "int"}
             for p in fn.params:
                 if p.name in seen:
                     errors.append(Diagnostic(f"parameter '{p.name}' of '{fn.name}' is declared twice", p.span,
                                              source_text=text))
                 seen.add(p.name)
                 if isinstance(p.type, ast.TensorTypeExpr):
-                    bound.update(d for d in p.type.dims if isinstance(d, str))
                     errors += _large_dims(p.type, text)
             for t in fn.results or []:
                 errors += _large_dims(t, text)
-                for d in t.dims:
-                    if isinstance(d, str) and d not in bound:
-                        errors.append(Diagnostic(f"dimension {d} of the result type of '{fn.name}' is bound by "
-                                                 "no parameter", t.span, source_text=text))
     if errors:
         raise CompileError(errors)
 

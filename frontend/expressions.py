@@ -19,6 +19,7 @@ from tfir.dialects.registry import REGISTRY, OpEntry, TType
 from tfir.errors import PluginError, Span, did_you_mean
 from tfir.frontend import ast
 from tfir.frontend.calls import Arg, CheckError, Slot, bind, convert_static
+from tfir.frontend.dims import symbolic_apply
 from tfir.frontend.indexing import IndexingMixin
 from tfir.frontend.values import (
     POISON,
@@ -26,6 +27,7 @@ from tfir.frontend.values import (
     ListValue,
     Literal,
     Poison,
+    StrValue,
     SymDim,
     Tensor,
     Value,
@@ -40,6 +42,7 @@ MAX_INT = 1 << 63  # integer literals are int64 at most
 MAX_ELEMENTS = 1 << 62  # NumPy's arrays hold fewer than 2**63 bytes
 
 OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow",
+             "//": "floordiv", "%": "mod",
              "==": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal",
              ">": "greater", ">=": "greater_equal"}
 
@@ -53,7 +56,22 @@ class _Call:
         self._spans, self._callee = spans, callee_span
 
     def error(self, message: str, at: str | None = None) -> Exception:
-        return CheckError(message, self._spans.get(at, self._callee) if at else self._callee)
+        """`at` names an argument; `name@k` points at character `k` inside a string argument."""
+        name, _, offset = (at or "").partition("@")
+        span = self._spans.get(name, self._callee) if name else self._callee
+        if offset and name in self._spans:
+            span = Span.point(span.filename, span.line, span.column + 1 + int(offset))  # past the quote
+        return CheckError(message, span)
+
+
+def _pack_variadic(entry: OpEntry, args: list[Arg], span: Span) -> list[Arg]:
+    """The positional arguments from a VARIADIC parameter on, as one list argument."""
+    at = next((i for i, p in enumerate(entry.params) if p.kind == R.VARIADIC), None)
+    if at is None or len(args) <= at:
+        return args
+    rest = args[at:]
+    return [*args[:at], Arg(ListValue([a.value for a in rest], [a.span for a in rest]),
+                            rest[0].span.to(rest[-1].span))]
 
 
 class ExprChecker(IndexingMixin):
@@ -82,6 +100,8 @@ class ExprChecker(IndexingMixin):
             return Literal.of(e.value)
         if isinstance(e, ast.DTypeLit):
             return DTypeValue(e.dtype)
+        if isinstance(e, ast.StrLit):
+            return StrValue(e.value)
         if isinstance(e, ast.Name):
             return self.name(e)
         if isinstance(e, ast.ListLit):
@@ -107,6 +127,8 @@ class ExprChecker(IndexingMixin):
             if value.kind == "bool":
                 raise CheckError("cannot negate a bool literal", e.span)
             return Literal(-value.value, value.kind)
+        if isinstance(value, SymDim):
+            return symbolic_apply("neg", [value])
         return self.apply("neg", [Arg(value, e.operand.span)], [], e.span, e.span)[0]
 
     def _binary_chain(self, e: ast.Binary) -> Value:
@@ -164,13 +186,16 @@ class ExprChecker(IndexingMixin):
         found = self.frame.file.lookup_function(e.callee)
         if found is not None:
             return self.call_function(*found, args, kwargs, e)
-        if REGISTRY.lookup(e.callee) is not None and e.callee not in INTERNAL:
+        if e.callee == "dim":
+            return [self.dim_call(args, kwargs, e)]
+        internal_ok = self.frame.file.is_prelude
+        if REGISTRY.lookup(e.callee) is not None and (e.callee not in INTERNAL or internal_ok):
             return self.apply(e.callee, args, kwargs, e.span, e.callee_span)
         found = self.program.prelude.lookup_function(e.callee)
         if found is not None:
             return self.call_function(*found, args, kwargs, e)
         names = self.frame.file.visible_functions() | (set(REGISTRY.names()) - INTERNAL) \
-            | set(self.program.prelude.functions)
+            | set(self.program.prelude.functions) | {"dim"}
         raise CheckError(f"unknown function '{e.callee}'{did_you_mean(e.callee, names)}", e.callee_span)
 
     def dialect_op(self, e: ast.Call) -> str:
@@ -200,6 +225,7 @@ class ExprChecker(IndexingMixin):
         entry = REGISTRY.lookup(name)
         assert entry is not None
         slots = [Slot(p.name, p.default is not R.REQUIRED) for p in entry.params]
+        args = _pack_variadic(entry, args, span)
         bound = bind(name, slots, args, kwargs, callee_span)
         if any(isinstance(a.value, Poison) for a in bound.values()) or any(
                 isinstance(v, Poison) for a in bound.values() if isinstance(a.value, ListValue) for v in a.value.items):
@@ -213,7 +239,7 @@ class ExprChecker(IndexingMixin):
                 spans[p.name] = arg.span
             if p.kind == R.TENSOR:
                 operands.append((p.name, arg))
-            elif p.kind == R.TENSORS:
+            elif p.kind in (R.TENSORS, R.VARIADIC):
                 operands.extend((p.name, a) for a in self._tensor_list(p.name, arg))
             else:
                 attrs[p.name] = p.default if arg is None else convert_static(p.kind, p.name, arg)
@@ -237,13 +263,18 @@ class ExprChecker(IndexingMixin):
             return [Arg(Literal(x, v.kind), arg.span) for x in v.value]
         raise CheckError(f"argument '{name}' must be a list of tensors like [a, b]", arg.span)
 
-    def _fold_literals(self, entry: OpEntry, operands: list[tuple[str, Arg]], span: Span) -> Literal | None:
-        """Literal-only elementwise expressions are evaluated at compile time."""
-        if entry.elementwise is None or not operands or not all(isinstance(a.value, Literal) for _, a in operands):
+    def _fold_literals(self, entry: OpEntry, operands: list[tuple[str, Arg]], span: Span) -> Literal | SymDim | None:
+        """Elementwise builtins on compile-time values only are evaluated at compile
+        time (a `SymDim` while some of them are symbolic dimensions)."""
+        if entry.elementwise is None or not operands or not all(
+                isinstance(a.value, Literal | SymDim) for _, a in operands):
             return None
         lits = [a.value for _, a in operands]
         if entry.name == "div" and all(lit.kind == "int" for lit in lits):
-            lits = [Literal(lit.value.astype(np.float64), "float") for lit in lits]
+            raise CheckError("'/' between compile-time integers is an error, as for integer tensors; "
+                             "use '//' (floordiv) or a float", operands[0][1].span)
+        if any(isinstance(v, SymDim) for v in lits):
+            return symbolic_apply(entry.name, lits)
         try:
             with np.errstate(all="ignore"):
                 out = entry.elementwise(*[lit.value for lit in lits])
@@ -255,20 +286,22 @@ class ExprChecker(IndexingMixin):
         """Literals among the operands that share a dtype take the tensors' dtype."""
         members = [a for name, a in operands if name in entry.unify]
         dtypes = [a.value.type.dtype for a in members if isinstance(a.value, Tensor)]
-        kinds = {a.value.kind for a in members if isinstance(a.value, Literal)}
+        kinds = {a.value.kind for a in members if isinstance(a.value, Literal | SymDim)}
         shared = dtypes[0] if dtypes else ("f32" if "float" in kinds else "bool" if kinds == {"bool"} else "i32")
         out = []
         for name, a in operands:
             if isinstance(a.value, Tensor):
                 out.append(a.value)
-            elif isinstance(a.value, Literal):
+            elif isinstance(a.value, Literal | SymDim):
                 out.append(self.materialize(a.value, a.span, shared if name in entry.unify else None))
             else:
                 raise CheckError(f"expected a tensor, got {describe(a.value)}", a.span)
         return out
 
-    def materialize(self, lit: Literal, span: Span, dtype: str | None) -> Tensor:
+    def materialize(self, lit: Literal | SymDim, span: Span, dtype: str | None) -> Tensor:
         """A literal as a tensor of `dtype` (its own default when None)."""
+        if isinstance(lit, SymDim):
+            return self._materialize_symbolic(lit, span, dtype)
         ttype = literal_tensor_type(lit, dtype)
         target = ttype.dtype
         if lit.kind == "float" and not is_float(target):
@@ -288,6 +321,38 @@ class ExprChecker(IndexingMixin):
         values = data.tolist() if data.size else []
         op = self.emit(tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(xtype, values)), span)
         return Tensor(ttype, op.results[0])
+
+    def _materialize_symbolic(self, value: SymDim, span: Span, dtype: str | None) -> Tensor:
+        """A compile-time value not known yet (a symbolic dimension) as a rank-0
+        tensor: only while a function is checked with symbolic sizes."""
+        target = dtype or {"int": "i32", "float": "f32", "bool": "bool"}[value.kind]
+        if value.kind == "float" and not is_float(target):
+            raise CheckError(f"{describe(value)} cannot take dtype {target}; the other operand is {target}", span)
+        if (value.kind == "bool") != (target == "bool"):
+            raise CheckError(f"{describe(value)} cannot take dtype {target}", span)
+        if self.emitting:
+            raise CheckError(f"{describe(value)} has no size in this specialization", span)
+        return Tensor(TType(target, ()))
+
+    def dim_call(self, args: list[Arg], kwargs: list[tuple[ast.KwArg, Arg]], e: ast.Call) -> Value:
+        """`dim(x, axis)`: the size of an axis of `x`, a compile-time integer."""
+        bound = bind("dim", [Slot("x", False), Slot("axis", False)], args, kwargs, e.callee_span)
+        x, axis_arg = bound["x"], bound["axis"]
+        if isinstance(x.value, Poison) or isinstance(axis_arg.value, Poison):
+            return POISON
+        value = x.value
+        if isinstance(value, Literal):
+            value = Tensor(literal_tensor_type(value))
+        if not isinstance(value, Tensor):
+            raise CheckError(f"'dim' needs a tensor, got {describe(value)}", x.span)
+        axis = convert_static(R.INT, "axis", axis_arg)
+        rank = value.type.rank
+        if not isinstance(axis, int) or not -rank <= axis < rank:
+            raise CheckError(f"axis {axis} is out of range for a tensor of rank {rank}", axis_arg.span)
+        size = value.type.shape[axis % rank]
+        if isinstance(size, int):
+            return Literal.of(size)
+        return SymDim(size if isinstance(size, str) else f"dim({e.args[0].span.line}:{e.args[0].span.column})")
 
     def emit_entry(self, entry: OpEntry, tensors: list[Tensor], attrs: dict[str, Any],
                    result_types: list[TType], span: Span) -> list[Value]:

@@ -23,7 +23,7 @@ _TOKEN_TEXT = {
     "LBRACE": "'{'", "RBRACE": "'}'", "COMMA": "','", "COLON": "':'", "EQUAL": "'='",
     "DOT": "'.'", "MORETHAN": "'>'", "NAME": "a name", "NUMBER_INT": "an integer",
     "NUMBER_FLOAT": "a number", "STRING": "a string", "DTYPE": "a dtype",
-    "__ANON_0": "'->'", "$END": "the end of the file",
+    "__ANON_0": "'->'", "FLOORDIV": "'//'", "MUL_OP": "an operator", "$END": "the end of the file",
 }
 
 
@@ -161,14 +161,26 @@ class _Builder(Transformer_NonRecursive):
         return ast.StaticType(_span(self.f, meta), "[int]")
 
     def tensor_type(self, meta, c):
-        return ast.TensorTypeExpr(_span(self.f, meta), str(c[0]), c[1])
+        shape = c[1]
+        if shape is None:
+            return ast.TensorTypeExpr(_span(self.f, meta), str(c[0]), None)
+        dims = [d for d, _ in shape]
+        return ast.TensorTypeExpr(_span(self.f, meta), str(c[0]), dims, [s for _, s in shape])
 
     def shape(self, meta, c):
         return [d for d in c if d is not None]
 
-    def dim(self, meta, c):
-        tok = c[0]
-        return int(tok) if tok.type == "NUMBER_INT" else str(tok)
+    # A dimension is built as (value, span): an int, a name, or an ast.DimBinary.
+    def dim_int(self, meta, c):
+        return int(c[0]), _tok_span(self.f, c[0])
+
+    def dim_name(self, meta, c):
+        return str(c[0]), _tok_span(self.f, c[0])
+
+    def dim_binary(self, meta, c):
+        (lhs, lspan), op, (rhs, rspan) = c
+        span = lspan.to(rspan)
+        return ast.DimBinary(span, str(op), lhs, rhs), span
 
     def block(self, meta, c):
         return list(c)
@@ -179,6 +191,25 @@ class _Builder(Transformer_NonRecursive):
 
     def return_stmt(self, meta, c):
         return ast.Return(_span(self.f, meta), list(c[1:]))
+
+    def for_stmt(self, meta, c):
+        _, var, _, (range_span, args), body = c
+        return ast.For(_span(self.f, meta), str(var), _tok_span(self.f, var), range_span, args, body)
+
+    def range_call(self, meta, c):
+        return _span(self.f, meta), [a for a in c[1:] if a is not None]
+
+    def while_stmt(self, meta, c):
+        return ast.While(_span(self.f, meta), c[1], c[2])
+
+    def if_stmt(self, meta, c):
+        orelse = c[4] if len(c) > 4 else None
+        if isinstance(orelse, ast.If):
+            orelse = [orelse]
+        return ast.If(_span(self.f, meta), c[1], c[2], orelse)
+
+    def none_index(self, meta, c):
+        return ast.NoneIndex(_tok_span(self.f, c[0]))
 
     def compare_op(self, meta, c):
         return ast.Binary(_span(self.f, meta), str(c[1]), c[0], c[2])
@@ -206,6 +237,9 @@ class _Builder(Transformer_NonRecursive):
 
     def false_lit(self, meta, c):
         return ast.BoolLit(_span(self.f, meta), False)
+
+    def str_lit(self, meta, c):
+        return ast.StrLit(_span(self.f, meta), str(c[0])[1:-1])
 
     def dtype_lit(self, meta, c):
         return ast.DTypeLit(_span(self.f, meta), str(c[0]))

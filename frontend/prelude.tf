@@ -34,3 +34,10 @@ fn mse(a, b) {
     let d = a - b;
     return mean(d * d);
 }
+
+fn cross_entropy(logits, labels) {
+    # a label outside [0, C), a negative one included, is a run-time error at the call
+    let checked = check_label(labels, dim(logits, -1));
+    let picked = take_along_axis(logits, expand_dims(checked, -1), axis=-1);
+    return mean(logsumexp(logits, axis=-1) - squeeze(picked, -1));
+}

@@ -5,8 +5,12 @@
   it takes the dtype of the tensor it meets (`x * 2` is f32 for f32 `x`);
 - `ListValue`: a bracketed list that is not a literal (holds tensors or
   symbolic dims): the operand list of `concat`, or a shape naming dims;
-- `SymDim`: a symbolic dimension used by name while sizes are unknown;
+- `SymDim`: a compile-time value whose number is not known yet: a symbolic
+  dimension used by name while sizes are unknown, or an expression of such
+  (`B * T`, `rsqrt(D)`, `dim(x, 0) == N`), spelled one way so that equal
+  expressions compare equal (its `kind` is "int", "float" or "bool");
 - `DTypeValue`: a dtype name (`f32`) used as an argument;
+- `StrValue`: a string literal used as an argument (the equation of `einsum`);
 - `Poison`: the value of an expression that already had an error, so one
   mistake gives one diagnostic.
 """
@@ -62,6 +66,8 @@ class Literal:
 @dataclass
 class SymDim:
     name: str
+    kind: str = "int"
+    prec: int = 3  # precedence of the top operator of `name` (3: a name, never parenthesized)
 
 
 @dataclass
@@ -73,6 +79,11 @@ class ListValue:
 @dataclass
 class DTypeValue:
     dtype: str
+
+
+@dataclass
+class StrValue:
+    text: str
 
 
 class Poison:
@@ -87,7 +98,7 @@ class Poison:
 
 
 POISON = Poison()
-Value = Tensor | Literal | ListValue | SymDim | DTypeValue | Poison
+Value = Tensor | Literal | ListValue | SymDim | DTypeValue | StrValue | Poison
 
 
 def literal_tensor_type(lit: Literal, dtype: str | None = None) -> TType:
@@ -103,7 +114,9 @@ def describe(value: Value) -> str:
     if isinstance(value, DTypeValue):
         return f"dtype {value.dtype}"
     if isinstance(value, SymDim):
-        return f"dimension {value.name}"
+        return f"dimension {value.name}" if value.kind == "int" else f"compile-time {value.kind} {value.name}"
+    if isinstance(value, StrValue):
+        return "a string"
     if isinstance(value, ListValue):
         return "a list"
     return "an invalid value"

@@ -34,6 +34,8 @@ Applied (`c` a splat constant; `x`, `y` any values):
 - `select(c, a, b)` with a constant condition -> the chosen branch;
   `select(c, a, a)` -> `a`; `select(not(c), a, b)` -> `select(c, b, a)`;
   `select(c, true, false)` -> `c`;
+- (v2) a `tf.check_index` of a `for` loop's variable whose every value is
+  inside the checked range -> the index (it cannot fail);
 - an operand of an elementwise op or select that is a `tf.broadcast_to`
   whose input broadcasts with the other operands to the same result shape
   is replaced by that input (the op broadcasts anyway).
@@ -79,6 +81,7 @@ from xdsl.pattern_rewriter import (
 from tfir.dialects import tf
 from tfir.dialects.dtypes import numpy_dtype_of
 from tfir.lowering.utils.constants import dense_attr, splat_scalar
+from tfir.lowering.utils.index_ranges import index_range
 
 # Not maximum/minimum: NumPy's `maximum(0.0, -0.0)` is -0.0 but `maximum(-0.0, 0.0)` is 0.0.
 COMMUTATIVE = (tf.AddOp, tf.MulOp, tf.LogicalAndOp, tf.LogicalOrOp, tf.EqualOp, tf.NotEqualOp)
@@ -383,12 +386,28 @@ class DropOperandBroadcast(RewritePattern):
             _replace(rewriter, op, new.results[0], [new])
 
 
+class CheckIndexSimplification(RewritePattern):
+    """An index check that cannot fail: the index is a `for` loop's variable
+    (`tf.from_index` of its induction variable, or affine arithmetic of it)
+    whose every value is inside the checked range."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tf.CheckIndexOp, rewriter: PatternRewriter, /) -> None:
+        source = op.input.owner
+        if not isinstance(source, tf.FromIndexOp):
+            return
+        found = index_range(source.input)
+        low = -op.size_value if op.allows_negative else 0
+        if found is not None and low <= found[0] and found[1] < op.size_value:
+            rewriter.replace(op, [], [op.input])
+
+
 PATTERNS: tuple[RewritePattern, ...] = (
     CommuteConstantRight(), AddSimplification(), SubSimplification(), MulSimplification(),
     DivSimplification(), PowSimplification(), IdempotentBinary(), LogicalConstant(),
     NegSimplification(), LogicalNotSimplification(), UnarySimplification(),
     TransposeSimplification(), ShapeOpSimplification(), SelectSimplification(),
-    DropOperandBroadcast(),
+    DropOperandBroadcast(), CheckIndexSimplification(),
 )
 
 

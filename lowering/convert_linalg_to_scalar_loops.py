@@ -3,7 +3,9 @@ scalar loads and stores (docs/ir-levels.md §3 -> §5).
 
 Precondition: the `buffers` form (§3), untiled: linalg ops (`generic`,
 reductions with their `fill`, arg-reductions, `matmul`, `transpose`, `fill`)
-on static-shape memrefs with identity or strided layouts, and `memref.copy`.
+on static-shape memrefs with identity or strided layouts, and `memref.copy`;
+(v2) inside the program's `scf.for` / `scf.while` / `scf.if` too, and the
+`linalgx` gathers, scatters and index checks (lowering/scalar_indexing.py).
 
 Produces: one perfect `scf.for` nest per linalg op, in the op's iterator
 order, whose innermost body loads each input and output element the body
@@ -66,6 +68,7 @@ from xdsl.transforms.loop_nest_lowering_utils import (
 from xdsl.utils.exceptions import PassFailedException
 
 from tfir.lowering.utils.memref_views import VIEW_OPS
+from tfir.lowering.utils.scalar_indexing import IndexingToLoops
 
 _BINARY = {
     AffineBinaryOpKind.Add: arith.AddiOp,
@@ -248,7 +251,7 @@ class ConvertLinalgToScalarLoopsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([LinalgOpLowering(), CopyOpLowering()]),
+            GreedyRewritePatternApplier([LinalgOpLowering(), CopyOpLowering(), IndexingToLoops()]),
             apply_recursively=False,
         ).rewrite_module(op)
         for glob in [g for g in op.ops if _needs_widening(g)]:

@@ -40,6 +40,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import DiagnosticException
 
 from tfir.dialects import tf
+from tfir.lowering.utils import linalg_indexing as indexing
 from tfir.lowering.utils.custom_ops import LINALG_LOWERINGS
 from tfir.lowering.utils.linalg_builders import (
     PARALLEL,
@@ -54,6 +55,7 @@ from tfir.lowering.utils.linalg_builders import (
 from tfir.lowering.utils.linalg_matmul import matmul
 from tfir.lowering.utils.linalg_ops import identity
 from tfir.lowering.utils.linalg_scalar import binary, cast, unary
+from tfir.lowering.utils.linalg_v2 import V2_PATTERNS
 
 
 def _kind(op: Operation) -> str:
@@ -319,7 +321,7 @@ class ConstantLowering(_TfLowering):
 
     def lower(self, op: Operation, em: Emitter) -> SSAValue:
         assert isinstance(op, tf.ConstantOp)
-        return em.val(arith.ConstantOp(op.value))
+        return indexing.large_splat(em, op) or em.val(arith.ConstantOp(op.value))
 
 
 class IotaLowering(_TfLowering):
@@ -339,6 +341,69 @@ class IotaLowering(_TfLowering):
 
         init = em.empty(out, elem)
         return em.generic([], [], [init], [AffineMap.identity(1)], [PARALLEL], body)[0]
+
+
+# Indexing with tensors and the loop variable (v2): lowering/utils/linalg_indexing.py
+
+
+class TakeLowering(_TfLowering):
+    """`tf.take` -> `linalgx.gather` into a `tensor.empty`."""
+
+    OP = tf.TakeOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.TakeOp)
+        return indexing.take(em, op)
+
+
+class TakeAlongAxisLowering(_TfLowering):
+    """`tf.take_along_axis` -> its operands broadcast, a `linalgx.gather` along the axis."""
+
+    OP = tf.TakeAlongAxisOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.TakeAlongAxisOp)
+        return indexing.take_along_axis(em, op)
+
+
+class ScatterLowering(_TfLowering):
+    """`tf.scatter` -> `linalgx.scatter` into the operand."""
+
+    OP = tf.ScatterOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.ScatterOp)
+        return indexing.scatter(em, op)
+
+
+class ScatterAddLowering(_TfLowering):
+    """`tf.scatter_add` -> `linalgx.scatter {accumulate}` into the operand."""
+
+    OP = tf.ScatterAddOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.ScatterAddOp)
+        return indexing.scatter(em, op)
+
+
+class CheckIndexLowering(_TfLowering):
+    """`tf.check_index` -> `linalgx.check_index`."""
+
+    OP = tf.CheckIndexOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.CheckIndexOp)
+        return indexing.check_index(em, op)
+
+
+class FromIndexLowering(_TfLowering):
+    """`tf.from_index` -> `tensor.from_elements` of an `arith.index_cast`."""
+
+    OP = tf.FromIndexOp
+
+    def lower(self, op: Operation, em: Emitter) -> SSAValue:
+        assert isinstance(op, tf.FromIndexOp)
+        return indexing.from_index(em, op)
 
 
 # Plugin ops ----------------------------------------------------------------
@@ -368,8 +433,13 @@ TF_PATTERNS: tuple[type[RewritePattern], ...] = (
     SumLowering, MeanLowering, MaxLowering, MinLowering, ProdLowering, ArgmaxLowering, ArgminLowering,
     MatmulLowering, TransposeLowering, ReshapeLowering, BroadcastToLowering, SliceLowering,
     ConcatLowering, ConstantLowering, IotaLowering,
+    # language version 2: indexing and the loop variable (lowering/utils/linalg_indexing.py),
+    # the other builtins (lowering/utils/linalg_v2.py)
+    TakeLowering, TakeAlongAxisLowering, ScatterLowering, ScatterAddLowering, CheckIndexLowering,
+    FromIndexLowering, *V2_PATTERNS,
 )
-"""Every pattern of the pass, one per `tf` op (test_convert_tf_to_linalg checks each op has one)."""
+"""Every pattern of the pass, one per `tf` op that `decompose-tf-ops` leaves (test_convert_tf_to_linalg
+checks each op has one)."""
 
 
 @dataclass(frozen=True)
@@ -377,5 +447,5 @@ class ConvertTfToLinalg(ModulePass):
     name = "convert-tf-to-linalg"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        patterns = [cls() for cls in TF_PATTERNS] + [PluginLowering()]
+        patterns = [*(cls() for cls in TF_PATTERNS), PluginLowering()]
         PatternRewriteWalker(GreedyRewritePatternApplier(patterns)).rewrite_module(op)

@@ -17,7 +17,8 @@ that names the op, the target and the lowerings it has.
 
 What those lowerings are built with (`TfBuilder`, the IR builder of Python
 decompositions, and the `convert-tf-to-linalg` hook of custom ops) is in
-lowering/utils/custom_ops.py. Decompositions written as `.tf` functions are
+lowering/utils/custom_ops.py (TfBuilder itself: dialects/tf_builder.py, also used by
+`decompose-tf-ops`). Decompositions written as `.tf` functions are
 built by the plugin layer (`tfir/plugin.py`), which hands the pass a
 callable, so that no pass imports the frontend.
 """

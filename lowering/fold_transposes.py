@@ -23,6 +23,7 @@ from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
+from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.device import entries
 from tfir.lowering.utils.linalg_ops import indexing_maps
 from tfir.lowering.utils.memref_views import root_of, writes
@@ -71,5 +72,6 @@ class FoldTransposesPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for entry in entries(op):
-            for transpose in [o for o in entry.body.block.ops if isinstance(o, TransposeOp)]:
+            for transpose in [o for block in structured_blocks(entry) for o in block.ops
+                              if isinstance(o, TransposeOp)]:
                 fold_transpose(transpose)

@@ -45,6 +45,7 @@ from xdsl.ir.affine import AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
+from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.linalg_ops import contraction
 
 GenericOp = linalg.ops.GenericOp
@@ -312,4 +313,5 @@ class FuseElementwise(ModulePass):
             return
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and fn.body.blocks:
-                fuse_block(fn.body.block)
+                for block in structured_blocks(fn):  # each loop body on its own: nothing crosses a loop
+                    fuse_block(block)

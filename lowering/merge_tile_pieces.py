@@ -25,6 +25,7 @@ from xdsl.ir.affine import AffineDimExpr
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.device import entries, static_subview
 
 LINALG = (LinalgStructuredOperation, FillOp)
@@ -116,4 +117,5 @@ class MergeTilePiecesPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for entry in entries(op):
-            merge_pieces(entry.body.block)
+            for block in structured_blocks(entry):  # the program's loop bodies too
+                merge_pieces(block)

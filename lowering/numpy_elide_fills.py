@@ -22,6 +22,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
+from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.fills import FILLED, filled_with
 from tfir.lowering.utils.linalg_ops import contraction
 from tfir.lowering.utils.memref_views import RESHAPE_OPS, root_of
@@ -33,7 +34,7 @@ def elide_fills(fn: func.FuncOp) -> None:
     the same buffer (`np.matmul(..., out=c)` overwrites it anyway) and marks
     the op `tfir.filled = 0` so that the code generator still knows what
     its output holds."""
-    for op in list(fn.body.block.ops):
+    for op in [o for block in structured_blocks(fn) for o in list(block.ops)]:  # loop bodies too
         if not _overwrites(op) or not _whole_buffer(op.outputs[0]) or filled_with(op, op.outputs[0]) != 0:
             continue
         prev = op.prev_op

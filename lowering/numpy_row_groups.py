@@ -29,6 +29,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.lowering.utils import memref_views as mv
+from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.linalg_ops import is_contraction
 from tfir.lowering.utils.memref_views import RESHAPE_OPS, root_of
 from tfir.lowering.utils.tile_loops import TRANSPARENT, WHOLE_POINTS, rebuild, untiled
@@ -59,9 +60,14 @@ def fuse_rows(fn: func.FuncOp, workers: int) -> None:
     indexes the first axis of each buffer it reads or writes, all of the
     same size (the rows), or leaves that buffer whole (a broadcast read of a
     buffer that no op of the run writes)."""
+    for block in structured_blocks(fn):  # a run never crosses a loop or branch boundary
+        _fuse_block(block, workers)
+
+
+def _fuse_block(block: Block, workers: int) -> None:
     group: _RowGroup | None = None
     detached: list[Operation] = []
-    for op in list(fn.body.block.ops):
+    for op in list(block.ops):
         if isinstance(op, TRANSPARENT):
             continue  # allocations and views move nothing: the run goes on past them
         whole = _whole_op(op)

@@ -42,6 +42,7 @@ from xdsl.ir.affine import AffineDimExpr
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.linalg_ops import has_contraction, is_contraction
 from tfir.lowering.utils.tile_loops import WHOLE_POINTS, rebuild, untiled
 from tfir.lowering.utils.tiling import restrict, tileable_dims
@@ -54,7 +55,7 @@ CHUNK_POINTS = 1 << 20
 def schedule(fn: func.FuncOp, threads: bool, workers: int) -> None:
     """Decides, per `scf.parallel` tile loop of `tile-linalg`, how the NumPy
     code runs it, and rewrites the loop accordingly (see the module's doc)."""
-    for op in list(fn.body.block.ops):
+    for op in [o for block in structured_blocks(fn) for o in list(block.ops)]:  # loop bodies too
         if not isinstance(op, scf.ParallelOp):
             continue
         whole = untiled(op)

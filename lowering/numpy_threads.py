@@ -43,6 +43,10 @@ def mark_threads(block: Block) -> None:
             op.attributes[THREADS] = UnitAttr()
         elif isinstance(op, scf.ParallelOp | scf.ForOp):
             mark_threads(op.body.block)
+        elif isinstance(op, scf.WhileOp | scf.IfOp):  # the program's loops and branches
+            for region in op.regions:
+                for inner in region.blocks:
+                    mark_threads(inner)
 
 
 def worth_threads(op: scf.ParallelOp) -> bool:

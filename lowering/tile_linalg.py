@@ -2,7 +2,8 @@
 (docs/ir-levels.md §3 -> §4).
 
 Precondition: the `buffers` form (§3): linalg ops on static-shape memrefs at
-the top level of each function.
+the top level of each function or of its loops and branches (`scf.for`,
+`scf.while`, `scf.if`), each block tiled on its own.
 
 Produces the `loops` form (§4). An op whose iteration space has at least
 `min_points` points is tiled along its parallel dims; reduction dims stay
@@ -45,6 +46,7 @@ from xdsl.ir import Block, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.tiling import choose_tiles, restrict, tileable_dims
 
 
@@ -124,9 +126,10 @@ class TileLinalgPass(ModulePass):
         for func_op in op.ops:
             if not isinstance(func_op, func.FuncOp) or not func_op.body.blocks:
                 continue
-            for inner in list(func_op.body.block.ops):
-                if isinstance(inner, LinalgStructuredOperation):
-                    self.tile(inner)
+            for block in structured_blocks(func_op):  # loop bodies too: a tile loop inside the loop
+                for inner in list(block.ops):
+                    if isinstance(inner, LinalgStructuredOperation):
+                        self.tile(inner)
 
     def tile(self, op: LinalgStructuredOperation) -> None:
         ranges = op.get_static_loop_ranges()

@@ -24,7 +24,9 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.device import DeviceLoweringError, entries, static_subview
+from tfir.lowering.utils.tile_loops import is_tile_loop
 
 DYNAMIC = memref.DYNAMIC_INDEX if hasattr(memref, "DYNAMIC_INDEX") else -(2**63)
 LINALG = (LinalgStructuredOperation, FillOp)
@@ -110,5 +112,5 @@ class UntileLoopsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for entry in entries(op):
-            for loop in [o for o in entry.body.block.ops if isinstance(o, scf.ParallelOp | scf.ForOp)]:
+            for loop in [o for block in structured_blocks(entry) for o in block.ops if is_tile_loop(o)]:
                 untile(loop)

@@ -107,6 +107,16 @@ class ExecutionError(TfirError, RuntimeError):
     names the op's `file:line:col`."""
 
 
+def index_error(location: str, what: str, index: int, size: int, axis: int, negative: bool = True) -> ExecutionError:
+    """The error of an index out of range at run time (every target raises it
+    alike): `location` is the op's `file:line:col`; with `negative`, indices
+    in `[-size, size)` were valid, else `[0, size)`."""
+    if negative:
+        return ExecutionError(f"{location}: error: {what}: index {index} is out of range for axis {axis} of size "
+                              f"{size} (valid indices are -{size} to {size - 1})")
+    return ExecutionError(f"{location}: error: {what} {index} is out of range [0, {size})")
+
+
 class PluginError(TfirError):
     """A plugin is malformed or could not be loaded; the message names it."""
 

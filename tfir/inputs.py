@@ -18,6 +18,7 @@ import numpy as np
 from tfir.dialects.dtypes import DTYPES, element_type, from_numpy, to_numpy
 from tfir.errors import InputError, did_you_mean
 from tfir.frontend import ast
+from tfir.frontend.dims import eval_dim
 
 
 def _fmt(p: ast.Param) -> str:
@@ -127,7 +128,32 @@ def bind_inputs(fn: ast.FnDef, args: tuple[Any, ...], kwargs: dict[str, Any],
         if isinstance(p.type, ast.TensorTypeExpr):
             check_declared(p, arr, dims)
         arrays[p.name] = arr
+    check_dim_expressions(fn, arrays, statics, dims)
     return arrays, statics
+
+
+def check_dim_expressions(fn: ast.FnDef, arrays: dict[str, np.ndarray], statics: dict[str, Any],
+                          dims: dict[str, tuple[int, str]]) -> None:
+    """Each dimension expression of a parameter's type (`f32[B, 2 * T]`), evaluated
+    once every dimension is bound, is checked like a literal size."""
+    values: dict[str, int] = {name: size for name, (size, _) in dims.items()}
+    for p in fn.params:
+        if isinstance(p.type, ast.StaticType) and p.type.kind == "int":
+            if p.name in statics:
+                values[p.name] = int(statics[p.name])
+            elif isinstance(p.default, ast.IntLit):
+                values[p.name] = p.default.value
+    for p in fn.params:
+        if not isinstance(p.type, ast.TensorTypeExpr) or p.name not in arrays:
+            continue
+        arr = arrays[p.name]
+        for axis, (want, got) in enumerate(zip(p.type.dims, arr.shape, strict=True)):
+            if not isinstance(want, ast.DimBinary):
+                continue
+            size = eval_dim(want, values.get)
+            if isinstance(size, int) and size != got:
+                raise InputError(f"parameter '{p.name}' expects size {want} = {size} in axis {axis} "
+                                  f"({_fmt(p)}), got an array of shape {arr.shape}")
 
 
 def static_value(p: ast.Param, value: Any) -> Any:
@@ -172,14 +198,18 @@ MAX_RANDOM_ELEMENTS = 1 << 28  # 1 GiB of f32: larger seeded inputs are a mistak
 
 
 def random_inputs(fn: ast.FnDef, given: dict[str, np.ndarray], dims: dict[str, int], seed: int) -> dict[str, Any]:
-    """Seeded random arrays for the tensor inputs not given, of their declared shapes."""
+    """Seeded random arrays for the tensor inputs not given, of their declared shapes
+    (dimension expressions evaluated with `dims`, the given arrays and static defaults)."""
     rng = np.random.default_rng(seed)
     bound = dict(dims)
     for p in fn.params:
         if p.name in given and isinstance(p.type, ast.TensorTypeExpr):
-            for d, size in zip(p.type.dims, given[p.name].shape, strict=False):
+            for d, size in zip(p.type.dims, np.shape(given[p.name]), strict=False):
                 if isinstance(d, str):
                     bound.setdefault(d, size)
+    statics = {p.name: p.default.value for p in fn.params
+               if isinstance(p.type, ast.StaticType) and isinstance(p.default, ast.IntLit)}
+    statics.update({n: v for n, v in given.items() if isinstance(v, int)})
     out: dict[str, Any] = dict(given)
     for p in fn.params:
         if p.name in given or p.is_static:
@@ -188,10 +218,15 @@ def random_inputs(fn: ast.FnDef, given: dict[str, np.ndarray], dims: dict[str, i
             raise InputError(f"parameter '{p.name}' has no declared type: pass --input {p.name}=FILE.npy")
         shape = []
         for d in p.type.dims:
-            if isinstance(d, str) and d not in bound:
-                raise InputError(f"the size of dimension {d} (parameter '{p.name}') is unknown: "
-                                 f"pass --dim {d}=SIZE")
-            shape.append(bound[d] if isinstance(d, str) else d)
+            names = [d] if isinstance(d, str) else d.names() if isinstance(d, ast.DimBinary) else []
+            missing = [n for n in names if n not in bound and n not in statics]
+            if missing:
+                raise InputError(f"the size of dimension {missing[0]} (parameter '{p.name}') is unknown: "
+                                 f"pass --dim {missing[0]}=SIZE")
+            size = eval_dim(d, lambda n: bound.get(n, statics.get(n)))
+            if not isinstance(size, int) or size < 0:
+                raise InputError(f"dimension {d} of parameter '{p.name}' has no size >= 0 ({size})")
+            shape.append(size)
         if math.prod(shape) > MAX_RANDOM_ELEMENTS:
             raise InputError(f"parameter '{p.name}' would get {math.prod(shape)} random values: more than "
                              f"{MAX_RANDOM_ELEMENTS}; pass --input {p.name}=FILE.npy")

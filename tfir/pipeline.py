@@ -34,12 +34,14 @@ from tfir.lowering.canonicalize_tf import CanonicalizeTfPass
 from tfir.lowering.convert_linalg_to_scalar_loops import ConvertLinalgToScalarLoopsPass
 from tfir.lowering.convert_loops_to_device import ConvertLoopsToDevicePass
 from tfir.lowering.convert_tf_to_linalg import ConvertTfToLinalg
+from tfir.lowering.decompose_tf_ops import DecomposeTfOps
 from tfir.lowering.drop_overwritten_stores import DropOverwrittenStoresPass
 from tfir.lowering.drop_unused_globals import DropUnusedGlobalsPass
 from tfir.lowering.expand_custom_ops import ExpandCustomOps
 from tfir.lowering.fold_constants import FoldConstantsPass
 from tfir.lowering.fold_transposes import FoldTransposesPass
 from tfir.lowering.fuse_elementwise import FuseElementwise
+from tfir.lowering.hoist_loop_invariants import HoistLoopInvariantsPass
 from tfir.lowering.inline_calls import InlineCallsPass
 from tfir.lowering.inline_scalar_constants import InlineScalarConstantsPass
 from tfir.lowering.merge_tile_pieces import MergeTilePiecesPass
@@ -60,7 +62,8 @@ NUMPY = frozenset({"numpy"})
 TRITON = frozenset({"triton"})
 
 PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
-    InlineCallsPass, ExpandCustomOps, CanonicalizeTfPass, FoldConstantsPass,
+    InlineCallsPass, ExpandCustomOps, DecomposeTfOps, CanonicalizeTfPass, FoldConstantsPass,
+    HoistLoopInvariantsPass,
     CommonSubexpressionElimination, DeadCodeElimination,
     ConvertTfToLinalg, FuseElementwise,
     BufferizePass, PlanBuffersPass,
@@ -95,8 +98,10 @@ class Step:
 PIPELINE: list[Step] = [
     Step("tf", "inline-calls"),
     Step("tf", "expand-custom-ops"),
+    Step("tf", "decompose-tf-ops"),
     Step("tf", "canonicalize-tf"),
     Step("tf", "fold-constants"),
+    Step("tf", "hoist-loop-invariants"),
     Step("tf", "cse"),
     Step("tf", "dce"),
     Step("linalg", "convert-tf-to-linalg"),

@@ -52,11 +52,12 @@ from tfir.dialects.plugins import (
     to_attr,
 )
 from tfir.dialects.registry import CallInfo, OpEntry, TType
+from tfir.dialects.tf_builder import TfBuilder, ttype_of
 from tfir.errors import CompileError, Diagnostic, PluginError
 from tfir.frontend import ast
 from tfir.frontend.driver import build_entry
 from tfir.frontend.loader import load_program
-from tfir.lowering.utils.custom_ops import TfBuilder, linalg_lowering, ttype_of
+from tfir.lowering.utils.custom_ops import linalg_lowering
 from tfir.lowering.utils.inlining import inline_calls
 from tfir.pipeline import PIPELINE, pass_class, register_pass
 

@@ -82,19 +82,22 @@ class _Probe:
 
 
 _SAMPLE = {R.INT: 0, R.FLOAT: 1.0, R.BOOL: False, R.INTS: [1, 0], R.AXES: None, R.DTYPE: "i32",
-           R.NUMBER: 1}
+           R.NUMBER: 1, R.STRING: "ij->ji", R.PAIRS: [[1, 0], [0, 1]]}
+# Then the same with window sizes (a kernel of 1 x 1) for pooling.
+_SAMPLES = (_SAMPLE, {**_SAMPLE, R.INTS: [1, 1]})
 # Example operand shapes, and sizes for a SHAPE attribute, tried in order; a size-1
 # dim first, so that squeeze and broadcast_to do something.
-_SHAPES = [((1, 3),) * 3, ((2, 3),) * 3, ((2, 3), (3, 2), (2, 3))]
+_SHAPES = [((1, 3),) * 3, ((2, 3),) * 3, ((2, 3), (3, 2), (2, 3)),
+           ((2, 2, 5), (2, 2, 3)), ((1, 2, 5, 5), (2, 2, 3, 3)), ((),)]  # conv1d, conv2d, a seed
 _SIZES = [[3, 1], [4, 1, 3], [3, 2]]
 
 
 def _example_call(entry: R.OpEntry) -> _Probe | None:
     """Operand types and attributes that the entry's shape rule accepts, if any do."""
     tensors = [p for p in entry.params if p.is_tensor]
-    for dtype, shapes, sizes in product(("f32", "bool", "i32"), _SHAPES, _SIZES):
+    for samples, dtype, shapes, sizes in product(_SAMPLES, ("f32", "bool", "i32"), _SHAPES, _SIZES):
         attrs = {p.name: (p.default if p.default is not R.REQUIRED else sizes if p.kind == R.SHAPE
-                          else _SAMPLE.get(p.kind)) for p in entry.params if not p.is_tensor}
+                          else samples.get(p.kind)) for p in entry.params if not p.is_tensor}
         types: list[R.TType] = []
         for p, shape in zip(tensors, shapes, strict=False):
             types += [R.TType(dtype, shape)] * (2 if p.kind == R.TENSORS else 1)
@@ -145,6 +148,7 @@ def _lowered(entry_name: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
                 fn.body.block.insert_op_before(op, fn.body.block.last_op)
         tf_ops = tuple(dict.fromkeys(op.name for op in ops))
         module = ModuleOp([fn])
+        pass_class("decompose-tf-ops")().apply(make_context(), module)  # e.g. einsum into transposes and matmuls
         pass_class("convert-tf-to-linalg")().apply(make_context(), module)
     except Exception:  # noqa: BLE001 - an example the build or pattern rejects: not derivable
         return None

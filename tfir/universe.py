@@ -17,6 +17,7 @@ from xdsl.transforms import get_all_passes
 from xdsl.universe import Universe
 
 from tfir.dialects.device import DEVICE
+from tfir.dialects.linalgx import LINALGX
 from tfir.dialects.plugins import load_installed_plugins, load_plugin, universe_dialects
 from tfir.dialects.tf import TF
 from tfir.pipeline import ON_DEMAND, PIPELINE, pass_class
@@ -35,7 +36,7 @@ for _module in filter(None, (m.strip() for m in os.environ.get("TFIR_PLUGINS", "
 _XDSL_PASS_NAMES = frozenset(get_all_passes())
 
 TFIR_UNIVERSE = Universe(
-    all_dialects={"tf": lambda: TF, "device": lambda: DEVICE, **universe_dialects()},
+    all_dialects={"tf": lambda: TF, "linalgx": lambda: LINALGX, "device": lambda: DEVICE, **universe_dialects()},
     all_passes={name: _pass_loader(name) for name in [*(s.pass_name for s in PIPELINE), *sorted(ON_DEMAND)]
                 if name not in _XDSL_PASS_NAMES},
 )

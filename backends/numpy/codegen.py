@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from xdsl.dialects import arith, func, memref, scf
@@ -42,6 +43,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from tfir.backends.common.emitter import PyEmitter
 from tfir.backends.common.numpy_text import literal, np_dtype, typed_literal
 from tfir.backends.numpy.body import subscript, tuple_text
+from tfir.backends.numpy.control import emit_if, emit_indexing, emit_while
 from tfir.backends.numpy.index_text import (
     INDEX_OPS,
     dropped_dims,
@@ -53,6 +55,7 @@ from tfir.backends.numpy.index_text import (
 )
 from tfir.backends.numpy.linalg import emit_linalg
 from tfir.backends.numpy.ops import kernel_of
+from tfir.dialects import linalgx
 from tfir.dialects.plugins import ExternalCall
 from tfir.lowering.utils.memref_views import root_of
 from tfir.lowering.utils.tile_loops import THREADS
@@ -189,6 +192,12 @@ class FunctionCodegen:
             self._parallel(op)
         elif isinstance(op, scf.ForOp):
             self._for(op)
+        elif isinstance(op, scf.WhileOp):
+            emit_while(self, op)
+        elif isinstance(op, scf.IfOp):
+            emit_if(self, op)
+        elif isinstance(op, linalgx.GatherOp | linalgx.ScatterOp | linalgx.CheckIndexOp):
+            emit_indexing(self, op)
         elif isinstance(op, func.ReturnOp):
             self._return(op)
         elif isinstance(op, func.CallOp):
@@ -348,6 +357,16 @@ class FunctionCodegen:
         if len(self.em._lines) == before:
             self.line("pass")
 
+    body = _body
+
+    def hoisting(self) -> Any:
+        """Scratch buffers of the code emitted inside are allocated before it (a loop's: once)."""
+        return self._hoisting()
+
+    def emit_ops(self, ops: list[Operation]) -> None:
+        for op in ops:
+            self.emit_op(op)
+
     def _parallel(self, op: scf.ParallelOp) -> None:
         if op.initVals:
             raise NotImplementedError("numpy backend: scf.parallel with reductions")
@@ -421,7 +440,7 @@ class FunctionCodegen:
             self.values[arg] = self.values[res] = name
             names.append(name)
         header = range_text(self.expr(op.lb), self.expr(op.ub), self.expr(op.step))
-        with self.block(f"for {self.values[iv]} in {header}"):
+        with self._hoisting(), self.block(f"for {self.values[iv]} in {header}"):  # scratch: once, before
             self._body(list(op.body.block.ops))
             last = op.body.block.last_op
             if isinstance(last, scf.YieldOp):

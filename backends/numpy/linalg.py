@@ -7,6 +7,8 @@
   (or `np.matmul` when it has the shape of a batched matmul).
 - argmax / argmin form: `np.argmax` / `np.argmin` with `np.maximum.reduce` /
   `np.minimum.reduce` for the running value.
+- the scan form of `cumsum` / `cumprod` (`linalg_ops.scan`): `np.cumsum` /
+  `np.cumprod` along the scanned axis.
 - anything else with reduction dims: a Python loop over the reduction dims
   with the parallel dims vectorized (correct for any body, slower).
 - `linalg.matmul` -> `np.matmul`, `linalg.transpose` / `copy` / `broadcast`
@@ -43,7 +45,7 @@ from tfir.backends.numpy.body import (
     tuple_text,
 )
 from tfir.lowering.utils.fills import filled_with
-from tfir.lowering.utils.linalg_ops import COMBINERS, arg_reduction, identity, reduction
+from tfir.lowering.utils.linalg_ops import COMBINERS, arg_reduction, identity, reduction, scan
 
 UFUNCS = {
     "sum": "np.add", "prod": "np.multiply", "max": "np.maximum", "min": "np.minimum",
@@ -110,7 +112,7 @@ class GenericRule:
     def emit(self) -> None:
         if not self.red:
             self.elementwise()
-        elif not (self.argreduce() or self.reduction()):
+        elif not (self.scan() or self.argreduce() or self.reduction()):
             self.sequential()
 
     # -- helpers --------------------------------------------------------------------------
@@ -131,8 +133,18 @@ class GenericRule:
         return arrange(self.cg.expr(value), self.maps[len(self.ins) + j], static_shape(value), space)[0]
 
     def aliased(self, j: int) -> bool:
-        root = self.cg.root(self.outs[j])
-        return any(self.cg.root(v) == root for v in self.ins)
+        """Whether an input shares output `j`'s buffer, other than the output
+        itself read where it is written (`acc = acc * c + x` updating a carried
+        buffer in place): only the yielded value is written to the output, by
+        the last statement, and a NumPy ufunc reading its own output is exact."""
+        root, out_map = self.cg.root(self.outs[j]), self.maps[len(self.ins) + j]
+        for k, v in enumerate(self.ins):
+            if self.cg.root(v) != root:
+                continue
+            if len(self.outs) == 1 and v is self.outs[j] and self.maps[k] == out_map:
+                continue
+            return True
+        return False
 
     def full(self, val: Val, space: Space) -> str:
         """`val` with every loop dim present, as reductions need."""
@@ -263,6 +275,33 @@ class GenericRule:
             items.append(":" if (start, c) == (0, 1) else slice_text(start, c, self.sizes[d]))
             letters += _LETTERS[d]
         return subscript(self.cg.expr(value), items), letters
+
+    def scan(self) -> bool:
+        """The scan form: `np.cumsum` / `np.cumprod` of the scanned value along
+        its reduction dim, written into the output with the scanned dim moved there."""
+        form = scan(self.op)
+        if form is None:
+            return False
+        active = [d for d in range(self.n) if d != form.i]
+        space = Space(self.sizes, active)
+        body = self.body(space)
+        body.run(self.ops_except(*form.machinery), {}, keep=[form.value])
+        val = body.val(form.value)
+        src = val.expr if val.dims == frozenset(active) else \
+            f"np.broadcast_to({val.expr}, {space.shape(frozenset(active))})"
+        view = self.out_view(0, Space(self.sizes, self.par))
+        i_pos, j_pos = self.par.index(form.i), active.index(form.j)
+        target = view if i_pos == j_pos else f"np.moveaxis({view}, {i_pos}, {j_pos})"
+        typ = self.yield_op.operands[0].type
+        call = f"np.{form.kind}({src}, axis={j_pos}, dtype={np_dtype(typ)}"
+        ident = 0 if form.kind == "cumsum" else 1
+        self.cg.comment(self.yield_op.operands[0].owner)
+        if filled_with(self.op, self.outs[0]) == ident and not self.aliased(0):
+            self.cg.line(f"{call}, out={target})")
+        else:
+            ufunc = "np.add" if form.kind == "cumsum" else "np.multiply"
+            self.cg.line(f"{ufunc}({target}, {call}), out={target})")
+        return True
 
     def argreduce(self) -> bool:
         """The argmax / argmin form (docs/ir-levels.md section 2), with or without

@@ -122,6 +122,26 @@ def _buffer(site, shape, dtype):
     return buf
 '''
 
+# Index checks (v2): tfir's error where tfir is installed, else a RuntimeError
+# of the same text, so that the module still runs on its own.
+CHECK = '''
+try:
+    from tfir.errors import index_error
+except ImportError:
+    def index_error(location, what, index, size, axis, negative=True):
+        valid = f"-{size} to {size - 1}" if negative else f"0 to {size - 1}"
+        return RuntimeError(f"{location}: error: {what}: index {index} is out of range for axis {axis} "
+                            f"of size {size} (valid indices are {valid})")
+
+
+def _check_index(idx, size, axis, negative, location, what):
+    """Raises the error of the first index outside [-size, size) ([0, size) if not negative)."""
+    lo = -size if negative else 0
+    if idx.size and (idx.min() < lo or idx.max() >= size):
+        bad = idx[(idx < lo) | (idx >= size)].flat[0]
+        raise index_error(location, what, int(bad), size, axis, negative)
+'''
+
 HELPERS = {
     "erf": Helper(ERF, (), ("_erf", "_erfc_scale")),
     "parallel": Helper(PARALLEL, ("import itertools", "import os",
@@ -129,6 +149,7 @@ HELPERS = {
                        ("_parallel", "_pool", "_workers", "_shared_pool", "itertools", "os",
                         "ThreadPoolExecutor")),
     "buffers": Helper(BUFFERS, ("import threading",), ("_buffer", "_local", "threading")),
+    "check": Helper(CHECK, (), ("index_error", "_check_index")),
 }
 """The helpers by key: what `use_helper(key)` puts into a generated module."""
 

@@ -27,6 +27,7 @@ from tfir.backends.common.emitter import (
 )
 from tfir.backends.common.externals import Externals, called_externals, import_lines
 from tfir.backends.common.numpy_text import np_dtype
+from tfir.backends.triton.control import print_control
 from tfir.backends.triton.kernels import (
     HELPERS,
     MODULE_NAMES,
@@ -63,7 +64,7 @@ class HostPrinter:
         returned = [v for op in self.entry.body.block.ops if isinstance(op, func.ReturnOp)
                     for v in op.operands]
         temps = 0
-        for op in self.entry.body.block.ops:
+        for op in self.entry.walk():
             if isinstance(op, memref.AllocOp):
                 value = op.memref
                 out = ""
@@ -80,7 +81,7 @@ class HostPrinter:
     def launch_names(self) -> dict[str, list[str | None]]:
         """Per kernel, the host names of its buffers where all launches agree."""
         seen: dict[str, list[str | None]] = {}
-        for op in self.entry.body.block.ops:
+        for op in self.entry.walk():
             if not isinstance(op, device.LaunchOp):
                 continue
             names = [self.names.get(a) for a in op.args]
@@ -116,9 +117,12 @@ class HostPrinter:
         if isinstance(op, device.LaunchOp | func.CallOp):
             self.em.source_comment(op)
         self._allocate(op.operands)
+        if print_control(self, op):
+            return
         if isinstance(op, memref.AllocOp):
             typ = op.memref.type
-            self.pending[op.memref] = (f"rt.empty({tuple(typ.get_shape())!r}, "
+            make = "rt.zeros" if "tfir.zeroed" in op.attributes else "rt.empty"
+            self.pending[op.memref] = (f"{make}({tuple(typ.get_shape())!r}, "
                                        f"{np_dtype(typ.element_type)})")
         elif isinstance(op, memref.GetGlobalOp):
             typ = op.memref.type
@@ -148,7 +152,7 @@ class HostPrinter:
             results = [f"rt.to_host({self.names[v]})" for v in op.operands]
             self.em.line(f"return ({', '.join(results)}{',' if len(results) == 1 else ''})")
         elif op.name == "arith.constant":
-            pass  # index constants of views that were folded away
+            pass  # scalars are literals where they are used (print_control names them)
         else:
             raise TritonCodegenError(f"the Triton host code cannot run {op.name}")
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import (
+    AnyFloat,
     DenseIntOrFPElementsAttr,
     Float16Type,
     Float32Type,
@@ -91,13 +92,18 @@ _CALLS = {"arith.maxsi": "tl.maximum", "arith.minsi": "tl.minimum",
           "math.absf": "tl.abs", "math.absi": "tl.abs", "math.floor": "tl.floor",
           "math.ceil": "tl.ceil", "math.sin": "tl.sin", "math.cos": "tl.cos",
           "math.erf": "tl.erf", "math.fma": "tl.fma", "math.tanh": "_tanh",
-          "arith.floordivsi": "_floordiv", "math.powf": "_powf", "math.ipowi": "_ipow"}
+          "arith.floordivsi": "_floordiv", "math.powf": "_powf", "math.ipowi": "_ipow",
+          "math.log1p": "_log1p", "math.expm1": "_expm1", "math.tan": "_tan", "math.atan": "_atan",
+          "math.atan2": "_atan2"}
+# helpers that call other helpers
+HELPER_NEEDS = {"_atan2": ("_atan",)}
 _NAN_CALLS = {"arith.maximumf": "tl.maximum", "arith.minimumf": "tl.minimum"}
 # Triton's math functions take fp32 and fp64 only (sqrt_rn: fp32 only): f16
 # operands are computed in f32 and rounded back, as NumPy computes them.
 _F32_ONLY = {"tl.sqrt_rn": "tl.sqrt"}
 _FLOAT_MATH = frozenset({"tl.exp", "tl.exp2", "tl.log", "tl.log2", "tl.sqrt_rn", "tl.rsqrt", "tl.floor",
-                         "tl.ceil", "tl.sin", "tl.cos", "tl.erf", "tl.fma", "_tanh", "_powf"})
+                         "tl.ceil", "tl.sin", "tl.cos", "tl.erf", "tl.fma", "_tanh", "_powf",
+                         "_log1p", "_expm1", "_tan", "_atan", "_atan2"})
 _CMP = {"eq": "{a} == {b}", "ne": "{a} != {b}", "lt": "{a} < {b}", "le": "{a} <= {b}",
         "gt": "{a} > {b}", "ge": "{a} >= {b}", "one": "({a} < {b}) | ({a} > {b})",
         "ueq": "~(({a} < {b}) | ({a} > {b}))", "ult": "~({a} >= {b})", "ule": "~({a} > {b})",
@@ -171,6 +177,50 @@ def _argmin(x, axis: tl.constexpr):
     first_nan = tl.argmax(nan, axis=axis, tie_break_left=True)
     plain = tl.argmin(tl.where(nan > 0, INF, x), axis=axis, tie_break_left=True)
     return tl.where(tl.max(nan, axis=axis) > 0, first_nan, plain)''',
+    "_log1p": '''@triton.jit
+def _log1p(x):
+    # log(1 + x) to full precision near 0 (Kahan): log(u) * x / (u - 1), u = 1 + x
+    u = 1.0 + x
+    d = u - 1.0
+    r = tl.where(d == 0.0, x, tl.log(u) * (x / d))
+    return tl.where(u == INF, u, r)''',
+    "_expm1": '''@triton.jit
+def _expm1(x):
+    # exp(x) - 1 to full precision near 0 (Kahan): (u - 1) * x / log(u), u = exp(x)
+    u = tl.exp(x)
+    d = u - 1.0
+    r = tl.where(u == 1.0, x, tl.where(d == -1.0, -1.0, d * (x / tl.log(u))))
+    return tl.where(u == INF, u, r)''',
+    "_tan": '''@triton.jit
+def _tan(x):
+    return tl.sin(x) / tl.cos(x)''',
+    "_atan": '''@triton.jit
+def _atan(x):
+    # Cephes' atan: reduce |x| to [0, 0.66], a rational approximation there
+    ax = tl.abs(x)
+    big = ax > 2.414213562373095
+    mid = ax > 0.66
+    t = tl.where(big, -1.0 / ax, tl.where(mid, (ax - 1.0) / (ax + 1.0), ax))
+    y0 = tl.where(big, 1.5707963267948966, tl.where(mid, 0.7853981633974483, 0.0))
+    z = t * t
+    p = (((-8.750608600031904e-1 * z - 1.615753718733365e1) * z - 7.500855792314705e1) * z
+         - 1.2288666844901362e2) * z - 6.485021904942025e1
+    q = ((((z + 2.485846490142306e1) * z + 1.650270098316988e2) * z + 4.328810604912903e2) * z
+         + 4.853903996359137e2) * z + 1.9455065714826139e2
+    r = y0 + (t * (z * p / q) + t) + tl.where(big, 6.123233995736766e-17,
+                                              tl.where(mid, 3.061616997868383e-17, 0.0))
+    r = tl.where(x < 0, -r, r)
+    return tl.where(ax == 0.0, x, r)''',
+    "_atan2": '''@triton.jit
+def _atan2(y, x):
+    # numpy.arctan2 from atan(|y| / |x|), with its signed zeros and infinities
+    ax = tl.abs(x)
+    ay = tl.abs(y)
+    a = _atan(ay / ax)
+    a = tl.where((ax == INF) & (ay == INF), 0.7853981633974483, a)
+    a = tl.where((ax == 0.0) & (ay == 0.0), 0.0, a)
+    a = tl.where((x < 0) | ((x == 0.0) & (1.0 / x < 0)), 3.141592653589793 - a, a)
+    return tl.where((y < 0) | ((y == 0.0) & (1.0 / y < 0)), -a, a)''',
 }
 
 
@@ -385,8 +435,10 @@ class KernelPrinter:
                 self.bind(op.results[0], expr)
         elif op.name in _CALLS:
             call = _CALLS[op.name]
+            if call == "tl.sqrt_rn" and isinstance(element_of(op.results[0].type), Float64Type):
+                call = "tl.sqrt"  # sqrt_rn is f32 only; f64 sqrt is correctly rounded
             if call.startswith("_"):
-                self.helpers.add(call)
+                self.helpers.update((call, *HELPER_NEEDS.get(call, ())))
             self.bind(op.results[0], _math_call(call, r, element_of(op.results[0].type)))
         elif op.name in _NAN_CALLS:
             self.bind(op.results[0], f"{_NAN_CALLS[op.name]}({r[0]}, {r[1]}, "
@@ -425,8 +477,13 @@ class KernelPrinter:
                       self.stems.get(op.base, "x"))
         elif isinstance(op, device.StoreOp):
             self.em.line(f"tl.store({r[0]} + {r[1]}, {r[2]}, mask={r[3]})")
+        elif isinstance(op, device.AtomicAddOp):
+            self.em.line(f"tl.atomic_add({r[0]} + {r[1]}, {r[2]}, mask={r[3]})")
         elif isinstance(op, device.ReduceOp):
             self.reduce(op, r[0])
+        elif isinstance(op, device.ScanOp):
+            call = "tl.cumsum" if op.kind.data == "sum" else "tl.cumprod"
+            self.bind(op.result, f"{call}({r[0]}, axis={op.axis.value.data})", "scan")
         elif isinstance(op, device.DotOp):
             self.bind(op.result, f"tl.dot({r[0]}, {r[1]}, {r[2]}, "
                                  f"input_precision=\"{op.input_precision.data}\")", "acc")
@@ -435,7 +492,15 @@ class KernelPrinter:
         elif isinstance(op, device.CmpOp):
             self.bind(op.result, _CMP[op.predicate.data].format(a=r[0], b=r[1]), "m")
         elif isinstance(op, device.CastOp):
-            self.bind(op.result, f"{r[0]}.to({tl_dtype(element_of(op.result.type))})")
+            to = element_of(op.result.type)
+            owner = op.input.owner
+            literal = _splat_value(owner) if isinstance(owner, Operation) else None
+            if literal is not None and op.input not in self.names:  # `7.to(...)` is no Python
+                value = float(literal) if isinstance(to, AnyFloat) else int(literal)
+                shape = self.shape(op.result) if shape_of(op.result.type) else "()"
+                self.bind(op.result, f"tl.full({shape}, {_literal(value, to)}, {tl_dtype(to)})")
+            else:
+                self.bind(op.result, f"{r[0]}.to({tl_dtype(to)})")
         else:
             raise TritonCodegenError(f"the Triton backend cannot print {op.name}")
 

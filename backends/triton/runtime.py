@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tfir.errors import TfirError
+from tfir.errors import TfirError, index_error
 
 INSTALL_HINT = 'target "triton" needs Triton: pip install -e ".[triton]"'
 NO_DEVICE_HINT = (
@@ -131,6 +131,34 @@ def to_device(array: np.ndarray, shape: Sequence[int], dtype: type):
 
 def empty(shape: Sequence[int], dtype: type):
     return to_device(np.empty(tuple(shape), dtype), shape, dtype)
+
+
+def zeros(shape: Sequence[int], dtype: type):
+    return to_device(np.zeros(tuple(shape), dtype), shape, dtype)
+
+
+def fill(buffer, value, index: tuple[int, ...] = ()) -> None:
+    """Writes one element of a device buffer from the host (a loop variable)."""
+    if isinstance(buffer, NumpyBuffer):
+        buffer.array[index] = value
+    elif index:
+        buffer[index] = value
+    else:
+        buffer.fill_(value)
+
+
+def item(buffer, index: tuple[int, ...] = ()):
+    """One element of a device buffer on the host (a loop condition)."""
+    if isinstance(buffer, NumpyBuffer):
+        return buffer.array[index].item()
+    return buffer[index].item()
+
+
+def check_index(flag, location: str, what: str, size: int, axis: int, negative: bool) -> None:
+    """After an index check kernel: raises the error it flagged (`[found, index]`)."""
+    found, index = to_host(flag).tolist()
+    if found:
+        raise index_error(location, what, index, size, axis, negative)
 
 
 def view(buffer, shape: Sequence[int], strides: Sequence[int], offset: int):

@@ -39,14 +39,23 @@ from xdsl.ir import Dialect
 from tfir.dialects.device.base import CMP_PREDICATES, REDUCE_KINDS, block_type, element_of, shape_of
 from tfir.dialects.device.blocks import (
     ArangeOp,
+    AtomicAddOp,
     BroadcastOp,
     ExpandDimsOp,
     LoadOp,
     SplatOp,
     StoreOp,
 )
-from tfir.dialects.device.compute import CastOp, CmpOp, DotOp, ReduceOp, SelectOp
-from tfir.dialects.device.kernels import KernelOp, LaunchOp, ProgramIdOp, ReturnOp
+from tfir.dialects.device.compute import (
+    SCAN_KINDS,
+    CastOp,
+    CmpOp,
+    DotOp,
+    ReduceOp,
+    ScanOp,
+    SelectOp,
+)
+from tfir.dialects.device.kernels import CheckFlagOp, KernelOp, LaunchOp, ProgramIdOp, ReturnOp
 
 DEVICE = Dialect(
     "device",
@@ -62,6 +71,9 @@ DEVICE = Dialect(
         LoadOp,
         StoreOp,
         ReduceOp,
+        ScanOp,
+        AtomicAddOp,
+        CheckFlagOp,
         DotOp,
         SelectOp,
         CmpOp,
@@ -69,6 +81,6 @@ DEVICE = Dialect(
     ],
 )
 
-__all__ = ["CMP_PREDICATES", "DEVICE", "REDUCE_KINDS", "ArangeOp", "BroadcastOp", "CastOp", "CmpOp", "DotOp",
+__all__ = ["CMP_PREDICATES", "DEVICE", "REDUCE_KINDS", "SCAN_KINDS", "AtomicAddOp", "CheckFlagOp", "ScanOp", "ArangeOp", "BroadcastOp", "CastOp", "CmpOp", "DotOp",
            "ExpandDimsOp", "KernelOp", "LaunchOp", "LoadOp", "ProgramIdOp", "ReduceOp", "ReturnOp", "SelectOp",
            "SplatOp", "StoreOp", "block_type", "element_of", "shape_of"]

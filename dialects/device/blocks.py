@@ -229,3 +229,31 @@ class StoreOp(IRDLOperation):
 
     def verify_(self) -> None:
         _check_block_operands(self.base.type, self.offsets, self.mask, self.value.type)
+
+
+@irdl_op_definition
+class AtomicAddOp(IRDLOperation):
+    """
+    Adds a block into a buffer at element offsets, atomically (lanes that
+    share an offset all add; `scatter_add`); only lanes whose mask is true.
+
+        device.atomic_add %y[%off], %v, %m : memref<4xf32>, tensor<64xi32>, tensor<64xf32>,
+                tensor<64xi1>
+    """
+
+    name = "device.atomic_add"
+    base = operand_def(MemRefType)
+    offsets = operand_def(AnyAttr())
+    value = operand_def(AnyAttr())
+    mask = operand_def(AnyAttr())
+    traits = traits_def(MemoryReadEffect(), MemoryWriteEffect())
+    assembly_format = (
+        "$base `[` $offsets `]` `,` $value `,` $mask attr-dict `:` type($base) `,` "
+        "type($offsets) `,` type($value) `,` type($mask)"
+    )
+
+    def __init__(self, base: SSAValue, offsets: SSAValue, value: SSAValue, mask: SSAValue):
+        super().__init__(operands=[base, offsets, value, mask])
+
+    def verify_(self) -> None:
+        _check_block_operands(self.base.type, self.offsets, self.mask, self.value.type)

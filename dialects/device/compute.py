@@ -1,5 +1,5 @@
 """Computations on blocks that `arith` / `math` do not cover in xDSL 0.74:
-`device.reduce`, `device.dot`, `device.select`, `device.cmp`, `device.cast`."""
+`device.reduce`, `device.scan`, `device.dot`, `device.select`, `device.cmp`, `device.cast`."""
 
 from __future__ import annotations
 
@@ -80,6 +80,40 @@ class ReduceOp(IRDLOperation):
         del shape[axis]
         elem = i32 if self.kind.data.startswith("arg") else element_of(self.input.type)
         expect("result type", block_type(shape, elem), self.result.type)
+
+
+SCAN_KINDS = ("sum", "prod")
+
+
+@irdl_op_definition
+class ScanOp(IRDLOperation):
+    """
+    Inclusive scan of a block along `axis`: element `i` combines elements
+    `0..i` (`sum`: `tl.cumsum`, `prod`: `tl.cumprod`); same type as the input.
+
+        %s = device.scan "sum" %x {axis = 1 : i64} : tensor<4x128xf32> -> tensor<4x128xf32>
+    """
+
+    name = "device.scan"
+    kind = prop_def(StringAttr)
+    input = operand_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    result = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$kind $input attr-dict `:` type($input) `->` type($result)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, kind: str, value: SSAValue, axis: int):
+        super().__init__(operands=[value], result_types=[value.type],
+                         properties={"kind": StringAttr(kind), "axis": IntegerAttr(axis, 64)})
+
+    def verify_(self) -> None:
+        if self.kind.data not in SCAN_KINDS:
+            raise VerifyException(f"expected a kind in {SCAN_KINDS}, got {self.kind.data}")
+        axis = self.axis.value.data
+        if not 0 <= axis < len(shape_of(self.input.type)):
+            raise VerifyException(f"expected axis in [0, {len(shape_of(self.input.type))}), got {axis}")
+        expect("result type", self.input.type, self.result.type)
 
 
 @irdl_op_definition

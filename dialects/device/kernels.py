@@ -21,7 +21,9 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
+    ParsePropInAttrDict,
     irdl_op_definition,
+    operand_def,
     prop_def,
     region_def,
     result_def,
@@ -166,3 +168,30 @@ class ProgramIdOp(IRDLOperation):
             raise VerifyException(f"expected axis 0, 1 or 2, got {self.axis.value.data}")
         if parent_kernel(self) is None:
             raise VerifyException("expected device.program_id inside a device.kernel")
+
+
+@irdl_op_definition
+class CheckFlagOp(IRDLOperation):
+    """
+    On the host, after the launch of an index check kernel: reads the check's
+    flag buffer (`[found, index]`, zeroed before the launch) and raises
+    `tfir.ExecutionError` naming `location`, the index and `size` when the
+    kernel found an index out of range (the attributes of `tf.check_index`).
+
+        device.check_flag %err {location = "f.tf:3:12", size = 5 : i64, axis = 0 : i64, negative = true, what = "take"} : memref<2xi64>
+    """
+
+    name = "device.check_flag"
+    flag = operand_def(MemRefType)
+    location_text = prop_def(StringAttr, prop_name="location")
+    size = prop_def(IntegerAttr)
+    axis = prop_def(IntegerAttr)
+    negative = prop_def(IntegerAttr)
+    what = prop_def(StringAttr)
+    assembly_format = "$flag attr-dict `:` type($flag)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, flag: SSAValue, location: str, size: int, axis: int, negative: bool, what: str):
+        super().__init__(operands=[flag], properties={
+            "location": StringAttr(location), "size": IntegerAttr(size, 64), "axis": IntegerAttr(axis, 64),
+            "negative": IntegerAttr.from_bool(negative), "what": StringAttr(what)})

@@ -52,27 +52,22 @@ from xdsl.dialects.builtin import (
     UnitAttr,
 )
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
-from xdsl.ir import Operation, SSAValue
+from xdsl.dialects.linalg.ops import GenericOp
+from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.traits import SymbolTable
 from xdsl.utils.exceptions import PassFailedException
 
+from tfir.dialects import linalgx
 from tfir.lowering.bufferize.chains import InsertChains, Redirect, find_insert_chains
+from tfir.lowering.bufferize.control import Buf as _Buf
+from tfir.lowering.bufferize.control import ControlBufferizer
 from tfir.lowering.utils import memref_views as mv
 
 
 @dataclass
-class _Buf:
-    mem: SSAValue
-    root: SSAValue
-    writable: bool
-    defined: bool
-    exclusive: bool = False
-
-
-@dataclass
-class _FunctionBufferizer:
+class _FunctionBufferizer(ControlBufferizer):
     module: ModuleOp
     func_op: func.FuncOp
     globals_made: list[int]
@@ -81,27 +76,43 @@ class _FunctionBufferizer:
     index: dict[Operation, int] = field(default_factory=dict)
     chains: InsertChains = field(default_factory=InsertChains)
     redirected: set[Operation] = field(default_factory=set)
+    started: list[Block] = field(default_factory=list)  # blocks in the order they were lowered
+    replaced: list[Operation] = field(default_factory=list)  # old control-flow ops and terminators
+    hints: dict[SSAValue, _Buf] = field(default_factory=dict)  # tensor.empty -> carried buffer
+    slots: dict[Block, list[_Buf]] = field(default_factory=dict)  # the buffers a block yields into
 
     def run(self) -> None:
         block = self.func_op.body.block
-        ops = list(block.ops)
-        self.index = {op: i for i, op in enumerate(ops)}
-        self.chains = find_insert_chains(ops)
         for arg in list(block.args):
             if isinstance(arg.type, TensorType):
                 new = Rewriter.replace_value_with_new_type(arg, mv.memref_of(arg.type))
-                self._register(new, _Buf(new, new, writable=False, defined=True))
-        for op in ops:
-            self._lower(op)
-        for op in reversed(ops):
-            if self._is_tensor_op(op):
+                self._register(new, _Buf(new, new, writable=False, defined=True, owner=block))
+        self.lower_block(block)
+        for done in reversed(self.started):  # inner blocks first: their ops use the outer ones
+            for op in reversed(list(done.ops)):
+                if self._is_tensor_op(op) or op in self.replaced:
+                    Rewriter.erase_op(op, safe_erase=False)
+        for op in reversed(self.replaced):
+            if op.parent is not None:
                 Rewriter.erase_op(op, safe_erase=False)
         # Views made for a redirected producer are re-derived by the reshapes
         # that follow it; drop those left without a use.
-        for op in reversed(list(block.ops)):
-            if isinstance(op, (*mv.VIEW_OPS, memref.GetGlobalOp)) and not op.results[0].uses:
-                Rewriter.erase_op(op)
+        for done in self.started:
+            for op in reversed(list(done.ops)):
+                if isinstance(op, (*mv.VIEW_OPS, memref.GetGlobalOp)) and not op.results[0].uses:
+                    Rewriter.erase_op(op)
         self.func_op.update_function_type()
+
+    def lower_block(self, block: Block) -> None:
+        """Lowers the ops of one block (a loop body's after its loop's carried buffers are set)."""
+        self.started.append(block)
+        ops = list(block.ops)
+        self.index.update({op: i for i, op in enumerate(ops)})
+        chains = find_insert_chains(ops)
+        self.chains.redirects.update(chains.redirects)
+        self.chains.exclusive |= chains.exclusive
+        for op in ops:
+            self._lower(op)
 
     @staticmethod
     def _is_tensor_op(op: Operation) -> bool:
@@ -115,16 +126,19 @@ class _FunctionBufferizer:
         self.by_root.setdefault(buf.root, []).append(value)
 
     def _derive(self, value: SSAValue, mem: SSAValue, like: _Buf, defined: bool) -> None:
-        self._register(value, _Buf(mem, like.root, like.writable, defined))
+        self._register(value, _Buf(mem, like.root, like.writable, defined, owner=like.owner))
 
-    def _last_use(self, value: SSAValue) -> int:
+    def _last_use(self, value: SSAValue, block: Block) -> int:
+        """The position in `block` of the last op that uses `value` (a use
+        nested in a loop or branch counts at that op; uses elsewhere, after an
+        enclosing loop or in the other branch, do not count)."""
         last = -1
         for use in value.uses:
             user: Operation | None = use.operation
-            while user is not None and user not in self.index:
+            while user is not None and user.parent_block() is not block:
                 user = user.parent_op()
             if user is not None:
-                last = max(last, self.index[user])
+                last = max(last, self.index.get(user, -1))
         return last
 
     def _buf(self, value: SSAValue, at: Operation) -> _Buf:
@@ -144,9 +158,29 @@ class _FunctionBufferizer:
         plan = self.chains.redirects.get(value)
         if plan is not None and self._redirect(value, plan, at):
             return
-        new = mv.alloc(mv.memref_of(value.type), value.owner.location)  # type: ignore[arg-type]
-        Rewriter.insert_op(new, _before(at))
-        self._register(value, _Buf(new.memref, new.memref, True, False))
+        hint = self.hints.get(value)
+        if hint is not None and self._writable_at(hint, at):
+            # It becomes the value a loop body yields: written straight into the carried buffer.
+            self._register(value, _Buf(hint.mem, hint.root, True, False, owner=hint.owner))
+            return
+        new = self.new_buffer(value.type, value.owner.location, at)  # type: ignore[arg-type]
+        self._register(value, _Buf(new, new, True, False, owner=at.parent_block()))
+
+    def new_buffer(self, typ: TensorType | MemRefType, location: Attribute, at: Operation) -> SSAValue:
+        """A fresh buffer for a value of `at`'s block, allocated in the function's
+        block before `at` (before the loop `at` is in: a body's buffers are not
+        allocated again on every iteration; nothing they hold outlives it)."""
+        new = mv.alloc(mv.memref_of(typ), location)
+        Rewriter.insert_op(new, InsertPoint.before(self.top_level(at)))
+        return new.memref
+
+    def top_level(self, op: Operation) -> Operation:
+        block = self.func_op.body.block
+        while op.parent_block() is not block:
+            parent = op.parent_op()
+            assert parent is not None
+            op = parent
+        return op
 
     def _redirect(self, value: SSAValue, plan: Redirect, at: Operation) -> bool:
         """Make the tensor.empty `value` a view of its insert destination."""
@@ -180,24 +214,34 @@ class _FunctionBufferizer:
         for op in view_ops:
             op.location = insert.location
         Rewriter.insert_op(view_ops, _before(at))
-        self._register(value, _Buf(view_ops[-1].results[0], dest.root, True, False, True))
+        self._register(value, _Buf(view_ops[-1].results[0], dest.root, True, False, True, dest.owner))
         self.redirected.add(insert)
         return True
 
     # -- in-place writes ---------------------------------------------------------
 
     def _can_write(self, value: SSAValue, op: Operation) -> bool:
-        buf = self.bufs[value]
+        return self._writable_at(self.bufs[value], op)
+
+    def _writable_at(self, buf: _Buf, op: Operation) -> bool:
+        """Whether `op` may write over the contents of `buf`'s root buffer: it
+        is writable, owned by `op`'s block (a loop body never writes a buffer
+        of the enclosing block: the next iteration may read it), and no value
+        living in it is read later in the block or by `op` itself (but for an
+        elementwise op reading it element by element where it writes)."""
         if buf.exclusive:
             return True
-        if not buf.writable:
+        block = op.parent_block()
+        if not buf.writable or buf.owner is not block or block is None:
             return False
         at = self.index[op]
         read_here = set(_read_operands(op))
-        for other in self.by_root[buf.root]:
+        for other in self.by_root.get(buf.root, []):
             if not self.bufs[other].defined:
                 continue
-            if self._last_use(other) > at or other in read_here:
+            if self._last_use(other, block) > at:
+                return False
+            if other in read_here and not (self.bufs[other].mem is buf.mem and _reads_in_place(op, other)):
                 return False
         return True
 
@@ -206,13 +250,12 @@ class _FunctionBufferizer:
         buf = self._buf(value, op)
         if self._can_write(value, op):
             return buf
-        new = mv.alloc(mv.memref_of(value.type), op.location)  # type: ignore[arg-type]
-        Rewriter.insert_op(new, _before(op))
+        new = self.new_buffer(value.type, op.location, op)  # type: ignore[arg-type]
         if reads and buf.defined:
-            copy = memref.CopyOp(buf.mem, new.memref)
+            copy = memref.CopyOp(buf.mem, new)
             copy.location = op.location
             Rewriter.insert_op(copy, _before(op))
-        return _Buf(new.memref, new.memref, True, True)
+        return _Buf(new, new, True, True, owner=op.parent_block())
 
     # -- ops ----------------------------------------------------------------------
 
@@ -234,6 +277,8 @@ class _FunctionBufferizer:
                 self._lower_return(op)
             case func.CallOp():
                 self._lower_call(op)
+            case _ if self.lower_control(op):
+                pass
             case _ if self._is_tensor_op(op):
                 raise PassFailedException(f"bufferize: unexpected op on tensors: {op.name}")
             case _:
@@ -254,7 +299,7 @@ class _FunctionBufferizer:
         get = memref.GetGlobalOp(name, t)
         get.location = op.location
         Rewriter.insert_op(get, _before(op))
-        self._register(op.result, _Buf(get.memref, get.memref, False, True))
+        self._register(op.result, _Buf(get.memref, get.memref, False, True, owner=op.parent_block()))
 
     def _lower_linalg(self, op: LinalgStructuredOperation) -> None:
         ins = [self._mem(v, op) for v in op.inputs]
@@ -277,12 +322,12 @@ class _FunctionBufferizer:
         if isinstance(op, tensor.CollapseShapeOp):
             t = mv.collapsed_type(mem.type, reassoc)  # type: ignore[arg-type]
             if t is None:  # a strided view that no layout can collapse
-                fresh = mv.alloc(mv.memref_of(op.src.type), op.location)  # type: ignore[arg-type]
-                copy = memref.CopyOp(mem, fresh.memref)
+                mem_copy = self.new_buffer(op.src.type, op.location, op)  # type: ignore[arg-type]
+                copy = memref.CopyOp(mem, mem_copy)
                 copy.location = op.location
-                Rewriter.insert_op([fresh, copy], _before(op))
-                mem = fresh.memref
-                src = _Buf(mem, mem, True, True)
+                Rewriter.insert_op(copy, _before(op))
+                mem = mem_copy
+                src = _Buf(mem, mem, True, True, owner=op.parent_block())
                 t = mv.collapsed_type(mem.type, reassoc)  # type: ignore[arg-type]
                 assert t is not None
             view = mv.collapse(mem, reassoc, t)
@@ -333,22 +378,22 @@ class _FunctionBufferizer:
         for value in op.arguments:
             mem = self._mem(value, op)
             if isinstance(mem.type, MemRefType) and not mv.is_identity(mem.type):
-                fresh = mv.alloc(mv.memref_of(mem.type), op.location)
-                copy = memref.CopyOp(mem, fresh.memref)
+                fresh = self.new_buffer(mem.type, op.location, op)
+                copy = memref.CopyOp(mem, fresh)
                 copy.location = op.location
-                Rewriter.insert_op([fresh, copy], _before(op))
-                mem = fresh.memref
+                Rewriter.insert_op(copy, _before(op))
+                mem = fresh
             args.append(mem)
-        outs: list[memref.AllocOp] = []
+        outs: list[SSAValue] = []
         for result in op.res:
             if not isinstance(result.type, TensorType):
                 raise PassFailedException(f"bufferize: call of @{op.callee} returns a scalar")
-            outs.append(mv.alloc(mv.memref_of(result.type), op.location))
-        call = func.CallOp(op.callee, [*args, *(o.memref for o in outs)], [])
+            outs.append(self.new_buffer(result.type, op.location, op))
+        call = func.CallOp(op.callee, [*args, *outs], [])
         call.location = op.location
-        Rewriter.insert_op([*outs, call], _before(op))
+        Rewriter.insert_op(call, _before(op))
         for result, out in zip(op.res, outs, strict=True):
-            self._register(result, _Buf(out.memref, out.memref, True, True))
+            self._register(result, _Buf(out, out, True, True, owner=op.parent_block()))
 
     def _lower_return(self, op: func.ReturnOp) -> None:
         returned_roots: set[SSAValue] = set()
@@ -383,7 +428,24 @@ def _read_operands(op: Operation) -> list[SSAValue]:
         return list(op.inputs)
     if isinstance(op, tensor.InsertSliceOp):
         return [op.source]
+    if isinstance(op, linalgx.GatherOp):
+        return [op.source, op.indices]
+    if isinstance(op, linalgx.ScatterOp):
+        return [op.updates, op.indices]
     return []
+
+
+def _reads_in_place(op: Operation, value: SSAValue) -> bool:
+    """An all-parallel, one-output generic that reads `value` only where it
+    writes (through its output's indexing map): it may write over it."""
+    if not isinstance(op, GenericOp) or len(op.outputs) != 1:
+        return False
+    if any(it.data.value != "parallel" for it in op.iterator_types):
+        return False
+    maps = op.get_indexing_maps().data
+    out_map = maps[len(op.inputs)]
+    uses = [k for k, v in enumerate(op.inputs) if v is value]
+    return bool(uses) and all(maps[k] == out_map for k in uses)
 
 
 def _require_static(op: tensor.ExtractSliceOp | tensor.InsertSliceOp) -> None:

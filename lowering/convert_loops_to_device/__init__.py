@@ -24,6 +24,8 @@ implementations, section 7, which stay on the host). Kernels by kind:
 - row groups: consecutive reductions over the same rows and the elementwise
   ops between them (softmax, layernorm) become one kernel with the row in
   registers (row_fusion.py); only buffers read later are stored.
+- scans (the `cumsum` / `cumprod` form, `linalg_ops.scan`):
+  a program per block of rows, `device.scan` along the columns (scan.py).
 - `linalg.matmul`: a tiled `device.dot` kernel with a K loop; a following
   elementwise `linalg.generic` that is the only other reader of the product
   becomes the kernel's epilogue.
@@ -48,8 +50,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from xdsl.context import Context
-from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp
+from xdsl.dialects import func, memref, scf
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, MemRefType, ModuleOp
 from xdsl.dialects.linalg.ops import FillOp, GenericOp, MatmulOp, TransposeOp
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.ir.affine import AffineMap
@@ -58,6 +60,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from tfir.dialects import device
 from tfir.lowering.convert_loops_to_device.contraction import contraction_kernel, find_contraction
+from tfir.lowering.convert_loops_to_device.indexing import lower_indexing
 from tfir.lowering.convert_loops_to_device.kinds import (
     ElementwiseSpec,
     elementwise_kernel,
@@ -71,14 +74,18 @@ from tfir.lowering.convert_loops_to_device.linalg import (
     loop_ranges,
     reduction_spec,
 )
+from tfir.lowering.convert_loops_to_device.loop_kernel import lower_loop_kernel
 from tfir.lowering.convert_loops_to_device.row_fusion import (
     needs_store,
     row_group,
     row_group_kernel,
 )
+from tfir.lowering.convert_loops_to_device.scan import scan_kernel
+from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.device import DeviceLoweringError, entries, erase_dead_host_ops
-from tfir.lowering.utils.linalg_ops import indexing_maps
+from tfir.lowering.utils.linalg_ops import indexing_maps, scan
 from tfir.lowering.utils.memref_views import next_toucher, root_of, touches, writes
+from tfir.lowering.utils.tile_loops import is_tile_loop
 
 # ---------------------------------------------------------------- classification
 
@@ -242,8 +249,33 @@ def lower_contraction(low: Lowering, op: GenericOp) -> bool:
     return True
 
 
+def lower_scan(low: Lowering, op: GenericOp) -> bool:
+    form = scan(op)
+    if form is None:
+        return False
+    maps = indexing_maps(op)
+    inputs = [access_of(v, m) for v, m in zip(op.inputs, maps, strict=False)]
+    output = access_of(op.outputs[0], maps[-1])
+    init = _prev_fill(op, op.outputs[0])
+    kernel, bases = scan_kernel(low.name([form.kind, *body_parts(op, form.machinery)]), op.location, op, form,
+                                inputs, output, loop_ranges(op), init)
+    low.launch(op, kernel, bases)
+    Rewriter.erase_op(op)
+    return True
+
+
+def _writes_nothing(op: Operation) -> bool:
+    """An op whose outputs have no element: no kernel to launch."""
+    outs = [op.destination] if isinstance(op, memref.CopyOp) else list(getattr(op, "outputs", ()))
+    return bool(outs) and any(isinstance(o.type, MemRefType) and 0 in o.type.get_shape() for o in outs)
+
+
 def lower_op(low: Lowering, op: Operation) -> None:
-    if is_reduction(op) and (lower_contraction(low, op)  # type: ignore[arg-type]
+    if (op.dialect_name() == "linalg" or isinstance(op, memref.CopyOp)) and _writes_nothing(op):
+        Rewriter.erase_op(op)
+        return
+    if is_reduction(op) and (lower_scan(low, op)  # type: ignore[arg-type]
+                             or lower_contraction(low, op)  # type: ignore[arg-type]
                              or lower_row_group(low, op)):  # type: ignore[arg-type]
         return
     if isinstance(op, GenericOp):
@@ -274,12 +306,18 @@ def lower_op(low: Lowering, op: Operation) -> None:
 
 def convert_entry(module: ModuleOp, entry: func.FuncOp) -> None:
     low = Lowering(module, entry)
-    for op in list(entry.body.block.ops):
-        if op.parent is not None:  # an epilogue may already be gone
-            lower_op(low, op)
+    # A program loop whose body fits becomes one kernel (inner loops first);
+    # the others stay on the host, around the launches of their bodies'
+    # kernels: each block is lowered on its own.
+    for loop in reversed([o for o in entry.walk() if isinstance(o, scf.ForOp) and not is_tile_loop(o)]):
+        lower_loop_kernel(low, loop)
+    for block in structured_blocks(entry):
+        for op in list(block.ops):
+            if op.parent is not None and not lower_indexing(low, op):  # an epilogue may already be gone
+                lower_op(low, op)
     erase_dead_host_ops(entry)
-    for op in entry.body.block.ops:
-        if op.dialect_name() in ("linalg", "scf"):
+    for op in entry.walk():
+        if op.dialect_name() in ("linalg", "linalgx") or is_tile_loop(op):
             raise DeviceLoweringError(f"{op.name} left after convert-loops-to-device")
 
 

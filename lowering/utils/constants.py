@@ -53,10 +53,10 @@ def splat_element(attr: DenseIntOrFPElementsAttr) -> float | int | bool | None:
     members as NaNs), and [0.0, -0.0] is no splat (0.0 == -0.0)."""
     data = attr.data.data
     n = numel(attr.get_type())
-    if n == 0 or len(data) % n:
+    size = numpy_dtype_of(attr.get_type()).itemsize
+    if n == 0 or len(data) not in (size, size * n):  # a splat may store its element once
         return None
-    size = len(data) // n
-    if data != data[:size] * n:
+    if data != data[:size] * (len(data) // size):
         return None
     first = DenseIntOrFPElementsAttr(TensorType(attr.get_element_type(), []), BytesAttr(data[:size]))
     return constant_array(first).item()

@@ -8,7 +8,8 @@ set TFIR_VERIFY_EACH=1), and by the tests of single passes.
 - `buffers`, `loops`, `schedule`, `scalar-loops` (sections 3 to 5): no
   tensors, no `bufferization` or `tensor` ops;
 - `device` (section 6): in each entry only buffers, views, constants,
-  `device.launch`es and calls of external implementations;
+  `device.launch`es and calls of external implementations (and the
+  program's loops and branches around them);
 
 and, in each, every op keeps a source location (`locations=False` skips
 that, for IR written by hand without them).
@@ -24,6 +25,11 @@ from xdsl.ir import Attribute, Operation
 from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr, AffineDimExpr
 
 from tfir.errors import InternalError
+from tfir.lowering.utils.control_blocks import structured_blocks
+
+CONTROL_OPS = ("scf.for", "scf.while", "scf.if", "scf.yield", "scf.condition", "arith.index_cast",
+               "arith.addi", "arith.muli")
+"""The program's control flow at every stage (`index` arithmetic of a loop variable with a negative step)."""
 
 
 class ContractError(InternalError):
@@ -52,8 +58,17 @@ LINALG_STAGE_OPS = frozenset({
     "linalg.generic", "linalg.matmul", "linalg.transpose", "linalg.fill", "tensor.empty",
     "tensor.collapse_shape", "tensor.expand_shape", "tensor.extract_slice", "tensor.insert_slice",
     "arith.constant", "func.call", "func.return",
+    # (v2) the program's loops and branches, their scalars, the gathers, scatters and checks
+    *CONTROL_OPS, "tensor.extract", "tensor.from_elements", "linalgx.gather", "linalgx.scatter",
+    "linalgx.check_index",
 })
 """The ops of a function at the `linalg` stage (`func.call`: of an external implementation)."""
+
+
+def _structured_ops(fn: func.FuncOp) -> Iterator[Operation]:
+    """The ops of a function's block and of its loops' and branches' blocks."""
+    for block in structured_blocks(fn):
+        yield from block.ops
 
 
 def _check_map_expr(expr: object, op: Operation) -> None:
@@ -88,7 +103,7 @@ def _check_generic(op: Operation) -> None:
 def check_linalg(module: ModuleOp, locations: bool = True) -> None:
     """The module is in the `linalg` form (docs/ir-levels.md section 2)."""
     for fn in _functions(module):
-        for op in fn.body.block.ops:
+        for op in _structured_ops(fn):
             _require(op.name in LINALG_STAGE_OPS, f"{op.name} is not a linalg-stage op")
             if op.name == "linalg.generic":
                 _check_generic(op)
@@ -131,6 +146,9 @@ def check_buffers(module: ModuleOp, locations: bool = True) -> None:
 DEVICE_HOST_OPS = frozenset({
     "memref.alloc", "memref.get_global", "memref.subview", "memref.collapse_shape",
     "memref.expand_shape", "arith.constant", "device.launch", "func.call", "func.return",
+    # (v2) the program's loops and branches on the host, the scalars they read
+    # and write (a condition, the loop variable) and the check of a flag
+    *CONTROL_OPS, "memref.load", "memref.store", "device.check_flag",
 })
 """The ops of an entry at the `device` stage: the host side."""
 
@@ -141,7 +159,7 @@ def check_device(module: ModuleOp, locations: bool = True) -> None:
         _require(op.name in ("func.func", "memref.global", "device.kernel"),
                  f"{op.name} at the module level of the device stage")
     for fn in _functions(module):
-        for op in fn.body.block.ops:
+        for op in _structured_ops(fn):
             _require(op.name in DEVICE_HOST_OPS, f"{op.name} is not a device-stage host op")
             if locations and op.name != "arith.constant":
                 _require(isinstance(op.location, FileLineColLoc), f"{op.name} has no source location")

@@ -1,35 +1,25 @@
 """What custom ops (tfir/plugin.py) are lowered with, shared by the pass
 `expand-custom-ops`, the pass `convert-tf-to-linalg` and the plugin layer:
-`TfBuilder`, the IR builder of Python decompositions; `LINALG_LOWERINGS`, the
+`TfBuilder` (from dialects/tf_builder.py), the IR builder of Python decompositions; `LINALG_LOWERINGS`, the
 lowerings `convert-tf-to-linalg` applies to ops of other dialects, with the
 hook that registers a custom op's linalg lowering or the call of its target
 implementation (`linalg_lowering`); and the attributes that mark them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
-import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
-    DenseIntOrFPElementsAttr,
     FunctionType,
     ModuleOp,
     StringAttr,
-    TensorType,
 )
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Operation
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint
 
-from tfir.dialects import registry as R
-from tfir.dialects import tf
-from tfir.dialects.builtins import INTERNAL
-from tfir.dialects.dtypes import from_xdsl, tensor_type, to_numpy
 from tfir.dialects.plugins import CustomOp
-from tfir.dialects.registry import REGISTRY, TType
-from tfir.errors import did_you_mean
 from tfir.lowering.utils.linalg_builders import Emitter
 
 LOWERING_ATTR = "tfir.lowering"
@@ -42,102 +32,6 @@ Lowering = Callable[[Operation, PatternRewriter], None]
 LINALG_LOWERINGS: dict[str, Lowering] = {}
 """Lowerings of plugin ops, keyed by op name: `fn(op, rewriter)` replaces
 `op` by linalg-level IR. Ops it creates without a location get `op`'s."""
-
-
-def ttype_of(value: SSAValue) -> TType:
-    typ = value.type
-    assert isinstance(typ, TensorType)
-    return TType(from_xdsl(typ.get_element_type()), tuple(typ.get_shape()))
-
-
-# Python decompositions -----------------------------------------------------------
-
-
-class _BuilderCall:
-    """The CallInfo a shape rule sees when a decomposition calls a primitive."""
-
-    def __init__(self, name: str, tensors: list[TType], attrs: dict[str, Any]):
-        self.name, self.tensors, self.attrs = name, tensors, attrs
-
-    def error(self, message: str, at: str | None = None) -> Exception:
-        return ValueError(f"{self.name}: {message}" + (f" (argument '{at}')" if at else ""))
-
-
-class TfBuilder:
-    """Builds `tf` ops for a Python decomposition. Every primitive of the op
-    registry is a method taking the same arguments as in `.tf`, checked by
-    its shape rule: `b.mul(x, b.rsqrt(b.mean(x * x...)))`, `b.sum(x, axis=-1,
-    keepdims=True)`; `b.call("mylib.op", ...)` calls any registered op.
-    Python numbers (and NumPy arrays) given for tensors become constants."""
-
-    def __init__(self) -> None:
-        self.ops: list[Operation] = []
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
-
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        """The results of primitive (or custom op) `name` on these arguments."""
-        entry = REGISTRY.lookup(name)
-        if entry is None or name in INTERNAL:
-            names = set(REGISTRY.names()) - INTERNAL
-            raise ValueError(f"no primitive '{name}'{did_you_mean(name, names)}")
-        bound = _bind(name, entry.params, args, kwargs)
-        operands: list[tuple[str, Any]] = []
-        attrs: dict[str, Any] = {}
-        for p in entry.params:
-            value = bound[p.name]
-            if p.kind == R.TENSOR:
-                operands.append((p.name, value))
-            elif p.kind == R.TENSORS:
-                operands += [(p.name, v) for v in value]
-            else:
-                attrs[p.name] = list(value) if isinstance(value, tuple) else value
-        values = self._tensors(entry.unify, operands)
-        call = _BuilderCall(name, [ttype_of(v) for v in values], attrs)
-        rtypes = entry.infer(call)
-        op = entry.build(values, call.attrs, [tensor_type(t.dtype, t.shape) for t in rtypes])
-        self.ops.append(op)
-        return op.results[0] if len(op.results) == 1 else tuple(op.results)
-
-    def constant(self, value: Any, dtype: str) -> SSAValue:
-        """A `tf.constant` holding `value` (a number or an array) as `dtype`."""
-        data = np.asarray(value, dtype=to_numpy(dtype))
-        typ = tensor_type(dtype, data.shape)
-        op = tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(typ, data.reshape(-1).tolist()))
-        self.ops.append(op)
-        return op.results[0]
-
-    def _tensors(self, unify: Sequence[str], operands: list[tuple[str, Any]]) -> list[SSAValue]:
-        shared = next((ttype_of(v).dtype for n, v in operands if n in unify and isinstance(v, SSAValue)), None)
-        out = []
-        for name, v in operands:
-            if isinstance(v, SSAValue):
-                out.append(v)
-                continue
-            arr = np.asarray(v)
-            default = "bool" if arr.dtype.kind == "b" else "f32" if arr.dtype.kind == "f" else "i32"
-            out.append(self.constant(arr, shared if name in unify and shared else default))
-        return out
-
-
-def _bind(name: str, params: Sequence[R.Param], args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
-    names = [p.name for p in params]
-    if len(args) > len(params):
-        raise ValueError(f"'{name}' takes {len(params)} arguments, got {len(args)}")
-    bound = dict(zip(names, args, strict=False))
-    for key, value in kwargs.items():
-        if key not in names or key in bound:
-            raise ValueError(f"'{name}': unexpected or repeated argument '{key}'")
-        bound[key] = value
-    for p in params:
-        if p.name not in bound:
-            if p.default is R.REQUIRED:
-                raise ValueError(f"'{name}' is missing argument '{p.name}'")
-            bound[p.name] = p.default
-    return bound
 
 
 # The convert-tf-to-linalg hook ---------------------------------------------------

@@ -10,6 +10,10 @@ the device lowering.
   and the index of the best element over one reduced dim, kept by two
   `arith.select`s on one strict comparison with the running value (for
   floats guarded by `ord(best, best)`, so the first NaN wins);
+- a scan (`Scan`, the form of `cumsum` / `cumprod`): output dim `i` read as
+  reduction dim `j`, the body folding `select(j <= i, value, identity)` into
+  the output; not a reduction for the other consumers (what it folds in
+  depends on the output's index);
 - a contraction (`Contraction`, `is_contraction`): a `linalg.matmul`, or a
   sum of products `out + x * y` whose factors vary along different loop
   dims (a batched matmul, `softmax(s) @ v`); `sum(x * x)` over a row is a
@@ -124,8 +128,10 @@ class Reduction:
 
 
 def reduction(op: Operation) -> Reduction | None:
-    """`op` as a reduction, if it is one."""
+    """`op` as a reduction, if it is one (a scan is not)."""
     if not isinstance(op, LinalgStructuredOperation) or all(it == "parallel" for it in iterators(op)):
+        return None
+    if scan(op) is not None:
         return None
     block = op.body.block
     out_args = block.args[len(op.inputs):]
@@ -143,6 +149,50 @@ def reduction(op: Operation) -> Reduction | None:
         values.append(others[0])
     reduced = tuple(d for d, it in enumerate(iterators(op)) if it != "parallel")
     return Reduction(op, reduced, tuple(combiners), tuple(kinds), tuple(values))
+
+
+# -- scans ----------------------------------------------------------------------------
+
+SCAN_KINDS = {"sum": "cumsum", "prod": "cumprod"}
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The inclusive scan along output dim `i`, read as reduction dim `j`
+    (`convert-tf-to-linalg` builds it for `tf.cumsum` / `tf.cumprod`)."""
+
+    op: LinalgStructuredOperation
+    kind: str  # "cumsum" or "cumprod"
+    i: int
+    j: int
+    value: SSAValue  # the body value scanned (indexed by j)
+    machinery: frozenset[Operation]  # the two indexes, the compare, the select and the combiner
+
+
+def scan(op: Operation) -> Scan | None:
+    """`op` in the scan form `yield(comb(select(cmpi ule (index j, index i), v, identity), out))`,
+    possibly with producers fused into its body."""
+    if not isinstance(op, linalg.GenericOp) or len(op.outputs) != 1:
+        return None
+    iters = iterators(op)
+    red = [d for d, it in enumerate(iters) if it != "parallel"]
+    block = op.body.block
+    comb = block.last_op.operands[0].owner if block.last_op and block.last_op.operands else None
+    out_arg = block.args[-1]
+    if len(red) != 1 or not isinstance(comb, Operation) or COMBINERS.get(comb.name) not in SCAN_KINDS \
+            or out_arg not in comb.operands or len(list(out_arg.uses)) != 1:
+        return None
+    sel = (comb.operands[0] if comb.operands[1] is out_arg else comb.operands[1]).owner
+    cmp = sel.cond.owner if isinstance(sel, arith.SelectOp) else None
+    if not isinstance(cmp, arith.CmpiOp) or arith.CMPI_COMPARISON_OPERATIONS[cmp.predicate.value.data] != "ule":
+        return None
+    j_op, i_op = cmp.lhs.owner, cmp.rhs.owner
+    if not (isinstance(j_op, linalg.IndexOp) and isinstance(i_op, linalg.IndexOp)):
+        return None
+    j, i = j_op.dim.value.data, i_op.dim.value.data
+    if j != red[0] or iters[i] != "parallel":
+        return None
+    return Scan(op, SCAN_KINDS[COMBINERS[comb.name]], i, j, sel.lhs, frozenset({cmp, sel, comb, j_op, i_op}))
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ _FLOAT_BINARY: dict[str, Binary] = {
     "minimum": lambda em, a, b: em.val(arith.MinimumfOp(a, b)),
     "floordiv": _float_floordiv,
     "mod": _float_mod,
+    "atan2": lambda em, a, b: em.val(math.Atan2Op(a, b)),
 }
 _INT_BINARY: dict[str, Binary] = {
     "add": lambda em, a, b: em.val(arith.AddiOp(a, b)),
@@ -150,6 +151,12 @@ def _sign(em: Emitter, x: SSAValue) -> SSAValue:
     return em.val(arith.SelectOp(positive, one, em.val(arith.SelectOp(negative, minus_one, rest))))
 
 
+def _softplus(em: Emitter, x: SSAValue) -> SSAValue:
+    """`max(x, 0) + log1p(exp(-|x|))`: no overflow, full precision in the tail."""
+    tail = em.val(math.Log1pOp(em.val(math.ExpOp(em.val(arith.NegfOp(em.val(math.AbsFOp(x))))))))
+    return em.val(arith.AddfOp(em.val(arith.MaximumfOp(x, em.const(0, x.type))), tail))
+
+
 def _sigmoid(em: Emitter, x: SSAValue) -> SSAValue:
     one = em.const(1, x.type)
     denom = em.val(arith.AddfOp(one, em.val(math.ExpOp(em.val(arith.NegfOp(x))))))
@@ -172,6 +179,15 @@ _FLOAT_UNARY: dict[str, Unary] = {
     "sign": _sign,
     "sigmoid": _sigmoid,
     "relu": lambda em, x: em.val(arith.MaximumfOp(x, em.const(0, x.type))),
+    "log1p": lambda em, x: em.val(math.Log1pOp(x)),
+    "expm1": lambda em, x: em.val(math.ExpM1Op(x)),
+    "tan": lambda em, x: em.val(math.TanOp(x)),
+    "atan": lambda em, x: em.val(math.AtanOp(x)),
+    "square": lambda em, x: em.val(arith.MulfOp(x, x)),
+    "reciprocal": lambda em, x: em.val(arith.DivfOp(em.const(1, x.type), x)),
+    "softplus": _softplus,
+    "isnan": lambda em, x: em.val(arith.CmpfOp(x, x, "uno")),
+    "isinf": lambda em, x: em.val(arith.CmpfOp(em.val(math.AbsFOp(x)), em.const(float("inf"), x.type), "oeq")),
 }
 _INT_UNARY: dict[str, Unary] = {
     "neg": lambda em, x: em.val(arith.SubiOp(em.const(0, x.type), x)),
@@ -180,6 +196,10 @@ _INT_UNARY: dict[str, Unary] = {
     "ceil": lambda em, x: x,
     "sign": _sign,
     "relu": lambda em, x: em.val(arith.MaxSIOp(x, em.const(0, x.type))),
+    "square": lambda em, x: em.val(arith.MuliOp(x, x)),
+    # integers are never NaN or infinite: `x != x` is false, of the operand's shape
+    "isnan": lambda em, x: em.val(arith.CmpiOp(x, x, "ne")),
+    "isinf": lambda em, x: em.val(arith.CmpiOp(x, x, "ne")),
 }
 _BOOL_UNARY: dict[str, Unary] = {
     "logical_not": lambda em, x: em.val(arith.XOrIOp(x, em.const(True, x.type))),

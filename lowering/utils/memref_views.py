@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from math import prod
 
-from xdsl.dialects import memref
+from xdsl.dialects import memref, scf
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseArrayBase,
@@ -46,9 +46,12 @@ def root_of(value: SSAValue, through: tuple[type[Operation], ...] = VIEW_OPS) ->
 
 
 def touches(op: Operation, root: SSAValue) -> bool:
-    """Whether `op` reads or writes buffer `root` (a view only names a part of it)."""
+    """Whether `op` reads or writes buffer `root` (a view only names a part of it);
+    a loop or branch of the program touches what the ops inside it touch."""
     if isinstance(op, VIEW_OPS):
         return False
+    if isinstance(op, scf.ForOp | scf.WhileOp | scf.IfOp):
+        return any(touches(inner, root) for inner in op.walk() if inner is not op)
     return any(root_of(o) is root for o in op.operands)
 
 

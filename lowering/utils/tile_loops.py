@@ -29,6 +29,12 @@ its thread pool (`numpy-threads`)."""
 WHOLE_POINTS = 1 << 16
 
 
+def is_tile_loop(op: Operation) -> bool:
+    """A loop `tile-linalg` (or the NumPy scheduling) made, not a loop of the
+    program: those run as written, on the host for the device target."""
+    return isinstance(op, scf.ParallelOp) or (isinstance(op, scf.ForOp) and "tfir.tile" in op.attributes)
+
+
 def const_index(value: SSAValue) -> int | None:
     owner = value.owner
     if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):

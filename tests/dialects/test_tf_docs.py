@@ -28,7 +28,7 @@ def _function(line: str) -> str:
     result, _, op_text = line.partition(" = ")
     signature = op_text.rsplit(" : ", 1)[1]
     operands = re.findall(r"%\w+", op_text.split(" : ")[0].split("{")[0])
-    inputs = re.findall(r"tensor<[^>]*>", signature.split("->")[0]) if "->" in signature else []
+    inputs = re.findall(r"tensor<[^>]*>|\bindex\b", signature.split("->")[0]) if "->" in signature else []
     result_type = signature.rsplit("-> ", 1)[-1]
     args = ", ".join(f"{name}: {typ}" for name, typ in zip(operands, inputs, strict=True))
     return f"func.func @f({args}) -> {result_type} {{\n  {line}\n  func.return {result} : {result_type}\n}}"

@@ -6,7 +6,10 @@ why this renderer).
 Nodes are ops (their name, result types and source line), edges are values.
 An op with a region (a `linalg.generic` after `fuse-elementwise`) whose body
 computes more than one scalar op is drawn as a cluster: the fused group, its
-body ops inside, wired to the producers of the operands they read.
+body ops inside, wired to the producers of the operands they read. A loop or
+branch of the program (`scf.for`, `scf.while`, `scf.if`) is a dashed cluster
+of its body's ops, its carried values drawn as dashed nodes fed by their
+initial values, and one node for the values it gives.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
+from xdsl.dialects.builtin import FileLineColLoc, IndexType, ModuleOp
 from xdsl.dialects.func import FuncOp
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.traits import ConstantLike
@@ -143,7 +146,12 @@ def dataflow_dot(module: ModuleOp, entry: str, title: str, main_file: str,
     return "\n".join(g.lines) + "\n", g.node_lines
 
 
-def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) -> None:
+def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]], indent: str = "  ") -> None:
+    if op.name in _CONTROL:
+        _add_control(g, op, edges, indent)
+        return
+    if op.name in _TERMINATORS or op.name == "scf.condition" or _is_bound(op):
+        return
     body = op.regions[0].blocks[0] if op.regions and op.regions[0].blocks else None
     compute = _compute_ops(body) if body is not None else []
     fused = body is not None and op.name == "linalg.generic" and len(compute) > 1
@@ -153,7 +161,7 @@ def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) ->
             detail = f" ({compute[0].name})"
         elif body is not None and not op.name.startswith("linalg.") and compute:
             detail = f" ({len(compute)} ops)"
-        nid = g.op_node(op, "  ", detail)
+        nid = g.op_node(op, indent, detail)
         edges.extend((v, nid, "") for v in [*op.operands, *_captures(op)])
         return
     assert body is not None
@@ -188,6 +196,64 @@ def _add_op(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]]) ->
         if i < len(body.args) and i not in used:
             edges.append((value, out, ' style="dashed"'))
     g.lines.append("  }")
+
+
+_CONTROL = {"scf.for": "for", "scf.while": "while", "scf.if": "if"}
+
+
+def _add_control(g: _Graph, op: Operation, edges: list[tuple[SSAValue, str, str]], indent: str) -> None:
+    """A loop or branch of the program: a cluster holding its body's ops, its
+    carried values as nodes (fed by their initial values) and one node for the
+    values it gives (fed by what its body yields)."""
+    cluster = g.node_id(op, g.line_of(op))
+    carried = [a.name_hint or f"v{i}" for i, a in enumerate(op.results)]
+    what = f" carries {', '.join(carried)}" if carried else ""
+    if op.name == "scf.for":
+        iv = op.regions[0].blocks.first.args[0]
+        bounds = ", ".join(_bound_text(v) for v in op.operands[:3])
+        what = f" %{iv.name_hint or 'i'} in range({bounds}){what}"
+    g.lines.append(f"{indent}subgraph cluster_{cluster} {{")
+    g.lines.append(f'{indent}  id="{cluster}"; label=<<b>{_CONTROL[op.name]}</b> '
+                   f'<font point-size="9">{html.escape(what)} {html.escape(_where(op))}</font>>; '
+                   'style="rounded,dashed"; color="#7c3aed"; fontsize=10;')
+    inits = list(op.operands)[3:] if op.name == "scf.for" else list(op.operands) if op.name == "scf.while" else []
+    for region in op.regions:
+        for block in region.blocks:
+            args = list(block.args)[1:] if op.name == "scf.for" else list(block.args)
+            for k, arg in enumerate(args):
+                nid = g.node_id(arg, None)
+                g.lines.append(f'{indent}  {nid} [id="{nid}" shape=oval style="filled,dashed" fillcolor="#f5f3ff" '
+                               f'label=<<b>%{html.escape(arg.name_hint or "carried")}</b><br/>'
+                               f'<font point-size="9">{html.escape(str(arg.type))}</font>>];')
+                if k < len(inits):
+                    edges.append((inits[k], nid, ' style="dashed"'))
+            for inner in block.ops:
+                _add_op(g, inner, edges, indent + "  ")
+    out = f"{cluster}_out"
+    g.ids[id(op)] = out
+    if op.results:
+        g.lines.append(f'{indent}  {out} [id="{out}" shape=box style="rounded,filled" fillcolor="#ddd6fe" '
+                       f'label=<<b>{_CONTROL[op.name]} results</b><br/><font point-size="9">'
+                       f'{html.escape(_types(op))}</font>>];')
+        for region in op.regions:
+            last = region.blocks.first.last_op if region.blocks else None
+            if last is not None and last.name == "scf.yield":
+                edges.extend((v, out, "") for v in last.operands)
+    if op.name == "scf.if":
+        edges.append((op.operands[0], cluster + "_out" if op.results else cluster, ' style="dotted"'))
+    g.lines.append(f"{indent}}}")
+
+
+def _is_bound(op: Operation) -> bool:
+    """An `index` constant (a loop's bound, shown in the loop's label)."""
+    return op.name == "arith.constant" and all(isinstance(r.type, IndexType) for r in op.results)
+
+
+def _bound_text(value: SSAValue) -> str:
+    owner = value.owner
+    if isinstance(owner, Operation) and _is_bound(owner):
+        return str(owner.properties["value"].value.data)  # type: ignore[attr-defined]
+    return _value_name(value)
 
 
 def _captures(op: Operation) -> list[SSAValue]:

@@ -30,6 +30,7 @@ from tfir.dialects.dtypes import from_numpy
 from tfir.dialects.registry import TType
 from tfir.errors import InputError, InternalError, PluginError, did_you_mean
 from tfir.frontend import ast
+from tfir.frontend.dims import eval_dim
 from tfir.frontend.driver import build_entry
 from tfir.inputs import check_declared, input_array, static_value
 from tfir.pipeline import (
@@ -201,7 +202,15 @@ def signature(fn: ast.FnDef, dims: Mapping[str, int] | None, inputs: Mapping[str
             raise InputError(f"parameter '{p.name}' of '{fn.name}' is generic (no declared type), so its "
                              f"shape is unknown: give an array for it (--input {p.name}=FILE.npy)")
         else:
-            types[p.name] = TType(p.type.dtype, tuple(_size(d, bound, notes) for d in p.type.dims))
+            for d in p.type.dims:
+                if isinstance(d, str):
+                    _size(d, bound, notes)
+    for p in fn.params:
+        if isinstance(p.type, ast.TensorTypeExpr) and p.name not in arrays and not p.is_static:
+            values = {**bound, **{n: v for n, v in statics.items() if isinstance(v, int)}}
+            types[p.name] = TType(p.type.dtype, tuple(
+                d if isinstance(d, int) else values[d] if isinstance(d, str) else eval_dim(d, values.get)
+                for d in p.type.dims))
     return types, statics, notes
 
 
