@@ -135,6 +135,8 @@ def _floordiv(a, b):
 def _powf(a, b):
     # a ** b as exp2(b * log2|a|); a negative base (-0.0 too) needs an integral exponent;
     # IEEE's pow(1, b) and pow(-1, +-inf) are 1 whatever b, pow(a, 0) is 1 whatever a
+    b = tl.where(a == a, b, b)  # a literal operand as a block of the other's shape: the
+    a = tl.where(b == b, a, a)  # interpreter cannot combine 0-d values with `&`
     r = tl.exp2(b * tl.log2(tl.abs(a)))
     integral = tl.floor(b) == b
     odd = integral & (tl.floor(b * 0.5) * 2.0 != b)
