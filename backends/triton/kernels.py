@@ -31,6 +31,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    TensorType,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
@@ -96,7 +97,7 @@ _CALLS = {"arith.maxsi": "tl.maximum", "arith.minsi": "tl.minimum",
           "math.log1p": "_log1p", "math.expm1": "_expm1", "math.tan": "_tan", "math.atan": "_atan",
           "math.atan2": "_atan2"}
 # helpers that call other helpers
-HELPER_NEEDS = {"_atan2": ("_atan",)}
+HELPER_NEEDS = {"_atan2": ("_atan", "_k"), "_atan": ("_k",)}
 _NAN_CALLS = {"arith.maximumf": "tl.maximum", "arith.minimumf": "tl.minimum"}
 # Triton's math functions take fp32 and fp64 only (sqrt_rn: fp32 only): f16
 # operands are computed in f32 and rounded back, as NumPy computes them.
@@ -133,7 +134,7 @@ def _floordiv(a, b):
     return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)''',
     "_powf": '''@triton.jit
 def _powf(a, b):
-    # a ** b as exp2(b * log2|a|); a negative base (-0.0 too) needs an integral exponent;
+    # a ** b as exp2(b * log2|a|); a negative finite base needs an integral exponent;
     # IEEE's pow(1, b) and pow(-1, +-inf) are 1 whatever b, pow(a, 0) is 1 whatever a
     b = tl.where(a == a, b, b)  # a literal operand as a block of the other's shape: the
     a = tl.where(b == b, a, a)  # interpreter cannot combine 0-d values with `&`
@@ -141,7 +142,9 @@ def _powf(a, b):
     integral = tl.floor(b) == b
     odd = integral & (tl.floor(b * 0.5) * 2.0 != b)
     negative = (a < 0) | ((a == 0) & (1.0 / a < 0))
-    r = tl.where(negative, tl.where(integral, tl.where(odd, -r, r), INF - INF), r)
+    nan = (a < 0) & (a != -INF) & ~integral  # -inf and -0.0 to a fraction: |a| ** b
+    r = tl.where(negative & odd, -r, r)
+    r = tl.where(nan, INF - INF, r)
     one = (b == 0) | (a == 1.0) | ((a == -1.0) & (tl.abs(b) == INF))
     return tl.where(one, 1.0, r)''',
     "_ipow": '''@triton.jit
@@ -203,26 +206,33 @@ def _atan(x):
     big = ax > 2.414213562373095
     mid = ax > 0.66
     t = tl.where(big, -1.0 / ax, tl.where(mid, (ax - 1.0) / (ax + 1.0), ax))
-    y0 = tl.where(big, 1.5707963267948966, tl.where(mid, 0.7853981633974483, 0.0))
+    y0 = tl.where(big, _k(1.5707963267948966, x), tl.where(mid, _k(0.7853981633974483, x), _k(0.0, x)))
     z = t * t
     p = (((-8.750608600031904e-1 * z - 1.615753718733365e1) * z - 7.500855792314705e1) * z
          - 1.2288666844901362e2) * z - 6.485021904942025e1
     q = ((((z + 2.485846490142306e1) * z + 1.650270098316988e2) * z + 4.328810604912903e2) * z
          + 4.853903996359137e2) * z + 1.9455065714826139e2
-    r = y0 + (t * (z * p / q) + t) + tl.where(big, 6.123233995736766e-17,
-                                              tl.where(mid, 3.061616997868383e-17, 0.0))
+    r = y0 + (t * (z * p / q) + t) + tl.where(big, _k(6.123233995736766e-17, x),
+                                              tl.where(mid, _k(3.061616997868383e-17, x), _k(0.0, x)))
     r = tl.where(x < 0, -r, r)
     return tl.where(ax == 0.0, x, r)''',
     "_atan2": '''@triton.jit
 def _atan2(y, x):
     # numpy.arctan2 from atan(|y| / |x|), with its signed zeros and infinities
+    y = tl.where(x == x, y, y)  # a literal operand as a block of the other's shape
+    x = tl.where(y == y, x, x)
     ax = tl.abs(x)
     ay = tl.abs(y)
     a = _atan(ay / ax)
-    a = tl.where((ax == INF) & (ay == INF), 0.7853981633974483, a)
-    a = tl.where((ax == 0.0) & (ay == 0.0), 0.0, a)
-    a = tl.where((x < 0) | ((x == 0.0) & (1.0 / x < 0)), 3.141592653589793 - a, a)
+    a = tl.where((ax == INF) & (ay == INF), _k(0.7853981633974483, a), a)
+    a = tl.where((ax == 0.0) & (ay == 0.0), _k(0.0, a), a)
+    a = tl.where((x < 0) | ((x == 0.0) & (1.0 / x < 0)), _k(3.141592653589793, a) - a, a)
     return tl.where((y < 0) | ((y == 0.0) & (1.0 / y < 0)), -a, a)''',
+    "_k": '''@triton.jit
+def _k(value: tl.constexpr, like):
+    # the constant in `like`'s float type, rounded once (a float in tl.where is an fp32 constant)
+    return tl.full([], value, tl.float64).to(like.dtype)''',
+
 }
 
 
@@ -234,6 +244,13 @@ def _math_call(call: str, args: list[str], elem: Attribute) -> str:
     if call in _F32_ONLY and not isinstance(elem, Float32Type):
         call = _F32_ONLY[call]
     return f"{call}({', '.join(args)})"
+
+
+def _scalar_root(value: SSAValue) -> bool:
+    """Whether `value` is a scalar splat or broadcast, which the kernel prints as the scalar."""
+    while isinstance(value.owner, device.SplatOp | device.BroadcastOp):
+        value = value.owner.operands[0]
+    return not isinstance(value.type, TensorType)
 
 
 def _is_number(text: str) -> bool:
@@ -501,6 +518,9 @@ class KernelPrinter:
                 value = float(literal) if isinstance(to, AnyFloat) else int(literal)
                 shape = self.shape(op.result) if shape_of(op.result.type) else "()"
                 self.bind(op.result, f"tl.full({shape}, {_literal(value, to)}, {tl_dtype(to)})")
+            elif _scalar_root(op.input):
+                # a scalar printed as itself (a loop's counter is a Python int under the interpreter: no `.to`)
+                self.bind(op.result, f"tl.cast({r[0]}, {tl_dtype(to)})")
             else:
                 self.bind(op.result, f"{r[0]}.to({tl_dtype(to)})")
         else:

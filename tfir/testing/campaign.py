@@ -49,7 +49,8 @@ def settings_of(spec: CampaignSpec) -> Settings:
     options = dict(spec.options)
     for key in ("exclude", "only"):
         if options.get(key) is not None:
-            options[key] = frozenset(options[key])
+            value = options[key]
+            options[key] = frozenset([value] if isinstance(value, str) else value)
     if "dtypes" in options:
         options["dtypes"] = tuple(options["dtypes"])
     return Settings(**options)

@@ -18,8 +18,10 @@ from dataclasses import replace
 import numpy as np
 
 from tfir.testing import constructs_elementwise as _elementwise  # noqa: F401  (registers constructs)
+from tfir.testing import constructs_flow as _flow  # noqa: F401
 from tfir.testing import constructs_functions as _functions  # noqa: F401
 from tfir.testing import constructs_shapes as _shapes  # noqa: F401
+from tfir.testing import constructs_v2 as _v2  # noqa: F401
 from tfir.testing.gen_core import (
     ATOM,
     CONSTRUCTS,

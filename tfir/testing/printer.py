@@ -56,6 +56,8 @@ def _slice(e: ast.Slice) -> str:
 
 
 def _index(e: object) -> str:
+    if isinstance(e, ast.NoneIndex):
+        return "None"
     return _slice(e) if isinstance(e, ast.Slice) else expr(e)
 
 
@@ -69,6 +71,7 @@ EXPRESSIONS: dict[type, Callable[..., str]] = {
     ast.FloatLit: _float,
     ast.BoolLit: lambda e: "true" if e.value else "false",
     ast.DTypeLit: lambda e: e.dtype,
+    ast.StrLit: lambda e: f'"{e.value}"',
     ast.Name: lambda e: e.id,
     ast.Binary: _binary,
     ast.Neg: lambda e: f"-{wrap(e.operand, UNARY)}",
@@ -89,7 +92,7 @@ def expr(e: object) -> str:
 def type_text(t: object) -> str:
     if isinstance(t, ast.StaticType):
         return t.kind
-    if isinstance(t, ast.TensorTypeExpr):
+    if isinstance(t, ast.TensorTypeExpr):  # a DimBinary prints as written (`4 * H`)
         return f"{t.dtype}[{', '.join(str(d) for d in t.dims)}]"
     raise Unprintable(type(t).__name__)
 
@@ -107,7 +110,24 @@ def _return(s: ast.Return, indent: str) -> list[str]:
     return [f"{indent}return {', '.join(expr(v) for v in s.values)};"]
 
 
-STATEMENTS: dict[type, Callable[..., list[str]]] = {ast.Let: _let, ast.Return: _return}
+def _for(s: ast.For, indent: str) -> list[str]:
+    return [f"{indent}for {s.var} in range({', '.join(expr(a) for a in s.args)}) {{",
+            *statements(s.body, indent + "    "), f"{indent}}}"]
+
+
+def _while(s: ast.While, indent: str) -> list[str]:
+    return [f"{indent}while {expr(s.cond)} {{", *statements(s.body, indent + "    "), f"{indent}}}"]
+
+
+def _if(s: ast.If, indent: str) -> list[str]:
+    lines = [f"{indent}if {expr(s.cond)} {{", *statements(s.then, indent + "    ")]
+    if s.orelse is not None:
+        lines += [f"{indent}}} else {{", *statements(s.orelse, indent + "    ")]
+    return lines + [f"{indent}}}"]
+
+
+STATEMENTS: dict[type, Callable[..., list[str]]] = {ast.Let: _let, ast.Return: _return, ast.For: _for,
+                                                     ast.While: _while, ast.If: _if}
 """How each statement prints (its lines, at `indent`)."""
 
 

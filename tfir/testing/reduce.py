@@ -52,7 +52,8 @@ class Slot:
 def _is_expr(x: object) -> bool:
     return isinstance(x, ast.Node) and not isinstance(x, ast.Slice | ast.KwArg | ast.Param | ast.FnDef |
                                                       ast.Let | ast.Return | ast.TensorTypeExpr |
-                                                      ast.StaticType | ast.Import | ast.Use)
+                                                      ast.StaticType | ast.Import | ast.Use | ast.NoneIndex |
+                                                      ast.DimBinary | ast.For | ast.While | ast.If)
 
 
 def _children(node: object) -> Iterator[tuple[str, int | None, object]]:
@@ -147,11 +148,40 @@ def edits(tree: ast.SourceFile, entry: str) -> Iterator[tuple[str, Edit]]:
     yield from _signature_edits(tree, entry)
 
 
+def _bodies(fn: ast.FnDef) -> list[tuple[object, str]]:
+    """Every statement list of `fn`: its body, and those of its loops and branches."""
+    out: list[tuple[object, str]] = [(fn, "body")]
+    for node in ast.walk(fn.body):
+        if isinstance(node, ast.For | ast.While):
+            out.append((node, "body"))
+        elif isinstance(node, ast.If):
+            out += [(node, "then")] + ([(node, "orelse")] if node.orelse is not None else [])
+    return out
+
+
+def _body_list(t: ast.SourceFile, i: int, b: int) -> list:
+    owner, attr = _bodies(t.functions[i])[b]
+    return getattr(owner, attr)
+
+
+def _unwrap(t: ast.SourceFile, i: int, b: int, j: int) -> bool:
+    """A loop or a branch replaced by the statements of its (first) body."""
+    body = _body_list(t, i, b)
+    block = body[j]
+    body[j:j + 1] = block.then if isinstance(block, ast.If) else block.body
+    return True
+
+
 def _statement_edits(tree: ast.SourceFile) -> Iterator[tuple[str, Edit]]:
     for i, fn in enumerate(tree.functions):
-        for j in reversed(range(len(fn.body))):
-            if not isinstance(fn.body[j], ast.Return):
-                yield f"drop statement {j + 1} of {fn.name}", lambda t, i=i, j=j: bool(t.functions[i].body.pop(j))
+        for b, (owner, attr) in enumerate(_bodies(fn)):
+            body = getattr(owner, attr)
+            for j in reversed(range(len(body))):
+                if not isinstance(body[j], ast.Return):
+                    yield (f"drop statement {j + 1} of a body of {fn.name}",
+                           lambda t, i=i, b=b, j=j: bool(_body_list(t, i, b).pop(j)))
+                if isinstance(body[j], ast.BLOCK_STATEMENTS):
+                    yield f"unwrap a block of {fn.name}", lambda t, i=i, b=b, j=j: _unwrap(t, i, b, j)
         for j, stmt in enumerate(fn.body):
             if isinstance(stmt, ast.Let) and len(stmt.names) == 1:
                 yield f"inline statement {j + 1} of {fn.name}", lambda t, i=i, j=j: _inline(t.functions[i], j)
