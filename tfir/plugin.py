@@ -357,7 +357,8 @@ def tf_function_decomposition(custom: CustomOp, text: str) -> Callable[[Operatio
         values = [bound.get(v, v) for v in ret.arguments]
         for arg in block.args:
             arg.replace_all_uses_with(bound[arg])
-        new_ops = list(block.ops)[:-1]
+        block.erase_op(ret)  # else it stays a user of the ops that move into the module
+        new_ops = list(block.ops)
         for new in new_ops:
             new.detach()
         return new_ops, values
