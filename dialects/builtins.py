@@ -263,8 +263,18 @@ def _const_infer(value_of: Callable[[CallInfo], Any]) -> Callable[[CallInfo], li
     return infer
 
 
-def splat(value: Any, result_type: TensorType) -> tf.ConstantOp:
+SPLAT_MAX_ELEMENTS = 1 << 16
+"""A constant tensor of more elements is a rank-0 constant broadcast to its shape:
+xDSL's dense attributes hold every element (`zeros([100000, 100000])` would be 40 GB)."""
+
+
+def splat(value: Any, result_type: TensorType) -> tf.ConstantOp | list[Any]:
     data = np.asarray(value, dtype=numpy_dtype_of(result_type)).reshape(-1)
+    shape = tuple(result_type.get_shape())
+    if shape and int(np.prod(shape, dtype=np.float64)) > SPLAT_MAX_ELEMENTS:
+        scalar = tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(
+            TensorType(result_type.get_element_type(), []), data.tolist()))
+        return [scalar, tf.BroadcastToOp(scalar.result, result_type)]
     return tf.ConstantOp(DenseIntOrFPElementsAttr.from_list(result_type, data.tolist()))
 
 

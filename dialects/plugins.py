@@ -216,8 +216,17 @@ def ensure_dialect(name: str) -> bool:
     module = installed_plugins().get(name)
     if module is None:
         return False
+    before = set(REGISTRY.dialect_names())
     load_plugin(module)
-    return name in REGISTRY.dialect_names()
+    if name in REGISTRY.dialect_names():
+        return True
+    # The entry point is found by the dialect's name: one named otherwise is a packaging mistake.
+    found = sorted(set(REGISTRY.dialect_names()) - before) or sorted(
+        {op.dialect for op in CUSTOM_OPS.values() if module in op.modules})
+    what = f"registers dialect {', '.join(repr(d) for d in found)}" if found else "registers no dialect"
+    raise PluginError(f"the installed plugin {name!r} (module {module!r}) {what}, not {name!r}: its entry "
+                      f"point in the group '{ENTRY_POINT_GROUP}' must have its dialect's name"
+                      + (f"; or write `use {found[0]};`" if len(found) == 1 else ""))
 
 
 def universe_dialects() -> dict[str, Callable[[], Dialect]]:

@@ -112,9 +112,9 @@ def check_dtype(call: CallInfo, dtype: str, allowed: frozenset[str], what: str, 
 
 
 def norm_axis(call: CallInfo, axis: int, rank: int, at: str = "axis") -> int:
-    if not -rank <= axis < max(rank, 1) or (rank == 0 and axis not in (0, -1)):
+    if not -rank <= axis < rank:  # as NumPy: a rank-0 tensor has no axis
         raise call.error(f"axis {axis} is out of range for a tensor of rank {rank}", at)
-    return axis % rank if rank else 0
+    return axis % rank
 
 
 def norm_axes(call: CallInfo, axes: int | Sequence[int] | None, rank: int, at: str = "axis") -> tuple[int, ...]:

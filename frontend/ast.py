@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
 
 from tfir.errors import Span
 
@@ -245,3 +246,44 @@ class SourceFile:
     functions: list[FnDef] = field(default_factory=list)
     imports: list[Import] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
+
+
+# -- walking the tree without recursion (a 20,000-term sum is 20,000 levels deep) --------------
+
+
+def walk(node: object) -> Iterator[Node]:
+    """Every node under `node` (a node or a list of them), itself included, in
+    source order; an explicit stack, so that the depth of a program is no limit."""
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, Node):
+            yield item
+            stack.extend(reversed([getattr(item, f.name) for f in fields(item) if f.name != "span"]))
+
+
+def nesting(node: object) -> tuple[int, Node | None]:
+    """How deeply expressions nest under `node`, and the deepest node. The left
+    operands of a chain of binary operators (`a + b + c`) and a chain of
+    negations count as one level: the checker walks those with a loop."""
+    best: tuple[int, Node | None] = (0, None)
+    stack: list[tuple[object, int]] = [(node, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list):
+            stack.extend((x, depth) for x in item)
+            continue
+        if not isinstance(item, Node):
+            continue
+        if depth > best[0]:
+            best = (depth, item)
+        if isinstance(item, Binary):
+            stack.append((item.lhs, depth if isinstance(item.lhs, Binary) else depth + 1))
+            stack.append((item.rhs, depth + 1))
+        elif isinstance(item, Neg):
+            stack.append((item.operand, depth if isinstance(item.operand, Neg) else depth + 1))
+        else:
+            stack.extend((getattr(item, f.name), depth + 1) for f in fields(item) if f.name != "span")
+    return best

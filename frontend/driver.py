@@ -4,16 +4,17 @@ anything runs), and build the `tf` IR of one entry for one input signature."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import fields
 from typing import Any
 
 from xdsl.dialects.builtin import ModuleOp
 
 from tfir.dialects import builtins as _builtins  # noqa: F401  (registers the builtin entries)
-from tfir.dialects.registry import TType
-from tfir.errors import CompileError, Diagnostic
+from tfir.dialects.plugins import ensure_dialect, installed_plugins
+from tfir.dialects.registry import REGISTRY, TType
+from tfir.errors import CompileError, Diagnostic, PluginError, did_you_mean
 from tfir.frontend import ast, gradients
 from tfir.frontend.checker import Frame, Specializer
+from tfir.frontend.deep import deep_call
 from tfir.frontend.dims import dim_size, unbound_dims
 from tfir.frontend.loader import LoadedFile, Program, load_program
 from tfir.frontend.values import Literal, SymDim, Tensor, Value
@@ -22,10 +23,16 @@ from tfir.frontend.values import Literal, SymDim, Tensor, Value
 def load_and_check(text: str, filename: str) -> Program:
     """Parses, resolves imports and checks every non-generic function of the
     root file with its declared (possibly symbolic) types."""
+    return deep_call(_load_and_check, text, filename)
+
+
+def _load_and_check(text: str, filename: str) -> Program:
     program = load_program(text, filename)
+    _check_parameters(program)
     _check_recursion(program)
     _check_signatures(program)
     checker = Specializer(program, emit=False)
+    checker.diagnostics.extend(_check_uses(program))
     for fn in program.root.functions.values():
         if fn.is_generic or any(p.is_static and p.default is None for p in fn.params):
             continue
@@ -84,6 +91,11 @@ def _check_signatures(program: Program) -> None:
 def build_entry(program: Program, name: str, arg_types: dict[str, TType],
                 statics: dict[str, Any]) -> ModuleOp:
     """The `tf` module of entry `name` specialized to concrete argument types."""
+    return deep_call(_build_entry, program, name, arg_types, statics)
+
+
+def _build_entry(program: Program, name: str, arg_types: dict[str, TType],
+                 statics: dict[str, Any]) -> ModuleOp:
     fn = program.root.functions[name]
     checker = Specializer(program, emit=True)
     given: dict[str, Value] = {name: Tensor(t) for name, t in arg_types.items()}
@@ -104,16 +116,55 @@ def build_entry(program: Program, name: str, arg_types: dict[str, TType],
     return checker.module
 
 
+MAX_DIM = 1 << 62
+
+
+def _check_parameters(program: Program) -> None:
+    """What a signature alone breaks: a parameter declared twice, a dimension no
+    array can have (result dimensions bound nowhere: `_check_signatures`)."""
+    errors: list[Diagnostic] = []
+    for file in program.files.values():
+        text = file.source.text
+        for fn in file.source.functions:
+            seen: set[str] = set()
+            for p in fn.params:
+                if p.name in seen:
+                    errors.append(Diagnostic(f"parameter '{p.name}' of '{fn.name}' is declared twice", p.span,
+                                             source_text=text))
+                seen.add(p.name)
+                if isinstance(p.type, ast.TensorTypeExpr):
+                    errors += _large_dims(p.type, text)
+            for t in fn.results or []:
+                errors += _large_dims(t, text)
+    if errors:
+        raise CompileError(errors)
+
+
+def _large_dims(t: ast.TensorTypeExpr, text: str) -> list[Diagnostic]:
+    return [Diagnostic(f"dimension {d} is larger than any array can have (at most 2**62)", t.span, source_text=text)
+            for d in t.dims if isinstance(d, int) and d > MAX_DIM]
+
+
+def _check_uses(program: Program) -> list[Diagnostic]:
+    """Each `use` names a dialect that is registered or installed."""
+    errors: list[Diagnostic] = []
+    for file in program.files.values():
+        for use in file.source.uses:
+            try:
+                known = ensure_dialect(use.dialect)
+            except PluginError as err:  # at the first call of its ops, or here if there is none
+                if not any(c.callee.startswith(use.dialect + ".") for c in _walk_calls(file.source.functions)):
+                    errors.append(Diagnostic(str(err), use.span, source_text=file.source.text))
+                continue
+            if not known:
+                names = REGISTRY.dialect_names() | set(installed_plugins())
+                errors.append(Diagnostic(f"unknown dialect '{use.dialect}'{did_you_mean(use.dialect, names)}",
+                                         use.span, source_text=file.source.text))
+    return errors
+
+
 def _walk_calls(node: Any) -> Iterator[ast.Call]:
-    if isinstance(node, ast.Call):
-        yield node
-    if isinstance(node, list):
-        for item in node:
-            yield from _walk_calls(item)
-    elif isinstance(node, ast.Node):
-        for f in fields(node):
-            if f.name != "span":
-                yield from _walk_calls(getattr(node, f.name))
+    return (n for n in ast.walk(node) if isinstance(n, ast.Call))
 
 
 def _check_recursion(program: Program) -> None:

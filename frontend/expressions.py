@@ -3,6 +3,7 @@ builtins, user functions and dialect ops, and indexing."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,6 +37,9 @@ from tfir.frontend.values import (
 
 if TYPE_CHECKING:
     from tfir.frontend.checker import Frame
+
+MAX_INT = 1 << 63  # integer literals are int64 at most
+MAX_ELEMENTS = 1 << 62  # NumPy's arrays hold fewer than 2**63 bytes
 
 OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**": "pow",
              "//": "floordiv", "%": "mod",
@@ -89,6 +93,9 @@ class ExprChecker(IndexingMixin):
         return [self._single(e)]
 
     def _single(self, e: ast.Expr) -> Value:
+        if isinstance(e, ast.IntLit) and not -MAX_INT <= e.value < MAX_INT:
+            raise CheckError(f"integer literal {e.value} does not fit in 64 bits; a float is written "
+                             f"{e.value}.0", e.span)
         if isinstance(e, ast.IntLit | ast.FloatLit | ast.BoolLit):
             return Literal.of(e.value)
         if isinstance(e, ast.DTypeLit):
@@ -100,20 +107,44 @@ class ExprChecker(IndexingMixin):
         if isinstance(e, ast.ListLit):
             return self.list_literal(e)
         if isinstance(e, ast.Neg):
-            value = self.expr(e.operand)
-            if isinstance(value, Literal):
-                if value.kind == "bool":
-                    raise CheckError("cannot negate a bool literal", e.span)
-                return Literal(-value.value, value.kind)
-            if isinstance(value, SymDim):
-                return symbolic_apply("neg", [value])
-            return self.apply("neg", [Arg(value, e.operand.span)], [], e.span, e.span)[0]
+            chain: list[ast.Neg] = []
+            node: ast.Expr = e
+            while isinstance(node, ast.Neg):  # `- - - x`: a loop, not a recursion per `-`
+                chain.append(node)
+                node = node.operand
+            value = self.expr(node)
+            for neg in reversed(chain):
+                value = self._neg(neg, value)
+            return value
         if isinstance(e, ast.Binary):
-            args = [Arg(self.expr(e.lhs), e.lhs.span), Arg(self.expr(e.rhs), e.rhs.span)]
-            return self.apply(OPERATORS[e.op], args, [], e.span, e.span)[0]
+            return self._binary_chain(e)
         if isinstance(e, ast.Subscript):
             return self.subscript(e)
         raise AssertionError(f"unexpected expression {type(e).__name__}")
+
+    def _neg(self, e: ast.Neg, value: Value) -> Value:
+        if isinstance(value, Literal):
+            if value.kind == "bool":
+                raise CheckError("cannot negate a bool literal", e.span)
+            return Literal(-value.value, value.kind)
+        if isinstance(value, SymDim):
+            return symbolic_apply("neg", [value])
+        return self.apply("neg", [Arg(value, e.operand.span)], [], e.span, e.span)[0]
+
+    def _binary_chain(self, e: ast.Binary) -> Value:
+        """`a + b - c * d`: the chain of left operands in a loop (generated code writes
+        sums of thousands of terms). An operator's errors are located where it
+        starts, at its left operand (language.md, "Errors")."""
+        spine: list[ast.Binary] = []
+        node: ast.Expr = e
+        while isinstance(node, ast.Binary):
+            spine.append(node)
+            node = node.lhs
+        value = self.expr(node)
+        for b in reversed(spine):
+            args = [Arg(value, b.span), Arg(self.expr(b.rhs), b.span)]
+            value = self.apply(OPERATORS[b.op], args, [], b.span, b.span)[0]
+        return value
 
     def name(self, e: ast.Name) -> Value:
         value = self.frame.env.get(e.id)
@@ -220,6 +251,10 @@ class ExprChecker(IndexingMixin):
         tensors = self._unify(entry, operands)
         call = _Call(name, [t.type for t in tensors], attrs, spans, callee_span if callee_span != span else span)
         result_types = entry.infer(call)
+        for t in result_types:
+            if t.is_concrete and math.prod(t.shape) > MAX_ELEMENTS:
+                raise CheckError(f"'{name}' would make a tensor of shape {list(t.shape)}: more elements "
+                                 f"than any array holds (at most 2**62)", span)
         return self.emit_entry(entry, tensors, call.attrs, result_types, span)
 
     def _tensor_list(self, name: str, arg: Arg) -> list[Arg]:

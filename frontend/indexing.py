@@ -38,6 +38,8 @@ class _Axis:
     tensor: Tensor | None = None  # a tensor index: taken after the slice
     span: Any = None
 
+MAX_STEP = 1 << 62  # a step of one element larger than this is stored as its sign
+
 
 class IndexingMixin:
     def _static_index(self: Any, e: ast.Expr | None) -> int | SymDim | None:
@@ -153,5 +155,7 @@ class IndexingMixin:
         if not isinstance(dim, int) or any(isinstance(b, SymDim) for b in (lo, hi, step)):
             return _Axis(0, step if isinstance(step, int) else 1, None, True)
         s, stop, k = slice(lo, hi, step).indices(dim)
-        n = len(range(s, stop, k))
+        n = max(0, (stop - s + k - (1 if k > 0 else -1)) // k)  # len(range()) takes no huge step
+        if n <= 1 and not -MAX_STEP < k < MAX_STEP:  # one element: only the direction matters
+            k = 1 if k > 0 else -1
         return _Axis(s if n else 0, k, n, True)

@@ -7,12 +7,17 @@ imports, then the builtin primitives of the op registry, then the prelude.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tfir.errors import CompileError, Diagnostic
 from tfir.frontend import ast
 from tfir.frontend.parser import parse
+
+MAX_SOURCE_BYTES = 64 << 20
+"""The largest `.tf` file read (a larger one is an error, not minutes of parsing)."""
 
 PRELUDE_PATH = Path(__file__).parent / "prelude.tf"
 PRELUDE_NAME = "<prelude>"
@@ -84,10 +89,50 @@ def load_program(text: str, filename: str) -> Program:
     return Program(root, files, load_prelude())
 
 
+class SourceError(Exception):
+    """A source file that cannot be read; the message says why."""
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (a NUL byte...) escaped, for a message."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def read_source(path: str | Path) -> str:
+    """The text of a `.tf` file. Only a regular file is read (a device such as
+    /dev/zero, a pipe or a directory is an error, not a hang), of at most
+    `MAX_SOURCE_BYTES`, in UTF-8."""
+    if "\x00" in str(path):
+        raise SourceError("the path contains a NUL byte")
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise SourceError("it is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise SourceError("it is not a regular file (a device, a pipe or a socket)")
+        if info.st_size > MAX_SOURCE_BYTES:
+            raise SourceError(f"it is too large ({info.st_size} bytes; at most {MAX_SOURCE_BYTES >> 20} MiB)")
+        with open(path, "rb") as f:
+            data = f.read(MAX_SOURCE_BYTES + 1)  # files of /proc report no size
+    except OSError as err:
+        raise SourceError(err.strerror or str(err)) from None
+    except ValueError as err:  # a path the OS cannot take
+        raise SourceError(str(err)) from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(f"it is too large (at most {MAX_SOURCE_BYTES >> 20} MiB)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SourceError(f"it is not UTF-8 text (byte {err.start})") from None
+
+
 def _load(text: str, filename: str, files: dict[str, LoadedFile], stack: list[str]) -> LoadedFile:
     loaded = _index(parse(text, filename))
     files[filename] = loaded
     for imp in loaded.source.imports:
+        if "\x00" in imp.path:  # no file system takes it (and pathlib raises)
+            raise CompileError([Diagnostic(f"cannot import \"{printable(imp.path)}\": the path contains a "
+                                           "NUL byte", imp.span, source_text=text)])
         base = Path(filename).parent if not filename.startswith("<") else Path.cwd()
         path = str((base / imp.path).resolve()) if not Path(imp.path).is_absolute() else imp.path
         key = _display(path, filename, imp.path)
@@ -97,10 +142,9 @@ def _load(text: str, filename: str, files: dict[str, LoadedFile], stack: list[st
         existing = next((f for k, f in files.items() if _same(path, [k])), None)
         if existing is None:
             try:
-                sub_text = Path(path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as err:
-                reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
-                raise CompileError([Diagnostic(f"cannot import \"{imp.path}\": {reason}", imp.span,
+                sub_text = read_source(path)
+            except SourceError as err:
+                raise CompileError([Diagnostic(f"cannot import \"{printable(imp.path)}\": {err}", imp.span,
                                                source_text=text)]) from None
             existing = _load(sub_text, key, files, [*stack, filename])
         if existing not in loaded.imported:

@@ -11,11 +11,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from tfir.errors import CompileError, Diagnostic, Span
 from tfir.frontend import ast
+from tfir.frontend.deep import MAX_NESTING
 
 _TOKEN_TEXT = {
     "SEMICOLON": "';'", "LPAR": "'('", "RPAR": "')'", "LSQB": "'['", "RSQB": "']'",
@@ -39,7 +40,9 @@ def parse(text: str, filename: str) -> ast.SourceFile:
     except UnexpectedInput as err:
         raise CompileError([_syntax_diagnostic(err, text, filename)]) from None
     out = ast.SourceFile(filename, text)
-    for item in _Builder(filename).transform(tree).children:
+    items = _Builder(filename).transform(tree).children
+    _check_nesting(items, text, filename)
+    for item in items:
         if isinstance(item, ast.FnDef):
             out.functions.append(item)
         elif isinstance(item, ast.Import):
@@ -47,6 +50,17 @@ def parse(text: str, filename: str) -> ast.SourceFile:
         elif isinstance(item, ast.Use):
             out.uses.append(item)
     return out
+
+
+def _check_nesting(items: list, text: str, filename: str) -> None:
+    """A diagnostic for expressions nested deeper than the frontend walks (see deep.py)."""
+    for item in items:
+        if isinstance(item, ast.FnDef):
+            depth, node = ast.nesting(item.body)
+            if depth > MAX_NESTING and node is not None:
+                raise CompileError([Diagnostic(
+                    f"expression nested too deeply ({depth} levels; at most {MAX_NESTING})",
+                    node.span, source_text=text)])
 
 
 def _describe(name: str) -> str:
@@ -100,7 +114,7 @@ def _tok_span(filename: str, tok: Token) -> Span:
 
 
 @v_args(meta=True)
-class _Builder(Transformer):
+class _Builder(Transformer_NonRecursive):
     """Parse tree -> AST nodes with spans."""
 
     def __init__(self, filename: str):

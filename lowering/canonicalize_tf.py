@@ -60,7 +60,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import Float16Type, Float32Type, Float64Type, ModuleOp, TensorType
+from xdsl.dialects.builtin import (
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    IntegerType,
+    ModuleOp,
+    TensorType,
+)
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -86,6 +93,11 @@ IDEMPOTENT = (tf.MaximumOp, tf.MinimumOp, tf.LogicalAndOp, tf.LogicalOrOp)
 def _is_float(value: SSAValue) -> bool:
     assert isinstance(value.type, TensorType)
     return isinstance(value.type.get_element_type(), Float16Type | Float32Type | Float64Type)
+
+
+def _is_bool(value: SSAValue) -> bool:
+    assert isinstance(value.type, TensorType)
+    return value.type.get_element_type() == IntegerType(1)
 
 
 def _is_const(value: SSAValue, target: float | bool) -> bool:
@@ -346,8 +358,8 @@ class SelectSimplification(RewritePattern):
         if inner := _defined_by(op.cond, tf.LogicalNotOp):
             new = tf.SelectOp(inner.input, op.rhs, op.lhs, op.result.type)
             return _replace(rewriter, op, new.result, [new])
-        if op.result.type.get_element_type() != op.cond.type.get_element_type():
-            return  # `where(c, 1.0, 0.0)` is no bool: `1.0 == True` in Python, not in the IR
+        if not _is_bool(op.result):  # `select(c, 1, 0)` is an integer: 1 == True in Python
+            return
         if _is_const(op.lhs, True) and _is_const(op.rhs, False):
             return _replace(rewriter, op, op.cond)
         if _is_const(op.lhs, False) and _is_const(op.rhs, True):

@@ -274,8 +274,11 @@ class BroadcastToLowering(_TfLowering):
 
 
 class SliceLowering(_TfLowering):
-    """Positive strides: `tensor.extract_slice`; a negative stride: a generic
-    reading through `dI * stride + start`."""
+    """Positive strides: `tensor.extract_slice`. A negative stride: the
+    extract_slice of the same elements in increasing order, then a generic
+    that reads it reversed along those axes (`(n - 1) - dI`). A generic that
+    read the whole operand through `dI * stride + start` would give loop `dI`
+    two sizes wherever another axis is a plain `dI` of a different extent."""
 
     OP = tf.SliceOp
 
@@ -285,11 +288,17 @@ class SliceLowering(_TfLowering):
         start, stride = op.start.get_values(), op.stride.get_values()
         if out == shape_of(x) and all(k == 1 for k in stride):
             return x
-        if all(k > 0 for k in stride):
-            return em.val(tensor.ExtractSliceOp.from_static_parameters(x, start, out, stride))
+        # The lowest index read on each axis, and the step as a positive stride.
+        low = [s + (n - 1) * k if k < 0 and n > 0 else s for s, k, n in zip(start, stride, out, strict=True)]
+        step = [abs(k) for k in stride]
+        if out != shape_of(x) or any(k != 1 for k in step):
+            x = em.val(tensor.ExtractSliceOp.from_static_parameters(x, low, out, step))
+        flip = [k < 0 and n > 1 for k, n in zip(stride, out, strict=True)]
+        if not any(flip):
+            return x
         rank = len(out)
-        exprs = [AffineExpr.dimension(d) * k + s if (k, s) != (1, 0) else AffineExpr.dimension(d)
-                 for d, (s, k) in enumerate(zip(start, stride, strict=True))]
+        exprs = [AffineExpr.dimension(d) * -1 + (n - 1) if f else AffineExpr.dimension(d)
+                 for d, (n, f) in enumerate(zip(out, flip, strict=True))]
         init = em.empty(out, elem_of(x))
         return em.generic([x], [AffineMap(rank, 0, tuple(exprs))], [init], [AffineMap.identity(rank)],
                           [PARALLEL] * rank, lambda b, args: [args[0]])[0]

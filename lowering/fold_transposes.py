@@ -27,7 +27,6 @@ from xdsl.context import Context
 from xdsl.dialects import memref
 from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, ModuleOp
 from xdsl.dialects.linalg.ops import GenericOp, TransposeOp
-from xdsl.ir import Operation, SSAValue
 from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
@@ -35,18 +34,7 @@ from xdsl.rewriter import Rewriter
 from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.device import entries
 from tfir.lowering.utils.linalg_ops import indexing_maps, is_contraction
-from tfir.lowering.utils.memref_views import VIEW_OPS, root_of, touches
-
-
-def _writes(op: Operation, base: SSAValue) -> bool:
-    if isinstance(op, VIEW_OPS) or op.name == "arith.constant":
-        return False
-    outs = getattr(op, "outputs", None)
-    if outs is not None and op.dialect_name() == "linalg":
-        return any(root_of(o) is base for o in outs)
-    if isinstance(op, memref.CopyOp):
-        return root_of(op.destination) is base
-    return touches(op, base)  # a call may write any buffer it gets
+from tfir.lowering.utils.memref_views import root_of, writes
 
 
 def fold_transpose(op: TransposeOp, contractions_only: bool = False) -> bool:
@@ -66,7 +54,7 @@ def fold_transpose(op: TransposeOp, contractions_only: bool = False) -> bool:
     last, cur = readers, op.next_op
     pending = set(last)
     while cur is not None and pending:
-        if _writes(cur, root_of(src)):
+        if writes(cur, root_of(src)):
             return False
         pending.discard(cur)
         cur = cur.next_op

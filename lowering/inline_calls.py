@@ -6,7 +6,8 @@ each with one block ending in `func.return`, called with `func.call`. There is
 no recursion (the frontend rejects it; a cycle found here fails the pass).
 
 Produces: the same module with no `func.call` to a function defined in it.
-Callees are flattened first, so a call chain `main -> f -> g` is inlined in
+Calls are inlined top-down, each callee's body copied once per call, so a
+call chain `main -> f -> g` is inlined in
 one pass; every inlined op is a clone of the callee's op and keeps its own
 location (the callee's source line, not the call's). Private functions that
 nothing refers to any more (no call, no symbol reference) are erased; public functions (entries) are kept even when

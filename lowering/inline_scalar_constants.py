@@ -9,7 +9,9 @@ launch of a kernel passes the same such global, its loads become an
 `arith.constant` of the loaded type (printed as a literal); the argument then
 leaves the kernel and its launches (`prune-kernel-args`) and the global the
 module (`drop-unused-globals`).
-Dense constants with distinct values stay buffers.
+Dense constants with distinct values stay buffers. Then the exact ops of a
+kernel whose operands are all literals become literals themselves
+(lowering/utils/literal_folding.py): Triton would make 0-d blocks of them.
 
 Masked-off lanes read the constant instead of `other`; that is safe where
 they are never used unmasked: elementwise results are stored under the same
@@ -37,7 +39,9 @@ from xdsl.rewriter import Rewriter
 
 from tfir.dialects import device
 from tfir.dialects.device import element_of
+from tfir.lowering.utils.constants import splat_element
 from tfir.lowering.utils.device import dot_inputs, kernels, launches
+from tfir.lowering.utils.literal_folding import fold_literal_ops
 
 
 def _splat_global(value: SSAValue, globals_: dict[str, memref.GlobalOp]) -> float | int | None:
@@ -51,10 +55,7 @@ def _splat_global(value: SSAValue, globals_: dict[str, memref.GlobalOp]) -> floa
     init = glob.initial_value
     if not isinstance(init, DenseIntOrFPElementsAttr):
         return None
-    values = init.get_values()
-    if not values or len(set(values)) != 1:
-        return None
-    return values[0]
+    return splat_element(init)
 
 
 def _constant(value: float | int, typ: Attribute) -> arith.ConstantOp:
@@ -98,11 +99,12 @@ def inline_scalar_constants(module: ModuleOp) -> None:
                 if load.results[0].name_hint:
                     const.result.name_hint = load.results[0].name_hint
                 Rewriter.replace_op(load, const)
+        fold_literal_ops(kernel)
 
 
 @dataclass(frozen=True)
 class InlineScalarConstantsPass(ModulePass):
-    """Loads of one-value constant globals in kernels -> literals."""
+    """Loads of one-value constant globals in kernels, and ops of literals only -> literals."""
 
     name = "inline-scalar-constants"
 

@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import linecache
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tfir import cache
+from tfir import cache, crash, pipeline
 from tfir.compiler import TARGETS, Compiled, backend_for, build, check_options
 from tfir.dialects.dtypes import from_numpy, to_numpy
 from tfir.dialects.registry import REGISTRY, TType
-from tfir.errors import CompileError, Diagnostic, InputError, Span, did_you_mean
+from tfir.errors import (
+    CompileError,
+    Diagnostic,
+    InputError,
+    InternalError,
+    Span,
+    TfirError,
+    did_you_mean,
+)
 from tfir.frontend import ast
 from tfir.frontend.driver import build_entry, load_and_check
 from tfir.frontend.loader import Program as FrontendProgram
-from tfir.frontend.loader import load_prelude
+from tfir.frontend.loader import SourceError, load_prelude, printable, read_source
 from tfir.inputs import bind_inputs
 from tfir.options import CompileOptions
 from tfir.plugin import check_lowerings, plugins_fingerprint
@@ -47,16 +55,21 @@ def compile_file(path: str | Path, target: str = "numpy", options: CompileOption
     `options` and `kwargs` (fields of `CompileOptions`) say how to compile it."""
     resolved = _options(target, options, kwargs)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
-        raise CompileError([Diagnostic(f"cannot read {path}: {reason}", Span(str(path), 1, 1, 1, 1))]) from None
+        text = read_source(path)
+    except SourceError as err:
+        name = printable(str(path))
+        raise CompileError([Diagnostic(f"cannot read {name}: {err}", Span(name, 1, 1, 1, 1))]) from None
     return Program(_checked(text, str(path), target), target, resolved)
 
 
 def _checked(text: str, filename: str, target: str) -> FrontendProgram:
     """The checked program; custom ops with no lowering for `target` are errors now, not at the first call."""
-    frontend = load_and_check(text, filename)
+    try:
+        frontend = load_and_check(text, filename)
+    except (TfirError, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as err:  # noqa: BLE001 - a fault of the frontend: reported as a bug, with a reproducer
+        raise crash.internal(err, crash.Reproducer(text, filename, target), "the frontend") from err
     missing = check_lowerings(frontend, target)
     if missing:
         raise CompileError(missing)
@@ -121,14 +134,14 @@ class Function:
     def params(self) -> list[ast.Param]:
         return self.fn.params
 
-    def __call__(self, *args: Any, **kwargs: Any) -> np.ndarray | tuple[np.ndarray, ...]:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> np.ndarray | tuple[np.ndarray, ...]:
         if not kwargs and self._all_tensors:
             try:
                 run = self._fast[tuple((a.dtype, a.shape) for a in args)]
             except (AttributeError, KeyError):
                 pass
             else:
-                results = run(*args)
+                results = self.run_compiled(run, args)
                 return results[0] if len(results) == 1 else results
         arrays, statics = self.bind_inputs(args, kwargs)
         compiled = self.specialize(arrays, statics)
@@ -136,7 +149,7 @@ class Function:
         if not kwargs and self._all_tensors and len(args) == len(self.params) and all(
                 type(a) is np.ndarray and arrays[p.name] is a for p, a in zip(self.params, args, strict=True)):
             self._fast[tuple((a.dtype, a.shape) for a in args)] = compiled.run
-        results = compiled.run(*tensors)
+        results = self.run_compiled(compiled.run, tensors)
         return results[0] if len(results) == 1 else tuple(results)
 
     def specialize(self, arrays: dict[str, np.ndarray], statics: dict[str, Any]) -> Compiled:
@@ -152,9 +165,41 @@ class Function:
         return compiled
 
     def compile(self, types: dict[str, TType], statics: dict[str, Any]) -> Compiled:
-        module = build_entry(self.program.frontend, self.name, types, statics)
-        return build(module, self.name, self.program.target, self.program.source_line,
-                     self.program.options, self._cache_key(types, statics))
+        where = "the frontend"
+        try:
+            module = build_entry(self.program.frontend, self.name, types, statics)
+            where = f"the {self.program.target} code generator"
+            return build(module, self.name, self.program.target, self.program.source_line,
+                         self.program.options, self._cache_key(types, statics))
+        except (TfirError, MemoryError, KeyboardInterrupt) as err:
+            if isinstance(err, InternalError):  # a pass's failure: the reproducer added, the cause kept
+                crash.internal(err, self.reproducer(types, statics), where)
+            raise
+        except Exception as err:  # noqa: BLE001 - a fault of tfir: reported as a bug, with a reproducer
+            raise crash.internal(err, self.reproducer(types, statics), where) from err
+
+    def reproducer(self, types: dict[str, TType], statics: dict[str, Any]) -> crash.Reproducer:
+        """What reproduces a fault in compiling or running this entry for `types`."""
+        frontend = self.program.frontend
+        return crash.Reproducer(
+            frontend.root.source.text, self.program.filename, self.program.target, self.name,
+            {n: (t.dtype, [int(d) for d in t.shape]) for n, t in types.items()},
+            dict(statics), list(self.program.options.disable), files=crash.imported_files(frontend),
+            verify_each=pipeline.VERIFY_EACH if self.program.options.verify_each is None
+            else self.program.options.verify_each)
+
+    def run_compiled(self, run: Callable[..., tuple[np.ndarray, ...]], tensors: Sequence[Any]) -> tuple[np.ndarray, ...]:
+        """Runs compiled code; a crash of the generated code (not a program's own
+        run-time error) is an internal error, with a reproducer."""
+        try:
+            return run(*tensors)
+        except (TfirError, MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as err:  # noqa: BLE001
+            types = {p.name: TType(from_numpy(np.asarray(a).dtype) or "", np.shape(a))
+                     for p, a in zip([p for p in self.params if not p.is_static], tensors, strict=False)}
+            raise crash.internal(err, self.reproducer(types, {}),
+                                 f"the generated {self.program.target} code") from err
 
     def _cache_key(self, types: dict[str, TType], statics: dict[str, Any]) -> str | None:
         if not self.program.options.cache:

@@ -11,16 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from tfir import progress, support
+from tfir import crash, progress, support
 from tfir.api import TARGETS, Program, compile_file
-from tfir.dialects.dtypes import element_type, from_numpy
+from tfir.dialects.dtypes import from_numpy
 from tfir.errors import CompileError, InternalError, TfirError
-from tfir.frontend import ast
-from tfir.frontend.dims import eval_dim
+from tfir.inputs import random_inputs
 from tfir.inspect import commands
 from tfir.inspect.trace import entry_name
 from tfir.onnx import cli as onnx_cli
 from tfir.plugin import load_plugin
+from tfir.testing import cli as testing_cli
 from tfir.version import __version__
 
 
@@ -39,48 +39,6 @@ def load_program(args: argparse.Namespace, target: str | None = None) -> Program
     for plugin in getattr(args, "plugin", None) or []:
         load_plugin(plugin)
     return compile_file(args.file, target=target or getattr(args, "target", "numpy") or "numpy")
-
-
-def random_inputs(fn: ast.FnDef, given: dict[str, np.ndarray], dims: dict[str, int], seed: int) -> dict[str, Any]:
-    """Seeded random arrays for the tensor inputs not given, of their declared shapes."""
-    rng = np.random.default_rng(seed)
-    bound = dict(dims)
-    for p in fn.params:
-        if p.name in given and isinstance(p.type, ast.TensorTypeExpr):
-            for d, size in zip(p.type.dims, given[p.name].shape, strict=False):
-                if isinstance(d, str):
-                    bound.setdefault(d, size)
-    statics = {p.name: p.default.value for p in fn.params
-               if isinstance(p.type, ast.StaticType) and isinstance(p.default, ast.IntLit)}
-    statics.update({n: v for n, v in given.items() if isinstance(v, int)})
-    out: dict[str, Any] = dict(given)
-    for p in fn.params:
-        if p.name in given or p.is_static:
-            continue
-        if p.type is None:
-            raise UsageError(f"parameter '{p.name}' has no declared type: pass --input {p.name}=FILE.npy")
-        shape = []
-        for d in p.type.dims:
-            names = [d] if isinstance(d, str) else d.names() if isinstance(d, ast.DimBinary) else []
-            missing = [n for n in names if n not in bound and n not in statics]
-            if missing:
-                raise UsageError(f"the size of dimension {missing[0]} (parameter '{p.name}') is unknown: "
-                                 f"pass --dim {missing[0]}=SIZE")
-            size = eval_dim(d, lambda n: bound.get(n, statics.get(n)))
-            if not isinstance(size, int) or size < 0:
-                raise UsageError(f"dimension {d} of parameter '{p.name}' has no size >= 0 ({size})")
-            shape.append(size)
-        out[p.name] = _random(rng, p.type.dtype, tuple(shape))
-    return out
-
-
-def _random(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
-    elem = element_type(dtype)
-    if elem.kind == "bool":
-        return rng.random(shape) < 0.5
-    if elem.kind == "int":
-        return rng.integers(-10, 10, shape).astype(elem.numpy)
-    return rng.standard_normal(shape).astype(elem.numpy)
 
 
 def summarize(name: str, value: np.ndarray) -> str:
@@ -121,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with progress.phase(f"compiling {entry} for {prog.target}"):
             compiled = fn.specialize(arrays, statics)
         with progress.phase(f"running {entry} on {prog.target}"):
-            results = compiled.run(*[arrays[p.name] for p in fn.params if p.name in arrays])
+            results = fn.run_compiled(compiled.run, [arrays[p.name] for p in fn.params if p.name in arrays])
     print(f"{entry} ({prog.target}):")
     for i, r in enumerate(results):
         print(summarize(f"result {i}", r))
@@ -216,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     commands.add_commands(sub)
+    testing_cli.add_commands(sub)  # fuzz, reduce, bisect
     support.add_command(sub)
     onnx_cli.add_commands(sub)  # import-onnx, export-onnx (onnx itself loads when they run)
     _finish_help(sub)
@@ -232,7 +191,9 @@ def _quiet_closed_pipe() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    show_stack = "--traceback" in argv  # anywhere on the line: the Python stack of an internal error
+    args = build_parser().parse_args([a for a in argv if a != "--traceback"])
     try:
         status = args.func(args)
         sys.stdout.flush()  # here, where a closed pipe can still be caught
@@ -242,13 +203,24 @@ def main(argv: list[str] | None = None) -> int:
     except CompileError as err:
         print(err, file=sys.stderr)
     except InternalError as err:
-        print(f"error: internal error (a bug in tfir, please report it): {err}", file=sys.stderr)
+        _note_plugins(err, args)
+        crash.report(err, show_stack)
     except (TfirError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
+    except MemoryError as err:  # a program that needs more memory than there is: no traceback
+        print(f"error: out of memory{': ' + str(err) if str(err) else ''}", file=sys.stderr)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # noqa: BLE001 - a fault of tfir outside a compile: one line, no dump
+        crash.report(InternalError(f"{type(err).__name__}: {err}").with_traceback(err.__traceback__), show_stack)
     return 1
+
+
+def _note_plugins(err: InternalError, args: argparse.Namespace) -> None:
+    rep = getattr(err, "reproducer", None)
+    if isinstance(rep, crash.Reproducer):
+        rep.plugins = list(getattr(args, "plugin", None) or [])
 
 
 if __name__ == "__main__":

@@ -77,7 +77,9 @@ class Diagnostic:
             return None
         rows = text.splitlines()
         if 1 <= self.line <= len(rows):
-            return rows[self.line - 1].expandtabs(1)
+            # A control character (a NUL byte, an escape sequence) is shown as '?', one for one.
+            row = "".join(c if c.isprintable() or c == "\t" else "?" for c in rows[self.line - 1])
+            return row.expandtabs(1)
         return None
 
 

@@ -10,11 +10,12 @@ compiled with `cast_inputs=True`, which converts arrays with NumPy's `astype`
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from tfir.dialects.dtypes import DTYPES, from_numpy, to_numpy
+from tfir.dialects.dtypes import DTYPES, element_type, from_numpy, to_numpy
 from tfir.errors import InputError, did_you_mean
 from tfir.frontend import ast
 from tfir.frontend.dims import eval_dim
@@ -191,3 +192,52 @@ def check_declared(p: ast.Param, arr: np.ndarray, dims: dict[str, tuple[int, str
                 raise InputError(f"dimension {want} is bound two ways: {size} by parameter '{other}' "
                                  f"and {got} by parameter '{p.name}'")
             dims.setdefault(want, (got, p.name))
+
+
+MAX_RANDOM_ELEMENTS = 1 << 28  # 1 GiB of f32: larger seeded inputs are a mistake, not a wait
+
+
+def random_inputs(fn: ast.FnDef, given: dict[str, np.ndarray], dims: dict[str, int], seed: int) -> dict[str, Any]:
+    """Seeded random arrays for the tensor inputs not given, of their declared shapes
+    (dimension expressions evaluated with `dims`, the given arrays and static defaults)."""
+    rng = np.random.default_rng(seed)
+    bound = dict(dims)
+    for p in fn.params:
+        if p.name in given and isinstance(p.type, ast.TensorTypeExpr):
+            for d, size in zip(p.type.dims, np.shape(given[p.name]), strict=False):
+                if isinstance(d, str):
+                    bound.setdefault(d, size)
+    statics = {p.name: p.default.value for p in fn.params
+               if isinstance(p.type, ast.StaticType) and isinstance(p.default, ast.IntLit)}
+    statics.update({n: v for n, v in given.items() if isinstance(v, int)})
+    out: dict[str, Any] = dict(given)
+    for p in fn.params:
+        if p.name in given or p.is_static:
+            continue
+        if p.type is None:
+            raise InputError(f"parameter '{p.name}' has no declared type: pass --input {p.name}=FILE.npy")
+        shape = []
+        for d in p.type.dims:
+            names = [d] if isinstance(d, str) else d.names() if isinstance(d, ast.DimBinary) else []
+            missing = [n for n in names if n not in bound and n not in statics]
+            if missing:
+                raise InputError(f"the size of dimension {missing[0]} (parameter '{p.name}') is unknown: "
+                                 f"pass --dim {missing[0]}=SIZE")
+            size = eval_dim(d, lambda n: bound.get(n, statics.get(n)))
+            if not isinstance(size, int) or size < 0:
+                raise InputError(f"dimension {d} of parameter '{p.name}' has no size >= 0 ({size})")
+            shape.append(size)
+        if math.prod(shape) > MAX_RANDOM_ELEMENTS:
+            raise InputError(f"parameter '{p.name}' would get {math.prod(shape)} random values: more than "
+                             f"{MAX_RANDOM_ELEMENTS}; pass --input {p.name}=FILE.npy")
+        out[p.name] = random_array(rng, p.type.dtype, tuple(shape))
+    return out
+
+
+def random_array(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    elem = element_type(dtype)
+    if elem.kind == "bool":
+        return rng.random(shape) < 0.5
+    if elem.kind == "int":
+        return rng.integers(-10, 10, shape).astype(elem.numpy)
+    return rng.standard_normal(shape).astype(elem.numpy)

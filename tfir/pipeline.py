@@ -58,7 +58,7 @@ from tfir.lowering.prune_kernel_args import PruneKernelArgsPass
 from tfir.lowering.split_batch import SplitBatchPass
 from tfir.lowering.tile_linalg import TileLinalgPass
 from tfir.lowering.untile_loops import UntileLoopsPass
-from tfir.lowering.utils.contracts import CONTRACTS
+from tfir.lowering.utils.contracts import CONTRACTS, check_uses
 
 COMPILED = frozenset({"numpy", "triton", "mlir"})
 EVERY_TARGET = COMPILED | {"eager"}
@@ -252,6 +252,7 @@ def run_pipeline(module: ModuleOp, target: str, *, disable: Iterable[str] = (),
             make_pass(step, pass_options, target).apply(ctx, module)
             if verify_each:
                 module.verify()
+                check_uses(module)
                 if step.stage in CONTRACTS and _ends_stage(steps, i, skipped):
                     CONTRACTS[step.stage](module)
         except CompileError:

@@ -35,7 +35,6 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Sequence
-from dataclasses import fields
 from typing import Any
 
 from xdsl.dialects import func
@@ -294,20 +293,12 @@ def check_lowerings(program: Any, target: str) -> list[Any]:
     out: list[Diagnostic] = []
 
     def visit(node: Any, text: str) -> None:
-        if isinstance(node, list):
-            for item in node:
-                visit(item, text)
-            return
-        if not isinstance(node, ast.Node):
-            return
-        if isinstance(node, ast.Call) and (custom := custom_op(node.callee)) is not None \
-                and custom.lowering_for(target) is None:
-            has = ", ".join(custom.lowerings()) or "none"
-            out.append(Diagnostic(f"custom op '{custom.qualname}' has no lowering for target '{target}'; "
-                                  f"it has: {has}", node.callee_span, source_text=text))
-        for f in fields(node):
-            if f.name != "span":
-                visit(getattr(node, f.name), text)
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and (custom := custom_op(call.callee)) is not None \
+                    and custom.lowering_for(target) is None:
+                has = ", ".join(custom.lowerings()) or "none"
+                out.append(Diagnostic(f"custom op '{custom.qualname}' has no lowering for target "
+                                      f"'{target}'; it has: {has}", call.callee_span, source_text=text))
 
     for file in program.files.values():
         visit(file.source.functions, file.source.text)
@@ -379,7 +370,8 @@ def tf_function_decomposition(custom: CustomOp, text: str) -> Callable[[Operatio
         values = [bound.get(v, v) for v in ret.arguments]
         for arg in block.args:
             arg.replace_all_uses_with(bound[arg])
-        new_ops = list(block.ops)[:-1]
+        block.erase_op(ret)  # else it stays a user of the ops that move into the module
+        new_ops = list(block.ops)
         for new in new_ops:
             new.detach()
         return new_ops, values

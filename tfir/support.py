@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import product
 from typing import Any
@@ -204,17 +204,7 @@ def _plugin(custom: Any) -> OpSupport:
 def _calls(node: Any) -> Iterator[Any]:
     """Every call and operator under an AST node, in source order."""
 
-    if isinstance(node, list):
-        for item in node:
-            yield from _calls(item)
-        return
-    if not isinstance(node, ast.Node):
-        return
-    if isinstance(node, ast.Call | ast.Binary):
-        yield node
-    for f in fields(node):
-        if f.name != "span":
-            yield from _calls(getattr(node, f.name))
+    return (n for n in ast.walk(node) if isinstance(n, ast.Call | ast.Binary))
 
 
 def _callee(node: Any) -> tuple[str, Span]:

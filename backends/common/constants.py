@@ -17,6 +17,7 @@ from xdsl.dialects import memref
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr
 
 from tfir.backends.common.numpy_text import dtype_name, literal, np_dtype
+from tfir.lowering.utils.constants import splat_element
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def constant_lines(name: str, op: memref.GlobalOp, readonly: bool = True) -> Con
     elem = typ.get_element_type()
     imports: tuple[str, ...] = ()
     shape_text = tuple_text([str(d) for d in shape]) if shape else "()"
-    if len(set(values)) == 1 and size != 1:
+    if size > 1 and splat_element(init) is not None:
         lines = [f"{name} = np.full({shape_text}, {literal(values[0], elem)}, dtype={dt})"]
     elif not shape:
         lines = [f"{name} = np.array({literal(values[0], elem)}, dtype={dt})"]

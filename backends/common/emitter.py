@@ -8,8 +8,9 @@ code of each source statement (emitted once per change of source line).
 
 from __future__ import annotations
 
+import keyword
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from xdsl.dialects.builtin import FileLineColLoc
@@ -19,6 +20,25 @@ SourceLine = Callable[[str, int], str]
 
 PYTHON_NAMES = ("range", "min", "max", "int", "math")
 """Names generated code uses as Python has them: never a value's name."""
+
+IMPORTED_NAMES = ("np",)
+"""The module every generated module imports under a short name."""
+
+
+def identifier(hint: str) -> str:
+    """A Python identifier from a source name: no keyword (`lambda` -> `lambda_`)."""
+    base = re.sub(r"\W", "_", hint or "v").lstrip("0123456789") or "v"
+    return base + "_" if keyword.iskeyword(base) or base in IMPORTED_NAMES else base
+
+
+def entry_def_name(entry: str, reserved: Iterable[str]) -> str:
+    """The name of an entry's Python function: the entry's own, unless Python or
+    the generated module needs it (`np`, `range`, a helper); never one ending in
+    `_<digits>`, the form of kernel names, so that it cannot meet one."""
+    name, taken = identifier(entry), set(reserved)
+    while name in taken or re.search(r"_\d+$", name):
+        name += "_"
+    return name
 
 
 class PyEmitter:
@@ -31,6 +51,7 @@ class PyEmitter:
         self._source_line = source_line
         self._last_loc: tuple[str, int] | None = None
         self._names: dict[str, int] = {}
+        self._used: set[str] = set()
 
     def line(self, text: str = "") -> None:
         self._lines.append(f"{self._indent * self._depth}{text}" if text else "")
@@ -71,14 +92,15 @@ class PyEmitter:
 
     def fresh(self, hint: str) -> str:
         """A unique Python identifier derived from a source name."""
-        base = re.sub(r"\W", "_", hint or "v").lstrip("0123456789") or "v"
-        if base in {"lambda", "def", "return", "if", "else", "for", "in", "is", "not",
-                    "and", "or", "np", "pass", "class", "import", "from", "with", "as",
-                    "None", "True", "False", "yield", "while", "del", "global"}:
-            base += "_"
+        base = identifier(hint)
         n = self._names.get(base, 0)
+        name = base if n == 0 else f"{base}_{n}"
+        while name in self._used:  # `x_1` written in the source, then a second `x`
+            n += 1
+            name = f"{base}_{n}"
         self._names[base] = n + 1
-        return base if n == 0 else f"{base}_{n}"
+        self._used.add(name)
+        return name
 
     def text(self) -> str:
         return "\n".join(self._lines) + "\n"

@@ -9,7 +9,7 @@ from xdsl.dialects.builtin import ModuleOp
 from tfir.backends.base import Backend, Runner
 from tfir.backends.common.emitter import SourceLine
 from tfir.backends.common.loading import load_module, register_source
-from tfir.backends.numpy.module import generate_module
+from tfir.backends.numpy.module import def_name, generate_module
 
 DEFAULT_FILENAME = "<tfir-numpy>"
 
@@ -56,4 +56,4 @@ class NumpyBackend(Backend):
         `linecache` under `filename` (made unique per load when it is the
         default) so that tracebacks and `inspect` show it."""
         filename = register_source(source, filename, fresh=filename == DEFAULT_FILENAME)
-        return load_module(source, entry, filename, f"tfir_numpy_{entry}")
+        return load_module(source, def_name(entry), filename, f"tfir_numpy_{def_name(entry)}")

@@ -11,20 +11,35 @@ from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, FileLineColLoc, ModuleOp
 
 from tfir.backends.common.constants import constant_lines
-from tfir.backends.common.emitter import PYTHON_NAMES, PyEmitter, SourceLine
+from tfir.backends.common.emitter import (
+    IMPORTED_NAMES,
+    PYTHON_NAMES,
+    PyEmitter,
+    SourceLine,
+    entry_def_name,
+)
 from tfir.backends.common.externals import called_externals, import_lines
 from tfir.backends.common.helpers import helper_imports, reserved_names
 from tfir.backends.common.numpy_text import literal, typed_literal
 from tfir.backends.numpy.codegen import FunctionCodegen
 from tfir.backends.numpy.native_emit import NativeKernels
 from tfir.backends.numpy.prelude import HELPERS, MODULE_NAMES
+from tfir.lowering.utils.constants import splat_element
+
+RESERVED = (*reserved_names(HELPERS), *MODULE_NAMES, *PYTHON_NAMES, *IMPORTED_NAMES)
+"""The module-level names of generated modules: never a value's or the entry's."""
+
+
+def def_name(entry: str) -> str:
+    """The name of the entry's function in its generated module."""
+    return entry_def_name(entry, RESERVED)
 
 
 def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None,
                     reuse_buffers: bool) -> str:
     """The Python source of a module defining `def <entry>(args)`."""
     em = PyEmitter(source_line=source_line)
-    em.reserve(entry, *reserved_names(HELPERS), *MODULE_NAMES, *PYTHON_NAMES)
+    em.reserve(def_name(entry), *RESERVED)
     fn = next((op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry), None)
     if fn is None:
         raise ValueError(f"numpy backend: no func.func @{entry} in the module")
@@ -33,19 +48,20 @@ def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None
     helpers: set[str] = set()
     externals = called_externals(module, fn, "numpy", em)
     native = NativeKernels() if any(NativeKernels.takes(op) for op in fn.walk()) else None
-    fallback = f"_{entry}_numpy"
+    name = def_name(entry)
+    fallback = f"_{name}_numpy"
     if native is not None:
         em.reserve(fallback)
     used: set[str] = set()
-    for kernels, name in ((native, entry), (None, fallback)) if native is not None else ((None, entry),):
+    for kernels, fn_name in ((native, name), (None, fallback)) if native is not None else ((None, name),):
         cg = FunctionCodegen(em, globals_, helpers, reuse_buffers, kernels)
         cg.externals = externals
         for op in decls:  # a splat constant (rank 0 included) is read by linalg ops as a number
             init = op.initial_value
-            if isinstance(init, DenseIntOrFPElementsAttr) and len(set(init.get_values())) == 1:
+            if isinstance(init, DenseIntOrFPElementsAttr) and splat_element(init) is not None:
                 value, elem = init.get_values()[0], op.type.get_element_type()
                 cg.scalar_globals[op.sym_name.data] = (literal(value, elem), typed_literal(value, elem))
-        cg.emit_func(fn, name)
+        cg.emit_func(fn, fn_name)
         used |= cg.used_globals
         em.line()
         em.line()
@@ -54,7 +70,7 @@ def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None
         helpers.add("native")
         global_lines += native.module_lines()
         em.line("if _nk is None:  # no C kernels here: the NumPy version")
-        em.line(f"    {entry} = {fallback}")
+        em.line(f"    {name} = {fallback}")
     imports = {"import numpy as np", *helper_imports(HELPERS, helpers)}
     for op in decls:  # the constants the code reads as arrays (rank-0 ones are inlined)
         if op.sym_name.data in used:

@@ -16,7 +16,7 @@ from tfir.backends.base import Backend, Runner
 from tfir.backends.common.emitter import SourceLine
 from tfir.backends.common.loading import load_module, module_name, register_source
 from tfir.backends.triton import runtime
-from tfir.backends.triton.host import generate_module
+from tfir.backends.triton.host import def_name, generate_module
 
 
 class TritonBackend(Backend):
@@ -39,4 +39,4 @@ class TritonBackend(Backend):
         with `linecache` under `filename` and the module in `sys.modules`."""
         runtime.require_device()
         filename = register_source(source, filename)
-        return load_module(source, entry, filename, module_name("tfir_triton_", filename), register=True)
+        return load_module(source, def_name(entry), filename, module_name("tfir_triton_", filename), register=True)

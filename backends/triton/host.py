@@ -18,7 +18,13 @@ from xdsl.dialects.builtin import MemRefType, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
 from tfir.backends.common.constants import constant_lines
-from tfir.backends.common.emitter import PYTHON_NAMES, PyEmitter, SourceLine
+from tfir.backends.common.emitter import (
+    IMPORTED_NAMES,
+    PYTHON_NAMES,
+    PyEmitter,
+    SourceLine,
+    entry_def_name,
+)
 from tfir.backends.common.externals import Externals, called_externals, import_lines
 from tfir.backends.common.numpy_text import np_dtype
 from tfir.backends.triton.control import print_control
@@ -86,7 +92,7 @@ class HostPrinter:
 
     def print(self) -> None:
         args = [self.names[a] for a in self.entry.args]
-        with self.em.block(f"def {self.entry.sym_name.data}({', '.join(args)})"):
+        with self.em.block(f"def {def_name(self.entry.sym_name.data)}({', '.join(args)})"):
             self.em.line(f'"""Runs `{self.entry.sym_name.data}` on NumPy arrays; '
                          'returns a tuple of NumPy arrays."""')
             for arg, name in zip(self.entry.args, args, strict=True):
@@ -151,6 +157,15 @@ class HostPrinter:
             raise TritonCodegenError(f"the Triton host code cannot run {op.name}")
 
 
+RESERVED = (*HELPERS, *MODULE_NAMES, *PYTHON_NAMES, *IMPORTED_NAMES)
+"""The module-level names of generated modules: never a value's or the entry's."""
+
+
+def def_name(entry: str) -> str:
+    """The name of the host function of `entry` in its generated module."""
+    return entry_def_name(entry, RESERVED)
+
+
 def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None = None,
                     header: Callable[[], str] | None = None) -> str:
     kernels = {k.sym_name.data: k for k in module.ops if isinstance(k, device.KernelOp)}
@@ -159,7 +174,7 @@ def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None
     if not entries:
         raise TritonCodegenError(f"no entry function named {entry!r}")
     em = PyEmitter(source_line=source_line)
-    em.reserve(*kernels, *HELPERS, *MODULE_NAMES, *PYTHON_NAMES)
+    em.reserve(def_name(entry), *kernels, *RESERVED)
     used = {op.name_.root_reference.data for op in entries[0].walk()
             if isinstance(op, memref.GetGlobalOp)}
     globals_: dict[str, str] = {}

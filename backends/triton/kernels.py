@@ -31,6 +31,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    TensorType,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
@@ -39,6 +40,7 @@ from tfir.dialects import device
 from tfir.dialects.device import element_of, shape_of
 from tfir.dialects.dtypes import ElementType, of_element
 from tfir.errors import InternalError
+from tfir.lowering.utils.constants import splat_element
 
 
 class TritonCodegenError(InternalError):
@@ -91,12 +93,18 @@ _CALLS = {"arith.maxsi": "tl.maximum", "arith.minsi": "tl.minimum",
           "math.absf": "tl.abs", "math.absi": "tl.abs", "math.floor": "tl.floor",
           "math.ceil": "tl.ceil", "math.sin": "tl.sin", "math.cos": "tl.cos",
           "math.erf": "tl.erf", "math.fma": "tl.fma", "math.tanh": "_tanh",
-          "arith.floordivsi": "_floordiv", "math.powf": "_powf",
+          "arith.floordivsi": "_floordiv", "math.powf": "_powf", "math.ipowi": "_ipow",
           "math.log1p": "_log1p", "math.expm1": "_expm1", "math.tan": "_tan", "math.atan": "_atan",
           "math.atan2": "_atan2"}
 # helpers that call other helpers
-HELPER_NEEDS = {"_atan2": ("_atan",)}
+HELPER_NEEDS = {"_atan2": ("_atan", "_k"), "_atan": ("_k",)}
 _NAN_CALLS = {"arith.maximumf": "tl.maximum", "arith.minimumf": "tl.minimum"}
+# Triton's math functions take fp32 and fp64 only (sqrt_rn: fp32 only): f16
+# operands are computed in f32 and rounded back, as NumPy computes them.
+_F32_ONLY = {"tl.sqrt_rn": "tl.sqrt"}
+_FLOAT_MATH = frozenset({"tl.exp", "tl.exp2", "tl.log", "tl.log2", "tl.sqrt_rn", "tl.rsqrt", "tl.floor",
+                         "tl.ceil", "tl.sin", "tl.cos", "tl.erf", "tl.fma", "_tanh", "_powf",
+                         "_log1p", "_expm1", "_tan", "_atan", "_atan2"})
 _CMP = {"eq": "{a} == {b}", "ne": "{a} != {b}", "lt": "{a} < {b}", "le": "{a} <= {b}",
         "gt": "{a} > {b}", "ge": "{a} >= {b}", "one": "({a} < {b}) | ({a} > {b})",
         "ueq": "~(({a} < {b}) | ({a} > {b}))", "ult": "~({a} >= {b})", "ule": "~({a} > {b})",
@@ -126,15 +134,54 @@ def _floordiv(a, b):
     return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)''',
     "_powf": '''@triton.jit
 def _powf(a, b):
-    # a ** b as exp2(b * log2|a|); a negative base needs an integral exponent
+    # a ** b as exp2(b * log2|a|); a negative finite base needs an integral exponent;
+    # IEEE's pow(1, b) and pow(-1, +-inf) are 1 whatever b, pow(a, 0) is 1 whatever a
+    b = tl.where(a == a, b, b)  # a literal operand as a block of the other's shape: the
+    a = tl.where(b == b, a, a)  # interpreter cannot combine 0-d values with `&`
     r = tl.exp2(b * tl.log2(tl.abs(a)))
     integral = tl.floor(b) == b
     odd = integral & (tl.floor(b * 0.5) * 2.0 != b)
-    r = tl.where(a < 0, tl.where(integral, tl.where(odd, -r, r), INF - INF), r)
-    return tl.where(b == 0, 1.0, r)''',
+    negative = (a < 0) | ((a == 0) & (1.0 / a < 0))
+    nan = (a < 0) & (a != -INF) & ~integral  # -inf and -0.0 to a fraction: |a| ** b
+    r = tl.where(negative & odd, -r, r)
+    r = tl.where(nan, INF - INF, r)
+    one = (b == 0) | (a == 1.0) | ((a == -1.0) & (tl.abs(b) == INF))
+    return tl.where(one, 1.0, r)''',
+    "_ipow": '''@triton.jit
+def _ipow(a, b):
+    # integer a ** b, b >= 0, by squaring; 64 rounds cover every exponent
+    base = a + b * 0  # both operands as blocks of one shape and type (one may be a literal)
+    e = b + a * 0
+    result = base * 0 + 1
+    for _ in range(64):
+        result = tl.where((e & 1) != 0, result * base, result)
+        base = base * base
+        e = e >> 1
+    return result''',
     "_mul": '''@triton.jit
 def _mul(a, b):
     return a * b''',
+    "_nanmax": '''@triton.jit
+def _nanmax(a, b):
+    # NumPy's max: a NaN wins
+    return tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)''',
+    "_nanmin": '''@triton.jit
+def _nanmin(a, b):
+    return tl.minimum(a, b, propagate_nan=tl.PropagateNan.ALL)''',
+    "_argmax": '''@triton.jit
+def _argmax(x, axis: tl.constexpr):
+    # NumPy's argmax: the first NaN if there is one, else the first maximum
+    nan = (x != x).to(tl.int32)
+    first_nan = tl.argmax(nan, axis=axis, tie_break_left=True)
+    plain = tl.argmax(tl.where(nan > 0, -INF, x), axis=axis, tie_break_left=True)
+    return tl.where(tl.max(nan, axis=axis) > 0, first_nan, plain)''',
+    "_argmin": '''@triton.jit
+def _argmin(x, axis: tl.constexpr):
+    # NumPy's argmin: the first NaN if there is one, else the first minimum
+    nan = (x != x).to(tl.int32)
+    first_nan = tl.argmax(nan, axis=axis, tie_break_left=True)
+    plain = tl.argmin(tl.where(nan > 0, INF, x), axis=axis, tie_break_left=True)
+    return tl.where(tl.max(nan, axis=axis) > 0, first_nan, plain)''',
     "_log1p": '''@triton.jit
 def _log1p(x):
     # log(1 + x) to full precision near 0 (Kahan): log(u) * x / (u - 1), u = 1 + x
@@ -159,27 +206,59 @@ def _atan(x):
     big = ax > 2.414213562373095
     mid = ax > 0.66
     t = tl.where(big, -1.0 / ax, tl.where(mid, (ax - 1.0) / (ax + 1.0), ax))
-    y0 = tl.where(big, 1.5707963267948966, tl.where(mid, 0.7853981633974483, 0.0))
+    y0 = tl.where(big, _k(1.5707963267948966, x), tl.where(mid, _k(0.7853981633974483, x), _k(0.0, x)))
     z = t * t
     p = (((-8.750608600031904e-1 * z - 1.615753718733365e1) * z - 7.500855792314705e1) * z
          - 1.2288666844901362e2) * z - 6.485021904942025e1
     q = ((((z + 2.485846490142306e1) * z + 1.650270098316988e2) * z + 4.328810604912903e2) * z
          + 4.853903996359137e2) * z + 1.9455065714826139e2
-    r = y0 + (t * (z * p / q) + t) + tl.where(big, 6.123233995736766e-17,
-                                              tl.where(mid, 3.061616997868383e-17, 0.0))
+    r = y0 + (t * (z * p / q) + t) + tl.where(big, _k(6.123233995736766e-17, x),
+                                              tl.where(mid, _k(3.061616997868383e-17, x), _k(0.0, x)))
     r = tl.where(x < 0, -r, r)
     return tl.where(ax == 0.0, x, r)''',
     "_atan2": '''@triton.jit
 def _atan2(y, x):
     # numpy.arctan2 from atan(|y| / |x|), with its signed zeros and infinities
+    y = tl.where(x == x, y, y)  # a literal operand as a block of the other's shape
+    x = tl.where(y == y, x, x)
     ax = tl.abs(x)
     ay = tl.abs(y)
     a = _atan(ay / ax)
-    a = tl.where((ax == INF) & (ay == INF), 0.7853981633974483, a)
-    a = tl.where((ax == 0.0) & (ay == 0.0), 0.0, a)
-    a = tl.where((x < 0) | ((x == 0.0) & (1.0 / x < 0)), 3.141592653589793 - a, a)
+    a = tl.where((ax == INF) & (ay == INF), _k(0.7853981633974483, a), a)
+    a = tl.where((ax == 0.0) & (ay == 0.0), _k(0.0, a), a)
+    a = tl.where((x < 0) | ((x == 0.0) & (1.0 / x < 0)), _k(3.141592653589793, a) - a, a)
     return tl.where((y < 0) | ((y == 0.0) & (1.0 / y < 0)), -a, a)''',
+    "_k": '''@triton.jit
+def _k(value: tl.constexpr, like):
+    # the constant in `like`'s float type, rounded once (a float in tl.where is an fp32 constant)
+    return tl.full([], value, tl.float64).to(like.dtype)''',
+
 }
+
+
+def _math_call(call: str, args: list[str], elem: Attribute) -> str:
+    """`call(args)` for an element type Triton's math functions may not take."""
+    if call in _FLOAT_MATH and isinstance(elem, Float16Type):
+        wide = ", ".join(f"{a}.to(tl.float32)" if not _is_number(a) else a for a in args)
+        return f"{call}({wide}).to(tl.float16)"
+    if call in _F32_ONLY and not isinstance(elem, Float32Type):
+        call = _F32_ONLY[call]
+    return f"{call}({', '.join(args)})"
+
+
+def _scalar_root(value: SSAValue) -> bool:
+    """Whether `value` is a scalar splat or broadcast, which the kernel prints as the scalar."""
+    while isinstance(value.owner, device.SplatOp | device.BroadcastOp):
+        value = value.owner.operands[0]
+    return not isinstance(value.type, TensorType)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _splat_value(op: Operation) -> float | int | None:
@@ -190,9 +269,7 @@ def _splat_value(op: Operation) -> float | int | None:
     if isinstance(value, IntegerAttr | FloatAttr):
         return value.value.data
     if isinstance(value, DenseIntOrFPElementsAttr):
-        values = value.get_values()
-        if len(set(values)) == 1:
-            return values[0]
+        return splat_element(value)  # bits: a NaN splat is one, [0.0, -0.0] is not
     return None
 
 
@@ -345,6 +422,7 @@ class KernelPrinter:
         elementwise = self._elementwise(op)
         if elementwise:
             r = [self.literal_ref(o) for o in op.operands]
+
         elif isinstance(op, device.BroadcastOp | device.SplatOp):
             r = [self.ref(o) for o in op.operands]
         else:
@@ -380,7 +458,7 @@ class KernelPrinter:
                 call = "tl.sqrt"  # sqrt_rn is f32 only; f64 sqrt is correctly rounded
             if call.startswith("_"):
                 self.helpers.update((call, *HELPER_NEEDS.get(call, ())))
-            self.bind(op.results[0], f"{call}({', '.join(r)})")
+            self.bind(op.results[0], _math_call(call, r, element_of(op.results[0].type)))
         elif op.name in _NAN_CALLS:
             self.bind(op.results[0], f"{_NAN_CALLS[op.name]}({r[0]}, {r[1]}, "
                                      "propagate_nan=tl.PropagateNan.ALL)")
@@ -440,6 +518,9 @@ class KernelPrinter:
                 value = float(literal) if isinstance(to, AnyFloat) else int(literal)
                 shape = self.shape(op.result) if shape_of(op.result.type) else "()"
                 self.bind(op.result, f"tl.full({shape}, {_literal(value, to)}, {tl_dtype(to)})")
+            elif _scalar_root(op.input):
+                # a scalar printed as itself (a loop's counter is a Python int under the interpreter: no `.to`)
+                self.bind(op.result, f"tl.cast({r[0]}, {tl_dtype(to)})")
             else:
                 self.bind(op.result, f"{r[0]}.to({tl_dtype(to)})")
         else:
@@ -472,9 +553,16 @@ class KernelPrinter:
 
     def reduce(self, op: device.ReduceOp, x: str) -> None:
         kind, axis = op.kind.data, op.axis.value.data
+        floats = isinstance(element_of(op.input.type), Float16Type | Float32Type | Float64Type)
         if kind == "prod":
             self.helpers.add("_mul")
             self.bind(op.result, f"tl.reduce({x}, {axis}, _mul)")
+        elif floats and kind in ("max", "min"):  # NaN propagates, as in NumPy
+            self.helpers.add(f"_nan{kind}")
+            self.bind(op.result, f"tl.reduce({x}, {axis}, _nan{kind})")
+        elif floats and kind.startswith("arg"):  # the first NaN wins, as in NumPy
+            self.helpers.add(f"_{kind}")
+            self.bind(op.result, f"_{kind}({x}, {axis})")
         elif kind.startswith("arg"):
             self.bind(op.result, f"{_REDUCE[kind]}({x}, axis={axis}, tie_break_left=True)")
         else:

@@ -202,7 +202,9 @@ class _FunctionBufferizer(ControlBufferizer):
             reassoc = _reassoc(reshape)
             if isinstance(reshape, tensor.ExpandShapeOp):
                 t = mv.collapsed_type(current.type, reassoc)  # type: ignore[arg-type]
-                if t is None:
+                if t is None:  # not a view after all: the views made so far must not stay users
+                    for made in reversed(view_ops):
+                        made.erase()
                     return False
                 view_ops.append(mv.collapse(current, reassoc, t))
             else:

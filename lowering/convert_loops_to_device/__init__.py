@@ -84,7 +84,7 @@ from tfir.lowering.convert_loops_to_device.scan import scan_kernel
 from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.device import DeviceLoweringError, entries, erase_dead_host_ops
 from tfir.lowering.utils.linalg_ops import indexing_maps, scan
-from tfir.lowering.utils.memref_views import next_toucher, root_of, touched_after, touches
+from tfir.lowering.utils.memref_views import next_toucher, root_of, touched_after, touches, writes
 from tfir.lowering.utils.tile_loops import is_tile_loop
 
 # ---------------------------------------------------------------- classification
@@ -194,6 +194,13 @@ def _epilogue(op: MatmulOp, entry: func.FuncOp) -> GenericOp | None:
     rewritten = [nxt] if _fill_before(op, out) is None else [nxt, op]
     if maps[len(nxt.inputs)] != ident or touched_after(nxt, base, rewritten):
         return None
+    # The matmul runs where its epilogue was: nothing in between may write what it reads.
+    sources = [root_of(v) for v in op.inputs]
+    between = op.next_op
+    while between is not None and between is not nxt:
+        if any(writes(between, src) for src in sources):
+            return None
+        between = between.next_op
     return nxt
 
 

@@ -192,6 +192,9 @@ def _arg_step(kb: KernelBuilder, spec: ReductionSpec, accs: list[SSAValue], valu
         pos = kb.binop(arith.AddiOp, pos, kb.splat(col0, kb_shape(pos)))
     pos = kb.emit(device.CastOp(pos, element_of(accs[1].type)))
     better = kb.cmp("gt" if kind == "argmax" else "lt", best, accs[0], "better")
+    if is_float(best.type):  # as NumPy: the first NaN wins, and stays
+        fresh_nan = kb.binop(arith.AndIOp, kb.cmp("uno", best, best), kb.cmp("ord", accs[0], accs[0]))
+        better = kb.binop(arith.OrIOp, better, fresh_nan, "better")
     return [kb.emit(device.SelectOp(better, best, accs[0]), accs[0].name_hint),
             kb.emit(device.SelectOp(better, pos, accs[1]), accs[1].name_hint)]
 

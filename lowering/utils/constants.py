@@ -18,8 +18,7 @@ from tfir.dialects.dtypes import numpy_dtype_of
 
 
 def numel(typ: Attribute) -> int:
-    assert isinstance(typ, TensorType)
-    return math.prod(typ.get_shape())
+    return math.prod(typ.get_shape())  # type: ignore[attr-defined]
 
 
 def constant_array(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
@@ -48,13 +47,10 @@ def dense_attr(array: np.ndarray | float | bool, typ: TensorType) -> DenseIntOrF
     return DenseIntOrFPElementsAttr(typ, BytesAttr(data))
 
 
-def splat_scalar(value: SSAValue) -> float | int | bool | None:
-    """The element of `value` if it is a `tf.constant` whose elements are all
-    bit-identical (so `-0.0` and `0.0` differ), else None."""
-    owner = value.owner
-    if not isinstance(owner, tf.ConstantOp):
-        return None
-    attr = owner.value
+def splat_element(attr: DenseIntOrFPElementsAttr) -> float | int | bool | None:
+    """The element of a `dense<...>` attribute whose elements are all bit-identical,
+    else None. Bits, not values: NaN is a splat of NaN (a set of NaNs has as many
+    members as NaNs), and [0.0, -0.0] is no splat (0.0 == -0.0)."""
     data = attr.data.data
     n = numel(attr.get_type())
     size = numpy_dtype_of(attr.get_type()).itemsize
@@ -64,3 +60,12 @@ def splat_scalar(value: SSAValue) -> float | int | bool | None:
         return None
     first = DenseIntOrFPElementsAttr(TensorType(attr.get_element_type(), []), BytesAttr(data[:size]))
     return constant_array(first).item()
+
+
+def splat_scalar(value: SSAValue) -> float | int | bool | None:
+    """The element of `value` if it is a `tf.constant` whose elements are all
+    bit-identical (so `-0.0` and `0.0` differ), else None."""
+    owner = value.owner
+    if not isinstance(owner, tf.ConstantOp):
+        return None
+    return splat_element(owner.value)

@@ -165,6 +165,20 @@ def check_device(module: ModuleOp, locations: bool = True) -> None:
                 _require(isinstance(op.location, FileLineColLoc), f"{op.name} has no source location")
 
 
+def check_uses(module: ModuleOp) -> None:
+    """Every user of every value is in the module: a pass that builds an op and then
+    drops it without erasing it leaves a user that xDSL's verifier does not see
+    (and that later passes trip over)."""
+    for op in module.walk():
+        values = [*op.results, *(a for region in op.regions for block in region.blocks for a in block.args)]
+        for value in values:
+            for use in value.uses:
+                user: Operation | None = use.operation
+                while user is not None and user is not module:
+                    user = user.parent_op()
+                _require(user is module, f"{use.operation.name} uses a result of {op.name} but is not in the module")
+
+
 CONTRACTS: dict[str, Callable[[ModuleOp], None]] = {
     "linalg": check_linalg,
     "buffers": check_buffers,

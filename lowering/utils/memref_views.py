@@ -55,6 +55,22 @@ def touches(op: Operation, root: SSAValue) -> bool:
     return any(root_of(o) is root for o in op.operands)
 
 
+def writes(op: Operation, root: SSAValue) -> bool:
+    """Whether `op` may write buffer `root`: a linalg op its outputs, a copy its
+    destination; any other op that touches it (a call, a loop), to be safe."""
+    if isinstance(op, VIEW_OPS) or op.name == "arith.constant":
+        return False
+    outs = getattr(op, "outputs", None)
+    if outs is not None and op.dialect_name() == "linalg":
+        return any(root_of(o) is root for o in outs)
+    if isinstance(op, memref.CopyOp):
+        return root_of(op.destination) is root
+    if isinstance(op, memref.LoadOp):
+        return False
+    return touches(op, root) or any(writes(inner, root) for region in op.regions
+                                    for block in region.blocks for inner in block.ops)
+
+
 def next_toucher(op: Operation, root: SSAValue) -> Operation | None:
     """The first op after `op` in its block that touches buffer `root`."""
     nxt = op.next_op
@@ -117,12 +133,21 @@ def byte_size(t: MemRefType) -> int:
     return prod(t.get_shape()) * max(1, (width + 7) // 8)
 
 
+def _map_is_identity(t: MemRefType) -> bool:
+    """Whether the layout's affine map is the identity, as MLIR decides the layout of a
+    reshape's result: no layout, or a strided one of rank <= 1, unit stride, offset 0."""
+    if is_identity(t):
+        return True
+    strides, offset = strides_of(t)
+    return len(strides) <= 1 and all(s == 1 for s in strides) and offset == 0
+
+
 def collapsed_type(src: MemRefType, reassoc: Reassociation) -> MemRefType | None:
     """The result type of `memref.collapse_shape`, or None where the source
     layout cannot be collapsed without a copy."""
     shape = src.get_shape()
     new_shape = [prod(shape[i] for i in group) for group in reassoc]
-    if is_identity(src):
+    if _map_is_identity(src):
         return identity_type(new_shape, src.get_element_type())
     strides, offset = strides_of(src)
     new_strides: list[int | None] = []
@@ -147,7 +172,7 @@ def expanded_type(
     src: MemRefType, reassoc: Reassociation, out_shape: Sequence[int]
 ) -> MemRefType:
     """The result type of `memref.expand_shape` to `out_shape`."""
-    if is_identity(src):
+    if _map_is_identity(src):
         return identity_type(out_shape, src.get_element_type())
     strides, offset = strides_of(src)
     new_strides: list[int | None] = [None] * len(out_shape)

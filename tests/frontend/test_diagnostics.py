@@ -16,7 +16,10 @@ CASES = [
     ("fn main(x: f32[3]) -> f32[3] {\n    let y = x\n    return y;\n}\n", 3, 5, "expected ';'"),
     ("fn main(a: f32[3, 4], b: f32[5]) -> f32[3, 4] {\n    return a + b;\n}\n", 2, 12, "[3, 4] and [5]"),
     ("fn main(a: f32[4], b: i32[4]) -> f32[4] {\n    return a + b;\n}\n", 2, 12, "f32 and i32"),
-    ("fn main(a: i32[4]) -> i32[4] {\n    return a * 1.5;\n}\n", 2, 16, "float literal"),
+    # An operator's error is at its left operand, wherever its cause (language.md, "Errors").
+    ("fn main(a: i32[4]) -> i32[4] {\n    return a * 1.5;\n}\n", 2, 12, "float literal"),
+    ("fn main(a: f32[4], b: f32[4]) -> f32[4] {\n    return (a > b) + 1.0;\n}\n", 2, 12, "float literal"),
+    ("fn main(a: f32[4], b: f32[4]) -> f32[4] {\n    return a - ((a > b) + 1.0);\n}\n", 2, 17, "float literal"),
     ("fn main(a: i32[4]) -> i32[4] {\n    return a / a;\n}\n", 2, 12, "floordiv"),
     ("fn main(x: f32[3, 4]) -> f32[4] {\n    return x[3];\n}\n", 2, 14, "out of range"),
     ("fn main(x: f32[3, 4]) -> f32[3] {\n    return sum(x, axis=2);\n}\n", 2, 24, "axis 2"),

@@ -230,3 +230,27 @@ CHECK-NEXT: func.call @mylib_cumsum(%[[IN]], %[[OUT]]) : (memref<4x3xf32>, memre
 CHECK-NEXT: func.return %[[OUT]] : memref<4x3xf32>
 CHECK:      func.func private @mylib_cumsum(memref<4x3xf32>, memref<4x3xf32>) -> () attributes {tfir.external = "mylib.cumsum"}
 """)
+
+
+# -- issue 13 ----------------------------------------------------------------------------
+# A destination that turns out not to be viewable (the reshape of a strided view has no
+# layout) leaves no half-built view behind as a user of the destination buffer: the
+# dangling subview made `plan-buffers` fail (a random program of the differential tester).
+
+
+def test_an_abandoned_redirect_leaves_no_user() -> None:
+    import numpy as np
+
+    from tfir.lowering.utils.contracts import check_uses
+    from tfir.pipeline import make_context, make_pass, steps_for
+    from tfir.testing.differential import tf_module
+
+    source = ("fn kernel(m: i32[1, 1, 1], c: i32[4, 4]) {\n"
+              "    return concat([broadcast_to(m, [4, 1, 5, 4]), broadcast_to(m, [4, 1, 5, 4]) @ c], axis=1);\n}\n")
+    module, tensors = tf_module(source, "kernel", {"m": np.ones((1, 1, 1), np.int32), "c": np.eye(4, dtype=np.int32)})
+    ctx = make_context()
+    for step in steps_for("numpy"):
+        make_pass(step, None, "numpy").apply(ctx, module)
+        check_uses(module)
+        if step.pass_name == "plan-buffers":
+            break

@@ -117,6 +117,9 @@ def conformance_ptx(case, tmp: str) -> None:
         getattr(prog, case.entry)(**inputs)
     except _Captured:
         pass
+    except api.InternalError as err:  # the API reports what `load` raises as tfir's fault
+        if not isinstance(err.__cause__, _Captured):
+            raise
     assert sources, "no Triton source was generated"
     compile_all(sources[0], case.name, tmp)
 

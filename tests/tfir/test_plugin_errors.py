@@ -236,6 +236,9 @@ def test_installed_plugin_that_fails_is_reported_at_the_call(tmp_path: Path) -> 
         assert where(err) == (3, 10, "cannot load tfir plugin 'tfir_broken_ep': ModuleNotFoundError: "
                                      "No module named 'no_such_module_for_tfir'")
         err = compile_error("use brokenlib;\nfn f(x: f32[4]) {\n  return brokenlibb.op(x);\n}\n")
-        assert where(err)[2] == "unknown dialect 'brokenlibb'; did you mean 'brokenlib'?"
+        # the plugin fails at its `use` (no call of its ops), the misspelt call where it is
+        assert [(d.line, d.column) for d in err.diagnostics] == [(1, 1), (3, 10)]
+        assert err.diagnostics[0].message.startswith("cannot load tfir plugin 'tfir_broken_ep'")
+        assert err.diagnostics[1].message == "unknown dialect 'brokenlibb'; did you mean 'brokenlib'?"
     finally:
         sys.path.remove(str(tmp_path))

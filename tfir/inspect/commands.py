@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tfir import progress
+from tfir import crash, progress
 from tfir.api import compile_file
 from tfir.compiler import COMPILED_TARGETS, LOWERING_TARGETS, TARGETS
 from tfir.errors import InputError
@@ -163,6 +163,23 @@ def _warn(result: Trace) -> None:
         print(f"warning: {why}: skipped", file=sys.stderr)
 
 
+def _write_reproducer(result: Trace, args: argparse.Namespace, err: BaseException) -> None:
+    """The reproducer folder of a compiler fault (see tfir/crash.py), named on one more line."""
+    try:
+        types, statics, _ = signature(result.program[result.entry].fn, _dims(args),
+                                      _inputs(args, result.program[result.entry].fn))
+        rep = result.program[result.entry].reproducer(types, statics)
+        rep.target, rep.plugins = result.target, list(args.plugin or [])
+        crash.internal(err, rep, "tfir")
+        folder = crash.write(err)
+    except Exception as why:  # noqa: BLE001 - the report above stands without it
+        print(f"  (no reproducer written: {type(why).__name__}: {why})", file=sys.stderr)
+        return
+    if folder is not None:
+        print(f"  reproducer written to {folder}; shrink it with tfir reduce {folder / 'program.tf'} --crash",
+              file=sys.stderr)
+
+
 def _report_failure(result: Trace, args: argparse.Namespace) -> int:
     err = result.failure
     assert err is not None
@@ -174,6 +191,7 @@ def _report_failure(result: Trace, args: argparse.Namespace) -> int:
     what = "the IR the frontend built" if err.step.pass_name == FRONTEND else "the IR it was given"
     print(f"  {what}: tfir lower {result.filename} --entry {result.entry} --target {result.target} "
           f"{' '.join([*flags, *show])}", file=sys.stderr)
+    _write_reproducer(result, args, err)
     return 1
 
 

@@ -58,3 +58,21 @@ def test_checkers_on_their_own() -> None:
         check_buffers(tf_ir, locations=False)
     with pytest.raises(ContractError, match="tf.neg is not a device-stage host op"):
         check_device(tf_ir, locations=False)
+
+
+def test_check_uses_finds_a_user_outside_the_module() -> None:
+    import numpy as np
+    import pytest
+    from xdsl.dialects import memref
+    from xdsl.dialects.builtin import MemRefType, f32
+
+    from tfir.lowering.utils.contracts import ContractError, check_uses
+    from tfir.testing.differential import tf_module
+
+    module, _ = tf_module("fn main(x: f32[4]) -> f32[4] {\n    return x * 2.0;\n}\n", "main",
+                          {"x": np.ones(4, np.float32)})
+    check_uses(module)
+    arg = next(iter(module.ops)).body.block.args[0]
+    memref.CastOp.get(arg, MemRefType(f32, [4]))  # built, never inserted: a dangling user
+    with pytest.raises(ContractError, match="memref.cast uses a result"):
+        check_uses(module)

@@ -10,6 +10,12 @@ INF = tl.constexpr(float("inf"))
 
 
 @triton.jit
+def _nanmax(a, b):
+    # NumPy's max: a NaN wins
+    return tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)
+
+
+@triton.jit
 def tf_mul_0(w1_ptr, tmp0_ptr, BLOCK: tl.constexpr):
     # mlp.tf:8  let h = relu(dense(x, w1 * 0.05, b1));
     pid = tl.program_id(0)
@@ -114,7 +120,7 @@ def tf_row_max_sum_4(tmp3_ptr, b2_ptr, out_ptr, BLOCK_R: tl.constexpr, BLOCK_C: 
     v = tmp3 + b2[None, :]
     # mlp.tf:9  return softmax(dense(h, w2 * 0.1, b2), axis=-1);
     v_1 = tl.where(mask, v, -INF)
-    v_2 = tl.max(v_1, axis=1)
+    v_2 = tl.reduce(v_1, 1, _nanmax)
     v_3 = v - v_2[:, None]
     v_4 = tl.exp(v_3)
     v_5 = tl.where(mask, v_4, 0.0)

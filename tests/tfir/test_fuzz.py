@@ -1,0 +1,53 @@
+"""The differential tester and the source fuzzer on a small budget (about a
+minute): random programs on eager vs numpy, triton (interpreter) and mlir,
+fuzzed sources through the frontend; no failure. `tfir fuzz` runs the long
+campaigns (docs/testing.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tfir.frontend.parser import parse
+from tfir.testing import generate, mlir_exec
+from tfir.testing.campaign import CampaignSpec, run_campaign
+from tfir.testing.fuzz import STRATEGIES, fuzz_source
+from tfir.testing.printer import print_source
+
+
+def _check(spec: CampaignSpec) -> None:
+    result = run_campaign(spec)
+    assert result.cases == spec.count
+    assert not result.failures, result.summary()
+
+
+def test_random_programs_on_numpy() -> None:
+    _check(CampaignSpec("programs", ("numpy",), seed=100, count=60, jobs=2, timeout=120))
+
+
+def test_random_programs_on_triton() -> None:
+    pytest.importorskip("triton")
+    _check(CampaignSpec("programs", ("triton",), seed=200, count=8, jobs=2, timeout=300,
+                        options={"max_statements": 6, "max_dim": 4}))
+
+
+@pytest.mark.skipif(not mlir_exec.available(), reason="mlir-opt-22 / mlir-runner-22 not installed")
+def test_random_programs_on_mlir() -> None:
+    _check(CampaignSpec("programs", ("mlir",), seed=300, count=12, jobs=2, timeout=120))
+
+
+@pytest.mark.parametrize("strategy", [s for s in STRATEGIES if s != "deep"])
+def test_fuzzed_sources(strategy: str) -> None:
+    _check(CampaignSpec("sources", ("numpy",), seed=400, count=40, jobs=2, timeout=120,
+                        options={"strategy": strategy}))
+
+
+def test_generated_programs_print_back_the_same() -> None:
+    """The reducer's printer writes what the parser reads."""
+    for seed in range(30):
+        source = generate(seed).source
+        assert print_source(parse(print_source(parse(source, "a.tf")), "b.tf")) == print_source(parse(source, "a.tf"))
+
+
+def test_cases_are_reproducible_by_seed() -> None:
+    assert generate(7).source == generate(7).source
+    assert fuzz_source(9).source == fuzz_source(9).source
