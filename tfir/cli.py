@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,7 +16,7 @@ import numpy as np
 from tfir import crash, progress, support
 from tfir.api import TARGETS, Program, compile_file
 from tfir.dialects.dtypes import from_numpy
-from tfir.errors import CompileError, InternalError, TfirError
+from tfir.errors import CompileError, ExecutionError, InternalError, TfirError
 from tfir.inputs import random_inputs
 from tfir.inspect import commands
 from tfir.inspect.trace import entry_name
@@ -201,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         return _quiet_closed_pipe()
     except CompileError as err:
         print(err, file=sys.stderr)
+    except ExecutionError as err:  # its message starts `file:line:col: error:`
+        print(_with_source_line(str(err)), file=sys.stderr)
     except InternalError as err:
         _note_plugins(err, args)
         crash.report(err, show_stack)
@@ -214,6 +218,23 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - a fault of tfir outside a compile: one line, no dump
         crash.report(InternalError(f"{type(err).__name__}: {err}").with_traceback(err.__traceback__), show_stack)
     return 1
+
+
+def _with_source_line(message: str) -> str:
+    """A run-time error's message, followed by the source line it names and a
+    caret under its column, as a compile-time diagnostic shows them."""
+    match = re.match(r"(.+?):(\d+):(\d+): error: ", message)
+    if match is None:
+        return message
+    path, line, column = match.group(1), int(match.group(2)), int(match.group(3))
+    try:
+        rows = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except (OSError, ValueError):
+        return message
+    if not 1 <= line <= len(rows):
+        return message
+    row = rows[line - 1].expandtabs(1)
+    return f"{message}\n    {row}\n    {' ' * (column - 1)}^"
 
 
 def _note_plugins(err: InternalError, args: argparse.Namespace) -> None:

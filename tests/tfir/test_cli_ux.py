@@ -67,7 +67,7 @@ def test_run_time_errors_are_one_diagnostic(monkeypatch, capsys) -> None:
     monkeypatch.setattr(tfir.Function, "specialize", lambda self, arrays, statics: Failing())
     assert main(["run", str(MLP)]) == 1
     err = capsys.readouterr().err
-    assert err == "error: p.tf:3:12: error: index 7 is out of range for axis 0 of size 4\n"
+    assert err == "p.tf:3:12: error: index 7 is out of range for axis 0 of size 4\n"  # no such file here
     monkeypatch.setattr(tfir.Function, "specialize",
                         lambda self, a, s: (_ for _ in ()).throw(tfir.InternalError("pass 'x' failed")))
     assert main(["run", str(MLP)]) == 1
@@ -150,3 +150,14 @@ def test_triton_interpreter_warnings_not_shown_to_api_callers(tmp_path: Path) ->
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr and "(3, 5)" in proc.stdout
+
+
+def test_run_time_errors_show_the_source_line(tmp_path: Path, capsys) -> None:
+    src = tmp_path / "p.tf"
+    src.write_text("fn main(x: f32[5], i: i32[2]) -> f32[2] {\n    return take(x, i) * 2.0;\n}\n")
+    np.save(tmp_path / "i.npy", np.array([1, 7], np.int32))
+    assert main(["run", str(src), "--input", f"i={tmp_path / 'i.npy'}"]) == 1
+    assert capsys.readouterr().err == (
+        f"{src}:2:12: error: take: index 7 is out of range for axis 0 of size 5 (valid indices are -5 to 4)\n"
+        "        return take(x, i) * 2.0;\n"
+        "               ^\n")
