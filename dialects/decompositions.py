@@ -229,27 +229,30 @@ def _windows(b: TfBuilder, x: SSAValue, kernel: Sequence[int], stride: Sequence[
 
 
 def _conv(b: TfBuilder, op: tf.ConvOp) -> SSAValue:
-    """im2col per image: `cols[n, g, c, k, p]` is the padded input of image
-    `n` at channel `c` of group `g`, output position `p` and kernel offset
-    `k`; then `out[n, g] = w[g] @ cols[n, g]`, a matmul batched over the
-    images (and groups) with the weights broadcast, whose product is already
-    laid out `[N, O, *out]`. The batch stays the outermost axis throughout:
-    no transpose of the input or of the product, and each image's columns
-    can be built and multiplied while they are in cache (the NumPy target's
-    row groups), instead of all the images' columns at once."""
+    """im2col with the batch among the columns: `cols[g, c, k, n, p]` is the
+    padded input at channel `c` of group `g`, image `n`, output position `p`
+    and kernel offset `k`; then `out[g] = w[g] @ cols[g]`, one (batched over
+    groups) matmul whose columns are all the images' positions (one large
+    GEMM), and a transpose of the product to `[N, O, *out]`."""
     x, w = op.lhs, op.rhs
     stride, padding, dilation, groups = op.params
     n, (o, cg, *kernel) = shape_of(x)[0], shape_of(w)
     outs = list(shape_of(op.result)[2:])
     xp = _pad(b, x, [(0, 0), (0, 0), *((p, p) for p in padding)], 0.0)
     kk, length = math.prod(kernel), math.prod(outs)
-    cols = [reshape(b, part, [n, groups, cg, 1, *outs])  # [n, c, *outs] each
-            for part in _windows(b, xp, kernel, stride, dilation, outs)]
-    gathered = cols[0] if kk == 1 else b.concat(cols, axis=3)  # [n, groups, cg, kk, *outs]
-    lead = [groups] if groups > 1 else []  # one group: a 2-D weight, broadcast over the images
-    columns = reshape(b, gathered, [n, *lead, cg * kk, length])
+    spatial = list(range(3, 3 + len(outs)))
+    cols = []
+    for part in _windows(b, xp, kernel, stride, dilation, outs):  # [n, c, *outs] each
+        split = reshape(b, part, [n, groups, cg, *outs])
+        moved = transpose(b, split, [1, 2, 0, *spatial])  # [groups, cg, n, *outs]
+        cols.append(reshape(b, moved, [groups, cg, 1, n, *outs]))
+    gathered = cols[0] if kk == 1 else b.concat(cols, axis=2)  # [groups, cg, kk, n, *outs]
+    lead = [groups] if groups > 1 else []  # one group: 2-D operands, one linalg.matmul
+    columns = reshape(b, gathered, [*lead, cg * kk, n * length])
     weight = reshape(b, w, [*lead, o // groups, cg * kk])
-    return reshape(b, b.matmul(weight, columns), shape_of(op.result))
+    product = reshape(b, b.matmul(weight, columns), [groups, o // groups, n, *outs])
+    result = transpose(b, product, [2, 0, 1, *[3 + i for i in range(len(outs))]])  # [n, groups, o/g, *outs]
+    return reshape(b, result, shape_of(op.result))
 
 
 def _pool(b: TfBuilder, op: tf.MaxPool2dOp | tf.AvgPool2dOp) -> SSAValue:
