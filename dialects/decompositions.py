@@ -228,12 +228,53 @@ def _windows(b: TfBuilder, x: SSAValue, kernel: Sequence[int], stride: Sequence[
     return out
 
 
+def _conv_shifted(b: TfBuilder, op: tf.ConvOp) -> SSAValue | None:
+    """A 2-D convolution of stride 1 and one group as one matmul per kernel
+    offset, summed, with no columns built: each image's padded input is
+    read flat (`[N, C, Hp * Wp]`), and offset `(a, b)` multiplies the
+    weight `w[:, :, a, b]` (`[O, C]`) by the flat slice that starts at
+    `a * Wp + b` (with dilation) and spans `Ho * Wp` elements: output row
+    `h` at column `j` reads padded input `(h + a, j + b)`. The `Wp - Wo`
+    extra columns per row are computed and dropped at the end (one more row
+    of padding keeps the last offset's slice in bounds). Each slice is a
+    strided view of the padded input, so nothing the size of the columns
+    (`C * kh * kw` times the output) is ever written. None when this form
+    does not apply."""
+    x, w = op.lhs, op.rhs
+    stride, padding, dilation, groups = op.params
+    if groups != 1 or len(padding) != 2 or any(s != 1 for s in stride):
+        return None
+    (n, c, h, wd), (o, _, kh, kw) = shape_of(x), shape_of(w)
+    ho, wo = shape_of(op.result)[2:]
+    wp = wd + 2 * padding[1]
+    tail = (kw - 1) * dilation[1]  # the last offset's slice reads this far past its rows
+    extra = -(-tail // wp) if tail else 0
+    xp = _pad(b, x, [(0, 0), (0, 0), (padding[0], padding[0] + extra), (padding[1], padding[1])], 0.0)
+    hp = h + 2 * padding[0] + extra
+    flat = reshape(b, xp, [n, c, hp * wp])
+    acc: SSAValue | None = None
+    for i, j in itertools.product(range(kh), range(kw)):
+        start = i * dilation[0] * wp + j * dilation[1]
+        view = strided_slice(b, flat, [0, 0, start], [1, 1, 1], [n, c, ho * wp])
+        tap = reshape(b, strided_slice(b, w, [0, 0, i, j], [1, 1, 1, 1], [o, c, 1, 1]), [o, c])
+        product = b.matmul(tap, view)  # [n, o, ho * wp]
+        acc = product if acc is None else b.add(acc, product)
+    assert acc is not None
+    rows = reshape(b, acc, [n, o, ho, wp])
+    return strided_slice(b, rows, [0, 0, 0, 0], [1, 1, 1, 1], [n, o, ho, wo])
+
+
 def _conv(b: TfBuilder, op: tf.ConvOp) -> SSAValue:
-    """im2col with the batch among the columns: `cols[g, c, k, n, p]` is the
+    """A convolution: `_conv_shifted` where it applies, else im2col.
+
+    im2col with the batch among the columns: `cols[g, c, k, n, p]` is the
     padded input at channel `c` of group `g`, image `n`, output position `p`
     and kernel offset `k`; then `out[g] = w[g] @ cols[g]`, one (batched over
     groups) matmul whose columns are all the images' positions (one large
     GEMM), and a transpose of the product to `[N, O, *out]`."""
+    shifted = _conv_shifted(b, op)
+    if shifted is not None:
+        return shifted
     x, w = op.lhs, op.rhs
     stride, padding, dilation, groups = op.params
     n, (o, cg, *kernel) = shape_of(x)[0], shape_of(w)

@@ -60,6 +60,7 @@ from xdsl.rewriter import Rewriter
 from tfir.lowering.utils import fusion_decisions
 from tfir.lowering.utils.control_blocks import structured_blocks
 from tfir.lowering.utils.linalg_ops import contraction
+from tfir.lowering.utils.linalg_ops import is_contraction as any_contraction
 
 GenericOp = linalg.ops.GenericOp
 LinalgOp = LinalgStructuredOperation
@@ -285,17 +286,19 @@ def fuse_producer(producer: GenericOp, recompute: bool = True, log: Log | None =
     it (with `recompute` off, only where it is computed once); each refusal
     goes into `log` when one is given."""
     if not is_elementwise_producer(producer):
+        if any_contraction(producer):
+            return _refuse(producer, log, "contraction", "the producer is one")
         reduces = any(it.data.value != "parallel" for it in producer.iterator_types)
         return _refuse(producer, log, "reduction" if reduces else "not-generic",
                        "" if reduces else "it reads its output, or has several results")
     consumers = _consumers(producer)
     if consumers is None:
-        return _refuse(producer, log, "other-use")
+        return _refuse_readers(producer, log)
     blas = [c for c in consumers if is_contraction(c)]
     if blas:
         _refuse(producer, log, "other-use", "another consumer is a contraction",
                 [c for c in consumers if c not in blas])
-        return _refuse(producer, log, "contraction", consumers=blas)
+        return _refuse(producer, log, "contraction", "the consumer is one", consumers=blas)
     plans = [_plan_or_reason(producer, c) for c in consumers]
     if any(not isinstance(plan, _Plan) for plan in plans):
         for c, plan in zip(consumers, plans, strict=True):
@@ -314,6 +317,34 @@ def fuse_producer(producer: GenericOp, recompute: bool = True, log: Log | None =
         assert isinstance(plan, _Plan)
         Rewriter.replace_op(consumer, build_fused(producer, consumer, plan))
     return _erase_if_dead(producer)
+
+
+def _refuse_readers(producer: GenericOp, log: Log | None) -> bool:
+    """The refusal of a producer not every use of which is a generic that can
+    take it: a named contraction reading it is the target rule, any other
+    reader is refused for the use that cannot take it."""
+    named = [c for c in readers(producer) if not isinstance(c, GenericOp) and any_contraction(c)]
+    if named:
+        _refuse(producer, log, "contraction", f"the consumer is a {named[0].name}", named)
+    others = [c for c in readers(producer) if c not in named]
+    if others:
+        _refuse(producer, log, "other-use", _blocking_use(producer) or "a contraction reads it too", others)
+    return False
+
+
+def _blocking_use(producer: GenericOp) -> str:
+    """The first use of the producer's result that is no generic of its block
+    reading it as an input, in words."""
+    for use in producer.res[0].uses:
+        user = use.operation
+        if isinstance(user, func.ReturnOp):
+            return "it is a result of the function"
+        if not isinstance(user, GenericOp) or use.index >= len(user.inputs):
+            what = "an output operand of " if isinstance(user, GenericOp) else ""
+            return f"{what}{user.name} uses it"
+        if user.parent_block() is not producer.parent_block():
+            return f"a {user.name} in another block uses it"
+    return ""
 
 
 def _erase_if_dead(op: Operation) -> bool:
@@ -360,7 +391,10 @@ def fuse_block(block: Block, recompute: bool = True, log: Log | None = None) -> 
                 fused += 1
                 changed = True
             elif isinstance(op, LinalgOp) and not isinstance(op, GenericOp):
-                _refuse(op, log, "not-generic", op.name)
+                if any_contraction(op):
+                    _refuse(op, log, "contraction", f"the producer is a {op.name}")
+                else:
+                    _refuse(op, log, "not-generic", op.name)
     return fused
 
 

@@ -15,7 +15,11 @@ reductions run at a fraction of a C loop's speed); the code generator prints it 
 C function (backends/numpy/native_c.py), compiled when the module loads,
 with the NumPy statements as the fallback where no C compiler works. Marked
 ops count as one statement for the schedule (`numpy-schedule`: whole, or one
-tile per worker). Option `enabled` (the numpy backend's option `native`).
+tile per worker). An `scf.for` whose body is native ops alone on buffers
+from outside it (`native_loop`; a loop over a small state, whose steps
+NumPy would spend in Python call overhead) is marked as a whole, when it
+makes `MIN_NATIVE_POINTS` points over all its steps: one C call runs it.
+Option `enabled` (the numpy backend's option `native`).
 """
 
 from __future__ import annotations
@@ -24,13 +28,13 @@ import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func
+from xdsl.dialects import arith, func, scf
 from xdsl.dialects.builtin import ModuleOp, UnitAttr
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 
-from tfir.lowering.utils.native_ops import NATIVE, native_form
+from tfir.lowering.utils.native_ops import NATIVE, loop_bounds, native_form, native_loop
 from tfir.lowering.utils.tile_loops import rebuild, untiled
 
 MIN_NATIVE_POINTS = 1 << 12
@@ -51,11 +55,31 @@ def worth_native(op: Operation) -> bool:
     return points >= MIN_NATIVE_POINTS and len(body) >= 1
 
 
+def worth_native_loop(op: Operation) -> bool:
+    """Whether `op` is a native loop (lowering/utils/native_ops.py) that makes
+    several steps and `MIN_NATIVE_POINTS` points in all: one C call instead
+    of NumPy calls in Python each step."""
+    body = native_loop(op)
+    if body is None:
+        return False
+    assert isinstance(op, scf.ForOp)
+    bounds = loop_bounds(op)
+    assert bounds is not None
+    trips = len(range(*bounds))
+    points = sum(math.prod(inner.get_static_loop_ranges()) for inner in body if isinstance(inner, linalg.GenericOp))
+    return trips >= 2 and trips * points >= MIN_NATIVE_POINTS
+
+
 def mark(fn: func.FuncOp) -> int:
     """Marks the ops of `fn` worth running natively (in tile loops: the whole
-    op's size counts); returns how many."""
+    op's size counts), and the loops that can run natively as a whole;
+    returns how many."""
     marked = 0
     for op in list(fn.walk()):
+        if worth_native_loop(op):
+            op.attributes[NATIVE] = UnitAttr()
+            marked += 1
+            continue
         if not isinstance(op, linalg.GenericOp) or NATIVE in op.attributes:
             continue
         whole = op

@@ -81,7 +81,7 @@ def _fuse_block(block: Block, workers: int) -> None:
     group: _RowGroup | None = None
     detached: list[Operation] = []
     for op in list(block.ops):
-        if isinstance(op, TRANSPARENT):
+        if isinstance(op, (*TRANSPARENT, memref.SubviewOp)):
             continue  # allocations and views move nothing: the run goes on past them
         whole = _whole_op(op)
         if whole is not None and whole is not op:
@@ -112,11 +112,26 @@ def _whole_op(op: Operation) -> LinalgStructuredOperation | None:
 
 
 def _view_root(value: SSAValue) -> SSAValue | None:
-    """The buffer under reshapes; None for any other view (a slice shifts rows)."""
-    value = root_of(value, RESHAPE_OPS)
+    """The buffer under reshapes and slices that keep every row (a slice of
+    the other axes: a convolution's shifted view of each image); None for
+    any other view (a slice of the rows shifts them)."""
+    while True:
+        value = root_of(value, RESHAPE_OPS)
+        if not isinstance(value.owner, memref.SubviewOp) or not _keeps_rows(value.owner):
+            break
+        value = value.owner.source
     if isinstance(value.owner, memref.AllocOp | memref.GetGlobalOp) or not isinstance(value.owner, Operation):
         return value
     return None
+
+
+def _keeps_rows(view: memref.SubviewOp) -> bool:
+    """Whether a subview takes all of its source's first axis, in order."""
+    offsets, sizes, strides = (list(a.get_values()) for a in (view.static_offsets, view.static_sizes,
+                                                                view.static_strides))
+    source = view.source.type
+    return (isinstance(source, MemRefType) and bool(offsets) and offsets[0] == 0 and strides[0] == 1
+            and sizes[0] == source.get_shape()[0])
 
 
 def _row_dim(op: LinalgStructuredOperation) -> int | None:

@@ -205,6 +205,10 @@ class FunctionCodegen:
             pass
         elif isinstance(op, scf.ParallelOp):
             self._parallel(op)
+        elif isinstance(op, scf.ForOp) and self.native is not None and NativeKernels.takes_loop(op):
+            self.comment(op)
+            name, values = self.native.add_loop(op)
+            self.line(call_text(name, [self.expr(v) for v in values]))
         elif isinstance(op, scf.ForOp):
             self._for(op)
         elif isinstance(op, scf.WhileOp):

@@ -376,7 +376,8 @@ class GenericRule:
 
 def _matmul_order(a: str, b: str, out: str) -> tuple[str, str] | None:
     """The axis orders that make `einsum(a,b->out)` an `np.matmul` (`...ik`,
-    `...kj` -> `...ij`, batch letters the same everywhere), if any."""
+    `...kj` -> `...ij`, batch letters the same everywhere, or `a` a matrix
+    without them, which matmul broadcasts), if any."""
     if len(out) < 2:
         return None
     batch, i, j = out[:-2], out[-2], out[-1]
@@ -385,6 +386,8 @@ def _matmul_order(a: str, b: str, out: str) -> tuple[str, str] | None:
         return None
     (k,) = k
     want_a, want_b = batch + i + k, batch + k + j
+    if batch and len(a) == 2 and sorted(a) == sorted(i + k):  # a matrix broadcast over the batch
+        want_a = i + k
     if sorted(a) == sorted(want_a) and sorted(b) == sorted(want_b) and len(set(batch + i + j + k)) == len(out) + 1:
         return want_a, want_b
     return None

@@ -47,7 +47,8 @@ def generate_module(module: ModuleOp, entry: str, source_line: SourceLine | None
     globals_ = {op.sym_name.data: em.fresh(op.sym_name.data.lstrip("_").removeprefix("tfir_")) for op in decls}
     helpers: set[str] = set()
     externals = called_externals(module, fn, "numpy", em)
-    native = NativeKernels() if any(NativeKernels.takes(op) for op in fn.walk()) else None
+    native = (NativeKernels() if any(NativeKernels.takes(op) or NativeKernels.takes_loop(op) for op in fn.walk())
+              else None)
     name = def_name(entry)
     fallback = f"_{name}_numpy"
     if native is not None:

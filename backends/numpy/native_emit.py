@@ -2,18 +2,29 @@
 Python that loads and calls them (backends/numpy/native.py at run time).
 
 A module with native ops defines its entry twice: `main`, whose marked ops
-call their C kernel (`_nk.k0(x_t.ctypes.data, ...)`), and `_main_numpy`,
+call their C kernel (`_nk.k0(x_t.ctypes.data, ...)`), marked loops one C
+function that loops over the kernels of their ops, and `_main_numpy`,
 all NumPy statements, which replaces `main` when the kernels do not load
 (no C compiler, `TFIR_NATIVE=0`, the module run without tfir).
 """
 
 from __future__ import annotations
 
-from xdsl.dialects.linalg import ops as linalg
-from xdsl.ir import Operation
+import math
 
-from tfir.backends.numpy.native_c import KernelPrinter, prelude
-from tfir.lowering.utils.native_ops import NATIVE, native_form
+from xdsl.dialects import arith, scf
+from xdsl.dialects.builtin import FloatAttr
+from xdsl.dialects.linalg import ops as linalg
+from xdsl.ir import Operation, SSAValue
+
+from tfir.backends.numpy.native_c import KernelPrinter, ctype, float_literal, prelude
+from tfir.lowering.utils.native_ops import (
+    NATIVE,
+    loop_bounds,
+    native_form,
+    native_loop,
+    outside_root,
+)
 
 
 class NativeKernels:
@@ -28,15 +39,54 @@ class NativeKernels:
     def takes(op: Operation) -> bool:
         return NATIVE in op.attributes and isinstance(op, linalg.GenericOp) and native_form(op) is not None
 
-    def add(self, op: linalg.GenericOp) -> str:
-        """The name of the kernel of `op` (printed once per distinct text)."""
-        text = KernelPrinter(op, "KERNEL").source()
+    @staticmethod
+    def takes_loop(op: Operation) -> bool:
+        """A marked loop that is still a native loop (a later pass may have changed its body)."""
+        return NATIVE in op.attributes and native_loop(op) is not None
+
+    def add_loop(self, op: scf.ForOp) -> tuple[str, list[SSAValue]]:
+        """The kernel of a native loop, and the buffers to pass it: a C loop
+        calling the kernels of its ops each step (inlined by the compiler)."""
+        body = native_loop(op)
+        bounds = loop_bounds(op)
+        assert body is not None and bounds is not None
+        values: list[SSAValue] = []
+        for inner in body:
+            for v in inner.outputs if isinstance(inner, linalg.FillOp) else inner.operands:
+                root = outside_root(v, op)
+                if root is not None and root not in values:
+                    values.append(root)
+        params = ", ".join(f"{ctype(v.type.get_element_type())} *p{k}"  # type: ignore[attr-defined]
+                           for k, v in enumerate(values))
+        lb, ub, step = bounds
+        lines = [f"void KERNEL({params}) {{",
+                 f"    for (int64_t step = {lb}; step < {ub}; step += {step}) {{"]
+        for inner in body:
+            if isinstance(inner, linalg.FillOp):
+                out = inner.outputs[0]
+                const = inner.inputs[0].owner
+                assert isinstance(const, arith.ConstantOp) and isinstance(const.value, FloatAttr)
+                size = math.prod(out.type.get_shape())  # type: ignore[attr-defined]
+                lines.append(f"        for (int64_t e = 0; e < {size}; e++) "
+                             f"p{values.index(outside_root(out, op))}[e] = "  # type: ignore[arg-type]
+                             f"{float_literal(const.value.value.data, const.value.type)};")
+                continue
+            args = ", ".join(f"p{values.index(outside_root(v, op))}" for v in inner.operands)  # type: ignore[arg-type]
+            lines.append(f"        {self.add(inner)}({args});")
+        lines += ["    }", "}"]
+        return self._named("\n".join(lines) + "\n", len(values)), values
+
+    def _named(self, text: str, arity: int) -> str:
         if text not in self.by_text:
             name = f"k{len(self.by_text)}"
             self.by_text[text] = name
             self.sources.append(text.replace("void KERNEL(", f"void {name}(", 1))
-            self.arity[name] = len(op.operands)
+            self.arity[name] = arity
         return self.by_text[text]
+
+    def add(self, op: linalg.GenericOp) -> str:
+        """The name of the kernel of `op` (printed once per distinct text)."""
+        return self._named(KernelPrinter(op, "KERNEL").source(), len(op.operands))
 
     def module_lines(self) -> list[str]:
         """The module-level lines: the C source and the loading of its kernels."""

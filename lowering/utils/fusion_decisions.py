@@ -5,11 +5,14 @@ and consumer (two linalg ops, the consumer reading the producer's result)
 left unfused when it is done, why it did not fuse them, as the attribute
 `tfir.fusion` of the function: an array of dictionaries {producer,
 consumer, reason, detail}. `tfir lower FILE --explain-fusion` and the HTML
-report print them (`read_decisions`). The reasons:
+report print them (`take_decisions`, which also takes the attribute off,
+so that later passes never see it). `REASONS` says what each reason code
+means.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from xdsl.dialects import func
@@ -19,18 +22,20 @@ from xdsl.ir import Operation
 ATTR = "tfir.fusion"
 
 REASONS = {
-    "reduction": "a reduction in between: the consumer needs the reduced value, complete, "
-                 "before its own loop starts",
+    "reduction": "a reduction in between: the producer reduces, and the consumer needs the "
+                 "reduced value, complete, before its own loop starts",
     "not-generic": "the producer is not an elementwise linalg.generic (a named op, a copy, a fill)",
-    "contraction": "target rule: nothing fuses into a contraction (a matmul), whose operands "
-                   "BLAS reads from memory",
+    "contraction": "target rule: a contraction (a matmul) is one BLAS call (or tl.dot), which "
+                   "reads its operands from memory and writes its whole result there: nothing "
+                   "fuses into it or out of it",
     "other-use": "the producer's result has another use that cannot take it (a function "
                  "result, an op in another block or loop, an output operand)",
     "recompute": "a broadcast or several consumers would recompute the producer, and it is "
                  "not cheap (a division or a math function)",
     "target-recompute": "target rule (numpy without native kernels): each scalar op of a fused "
                         "body is a NumPy pass over memory, so computing a producer twice never pays",
-    "size-limit": "size limit: the fused body would pass MAX_BODY_OPS ops",
+    "size-limit": "size limit: the fused body would pass fuse-elementwise's MAX_BODY_OPS "
+                  "(512 scalar ops)",
     "invalid": "the fused op would not be a valid linalg.generic (a loop no operand indexes, "
                "or a linalg.index of the producer that is no loop of the consumer)",
 }
@@ -47,9 +52,18 @@ class Decision:
     reason: str
     detail: str
 
-    def line(self) -> str:
-        return f"{self.producer}\n    -> {self.consumer}\n    not fused: {REASONS.get(self.reason, self.reason)}" + (
-            f" ({self.detail})" if self.detail else "")
+    @property
+    def explanation(self) -> str:
+        """The reason in words, and the detail of this pair."""
+        return REASONS.get(self.reason, self.reason) + (f" ({self.detail})" if self.detail else "")
+
+    def places(self) -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
+        """(file name, line) of the producer and of the consumer, where known."""
+        found = [_AT.search(text) for text in (self.producer, self.consumer)]
+        return tuple((m.group(1), int(m.group(2))) if m else None for m in found)  # type: ignore[return-value]
+
+
+_AT = re.compile(r" at (\S+):(\d+)$")
 
 
 def describe(op: Operation) -> str:
@@ -76,6 +90,21 @@ def record(fn: func.FuncOp, pairs: list[tuple[Operation, Operation, str, str]]) 
     fn.attributes[ATTR] = ArrayAttr([DictionaryAttr({
         "producer": StringAttr(describe(p)), "consumer": StringAttr(describe(c)),
         "reason": StringAttr(reason), "detail": StringAttr(detail)}) for p, c, reason, detail in pairs])
+
+
+def has_decisions(module: ModuleOp) -> bool:
+    """Whether `fuse-elementwise{explain=true}` recorded decisions in `module`."""
+    return any(isinstance(fn, func.FuncOp) and ATTR in fn.attributes for fn in module.ops)
+
+
+def take_decisions(module: ModuleOp) -> list[Decision]:
+    """The decisions recorded in `module`, taken off its functions (later
+    passes and printed IR never see them)."""
+    out = read_decisions(module)
+    for fn in module.ops:
+        if isinstance(fn, func.FuncOp):
+            fn.attributes.pop(ATTR, None)
+    return out
 
 
 def read_decisions(module: ModuleOp) -> list[Decision]:

@@ -2,7 +2,9 @@
 
 1-D operands are expanded to 2-D (`[K]` to `[1, K]` on the left, `[K, 1]` on
 the right); a batched left operand with a 2-D right operand folds its batch
-into the rows of one `linalg.matmul`; otherwise batch dims that broadcast are
+into the rows of one `linalg.matmul`, a 2-D left operand with a batched right
+one is read by every batch through its map (no copy per batch); otherwise
+batch dims that broadcast are
 materialised with a broadcasting `linalg.generic`, several batch dims are
 collapsed into one, and the product is a batch-matmul `linalg.generic`
 (`(b, i, j, k)`, `k` a reduction dim: xDSL 0.74 has no
@@ -60,11 +62,13 @@ def _transposed(x: SSAValue) -> SSAValue | None:
 
 
 def _batch_matmul(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:
-    (nb, m, _), (_, _, n) = shape_of(a), shape_of(b)
+    """`[nb, m, k] x [nb, k, n]`, or `[m, k] x [nb, k, n]` (`a` read by every batch)."""
+    (*_, m, _), (nb, _, n) = shape_of(a), shape_of(b)
     elem = elem_of(a)
     add, mul = (arith.AddfOp, arith.MulfOp) if is_float(elem) else (arith.AddiOp, arith.MuliOp)
     init = em.filled([nb, m, n], elem, 0)
-    maps = [AffineMap.from_callable(lambda b_, i, j, k: (b_, i, k)),
+    shared = len(shape_of(a)) == 2
+    maps = [AffineMap.from_callable(lambda b_, i, j, k: (i, k) if shared else (b_, i, k)),
             AffineMap.from_callable(lambda b_, i, j, k: (b_, k, j)),
             AffineMap.from_callable(lambda b_, i, j, k: (b_, i, j))]
     return em.generic([a, b], maps[:2], [init], maps[2:], [PARALLEL] * 3 + [REDUCTION],
@@ -95,6 +99,10 @@ def matmul(em: Emitter, a: SSAValue, b: SSAValue, result_shape: Sequence[int]) -
     elif len(sb) == 2:
         rows = em.reshape(a, [math.prod(sa[:-1]), sa[-1]])
         product = _matmul_2d(em, rows, b)
+    elif len(sa) == 2:  # one matrix times a stack: read by every batch, never copied per batch
+        nb = math.prod(batch)
+        b3 = em.reshape(_broadcast_batch(em, b, batch), [nb, *sb[-2:]])
+        product = _batch_matmul(em, a, b3)
     else:
         nb = math.prod(batch)
         a3 = em.reshape(_broadcast_batch(em, a, batch), [nb, *sa[-2:]])

@@ -2,6 +2,11 @@
 pass that marks them (`numpy-native-kernels`) and by the C printer of the
 NumPy backend (backends/numpy/native_c.py), which must print every op listed.
 
+A native loop (`native_loop`) is an `scf.for` with constant bounds and no
+carried values whose body is native ops alone (and fills of whole buffers
+with a constant, reshapes), on buffers defined outside it: the whole loop becomes one C function calling the kernels of its ops
+each iteration (an RNN-like loop over a small state: no Python per step).
+
 A native op is a `linalg.generic` on memrefs of `f32` / `f64` with static
 shapes and strides (the offset of a view may be dynamic: the code passes its
 address), that is elementwise, or a sum, max or min (NaN-propagating) over
@@ -11,9 +16,10 @@ input (a row reduction), and whose body uses only the scalar ops below.
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import Float32Type, Float64Type, MemRefType
+from xdsl.dialects import arith, memref, scf
+from xdsl.dialects.builtin import Float32Type, Float64Type, IntegerAttr, MemRefType
 from xdsl.dialects.linalg import ops as linalg
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 from xdsl.ir.affine import AffineDimExpr
 
 from tfir.lowering.utils import memref_views as mv
@@ -87,3 +93,68 @@ def _innermost_in_largest(op: linalg.GenericOp, dim: int) -> bool:
         return False
     found = strides(value.type)
     return found is not None and found[-1] == 1
+
+
+def constant_int(value: object) -> int | None:
+    """The value of an `arith.constant` integer or index, else None."""
+    owner = getattr(value, "owner", None)
+    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
+        return int(owner.value.value.data)
+    return None
+
+
+def loop_bounds(op: scf.ForOp) -> tuple[int, int, int] | None:
+    """Lower bound, upper bound and step of a loop with constant ones."""
+    bounds = (constant_int(op.lb), constant_int(op.ub), constant_int(op.step))
+    if any(b is None for b in bounds) or bounds[2] <= 0:  # type: ignore[operator]
+        return None
+    return bounds  # type: ignore[return-value]
+
+
+def outside_root(value: SSAValue, loop: Operation) -> SSAValue | None:
+    """The buffer defined outside `loop` that `value` is, or is a reshape of
+    (`memref.expand_shape` / `collapse_shape` in the loop: the same address),
+    else None."""
+    while True:
+        owner = value.owner
+        where = owner if isinstance(owner, Operation) else owner.parent_op()
+        if where is None or not loop.is_ancestor(where):
+            return value
+        if not isinstance(owner, memref.ExpandShapeOp | memref.CollapseShapeOp):
+            return None
+        value = owner.src
+
+
+def _native_fill(op: Operation) -> bool:
+    """A fill of a whole row-major buffer with a float constant."""
+    if not isinstance(op, linalg.FillOp) or not isinstance(op.inputs[0].owner, arith.ConstantOp):
+        return False
+    typ = op.outputs[0].type
+    found = strides(typ)
+    if found is None or not isinstance(typ, MemRefType) or not isinstance(typ.get_element_type(), _FLOATS):
+        return False
+    expected, step = [], 1
+    for size in reversed(typ.get_shape()):
+        expected.insert(0, step)
+        step *= size
+    return found == expected
+
+
+def native_loop(op: Operation) -> list[Operation] | None:
+    """The steps of the body of `op` (native ops and fills, in order) when it
+    is a native loop (see the module's doc), else None."""
+    if not isinstance(op, scf.ForOp) or op.iter_args or loop_bounds(op) is None:
+        return None
+    body: list[Operation] = []
+    for inner in op.body.block.ops:
+        if isinstance(inner, scf.YieldOp | arith.ConstantOp | memref.ExpandShapeOp | memref.CollapseShapeOp):
+            continue  # constants feed fills; reshapes are checked where they are read
+        if not (_native_fill(inner) or isinstance(inner, linalg.GenericOp) and native_form(inner) is not None):
+            return None
+        buffers = inner.outputs if isinstance(inner, linalg.FillOp) else inner.operands
+        if any(outside_root(v, op) is None for v in buffers):  # one address for every step
+            return None
+        body.append(inner)
+    if not any(isinstance(inner, linalg.GenericOp) for inner in body):
+        return None
+    return body

@@ -287,6 +287,19 @@ def test_matmul(shapes: tuple[tuple[int, ...], tuple[int, ...]], dtype: np.dtype
         assert "linalg.matmul" in names
 
 
+def test_matrix_times_a_stack_reads_the_matrix_in_place() -> None:
+    """`[2, 3] @ [5, 3, 4]`: the matrix is read by every batch through its map,
+    not copied into a `[5, 2, 3]` stack first."""
+    a, b = np.arange(6, dtype=F32).reshape(2, 3), np.arange(60, dtype=F32).reshape(5, 3, 4)
+    rtype = ttype(F32, (5, 2, 4))
+    module = lower(tf_module([ttype(F32, a.shape), ttype(F32, b.shape)],
+                             [f"%r = tf.matmul %a0, %a1 : {signature([a, b], rtype)}"], [("%r", rtype)]))
+    assert_same(run_main(module, a, b)[0], np.matmul(a, b))
+    generics = [op for op in module.walk() if isinstance(op, GenericOp)]
+    assert len(generics) == 1  # the contraction alone: no broadcasting copy
+    assert str(generics[0].indexing_maps.data[0].data) == "(d0, d1, d2, d3) -> (d1, d3)"
+
+
 @pytest.mark.parametrize("perm", [(1, 0, 2), (2, 1, 0), (0, 2, 1), (0, 1, 2)], ids=str)
 def test_transpose(perm: tuple[int, ...]) -> None:
     x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)

@@ -21,3 +21,20 @@ CHECK:        linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
 CHECK:      }) {tfir.tile = array<i64: 128>}
 CHECK-NOT:  "scf.parallel"
 """)
+
+
+def test_a_slice_of_the_columns_keeps_the_rows() -> None:
+    """Softmax of `x[:, 2:1026]`: the view takes every row, so the group still
+    forms; a slice of the rows (`x[2:514]`) would shift them and stops it."""
+    columns = ir_after_each_pass("fn main(x: f32[512, 1030]) -> f32[512, 1024] {\n"
+                                 "    return softmax(x[:, 2:1026], axis=-1);\n}\n", "numpy")
+    filecheck(columns["numpy-row-groups"], """
+CHECK:      memref.subview %x[0, 2] [512, 1024] [1, 1]
+CHECK:      "scf.parallel"
+CHECK:        %buf1_tile = memref.alloc() : memref<128x1024xf32>
+CHECK:      }) {tfir.tile = array<i64: 128>}
+CHECK-NOT:  "scf.parallel"
+""")
+    rows = ir_after_each_pass("fn main(x: f32[520, 1024]) -> f32[512, 1024] {\n"
+                              "    return softmax(x[2:514], axis=-1);\n}\n", "numpy")
+    assert "_tile = memref.alloc()" not in rows["numpy-row-groups"]

@@ -106,6 +106,47 @@ def test_stop_after_and_emit(capsys) -> None:
     assert capsys.readouterr().out.strip() == lower(MLP)[-1].ir.strip()
 
 
+LAYERNORM = ROOT / "examples" / "layernorm.tf"
+
+
+def test_explain_fusion_lists_the_pairs_left_unfused(capsys) -> None:
+    assert main(["lower", str(LAYERNORM), "--explain-fusion"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"fusion: block in {LAYERNORM}, target numpy: 8 producer/consumer pairs not fused")
+    assert "  contraction: 6, reduction: 2" in out
+    # The mean's sum, then its division: a reduction in between (layernorm is on line 8).
+    assert re.search(r"^1\. %_ = reduction \{addf\} : 16 at layernorm\.tf:8\n"
+                     r"   -> %_ = elementwise \{divf\} : 16 at layernorm\.tf:8\n"
+                     r"   not fused: reduction$", out, re.M)
+    assert "not fused: contraction (the consumer is a linalg.matmul)" in out
+    assert "\nreasons:\n  reduction: a reduction in between" in out
+    assert "linalg.generic {" not in out and "tfir.fusion" not in out  # decisions, not IR
+
+
+def test_explain_fusion_on_triton_and_with_dumps(tmp_path: Path, capsys) -> None:
+    assert main(["lower", str(ROOT / "examples" / "stats.tf"), "--target", "triton", "--explain-fusion"]) == 0
+    out = capsys.readouterr().out
+    assert "target triton: 4 producer/consumer pairs not fused" in out
+    assert "not fused: other-use (it is a result of the function)" in out
+    # With --dump-dir the whole pipeline runs, and no dump carries the record.
+    assert main(["lower", str(MLP), "--explain-fusion", "--dump-dir", str(tmp_path)]) == 0
+    assert "fusion: mlp in" in capsys.readouterr().out
+    dumps = sorted(tmp_path.iterdir())
+    assert len(dumps) == len(plan("numpy")[0]) + 1
+    assert not any("tfir.fusion" in f.read_text() for f in dumps)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--target", "eager"], "the eager pipeline has no pass fuse-elementwise"),
+    (["--stop-after", "cse"], "--stop-after cse stops before fuse-elementwise"),
+    (["--emit", "linalg"], "drop --emit"),
+])
+def test_explain_fusion_errors(argv: list[str], message: str, capsys) -> None:
+    assert main(["lower", str(MLP), "--explain-fusion", *argv]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
 def test_timing_table_has_every_pass_and_stage(capsys) -> None:
     assert main(["lower", str(MLP), "--timing"]) == 0
     out = capsys.readouterr().out

@@ -64,6 +64,22 @@ def test_report_is_self_contained_and_has_every_stage(tmp_path: Path) -> None:
     assert 'data-l="3"' in page  # the matmul of `dense` at line 3 is tagged in the stages and graph
 
 
+def test_report_has_the_fusion_panel(tmp_path: Path) -> None:
+    out = tmp_path / "attention.html"
+    assert main(["explain", str(ROOT / "examples" / "attention.tf"), "-o", str(out)]) == 0
+    page = out.read_text()
+    panel = page[page.index('<section id="fusion">'):]
+    panel = panel[:panel.index("</section>")]
+    assert "6 pairs left unfused by fuse-elementwise, and why" in panel
+    assert panel.count("<tr>") == 7  # the head and one row per pair
+    # exp(scores - max) is read by the sum and by the division: kept, not recomputed (line 7).
+    assert re.search(r'<td data-l="7"><code>%e = elementwise \{mulf, select, subf, exp\}[^<]*</code></td>'
+                     r'<td data-l="7"><code>%_ = reduction \{addf\}', panel)
+    assert '<b title="a broadcast or several consumers would recompute' in panel
+    assert '<dt>contraction</dt><dd>target rule:' in panel
+    assert 'href="#fusion"' in page and "tfir.fusion" not in page
+
+
 @needs_chromium
 def test_report_in_headless_chromium(tmp_path: Path) -> None:
     out = tmp_path / "mlp.html"

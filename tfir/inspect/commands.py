@@ -23,6 +23,7 @@ from tfir.inspect import graph, text
 from tfir.inspect.report import build_report
 from tfir.inspect.trace import (
     FRONTEND,
+    FUSE,
     CodegenFailed,
     Stage,
     Trace,
@@ -60,6 +61,9 @@ def add_commands(sub: Any) -> None:
     lower.add_argument("--print-ir-after-change", action="store_true",
                        help="print the IR after every pass that changed it")
     lower.add_argument("--stop-after", metavar="PASS", help="stop the pipeline after PASS")
+    lower.add_argument("--explain-fusion", action="store_true",
+                       help="instead of the IR, list each producer/consumer pair that fuse-elementwise "
+                            "left unfused and why (docs/inspecting.md)")
     lower.add_argument("--timing", action="store_true", help="a table of time and op counts per pass and stage")
     lower.add_argument("--dump-dir", metavar="DIR", help="write the IR after every pass to DIR/NN-PASS.mlir")
     lower.add_argument("--debuginfo", action="store_true", help='print locations: loc("file.tf":LINE:COL)')
@@ -230,13 +234,17 @@ def cmd_lower(args: argparse.Namespace) -> int:
             text.clear_dump_dir(dump_dir)
         except OSError as err:
             raise InputError(f"cannot use --dump-dir {dump_dir}: {err.strerror or err}") from None
-    printer = _StagePrinter(args, runnable, dump_dir)
-    result = _run(args, stop_after=stop_after, on_stage=printer)
     dumping = (args.print_ir_after_all or args.print_ir_after_change or args.print_ir_before
                or args.print_ir_after or args.timing or dump_dir is not None)
+    if args.explain_fusion:
+        stop_after = _fusion_stop(args, stop_after, dumping)
+    printer = _StagePrinter(args, runnable, dump_dir)
+    result = _run(args, stop_after=stop_after, on_stage=printer, explain_fusion=args.explain_fusion)
     if result.failure is not None:
         return _report_failure(result, args)
-    if args.emit or not dumping:
+    if args.explain_fusion:
+        print(text.fusion_listing(result))
+    elif args.emit or not dumping:
         final = stage_output(result.stages, args.emit) if args.emit else result.stages[-1]
         print(final.ir_with_locations if args.debuginfo else final.ir)
     if args.timing:
@@ -246,12 +254,25 @@ def cmd_lower(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fusion_stop(args: argparse.Namespace, stop_after: str | None, dumping: bool) -> str | None:
+    """Where `--explain-fusion` stops: at fuse-elementwise, unless dumps or
+    --stop-after ask for more; an error where the pass does not run."""
+    names = [s.pass_name for s in steps_for(args.target)]
+    if FUSE not in names:
+        raise InputError(f"--explain-fusion: the {args.target} pipeline has no pass {FUSE}")
+    if args.emit:
+        raise InputError("--explain-fusion prints the fusion decisions instead of the IR: drop --emit")
+    if stop_after is not None and names.index(stop_after) < names.index(FUSE):
+        raise InputError(f"--explain-fusion: --stop-after {stop_after} stops before {FUSE}")
+    return stop_after if stop_after is not None or dumping else FUSE
+
+
 def _lower_batch(args: argparse.Namespace) -> int:
     """`tfir lower --batch DIM`: the `tf` IR of the entry split by `split-batch`."""
     others = {"--emit": args.emit, "--print-ir-after-all": args.print_ir_after_all,
               "--print-ir-before": args.print_ir_before, "--print-ir-after": args.print_ir_after,
               "--print-ir-after-change": args.print_ir_after_change, "--stop-after": args.stop_after,
-              "--timing": args.timing, "--dump-dir": args.dump_dir}
+              "--timing": args.timing, "--dump-dir": args.dump_dir, "--explain-fusion": args.explain_fusion}
     given = [flag for flag, value in others.items() if value]
     if given:
         raise InputError(f"--batch prints the split `tf` IR; {', '.join(given)} cannot go with it")
@@ -352,7 +373,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    result = _run(args)
+    result = _run(args, explain_fusion=True)
     out = args.output or Path(args.file).with_suffix(".html").name
     _out(out, build_report(result), "the report")
     if result.failure is not None:

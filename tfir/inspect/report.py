@@ -1,7 +1,8 @@
 """`tfir explain`: one self-contained HTML page about the lowering of an entry.
 
 The page holds the source with line numbers, the dataflow graph (inline SVG),
-a table of passes (time, op counts), every stage as a side-by-side diff with
+a table of passes (time, op counts), the pairs fuse-elementwise left unfused
+and why (`--explain-fusion`), every stage as a side-by-side diff with
 the one before it (diffs precomputed here with difflib; passes that changed
 nothing collapsed), and the generated code. Every line of IR and code carries
 the source line of its location (`loc("file.tf":L:C)`, printed with xDSL's
@@ -26,6 +27,7 @@ from tfir.backends.registry import inspected_target
 from tfir.inspect import graph, highlight
 from tfir.inspect.report_assets import CSS, JS
 from tfir.inspect.trace import FRONTEND, CodegenFailed, Stage, Trace, generate_code, trace
+from tfir.lowering.utils.fusion_decisions import REASONS
 from tfir.pipeline import STAGES, steps_for
 
 BIG_DIFF = 4000
@@ -286,6 +288,33 @@ def _pass_row(s: Stage, name: str, longest: float) -> str:
             f'<td class="num delta {dcls}">{f"{delta:+d}" if delta else ""}</td></tr>')
 
 
+def fusion_section(trace: Trace) -> str:
+    """The producer/consumer pairs fuse-elementwise left unfused, and why: what
+    stands between the program and one loop nest (`tfir lower --explain-fusion`)."""
+    title = "Fusion"
+    if trace.fusion is None:
+        return _section("fusion", title, '<div class="empty">fuse-elementwise did not run.</div>')
+    if not trace.fusion:
+        return _section("fusion", title, '<div class="empty">Every elementwise producer went into '
+                                         'its consumers: no pair left unfused.</div>')
+    main = os.path.basename(trace.filename)
+    rows = ['<table class="passes fusion"><thead><tr><th>#</th><th>producer</th><th>consumer</th>'
+            '<th>not fused</th></tr></thead><tbody>']
+    for k, d in enumerate(trace.fusion, 1):
+        cells = []
+        for text, place in zip((d.producer, d.consumer), d.places(), strict=True):
+            src = place[1] if place is not None and place[0] == main else None
+            cells.append(f"<td{_attr(src)}><code>{html.escape(text)}</code></td>")
+        reason = f'<b title="{html.escape(REASONS.get(d.reason, d.reason))}">{html.escape(d.reason)}</b>'
+        detail = f"<br><small>{html.escape(d.detail)}</small>" if d.detail else ""
+        rows.append(f'<tr><td class="num">{k}</td>{"".join(cells)}<td>{reason}{detail}</td></tr>')
+    rows.append("</tbody></table>")
+    legend = "".join(f"<dt>{html.escape(code)}</dt><dd>{html.escape(REASONS[code])}</dd>"
+                     for code in dict.fromkeys(d.reason for d in trace.fusion) if code in REASONS)
+    return _section("fusion", title, "".join(rows) + f'<dl class="reasons">{legend}</dl>',
+                    f"{len(trace.fusion)} pairs left unfused by fuse-elementwise, and why")
+
+
 def code_section(trace: Trace) -> str:
     title = f"Generated code ({trace.target})"
     if trace.failure is not None:
@@ -340,8 +369,10 @@ def build_report(trace: Trace) -> str:
              f'<span class="chip"><b>{passes}</b> passes in <b>{total * 1e3:.1f}</b> ms</span>'
              f'<span class="chip">ops <b>{trace.stages[0].ops_after}</b> \u2192 <b>{trace.stages[-1].ops_after}</b></span>')
     nav = "".join(f'<a href="#{i}">{t}</a>' for i, t in
-                  (("graph", "Graph"), ("passes", "Passes"), ("stages", "Stages"), ("code", "Code")))
-    right = banners(trace) + graph_section(trace) + passes_section(trace) + stages_section(trace) + code_section(trace)
+                  (("graph", "Graph"), ("passes", "Passes"), ("fusion", "Fusion"), ("stages", "Stages"),
+                   ("code", "Code")))
+    right = (banners(trace) + graph_section(trace) + passes_section(trace) + fusion_section(trace)
+             + stages_section(trace) + code_section(trace))
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>tfir explain: {html.escape(name)} {html.escape(trace.entry)}</title><style>{CSS}</style></head>"
@@ -378,5 +409,5 @@ def function_report(fn: Any, dims: dict[str, int] | None = None, inputs: dict[st
     """The `tfir explain` page of an entry function (`tfir.Function`)."""
 
     target = inspected_target(fn.program.target)
-    result = trace(fn.program, fn.name, target, dims=dims, inputs=inputs)
+    result = trace(fn.program, fn.name, target, dims=dims, inputs=inputs, explain_fusion=True)
     return Report(build_report(result), f"{os.path.basename(result.filename)}: {fn.name} ({target})")

@@ -68,6 +68,10 @@ table.passes tr.skip td { color:#b45309; font-style:italic; }
 table.passes tr.stage td { background:#f8fafc; font-weight:600; font-size:12px; color:var(--muted);
   text-transform:uppercase; letter-spacing:.05em; }
 table.passes a { color:inherit; text-decoration:none; }
+table.fusion td { vertical-align:top; cursor:pointer; }
+table.fusion td.hl { background:#fef3c7; }
+dl.reasons { font-size:12px; color:var(--muted); margin:8px 12px; }
+dl.reasons dt { font-weight:600; } dl.reasons dd { margin:0 0 4px 16px; }
 table.passes a:hover { color:var(--accent); text-decoration:underline; }
 .bar { display:inline-block; height:8px; background:#93c5fd; border-radius:4px; vertical-align:middle; }
 .delta.up { color:#b45309; } .delta.down { color:#15803d; }

@@ -1,13 +1,16 @@
 """Plain-text views of a trace: IR dump headers, the timing table, the pass
-list of `tfir passes`, and the numbered files of `--dump-dir`."""
+list of `tfir passes`, the fusion decisions of `--explain-fusion`, and the
+numbered files of `--dump-dir`."""
 
 from __future__ import annotations
 
 import importlib
 import re
+from collections import Counter
 from pathlib import Path
 
 from tfir.inspect.trace import FRONTEND, Stage, Trace
+from tfir.lowering.utils.fusion_decisions import REASONS
 from tfir.pipeline import COMPILED, PIPELINE, STAGES, pass_class, steps_for
 
 # xDSL's own passes have no docstrings.
@@ -111,6 +114,25 @@ def timing_table(trace: Trace) -> str:
     rows.append(rule)
     total = sum(s.seconds for s in passes)
     rows.append(f"{'total (passes)':<{width}}  {len(passes):<12} {_ms(total)}")
+    return "\n".join(rows)
+
+
+def fusion_listing(trace: Trace) -> str:
+    """`tfir lower --explain-fusion`: each producer/consumer pair that
+    `fuse-elementwise` left unfused, and why, with a count per reason."""
+    decisions = trace.fusion or []
+    head = (f"fusion: {trace.entry} in {trace.filename}, target {trace.target}: "
+            f"{len(decisions)} producer/consumer pair{'s' if len(decisions) != 1 else ''} not fused")
+    if not decisions:
+        return head + " (every elementwise producer went into its consumers)"
+    counts = Counter(d.reason for d in decisions)
+    rows = [head, "  " + ", ".join(f"{reason}: {n}" for reason, n in counts.most_common()), ""]
+    for k, d in enumerate(decisions, 1):
+        fn = f"  [{d.function}]" if d.function != trace.entry else ""
+        rows += [f"{k}. {d.producer}{fn}", f"   -> {d.consumer}",
+                 f"   not fused: {d.reason}" + (f" ({d.detail})" if d.detail else "")]
+    rows += ["", "reasons:"]
+    rows += [f"  {reason}: {REASONS[reason]}" for reason in counts if reason in REASONS]
     return "\n".join(rows)
 
 

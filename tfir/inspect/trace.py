@@ -33,6 +33,8 @@ from tfir.frontend import ast
 from tfir.frontend.dims import eval_dim
 from tfir.frontend.driver import build_entry
 from tfir.inputs import check_declared, input_array, static_value
+from tfir.lowering.utils import fusion_decisions
+from tfir.lowering.utils.fusion_decisions import Decision
 from tfir.pipeline import (
     STAGES,
     PassFailed,
@@ -99,6 +101,9 @@ class Trace:
     module: ModuleOp | None = field(default=None, repr=False)  # the IR after the last pass that ran
     # A copy of the IR at the end of the stages that `graph` draws (tf, linalg).
     stage_modules: dict[str, ModuleOp] = field(default_factory=dict, repr=False)
+    # With `explain_fusion`: the producer/consumer pairs fuse-elementwise left
+    # unfused and why; None when not asked for or when the pass did not run.
+    fusion: list[Decision] | None = None
 
     @property
     def complete(self) -> bool:
@@ -264,8 +269,11 @@ def plan(target: str, stop_after: str | None = None) -> tuple[list[Step], dict[s
 def trace(prog: Program, entry: str | None = None, target: str = "numpy", *,
           dims: Mapping[str, int] | None = None, inputs: Mapping[str, Any] | None = None,
           stop_after: str | None = None, verify_each: bool = True,
-          on_stage: StageCallback | None = None) -> Trace:
-    """Builds the `tf` IR of `entry` and runs `target`'s pipeline on it, keeping every stage."""
+          on_stage: StageCallback | None = None, explain_fusion: bool = False) -> Trace:
+    """Builds the `tf` IR of `entry` and runs `target`'s pipeline on it, keeping every stage.
+    With `explain_fusion`, `fuse-elementwise` records why it left each pair
+    unfused (`Trace.fusion`); the record is taken off the IR at once, so every
+    stage prints as it does without it."""
     check_pass_name(target, stop_after, "--stop-after")
     name = entry_name(prog, entry)
     types, statics, notes = signature(prog[name].fn, dims, inputs)
@@ -286,10 +294,20 @@ def trace(prog: Program, entry: str | None = None, target: str = "numpy", *,
     skipped = [s.pass_name for s in steps_for(target) if s not in runnable]
     try:
         run_pipeline(module, target, disable=skipped, verify_each=verify_each, stop_after=runnable[-1],
-                     observer=lambda step, mod, secs: _record(result, step, mod, secs, on_stage))
+                     pass_options={FUSE: {"explain": True}} if explain_fusion else None,
+                     observer=lambda step, mod, secs: _observe(result, step, mod, secs, on_stage))
     except PassFailed as err:
         result.failure = err
     return result
+
+
+FUSE = "fuse-elementwise"
+
+
+def _observe(result: Trace, step: Step, module: ModuleOp, seconds: float, on_stage: StageCallback | None) -> None:
+    if step.pass_name == FUSE and fusion_decisions.has_decisions(module):
+        result.fusion = fusion_decisions.take_decisions(module)
+    _record(result, step, module, seconds, on_stage)
 
 
 def _record(result: Trace, step: Step, module: ModuleOp, seconds: float, on_stage: StageCallback | None) -> None:

@@ -141,3 +141,48 @@ def test_libraries_are_cached_on_disk(tmp_path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(native, "_loaded", {})
     monkeypatch.setattr(native, "_build", lambda *a: pytest.fail("rebuilt a cached library"))
     assert native.kernels(source, {"k0": 1}) is not None
+
+
+LOOP = """
+fn main(x: f32[8, 16], y: f32[8, 16]) -> f32[8, 16] {
+    let acc = zeros([8, 16]);
+    for i in range(300) {
+        let acc = tanh(acc * 0.9 + x) - y / (1.0 + sum(acc * acc, axis=-1, keepdims=true));
+    }
+    return acc;
+}
+"""
+
+
+def test_a_loop_over_a_small_state_is_one_c_function() -> None:
+    x, y = specials((8, 16), np.float32), specials((8, 16), np.float32, 1)
+    source = same_as_eager(LOOP, [x, y], rtol=1e-4, atol=1e-5)
+    entry = source[source.index("def main("):source.index("def _main_numpy(")]
+    assert "for " not in entry.replace("for i in", "") and entry.count("_nk.k") == 1  # no Python loop
+    assert "for (int64_t step = 0; step < 300; step += 1) {" in source
+    loop_numpy = source[source.index("def _main_numpy("):]
+    assert "for i" in loop_numpy  # the NumPy version keeps its loop
+
+
+def test_a_loop_reading_its_index_stays_a_python_loop() -> None:
+    src = """
+fn main(x: f32[400, 16]) -> f32[16] {
+    let acc = zeros([16]);
+    for i in range(400) {
+        let acc = tanh(acc + x[i]);
+    }
+    return acc;
+}
+"""
+    x = np.random.default_rng(7).standard_normal((400, 16)).astype(np.float32)
+    source = same_as_eager(src, [x], rtol=1e-5, atol=1e-6)
+    assert "step < 400" not in source and "for i in range(400)" in source
+
+
+def test_loop_kernels_fall_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.random.default_rng(8).standard_normal((8, 16)).astype(np.float32)
+    y = np.random.default_rng(9).standard_normal((8, 16)).astype(np.float32)
+    want = tfir.compile_source(LOOP, target="eager")["main"](x, y)
+    monkeypatch.setenv("TFIR_NATIVE", "0")
+    fn = tfir.compile_source(LOOP, cache=False)["main"]
+    np.testing.assert_allclose(fn(x, y), want, rtol=1e-5, atol=1e-6)

@@ -6,6 +6,8 @@ one `np.matmul` on gathered columns)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -50,10 +52,29 @@ def test_scans_run_as_numpy_cumsum() -> None:
     assert "for k" not in code  # no loop over the scanned axis
 
 
-def test_convolution_is_one_matmul_on_columns() -> None:
+def test_convolution_is_one_matmul_per_kernel_offset_on_views() -> None:
+    """Stride 1: each kernel offset multiplies its weights by a strided view of the
+    padded input (no columns), per image in row groups; results equal eager."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((8, 16, 32, 32)).astype(np.float32), rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    src = ("fn main(x: f32[8, 16, 32, 32], w: f32[16, 16, 3, 3]) -> f32[8, 16, 30, 30] {\n"
+           "    return conv2d(x, w);\n}\n")
+    code = _code(src, x=x, w=w)
+    entry = code[code.index("def main("):]
+    entry = entry[:entry.index("def _main_numpy(")] if "def _main_numpy(" in entry else entry
+    assert entry.count("np.matmul(") == 9 and "einsum" not in entry
+    # a block of images' products (30 rows of 32 each), allocated once per worker
+    assert re.search(r"_tile = np\.empty\(\(\d, 16, 960\), dtype=np\.float32\)", entry)
+    assert "np.empty((8, 144" not in entry and "np.empty((16, 9" not in entry  # no columns
+    got = tfir.compile_source(src, target="numpy", cache=False).main(x, w)
+    want = tfir.compile_source(src, target="eager").main(x, w)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_strided_convolution_is_one_matmul_on_columns() -> None:
     x, w = np.ones((2, 8, 12, 12), np.float32), np.ones((16, 8, 3, 3), np.float32)
-    code = _code("fn main(x: f32[2, 8, 12, 12], w: f32[16, 8, 3, 3]) -> f32[2, 16, 10, 10] {\n"
-                 "    return conv2d(x, w);\n}\n", x=x, w=w)
+    code = _code("fn main(x: f32[2, 8, 12, 12], w: f32[16, 8, 3, 3]) -> f32[2, 16, 5, 5] {\n"
+                 "    return conv2d(x, w, stride=2);\n}\n", x=x, w=w)
     assert code.count("np.matmul(") == 1
     assert "einsum" not in code
 
