@@ -93,8 +93,9 @@ class Plan:
 
 def _leaves(term: SSAValue) -> list[SSAValue] | None:
     owner = term.owner
-    if isinstance(owner, tf.ReshapeOp):
-        owner = owner.input.owner
+    if isinstance(owner, tf.ReshapeOp):  # a sum's reshape (keepdims=True, then the accumulator's shape)
+        inner = owner.input.owner
+        return [inner.input] if isinstance(inner, tf.SumOp) and inner.result.has_one_use() else None
     if isinstance(owner, tf.SumOp):
         return [owner.input]
     if isinstance(owner, tf.MatmulOp) and len(_shape(owner.lhs)) == 2 and len(_shape(owner.rhs)) == 2:

@@ -69,3 +69,29 @@ func.func @kept(%xs: tensor<3x4xf32>, %a0: tensor<4x4xf32>) -> (tensor<4xf32>, t
 // CHECK:          tf.add
 // CHECK:          tf.add
 // CHECK:          scf.yield
+
+// A reshaped matmul is not a term the pass batches (only a sum's reshape is).
+func.func @reshaped(%xs: tensor<3x2x4xf32>, %ys: tensor<3x2x5xf32>) -> tensor<20xf32> {
+  %c0 = arith.constant 0 : index
+  %c3 = arith.constant 3 : index
+  %c1 = arith.constant 1 : index
+  %z = tf.constant {value = dense<0.000000e+00> : tensor<20xf32>} : tensor<20xf32>
+  %r = scf.for %k = %c0 to %c3 step %c1 iter_args(%acc = %z) -> (tensor<20xf32>) {
+    %t = tf.from_index %k : (index) -> tensor<i32>
+    %x = tf.take %xs, %t {axis = 0 : i64} : (tensor<3x2x4xf32>, tensor<i32>) -> tensor<2x4xf32>
+    %y = tf.take %ys, %t {axis = 0 : i64} : (tensor<3x2x5xf32>, tensor<i32>) -> tensor<2x5xf32>
+    %e = tf.exp %y : (tensor<2x5xf32>) -> tensor<2x5xf32>
+    %xt = tf.transpose %x {perm = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
+    %p = tf.matmul %xt, %y : (tensor<4x2xf32>, tensor<2x5xf32>) -> tensor<4x5xf32>
+    %q = tf.reshape %p : (tensor<4x5xf32>) -> tensor<20xf32>
+    %acc2 = tf.add %acc, %q : (tensor<20xf32>, tensor<20xf32>) -> tensor<20xf32>
+    scf.yield %acc2 : tensor<20xf32>
+  }
+  func.return %r : tensor<20xf32>
+}
+
+// CHECK:      func.func @reshaped
+// CHECK:        scf.for
+// CHECK:          tf.matmul
+// CHECK-NEXT:     tf.reshape
+// CHECK-NEXT:     tf.add
