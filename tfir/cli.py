@@ -75,11 +75,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     fn = prog[entry]
     inputs = _parse_run_args(args, prog, entry)
     arrays, statics = fn.bind_inputs((), inputs)
-    with progress.quiet_interpreter():
-        with progress.phase(f"compiling {entry} for {prog.target}"):
-            compiled = fn.specialize(arrays, statics)
-        with progress.phase(f"running {entry} on {prog.target}"):
-            results = fn.run_compiled(compiled.run, [arrays[p.name] for p in fn.params if p.name in arrays])
+    with progress.phase(f"compiling {entry} for {prog.target}"):
+        compiled = fn.specialize(arrays, statics)
+    with progress.phase(f"running {entry} on {prog.target}"):  # the triton target keeps its interpreter quiet
+        results = fn.run_compiled(compiled.run, [arrays[p.name] for p in fn.params if p.name in arrays])
     print(f"{entry} ({prog.target}):")
     for i, r in enumerate(results):
         print(summarize(f"result {i}", r))

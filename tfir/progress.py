@@ -8,10 +8,9 @@ writes to stderr by default, and its `delay` does the "only if slow" part;
 rich would bring pygments and markdown-it for a bar. Without tqdm installed
 everything here still works, silently.
 
-`quiet_interpreter()` hides the warnings that Triton's CPU interpreter emits
-for values it computes and then masks away (`log` of the zero padding of a
-block: "divide by zero encountered in log"); it is used around tfir's own
-calls only, never installed as a global filter.
+The warnings that Triton's CPU interpreter emits for values it computes and
+then masks away are hidden by the triton backend itself, around each call
+(`tfir.backends.triton.runtime.quiet_interpreter`).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO, TypeVar
@@ -28,9 +26,6 @@ from tqdm import tqdm
 
 T = TypeVar("T")
 DELAY = 1.0  # seconds of work before a bar appears
-# Triton's interpreter runs every lane of a block with NumPy, masked lanes
-# included: these are its warnings about lanes whose results are discarded.
-_INTERPRETER = r"triton\.runtime\.interpreter"
 
 
 def enabled(stream: TextIO | None = None) -> bool:
@@ -109,12 +104,3 @@ def phase(desc: str) -> Iterator[None]:
         done.set()
         thread.join()
         bar.close()
-
-
-@contextmanager
-def quiet_interpreter() -> Iterator[None]:
-    """Hides the RuntimeWarnings of Triton's interpreter (about masked lanes) while
-    the block runs; every other warning still shows."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=RuntimeWarning, module=_INTERPRETER)
-        yield

@@ -39,4 +39,5 @@ class TritonBackend(Backend):
         with `linecache` under `filename` and the module in `sys.modules`."""
         runtime.require_device()
         filename = register_source(source, filename)
-        return load_module(source, def_name(entry), filename, module_name("tfir_triton_", filename), register=True)
+        host = load_module(source, def_name(entry), filename, module_name("tfir_triton_", filename), register=True)
+        return runtime.quietly(host)

@@ -10,9 +10,13 @@ interpreter calls. Generated host code calls only `to_device`, `empty`,
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +36,32 @@ class TritonUnavailable(TfirError, RuntimeError):
 
 def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+INTERPRETER_MODULE = r"triton\.runtime\.interpreter"
+
+
+@contextmanager
+def quiet_interpreter() -> Iterator[None]:
+    """Hides the RuntimeWarnings of Triton's interpreter while the block runs:
+    it computes masked-out lanes too (a `log` of a padding zero), which is
+    harmless; every other warning still shows."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=INTERPRETER_MODULE)
+        yield
+
+
+def quietly(host: Callable[..., Any]) -> Callable[..., Any]:
+    """`host` calling its kernels under `quiet_interpreter` when interpreting."""
+    if not interpreting():
+        return host
+
+    @functools.wraps(host)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with quiet_interpreter():
+            return host(*args, **kwargs)
+
+    return run
 
 
 def require_triton() -> None:

@@ -250,6 +250,9 @@ class ControlBufferizer:
         load = memref.LoadOp.get(self._mem(op.tensor, op), list(op.indices))
         self._insert([load], op, op.location)
         op.result.replace_all_uses_with(load.res)
+        # Erased with the replaced ops: once a parameter is a memref, the
+        # extract of it has no tensor type left to be recognized by.
+        self.replaced.append(op)
 
     def _lower_from_elements(self: Any, op: tensor.FromElementsOp) -> None:
         typ = op.result.type

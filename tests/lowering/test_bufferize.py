@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from xdsl.dialects import memref
 
+import tfir
 from tests.support.buffers_testing import (
     apply,
     check_buffers_form,
@@ -31,6 +32,7 @@ from tests.support.loop_cases import (
     neg,
 )
 from tests.support.loops_interpreter import run_function
+from tfir.testing.differential import tf_module
 
 
 def test_matmul_bias_golden() -> None:
@@ -254,3 +256,28 @@ def test_an_abandoned_redirect_leaves_no_user() -> None:
         check_uses(module)
         if step.pass_name == "plan-buffers":
             break
+
+
+# `if c` and `while c` on a `bool[]` parameter: the `tensor.extract` of the
+# parameter becomes a `memref.load` and goes, although once the parameter is a
+# memref the extract has no tensor type left (it stayed, and failed to verify).
+BRANCH_ON_PARAMETER = """\
+fn k(c: bool[], x: f32[3]) -> f32[3] {
+    let y = x;
+    if c {
+        let y = x * 2.0;
+    }
+    return y;
+}
+"""
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_branch_on_a_parameter_loads_it(flag: bool) -> None:
+    x = np.arange(3, dtype=np.float32)
+    got = tfir.compile_source(BRANCH_ON_PARAMETER, "branch.tf", target="numpy").k(np.bool_(flag), x)
+    np.testing.assert_array_equal(got, x * 2 if flag else x)
+    module, _ = tf_module(BRANCH_ON_PARAMETER, "k", {"c": np.bool_(flag), "x": x})
+    apply(module, "convert-tf-to-linalg", "bufferize")
+    assert not ops_named(module, "tensor.extract")
+    assert len(ops_named(module, "memref.load")) == 1

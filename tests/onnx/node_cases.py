@@ -41,10 +41,7 @@ EXPECTED_ERRORS: dict[str, str] = {
 }
 
 # Tests that meet a bug of tfir's compiler (not of the importer), reported; skipped until it is fixed.
-KNOWN_BUGS: dict[str, str] = {
-    **{f"test_nllloss_{s}_expanded": "tfir bug: x * where(mask, 0.0, 1.0) fails in canonicalize-tf / numpy-threads"
-       for s in ("NCd1_ii", "NCd1d2_no_weight_reduction_mean_ii", "NCd1d2d3_none_no_weight_negative_ii")},
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _opset(model: Any) -> int | None:

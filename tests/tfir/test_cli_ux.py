@@ -18,6 +18,7 @@ import pytest
 import tfir
 from tests.support.common import ROOT
 from tfir import progress
+from tfir.backends.triton import runtime
 from tfir.cli import build_parser, main
 
 MLP = ROOT / "examples" / "mlp.tf"
@@ -118,7 +119,7 @@ def test_progress_only_on_a_terminal(monkeypatch) -> None:
 def test_quiet_interpreter_hides_only_its_own_warnings() -> None:
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        with progress.quiet_interpreter():
+        with runtime.quiet_interpreter():
             warnings.warn_explicit("divide by zero encountered in log", RuntimeWarning,
                                    "interpreter.py", 725, module="triton.runtime.interpreter")
             warnings.warn_explicit("overflow", RuntimeWarning, "mine.py", 1, module="mine")
@@ -136,3 +137,16 @@ def test_triton_interpreter_warnings_not_shown(tmp_path: Path) -> None:
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr and "result 0: f32[3, 5]" in proc.stdout
+
+
+def test_triton_interpreter_warnings_not_shown_to_api_callers(tmp_path: Path) -> None:
+    pytest.importorskip("triton")
+    code = ("import numpy as np, tfir\n"
+            "prog = tfir.compile_source('fn main(x: f32[3, 5]) -> f32[3, 5] {\\n"
+            "    return log_softmax(x, axis=-1);\\n}\\n', 'p.tf', target='triton')\n"
+            "print(prog.main(np.ones((3, 5), np.float32)).shape)\n")
+    env = {**os.environ, "TRITON_INTERPRET": "1", "TFIR_CACHE": "0"}
+    proc = subprocess.run([sys.executable, "-W", "default", "-c", code], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr and "(3, 5)" in proc.stdout

@@ -67,10 +67,6 @@ def _scalar_bool(n: NodeCtx, t: Operand, hint: str) -> str:
     if t.dtype != "bool":
         raise n.error(f"the condition must be bool, got {t.dtype}")
     expr = n.imp.expr(t)
-    if t.rank == 0 and t.onnx_name in n.imp.input_names:
-        # works around a tfir bug: a branch or loop on a bool parameter itself fails to
-        # compile on the numpy target (`memref<i1> should be of base attribute tensor`)
-        return n.tmp(f"{expr} != (zeros([], i32) != 0)", hint)
     if t.rank == 0:
         return expr
     if t.shape is None or int(np.prod([d for d in t.shape if isinstance(d, int)])) != 1:

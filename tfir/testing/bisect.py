@@ -27,6 +27,7 @@ from xdsl.printer import Printer
 
 from tfir import api, pipeline
 from tfir.backends.registry import BACKENDS
+from tfir.backends.triton.runtime import quiet_interpreter
 from tfir.dialects.dtypes import from_numpy
 from tfir.dialects.registry import TType
 from tfir.errors import InputError, TfirError
@@ -34,7 +35,6 @@ from tfir.frontend import ast
 from tfir.frontend.driver import build_entry
 from tfir.inputs import random_inputs
 from tfir.lowering.utils.contracts import CONTRACTS, check_uses
-from tfir.progress import quiet_interpreter
 from tfir.testing import linalg_interp
 from tfir.testing.oracle import differs
 

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from tfir import api, pipeline
+from tfir.backends.triton.runtime import quiet_interpreter
 from tfir.dialects.dtypes import from_numpy
 from tfir.dialects.registry import TType
 from tfir.errors import CompileError
 from tfir.frontend.driver import build_entry
-from tfir.progress import quiet_interpreter
 from tfir.testing import mlir_exec
 from tfir.testing.gen_core import FLOATS, TOL, Program
 

@@ -273,8 +273,8 @@ def test_programs_run_under_mlir(path: Path, tiled: bool) -> None:
     except Exception as e:  # the stages before ours are not this test's subject
         pytest.skip(f"no linalg-stage module: {type(e).__name__}: {e}")
     if any(op.name.startswith(("scf.", "linalgx.")) for op in module.walk()):
-        # The linalg reference interpreter has no loops, gathers or index
-        # checks: the eager target is the reference.
+        # The linalg reference interpreter has no loops, gathers or scatters:
+        # the eager target is the reference.
         fn = tfir.compile_file(path, target="eager")[name]
         got = fn(**random_inputs(fn.fn, {}, {"B": 2, "T": 3, "D": 4, "H": 5}, 0))
         want = list(got) if isinstance(got, tuple) else [got]
