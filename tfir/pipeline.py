@@ -29,6 +29,7 @@ from xdsl.transforms.dead_code_elimination import DeadCodeElimination
 
 from tfir.dialects.context import make_context
 from tfir.errors import CompileError, InternalError
+from tfir.lowering.batch_loop_accumulations import BatchLoopAccumulationsPass
 from tfir.lowering.bufferize import BufferizePass
 from tfir.lowering.canonicalize_tf import CanonicalizeTfPass
 from tfir.lowering.convert_linalg_to_scalar_loops import ConvertLinalgToScalarLoopsPass
@@ -38,6 +39,7 @@ from tfir.lowering.decompose_tf_ops import DecomposeTfOps
 from tfir.lowering.differentiate import DifferentiatePass
 from tfir.lowering.drop_overwritten_stores import DropOverwrittenStoresPass
 from tfir.lowering.drop_unused_globals import DropUnusedGlobalsPass
+from tfir.lowering.elide_tape_inits import ElideTapeInitsPass
 from tfir.lowering.expand_custom_ops import ExpandCustomOps
 from tfir.lowering.fold_constants import FoldConstantsPass
 from tfir.lowering.fold_transposes import FoldTransposesPass
@@ -67,9 +69,9 @@ TRITON = frozenset({"triton"})
 
 PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
     InlineCallsPass, DifferentiatePass, ExpandCustomOps, DecomposeTfOps, CanonicalizeTfPass, FoldConstantsPass,
-    HoistLoopInvariantsPass,
+    HoistLoopInvariantsPass, BatchLoopAccumulationsPass,
     CommonSubexpressionElimination, DeadCodeElimination,
-    ConvertTfToLinalg, FuseElementwise,
+    ConvertTfToLinalg, ElideTapeInitsPass, FuseElementwise,
     BufferizePass, PlanBuffersPass,
     TileLinalgPass, ConvertLinalgToScalarLoopsPass,
     NumpyNativeKernelsPass, NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpySplitContractionsPass,
@@ -111,8 +113,12 @@ PIPELINE: list[Step] = [
     Step("tf", "fold-constants"),
     Step("tf", "hoist-loop-invariants"),
     Step("tf", "cse"),
+    # After cse, which makes the reads of one row one value: weight gradients
+    # summed over a reverse loop become one product of tapes after it.
+    Step("tf", "batch-loop-accumulations"),
     Step("tf", "dce"),
     Step("linalg", "convert-tf-to-linalg"),
+    Step("linalg", "elide-tape-inits"),
     Step("linalg", "fuse-elementwise"),
     Step("buffers", "bufferize"),
     # A transposed operand of a matmul is read as it lies (BLAS takes either

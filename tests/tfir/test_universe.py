@@ -45,7 +45,8 @@ def test_universe_lists_our_dialects_and_passes() -> None:
 def test_xdsl_opt_runs_our_passes(path: Path, tmp_path: Path) -> None:
     src = tmp_path / "in.mlir"
     src.write_text(tf_text(path))
-    proc = subprocess.run([*xdsl_opt(), "-p", "inline-calls,differentiate,decompose-tf-ops,canonicalize-tf,cse,convert-tf-to-linalg,cse",
+    proc = subprocess.run([*xdsl_opt(), "-p", "inline-calls,differentiate,decompose-tf-ops,canonicalize-tf,hoist-loop-invariants,cse,"
+                           "batch-loop-accumulations,dce,convert-tf-to-linalg,elide-tape-inits,cse",
                            str(src)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     module = parse_ir(proc.stdout)
