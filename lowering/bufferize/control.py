@@ -250,6 +250,9 @@ class ControlBufferizer:
         load = memref.LoadOp.get(self._mem(op.tensor, op), list(op.indices))
         self._insert([load], op, op.location)
         op.result.replace_all_uses_with(load.res)
+        # Erased with the tensor ops only when its operand is a tensor: one
+        # that reads a parameter (retyped to a memref in place) is not one.
+        self.replaced.append(op)
 
     def _lower_from_elements(self: Any, op: tensor.FromElementsOp) -> None:
         typ = op.result.type
