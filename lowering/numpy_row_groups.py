@@ -119,6 +119,18 @@ def _view_root(value: SSAValue) -> SSAValue | None:
     return None
 
 
+def _rows_align(value: SSAValue, rows: int) -> bool:
+    """Whether each row of `value`'s buffer is whole slices of dim 0 in every
+    reshape between them (a block of rows is then a block of dim 0 there)."""
+    while True:
+        shape = value.type.get_shape() if isinstance(value.type, MemRefType) else ()
+        if not shape or shape[0] % rows:
+            return False
+        if not isinstance(value.owner, RESHAPE_OPS):
+            return True
+        value = value.owner.operands[0]
+
+
 def _row_dim(op: LinalgStructuredOperation) -> int | None:
     """The loop dim that indexes the rows of every buffer `op` reads along it
     and of every buffer it writes, if there is one."""
@@ -139,7 +151,7 @@ def _row_dim(op: LinalgStructuredOperation) -> int | None:
                 return None
             continue
         if uses != [0] or amap.results[0] != AffineDimExpr(d) or value.type.get_shape()[0] != rows \
-                or _view_root(value) is None:
+                or _view_root(value) is None or not _rows_align(value, rows):
             return None
     return d
 
@@ -205,14 +217,14 @@ def _emit_group(group: _RowGroup, workers: int, detached: list[Operation]) -> No
     roots = _local_buffers(group, rowwise)
     consts = [arith.ConstantOp(IntegerAttr.from_index_int_value(v)) for v in (0, main, step)]
     body = Block(arg_types=[IndexType()])
-    local = _TileBuffers(step, roots)
+    local = _TileBuffers(step, roots, group.rows)
     body.add_ops(_restricted(group, local, body.args[0], step))
     body.add_op(scf.ReduceOp())
     loop = scf.ParallelOp([consts[0]], [consts[1]], [consts[2]], Region(body))
     loop.attributes["tfir.tile"] = DenseArrayBase.from_list(i64, [step])
     rest: list[Operation] = []
     if main < group.rows:
-        last = _TileBuffers(group.rows - main, roots)
+        last = _TileBuffers(group.rows - main, roots, group.rows)
         rest = _restricted(group, last, main, group.rows - main)
         local.created += last.created
     for new in (*consts, loop, body.last_op, *local.created):
@@ -278,8 +290,8 @@ class _TileBuffers:
     (`memref.alloc` in the loop body; the NumPy code allocates it once per
     worker), and its reshapes as the original buffer had them."""
 
-    def __init__(self, step: int, roots: list[SSAValue]):
-        self.step, self.roots = step, roots
+    def __init__(self, step: int, roots: list[SSAValue], rows: int):
+        self.step, self.roots, self.rows = step, roots, rows
         self.views: dict[SSAValue, SSAValue] = {}
         self.created: list[Operation] = []
 
@@ -300,7 +312,10 @@ class _TileBuffers:
             return self.views[value]
         typ = value.type
         assert isinstance(typ, MemRefType)
-        tile = mv.identity_type([self.step, *typ.get_shape()[1:]], typ.get_element_type())
+        # A reshape may merge the rows with other dims (or split them): its
+        # dim 0 holds shape[0] // rows slices per row (_rows_align).
+        shape = typ.get_shape()
+        tile = mv.identity_type([shape[0] // self.rows * self.step, *shape[1:]], typ.get_element_type())
         owner = value.owner
         if isinstance(owner, RESHAPE_OPS):
             src = self.view(owner.src, out)

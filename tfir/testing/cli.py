@@ -39,6 +39,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                       "that every target gives eager's results (or a diagnostic): never a "
                                       "traceback, a hang or a wrong answer.")
     fuzz.add_argument("--sources", action="store_true", help="fuzz sources instead of generating programs")
+    fuzz.add_argument("--gradients", action="store_true",
+                      help="differentiate random programs: eager's gradients against finite differences, "
+                           "every target against eager")
     fuzz.add_argument("--targets", default="numpy", help="compiled targets, comma-separated (numpy, triton, "
                                                          "mlir, numpy-stress; default numpy)")
     fuzz.add_argument("--count", type=int, default=100, help="how many cases (default 100)")
@@ -96,7 +99,8 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     unknown = [t for t in targets if t not in (*FUZZ_TARGETS, "eager")]
     if unknown:
         raise TfirError(f"unknown target {unknown[0]!r} (choose from {', '.join(FUZZ_TARGETS)})")
-    spec = CampaignSpec("sources" if args.sources else "programs", targets, args.seed,
+    mode = "sources" if args.sources else "gradients" if args.gradients else "programs"
+    spec = CampaignSpec(mode, targets, args.seed,
                         args.count, args.seconds, args.jobs, args.timeout, args.out, options)
     result = run_campaign(spec)
     print(result.summary())

@@ -109,8 +109,14 @@ def _compare(p: Program, got: Sequence[np.ndarray], want: Sequence[np.ndarray], 
 
 
 def _attempt(target: str, p: Program) -> tuple[list[np.ndarray] | None, Failure | None]:
+    return _attempt_source(target, p.source, p.entry, p.inputs)
+
+
+def _attempt_source(target: str, source: str, entry: str, inputs: dict[str, np.ndarray],
+                    ) -> tuple[list[np.ndarray] | None, Failure | None]:
+    """The results of `entry` on `target`, or the failure (a diagnostic, an exception)."""
     try:
-        return run_on(target, p.source, p.entry, p.inputs), None
+        return run_on(target, source, entry, inputs), None
     except CompileError as err:
         return None, Failure("reject", target, str(err).splitlines()[0], str(err))
     except mlir_exec.MlirUnavailable:
