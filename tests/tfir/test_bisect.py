@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
