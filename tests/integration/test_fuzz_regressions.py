@@ -57,3 +57,29 @@ def test_every_target_gives_the_eager_results(path: Path, target: str, tmp_path:
     got = _run_triton(path, entry, args, tmp_path) if target == "triton" else \
         run_on(target, source, entry, args, str(path))
     assert not differs(got, want, 1e-3), f"{path.name} on {target}:\n{got}\n!=\n{want}"
+
+
+@pytest.mark.parametrize("target", ["numpy", "numpy-stress", "mlir"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_expm1_keeps_signed_zeros(target: str, dtype: type) -> None:
+    """Found by `tfir fuzz --targets mlir` (seed 2000524): `atan2(expm1(x), x)`
+    at x = -0.0 gave pi for -pi: MLIR's MathToLLVM lowers expm1 as exp(x) - 1."""
+    if target == "mlir" and not mlir_exec.available():
+        pytest.skip("mlir-opt-22 / mlir-runner-22 not installed")
+    name = np.dtype(dtype).name.replace("float", "f")
+    source = f"fn f(x: {name}[4]) -> ({name}[4], {name}[4]) {{\n    return expm1(x), atan2(expm1(x), x);\n}}\n"
+    x = np.array([-0.0, 0.0, -1e-3, 1e-3], dtype)
+    got = run_on(target, source, "f", {"x": x})
+    np.testing.assert_array_equal(np.signbit(got[0]), np.signbit(np.expm1(x)))
+    np.testing.assert_allclose(got[0].astype(np.float64), np.expm1(x.astype(np.float64)), rtol=1e-3)
+    np.testing.assert_array_equal(got[1], np.arctan2(np.expm1(x), x))
+
+
+def test_f64_literals_keep_f64_precision_on_triton(tmp_path: Path) -> None:
+    pytest.importorskip("triton")
+    path = Path(__file__).parent / "programs" / "fuzz_f64_literal_pow.tf"
+    entry, args = _inputs(path)
+    want = run_on("eager", path.read_text(), entry, args, str(path))
+    got = _run_triton(path, entry, args, tmp_path)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15)
