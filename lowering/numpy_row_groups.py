@@ -168,8 +168,11 @@ def _roots(op: LinalgStructuredOperation, row: int) -> tuple[set[SSAValue], set[
     written, rowwise, whole = set(), set(), set()
     maps = [m.data for m in op.get_indexing_maps().data]
     for k, (value, amap) in enumerate(zip(op.operands, maps, strict=True)):
-        root = _view_root(value) if isinstance(value.type, MemRefType) else None
-        if root is None:
+        if not isinstance(value.type, MemRefType):
+            continue
+        root = _view_root(value)
+        if root is None:  # a slice of a buffer (rows of it, say): read whole, for the
+            whole.add(root_of(value))  # ops of the group that write that buffer
             continue
         if k >= len(op.inputs):
             written.add(root)
