@@ -90,7 +90,7 @@ def test_a_duplicate_parameter_is_an_error(tmp_path: Path) -> None:
                                        "fn main(x) -> f32[M]"])
 def test_a_result_dim_bound_by_no_parameter_is_an_error(signature: str, tmp_path: Path) -> None:
     text = _error(f"{signature} {{\n    return x;\n}}\n", tmp_path)
-    assert "dimension M of the result type of 'main' is bound by no parameter" in text
+    assert "dimension 'M' of the result type is bound nowhere" in text
 
 
 def test_result_dims_are_checked_at_the_call() -> None:
