@@ -92,3 +92,9 @@ def test_the_entry_returns_literals_too(target: str) -> None:
     np.testing.assert_array_equal(lit, np.ones((1, 1), np.float32))
     np.testing.assert_array_equal(x, [5.0, 5.0])
     assert int(three) == 3 and int(n) == 2
+
+
+def test_a_default_that_names_no_value_is_a_diagnostic() -> None:
+    """Found by `tfir fuzz --sources` (seed 10017709): `k: int = fn` gave an internal error."""
+    with pytest.raises(tfir.CompileError, match="undefined name 'fn'"):
+        tfir.compile_source("fn run(z: f32[4], k: int = fn) -> f32[4] {\n    return z * k;\n}\n", "d.tf")
