@@ -83,3 +83,20 @@ def test_f64_literals_keep_f64_precision_on_triton(tmp_path: Path) -> None:
     got = _run_triton(path, entry, args, tmp_path)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("target", ["numpy", "numpy-stress"])
+def test_maximum_of_signed_zeros_is_numpys(target: str) -> None:
+    """Found by `tfir fuzz --targets numpy-stress` (seed 4000931): the C kernels'
+    maximum gave the first of equal operands (-0.0 for max(-0.0, 0.0)), NumPy the
+    second; rsqrt then gave -inf for inf."""
+    source = ("fn f(a: f32[4], b: f32[4]) -> (f32[4], f32[4], f32[4]) {\n"
+              "    return maximum(a, b), minimum(a, b), rsqrt(relu(a));\n}\n")
+    a = np.array([-0.0, 0.0, -0.0, 0.0], np.float32)
+    b = np.array([0.0, -0.0, -0.0, 0.0], np.float32)
+    got = run_on(target, source, "f", {"a": a, "b": b})
+    with np.errstate(divide="ignore"):
+        want = [np.maximum(a, b), np.minimum(a, b), 1 / np.sqrt(np.maximum(a, 0.0))]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+        np.testing.assert_array_equal(g, w)
