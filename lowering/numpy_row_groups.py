@@ -124,7 +124,7 @@ def _rows_align(value: SSAValue, rows: int) -> bool:
     reshape between them (a block of rows is then a block of dim 0 there)."""
     while True:
         shape = value.type.get_shape() if isinstance(value.type, MemRefType) else ()
-        if not shape or shape[0] % rows:
+        if not shape or rows <= 0 or shape[0] % rows:
             return False
         if not isinstance(value.owner, RESHAPE_OPS):
             return True

@@ -28,6 +28,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import numpy as np
+
 _PREFIXES = ("scipy_openblas", "openblas")
 _SUFFIXES = ("64_", "", "_64")
 
@@ -47,13 +49,8 @@ def _candidates() -> list[str]:
                     paths.append(path)
     except OSError:
         pass
-    try:
-        import numpy as np
-
-        libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-        paths += [p for p in sorted(glob.glob(os.path.join(libs, "*openblas*"))) if p not in paths]
-    except ImportError:
-        pass
+    libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+    paths += [p for p in sorted(glob.glob(os.path.join(libs, "*openblas*"))) if p not in paths]
     return paths
 
 

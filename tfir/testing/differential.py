@@ -109,10 +109,10 @@ def _compare(p: Program, got: Sequence[np.ndarray], want: Sequence[np.ndarray], 
 
 
 def _attempt(target: str, p: Program) -> tuple[list[np.ndarray] | None, Failure | None]:
-    return _attempt_source(target, p.source, p.entry, p.inputs)
+    return attempt_source(target, p.source, p.entry, p.inputs)
 
 
-def _attempt_source(target: str, source: str, entry: str, inputs: dict[str, np.ndarray],
+def attempt_source(target: str, source: str, entry: str, inputs: dict[str, np.ndarray],
                     ) -> tuple[list[np.ndarray] | None, Failure | None]:
     """The results of `entry` on `target`, or the failure (a diagnostic, an exception)."""
     try:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tfir import api
-from tfir.testing.differential import FILENAME, Checked, Failure, _attempt_source, difference
+from tfir.testing.differential import FILENAME, Checked, Failure, attempt_source, difference
 from tfir.testing.gen_core import Program, Settings
 from tfir.testing.generator import generate
 
@@ -132,7 +132,7 @@ def finite_difference_failure(case: GradientCase, grads: list[np.ndarray], seed:
 def check_gradients(case: GradientCase, targets: list[str] | tuple[str, ...], seed: int) -> Checked:
     """Eager's gradient against finite differences, then every target against eager."""
     out = Checked()
-    eager, failure = _attempt_source("eager", case.source, case.entry, case.inputs)
+    eager, failure = attempt_source("eager", case.source, case.entry, case.inputs)
     out.ran.append("eager")
     if failure is not None or eager is None:
         out.failures.append(failure or Failure("crash", "eager", "no results"))
@@ -143,7 +143,7 @@ def check_gradients(case: GradientCase, targets: list[str] | tuple[str, ...], se
     for target in targets:
         if target == "eager":
             continue
-        got, failure = _attempt_source(target, case.source, case.entry, case.inputs)
+        got, failure = attempt_source(target, case.source, case.entry, case.inputs)
         out.ran.append(target)
         if failure is None and got is not None:
             for k, (g, w) in enumerate(zip(got, eager, strict=False)):
