@@ -46,6 +46,7 @@ class Frame:
     dims: dict[str, int | str] = field(default_factory=dict)
     block: Block | None = None
     bound_at: dict[str, Span] = field(default_factory=dict)  # the `let` that last bound each name
+    public: bool = False  # the entry: what it returns are tensors, literals too
 
 
 class Specializer(ControlMixin, ExprChecker):
@@ -112,7 +113,7 @@ class Specializer(ControlMixin, ExprChecker):
         key = (id(fn), tuple(_arg_key(args[p.name]) for p in fn.params))
         if key in self.cache:
             return self.cache[key]
-        frame = Frame(fn, file)
+        frame = Frame(fn, file, public=public)
         tensor_params: list[tuple[str, TType]] = []
         for p in fn.params:
             value = args[p.name]
@@ -191,6 +192,9 @@ class Specializer(ControlMixin, ExprChecker):
     def _return(self, fn: ast.FnDef, stmt: ast.Return) -> list[Value]:
         values = [self.expr(e) for e in stmt.values]
         if fn.results is None:
+            if self.frame.public:  # a literal the entry returns is a result like any (a helper's stays a literal)
+                values = [self.materialize(v, e.span, None) if isinstance(v, Literal | SymDim) else v
+                          for v, e in zip(values, stmt.values, strict=True)]
             return values
         if len(values) != len(fn.results):
             raise CheckError(f"'{fn.name}' returns {len(values)} value{'s' * (len(values) != 1)} but its "

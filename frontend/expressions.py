@@ -46,6 +46,9 @@ OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "**"
              "==": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal",
              ">": "greater", ">=": "greater_equal"}
 
+MAX_LITERAL_RANK = 64  # NumPy's limit on an array's dims
+
+
 
 class _Call:
     """The CallInfo a shape rule sees."""
@@ -161,6 +164,8 @@ class ExprChecker(IndexingMixin):
         raise CheckError(f"undefined name '{e.id}'{hint}", e.span)
 
     def list_literal(self, e: ast.ListLit) -> Value:
+        """`[a, b, ...]`: a literal when every item is one (NumPy holds at most
+        MAX_LITERAL_RANK dims), else a list for the builtins that take one."""
         items = [self.expr(x) for x in e.items]
         if any(isinstance(v, Poison) for v in items):
             return POISON
@@ -171,6 +176,8 @@ class ExprChecker(IndexingMixin):
                 raise CheckError("tensor literal is not rectangular", e.span)
             if len(kinds) != 1:
                 raise CheckError(f"tensor literal mixes {' and '.join(sorted(kinds))} elements", e.span)
+            if len(shapes.pop()) >= MAX_LITERAL_RANK:
+                raise CheckError(f"tensor literal has more than {MAX_LITERAL_RANK} dimensions", e.span)
             return Literal(np.stack([v.value for v in items]), kinds.pop())
         if not items:
             return Literal(np.zeros((0,), np.int64), "int")

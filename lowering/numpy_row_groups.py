@@ -134,6 +134,18 @@ def _keeps_rows(view: memref.SubviewOp) -> bool:
             and sizes[0] == source.get_shape()[0])
 
 
+def _rows_align(value: SSAValue, rows: int) -> bool:
+    """Whether each row of `value`'s buffer is whole slices of dim 0 in every
+    reshape between them (a block of rows is then a block of dim 0 there)."""
+    while True:
+        shape = value.type.get_shape() if isinstance(value.type, MemRefType) else ()
+        if not shape or rows <= 0 or shape[0] % rows:
+            return False
+        if not isinstance(value.owner, RESHAPE_OPS):
+            return True
+        value = value.owner.operands[0]
+
+
 def _row_dim(op: LinalgStructuredOperation) -> int | None:
     """The loop dim that indexes the rows of every buffer `op` reads along it
     and of every buffer it writes, if there is one."""
@@ -154,7 +166,7 @@ def _row_dim(op: LinalgStructuredOperation) -> int | None:
                 return None
             continue
         if uses != [0] or amap.results[0] != AffineDimExpr(d) or value.type.get_shape()[0] != rows \
-                or _view_root(value) is None:
+                or _view_root(value) is None or not _rows_align(value, rows):
             return None
     return d
 
@@ -171,8 +183,11 @@ def _roots(op: LinalgStructuredOperation, row: int) -> tuple[set[SSAValue], set[
     written, rowwise, whole = set(), set(), set()
     maps = [m.data for m in op.get_indexing_maps().data]
     for k, (value, amap) in enumerate(zip(op.operands, maps, strict=True)):
-        root = _view_root(value) if isinstance(value.type, MemRefType) else None
-        if root is None:
+        if not isinstance(value.type, MemRefType):
+            continue
+        root = _view_root(value)
+        if root is None:  # a slice of a buffer (rows of it, say): read whole, for the
+            whole.add(root_of(value))  # ops of the group that write that buffer
             continue
         if k >= len(op.inputs):
             written.add(root)
@@ -220,14 +235,14 @@ def _emit_group(group: _RowGroup, workers: int, detached: list[Operation]) -> No
     roots = _local_buffers(group, rowwise)
     consts = [arith.ConstantOp(IntegerAttr.from_index_int_value(v)) for v in (0, main, step)]
     body = Block(arg_types=[IndexType()])
-    local = _TileBuffers(step, roots)
+    local = _TileBuffers(step, roots, group.rows)
     body.add_ops(_restricted(group, local, body.args[0], step))
     body.add_op(scf.ReduceOp())
     loop = scf.ParallelOp([consts[0]], [consts[1]], [consts[2]], Region(body))
     loop.attributes["tfir.tile"] = DenseArrayBase.from_list(i64, [step])
     rest: list[Operation] = []
     if main < group.rows:
-        last = _TileBuffers(group.rows - main, roots)
+        last = _TileBuffers(group.rows - main, roots, group.rows)
         rest = _restricted(group, last, main, group.rows - main)
         local.created += last.created
     for new in (*consts, loop, body.last_op, *local.created):
@@ -293,8 +308,8 @@ class _TileBuffers:
     (`memref.alloc` in the loop body; the NumPy code allocates it once per
     worker), and its reshapes as the original buffer had them."""
 
-    def __init__(self, step: int, roots: list[SSAValue]):
-        self.step, self.roots = step, roots
+    def __init__(self, step: int, roots: list[SSAValue], rows: int):
+        self.step, self.roots, self.rows = step, roots, rows
         self.views: dict[SSAValue, SSAValue] = {}
         self.created: list[Operation] = []
 
@@ -315,7 +330,10 @@ class _TileBuffers:
             return self.views[value]
         typ = value.type
         assert isinstance(typ, MemRefType)
-        tile = mv.identity_type([self.step, *typ.get_shape()[1:]], typ.get_element_type())
+        # A reshape may merge the rows with other dims (or split them): its
+        # dim 0 holds shape[0] // rows slices per row (_rows_align).
+        shape = typ.get_shape()
+        tile = mv.identity_type([shape[0] // self.rows * self.step, *shape[1:]], typ.get_element_type())
         owner = value.owner
         if isinstance(owner, RESHAPE_OPS):
             src = self.view(owner.src, out)

@@ -120,7 +120,7 @@ def _reshaped(buffer: SSAValue, target: MemRefType, at: Operation) -> SSAValue:
 def _in_place(op: Operation, old: SSAValue, new: SSAValue) -> bool:
     """Whether elementwise `op` may write buffer `new` into buffer `old`: it
     writes `new` whole as its one output and reads `old` only through the
-    output's map, both the same shape and layout."""
+    output's map (no view of it elsewhere), both the same shape and layout."""
     if not isinstance(op, GenericOp) or len(op.outputs) != 1 or op.outputs[0] is not new:
         return False
     if any(it.data.value != "parallel" for it in op.iterator_types) or old.type != new.type:
@@ -128,6 +128,10 @@ def _in_place(op: Operation, old: SSAValue, new: SSAValue) -> bool:
     maps = [m.data for m in op.indexing_maps]
     reads = [k for k, v in enumerate(op.inputs) if v is old]
     others = [u for u in old.uses if u.operation is op and u.index not in reads]
+    # A view of `old` read at other points (a row of it, broadcast) would see the
+    # elements already written: tiles of the op run one after another.
+    views = set(_aliases(old)) - {old}
+    others += [v for v in op.operands if v in views]
     out_map = maps[-1]
     one_to_one = out_map.num_dims == len(out_map.results) and out_map.is_projected_permutation()
     return bool(reads) and not others and one_to_one and all(maps[k] == out_map for k in reads)

@@ -158,7 +158,7 @@ class FunctionCodegen:
             self.line(f'"""{entry}({sig}) -> ({results}{"," if len(fn.function_type.outputs) == 1 else ""})"""')
             if self.native is not None:  # C reads them as laid out in the IR: row-major
                 for name in names:
-                    self.line(f"{name} = np.ascontiguousarray({name})")
+                    self.line(f"{name} = np.require({name}, requirements=\"C\")")  # 0-d stays 0-d
             if ONE_BLAS_THREAD in fn.attributes:  # the pool shares out the contractions
                 self.helpers.add("blas")
                 with self.block("with _one_blas_thread()"):

@@ -11,8 +11,12 @@ and flags in `$TFIR_CACHE_DIR/native` (default `~/.cache/tfir/native`;
 
 Flags: `-O3 -march=native` with vectorized loops (`-fopenmp-simd`) and
 glibc's vector math (`-lmvec`, the `TFIR_MVEC` declarations), no
-`-ffast-math`; where that fails to build, the same without libmvec, then a
-plain `-O2` build.
+`-ffast-math` and no contraction of `a * b + c` into an FMA
+(`-ffp-contract=off`; GCC contracts by default): a kernel rounds each
+operation as NumPy does, so a value it computes equals the same expression
+recomputed elsewhere (the gradient of `max` finds the maximum among its
+operands by `==`); where that fails to build, the same without libmvec,
+then a plain `-O2` build.
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 FLAG_SETS: tuple[tuple[str, ...], ...] = (
-    ("-O3", "-march=native", "-mprefer-vector-width=512", "-fopenmp-simd", "-fno-math-errno",
+    ("-O3", "-march=native", "-mprefer-vector-width=512", "-fopenmp-simd", "-fno-math-errno", "-ffp-contract=off",
      "-DTFIR_MVEC", "-lmvec", "-lm"),
-    ("-O3", "-march=native", "-fopenmp-simd", "-fno-math-errno", "-DTFIR_MVEC", "-lmvec", "-lm"),
-    ("-O3", "-march=native", "-fopenmp-simd", "-fno-math-errno", "-lm"),
-    ("-O2", "-lm"),
+    ("-O3", "-march=native", "-fopenmp-simd", "-fno-math-errno", "-ffp-contract=off", "-DTFIR_MVEC", "-lmvec",
+     "-lm"),
+    ("-O3", "-march=native", "-fopenmp-simd", "-fno-math-errno", "-ffp-contract=off", "-lm"),
+    ("-O2", "-ffp-contract=off", "-lm"),
 )
 """Tried in order until one builds."""
 

@@ -161,9 +161,10 @@ class KernelPrinter:
             return str(int(value.value.data))
         simple = {"arith.addf": "({0} + {1})", "arith.subf": "({0} - {1})", "arith.mulf": "({0} * {1})",
                   "arith.divf": "({0} / {1})", "arith.negf": "(-{0})",
-                  # NumPy's maximum / minimum: NaN wins, else the first of equals.
-                  "arith.maximumf": "(({0} >= {1} || {0} != {0}) ? {0} : {1})",
-                  "arith.minimumf": "(({0} <= {1} || {0} != {0}) ? {0} : {1})",
+                  # NumPy's maximum / minimum: NaN wins, else the second of equals
+                  # (maximum(-0.0, 0.0) is 0.0, maximum(0.0, -0.0) is -0.0).
+                  "arith.maximumf": "(({0} > {1} || {0} != {0}) ? {0} : {1})",
+                  "arith.minimumf": "(({0} < {1} || {0} != {0}) ? {0} : {1})",
                   "arith.maxnumf": "fmax{s}({0}, {1})", "arith.minnumf": "fmin{s}({0}, {1})",
                   "arith.select": "({0} ? {1} : {2})", "math.rsqrt": "(1 / sqrt{s}({0}))"}
         if name in simple:

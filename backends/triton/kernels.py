@@ -243,6 +243,10 @@ def _math_call(call: str, args: list[str], elem: Attribute) -> str:
         return f"{call}({wide}).to(tl.float16)"
     if call in _F32_ONLY and not isinstance(elem, Float32Type):
         call = _F32_ONLY[call]
+    if isinstance(elem, Float64Type):
+        # A float literal passed to a function is an fp32 scalar (`_powf(1.5, x)`
+        # then computes log2(1.5) in f32): an f64 constant instead.
+        args = [f"tl.full([], {a}, tl.float64)" if _is_number(a) else a for a in args]
     return f"{call}({', '.join(args)})"
 
 

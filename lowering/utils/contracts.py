@@ -17,10 +17,11 @@ that, for IR written by hand without them).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 
-from xdsl.dialects import bufferization, func, tensor
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, TensorType
+from xdsl.dialects import bufferization, func, memref, tensor
+from xdsl.dialects.builtin import FileLineColLoc, ModuleOp, ShapedType, TensorType
 from xdsl.ir import Attribute, Operation
 from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr, AffineDimExpr
 
@@ -177,6 +178,29 @@ def check_uses(module: ModuleOp) -> None:
                 while user is not None and user is not module:
                     user = user.parent_op()
                 _require(user is module, f"{use.operation.name} uses a result of {op.name} but is not in the module")
+    check_reshapes(module)
+
+
+def check_reshapes(module: ModuleOp) -> None:
+    """Every reshape of static shapes keeps each group's element count: xDSL's
+    verifier of `collapse_shape` / `expand_shape` does not check it, and a pass
+    that rewrites a reshape's shapes can break it (numpy-row-groups did)."""
+    for op in module.walk():
+        if not isinstance(op, memref.CollapseShapeOp | memref.ExpandShapeOp | tensor.CollapseShapeOp
+                          | tensor.ExpandShapeOp):
+            continue
+        src, res = op.operands[0].type, op.results[0].type
+        big, small = (src, res) if op.name.endswith("collapse_shape") else (res, src)
+        if not (isinstance(big, ShapedType) and isinstance(small, ShapedType)):
+            continue
+        big_shape, small_shape = big.get_shape(), small.get_shape()
+        groups = [[i.value.data for i in g.data] for g in op.reassociation.data]
+        if any(d < 0 for d in (*big_shape, *small_shape)) or len(groups) != len(small_shape):
+            continue
+        for k, group in enumerate(groups):
+            count = math.prod(big_shape[i] for i in group)
+            _require(count == small_shape[k], f"{op.name}: group {group} of {list(big_shape)} has {count} "
+                                              f"elements, dim {k} of {list(small_shape)} has {small_shape[k]}")
 
 
 CONTRACTS: dict[str, Callable[[ModuleOp], None]] = {

@@ -69,3 +69,32 @@ def test_tfir_check_of_deep_programs_prints_ok(expr: str, tmp_path, capsys) -> N
     path.write_text(_program(expr))
     assert main(["check", str(path)]) == 0
     assert capsys.readouterr().out == "ok\n"
+
+
+@pytest.mark.parametrize("depth", [64, 65, 1000])
+def test_a_deep_list_literal_has_at_most_64_dims(depth: int) -> None:
+    """Found by `tfir fuzz --sources` (deep-list-1000): NumPy's IndexError past 64 dims."""
+    source = "fn main(x: f32[2]) {\n    let y = " + "[" * depth + "1.0" + "]" * depth + ";\n    return y;\n}\n"
+    if depth <= 64:
+        assert tfir.compile_source(source, "deep.tf", target="eager").main(np.zeros(2, np.float32)).ndim == depth
+        return
+    with pytest.raises(tfir.CompileError, match="tensor literal has more than 64 dimensions"):
+        tfir.compile_source(source, "deep.tf", target="eager")
+
+
+@pytest.mark.parametrize("target", ["eager", "numpy"])
+def test_the_entry_returns_literals_too(target: str) -> None:
+    """Found while checking the deep literals: an entry without result types
+    dropped the literals it returned (`return [[1.0]], x;` gave only x)."""
+    prog = tfir.compile_source("fn main(x: f32[2]) {\n    return [[1.0]], x, 3, dim(x, 0);\n}\n", "lit.tf",
+                               target=target)
+    lit, x, three, n = prog.main(np.full(2, 5.0, np.float32))
+    np.testing.assert_array_equal(lit, np.ones((1, 1), np.float32))
+    np.testing.assert_array_equal(x, [5.0, 5.0])
+    assert int(three) == 3 and int(n) == 2
+
+
+def test_a_default_that_names_no_value_is_a_diagnostic() -> None:
+    """Found by `tfir fuzz --sources` (seed 10017709): `k: int = fn` gave an internal error."""
+    with pytest.raises(tfir.CompileError, match="undefined name 'fn'"):
+        tfir.compile_source("fn run(z: f32[4], k: int = fn) -> f32[4] {\n    return z * k;\n}\n", "d.tf")

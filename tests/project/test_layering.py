@@ -240,12 +240,17 @@ def pass_of(module: str) -> str | None:
     return ".".join(parts[:3])
 
 
+STRESS_MODULE = "tfir.testing.stress"  # the numpy-stress campaign target: sets module constants of passes
+
+
 def _pass_imports(imports: list[Import]) -> list[str]:
     bad = []
     for imp in imports:
         owner = pass_of(imp.target)
         if owner is None or imp.importer == PIPELINE_MODULE or pass_of(imp.importer) == owner:
             continue
+        if imp.importer == STRESS_MODULE:
+            continue  # it lowers the passes' size thresholds for a campaign (its docstring)
         bad.append(f"{imp.where()}: imports {imp.target}{f' ({imp.name})' if imp.name else ''}")
     return bad
 

@@ -7,9 +7,13 @@ import importlib
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp
+from xdsl.passes import ModulePass
 
 from tfir.cli import main
 from tfir.pipeline import PIPELINE, register_pass
@@ -69,3 +73,40 @@ def test_a_correct_pipeline_passes_everywhere(target: str, capsys) -> None:
     assert "every pass keeps the results of eager" in out
     runners = {"numpy": "numpy code", "triton": "triton code", "mlir": "numpy code"}[target]
     assert "linalg interpreter" in out and runners in out
+
+
+GRAD = Path(__file__).parents[1] / "integration" / "programs" / "fuzz_row_groups_reshape.tf"
+
+
+def test_a_program_with_gradients_is_run_from_differentiate_on(capsys) -> None:
+    """The IR before `differentiate` holds `tf.gradients`, which nothing runs:
+    not blamed; the reference is the eager target's result."""
+    assert main(["bisect", str(GRAD)]) == 0
+    out = capsys.readouterr().out
+    assert "inline-calls                     -        eager: RuntimeError" in out
+    assert "differentiate                    ok       eager" in out
+    assert "numpy-row-groups                 ok       numpy code" in out
+
+
+@dataclass(frozen=True)
+class OutOfBounds(ModulePass):
+    """Reads past the end of the first parameter: code that crashes."""
+
+    name = "out-of-bounds"
+
+    def apply(self, ctx, op: ModuleOp) -> None:
+        fn = next(o for o in op.ops if isinstance(o, func.FuncOp))
+        arg = fn.body.block.args[0]
+        index = arith.ConstantOp(IntegerAttr.from_index_int_value(10**6))
+        load = memref.LoadOp.get(arg, [index.result] * len(arg.type.get_shape()))
+        store = memref.StoreOp.get(load.res, arg, [index.result] * len(arg.type.get_shape()))
+        fn.body.block.insert_ops_before([index, load, store], fn.body.block.first_op)
+
+
+def test_a_pass_after_which_the_code_crashes_is_named(restore, capsys) -> None:
+    register_pass(OutOfBounds, after="numpy-row-groups")
+    assert main(["bisect", str(ISSUE)]) == 1
+    out = capsys.readouterr().out
+    assert "numpy-native-kernels             ok       numpy code" in out
+    assert "out-of-bounds                    CRASHES  numpy code: IndexError" in out
+    assert "first pass after which the code run for the IR crashes: 'out-of-bounds' (stage schedule)" in out

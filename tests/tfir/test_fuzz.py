@@ -1,6 +1,6 @@
 """The differential tester and the source fuzzer on a small budget (about a
-minute): random programs on eager vs numpy, triton (interpreter) and mlir,
-fuzzed sources through the frontend; no failure. `tfir fuzz` runs the long
+minute): random programs on eager vs numpy (also with small thresholds),
+triton (interpreter) and mlir, gradients of random programs, fuzzed sources through the frontend; no failure. `tfir fuzz` runs the long
 campaigns (docs/testing.md)."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import pytest
 from tfir.frontend.parser import parse
 from tfir.testing import generate, mlir_exec
 from tfir.testing.campaign import CampaignSpec, run_campaign
+from tfir.testing.differential import run_on
 from tfir.testing.fuzz import STRATEGIES, fuzz_source
+from tfir.testing.gradcheck import finite_difference_failure, gradient_case
 from tfir.testing.printer import print_source
 
 
@@ -22,6 +24,24 @@ def _check(spec: CampaignSpec) -> None:
 
 def test_random_programs_on_numpy() -> None:
     _check(CampaignSpec("programs", ("numpy",), seed=100, count=60, jobs=2, timeout=120))
+
+
+def test_random_programs_on_numpy_with_small_thresholds() -> None:
+    """Tile loops, threads and C kernels on every program (tfir.testing.stress)."""
+    _check(CampaignSpec("programs", ("numpy-stress",), seed=150, count=30, jobs=2, timeout=120))
+
+
+def test_gradients_of_random_programs() -> None:
+    """Eager's gradients against finite differences; numpy's against eager's."""
+    _check(CampaignSpec("gradients", ("numpy", "numpy-stress"), seed=170, count=12, jobs=2, timeout=120))
+
+
+def test_gradient_checker_sees_a_wrong_gradient() -> None:
+    case = gradient_case(3)
+    assert case is not None
+    grads = run_on("eager", case.source, case.entry, case.inputs)
+    assert finite_difference_failure(case, grads, 3) is None
+    assert finite_difference_failure(case, [g * 1.001 + 1e-4 for g in grads], 3) is not None
 
 
 def test_random_programs_on_triton() -> None:

@@ -29,11 +29,12 @@ from tfir import progress
 from tfir.testing.fuzz import fuzz_source
 from tfir.testing.gen_core import Settings
 from tfir.testing.generator import generate
+from tfir.testing.gradcheck import gradient_case
 
 
 @dataclass(frozen=True)
 class CampaignSpec:
-    mode: str  # "programs" or "sources"
+    mode: str  # "programs", "gradients" (gradcheck.py) or "sources"
     targets: tuple[str, ...] = ("numpy",)
     seed: int = 0
     count: int | None = 100
@@ -197,6 +198,11 @@ def write_case(spec: CampaignSpec, seed: int, stem: Path) -> None:
         program = generate(seed, settings_of(spec))
         stem.with_suffix(".tf").write_text(program.source)
         np.savez(stem.with_suffix(".npz"), **program.inputs)
+    elif spec.mode == "gradients":
+        case = gradient_case(seed, settings_of(spec))
+        if case is not None:
+            stem.with_suffix(".tf").write_text(case.source)
+            np.savez(stem.with_suffix(".npz"), **case.inputs)
     else:
         case = fuzz_source(seed)
         stem.with_suffix(".tf").write_bytes(case.source.encode("utf-8", "surrogateescape"))

@@ -14,6 +14,7 @@ from tfir.testing.oracle import Oracle, from_reproducer
 from tfir.testing.reduce import reduce_source
 
 TARGETS = ("numpy", "triton", "mlir")
+FUZZ_TARGETS = (*TARGETS, "numpy-stress")  # numpy with every size threshold low (stress.py)
 
 EXAMPLES = {
     "fuzz": """examples:
@@ -38,8 +39,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                       "that every target gives eager's results (or a diagnostic): never a "
                                       "traceback, a hang or a wrong answer.")
     fuzz.add_argument("--sources", action="store_true", help="fuzz sources instead of generating programs")
+    fuzz.add_argument("--gradients", action="store_true",
+                      help="differentiate random programs: eager's gradients against finite differences, "
+                           "every target against eager")
     fuzz.add_argument("--targets", default="numpy", help="compiled targets, comma-separated (numpy, triton, "
-                                                         "mlir; default numpy)")
+                                                         "mlir, numpy-stress; default numpy)")
     fuzz.add_argument("--count", type=int, default=100, help="how many cases (default 100)")
     fuzz.add_argument("--seconds", type=float, help="stop starting cases after this many seconds")
     fuzz.add_argument("--seed", type=int, default=0, help="the first case's seed (default 0)")
@@ -58,10 +62,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     test.add_argument("--test", metavar="CMD", help="a shell command; {} is the candidate's path; "
                                                     "interesting when it exits 0")
     test.add_argument("--crash", action="store_true", help="an internal compiler error (the same place)")
-    test.add_argument("--mismatch", metavar="TARGET", choices=TARGETS, help="differs from eager on TARGET")
+    test.add_argument("--mismatch", metavar="TARGET", choices=FUZZ_TARGETS,
+                      help="differs from eager on TARGET")
     test.add_argument("--error", metavar="TEXT", help="a diagnostic containing TEXT")
     red.add_argument("-o", "--output", metavar="OUT.tf", help="write the result here (default: print it)")
-    _common(red)
+    _common(red, FUZZ_TARGETS)
     red.set_defaults(func=cmd_reduce)
 
     bis = sub.add_parser("bisect", help="the first pass after which results differ from eager",
@@ -79,9 +84,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         parser.epilog = EXAMPLES[name]
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, targets: tuple[str, ...] = TARGETS) -> None:
     p.add_argument("--entry", help="the function (default: the last one in the file)")
-    p.add_argument("--target", choices=TARGETS, help="the target (default numpy)")
+    p.add_argument("--target", choices=targets, help="the target (default numpy)")
     p.add_argument("--dim", action="append", metavar="NAME=SIZE", help="size of a symbolic dim (default 3)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--plugin", action="append", metavar="MODULE", help="load a plugin first (repeatable)")
@@ -90,7 +95,12 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
     options = {k: _option(v) for k, v in key_values(args.option or [], "--option").items()}
-    spec = CampaignSpec("sources" if args.sources else "programs", tuple(args.targets.split(",")), args.seed,
+    targets = tuple(args.targets.split(","))
+    unknown = [t for t in targets if t not in (*FUZZ_TARGETS, "eager")]
+    if unknown:
+        raise TfirError(f"unknown target {unknown[0]!r} (choose from {', '.join(FUZZ_TARGETS)})")
+    mode = "sources" if args.sources else "gradients" if args.gradients else "programs"
+    spec = CampaignSpec(mode, targets, args.seed,
                         args.count, args.seconds, args.jobs, args.timeout, args.out, options)
     result = run_campaign(spec)
     print(result.summary())

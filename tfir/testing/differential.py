@@ -23,7 +23,7 @@ from tfir.dialects.dtypes import from_numpy
 from tfir.dialects.registry import TType
 from tfir.errors import CompileError
 from tfir.frontend.driver import build_entry
-from tfir.testing import mlir_exec
+from tfir.testing import mlir_exec, stress
 from tfir.testing.gen_core import FLOATS, TOL, Program
 
 FILENAME = "generated.tf"
@@ -61,14 +61,15 @@ def tf_module(source: str, entry: str, inputs: dict[str, np.ndarray], filename: 
 
 def run_on(target: str, source: str, entry: str, inputs: dict[str, np.ndarray],
            filename: str = FILENAME) -> list[np.ndarray]:
-    """The results of `entry` on `target` (eager, numpy, triton or mlir)."""
+    """The results of `entry` on `target` (eager, numpy, numpy-stress, triton or mlir)."""
     if target == "mlir":
         module, tensors = tf_module(source, entry, inputs, filename)
         pipeline.run_pipeline(module, "mlir", verify_each=True)
         return mlir_exec.run_module(module, entry, tensors)
-    prog = api.compile_source(source, filename, target=target, cache=False, verify_each=True)
-    with quiet_interpreter(), np.errstate(all="ignore"):
-        out = prog[entry](**inputs)
+    with stress.target_context(target):
+        prog = stress.compile_for(target, source, filename, cache=False, verify_each=True)
+        with quiet_interpreter(), np.errstate(all="ignore"):
+            out = prog[entry](**inputs)
     return [np.asarray(r) for r in (out if isinstance(out, tuple) else (out,))]
 
 
@@ -108,8 +109,14 @@ def _compare(p: Program, got: Sequence[np.ndarray], want: Sequence[np.ndarray], 
 
 
 def _attempt(target: str, p: Program) -> tuple[list[np.ndarray] | None, Failure | None]:
+    return attempt_source(target, p.source, p.entry, p.inputs)
+
+
+def attempt_source(target: str, source: str, entry: str, inputs: dict[str, np.ndarray],
+                    ) -> tuple[list[np.ndarray] | None, Failure | None]:
+    """The results of `entry` on `target`, or the failure (a diagnostic, an exception)."""
     try:
-        return run_on(target, p.source, p.entry, p.inputs), None
+        return run_on(target, source, entry, inputs), None
     except CompileError as err:
         return None, Failure("reject", target, str(err).splitlines()[0], str(err))
     except mlir_exec.MlirUnavailable:

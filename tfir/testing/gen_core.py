@@ -186,6 +186,8 @@ class Program:
     constructs: list[str] = field(default_factory=list)
     seed: int = 0
     special: bool = False
+    params: list[str] = field(default_factory=list)  # the entry's parameters, as spelled
+    result_types: list[str] = field(default_factory=list)  # its results' types, as spelled
 
     @property
     def expected(self) -> list[np.ndarray]:

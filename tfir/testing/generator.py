@@ -199,7 +199,7 @@ def _assemble(g: Gen, results: list[Val], seed: int) -> Program:
     helpers = list(g.helpers)
     g.rng.shuffle(helpers)
     source = "\n\n".join([*helpers, "\n".join(lines)]) + "\n"
-    return Program(source, entry, dict(g.inputs), results, list(g.used), seed, g.special)
+    return Program(source, entry, dict(g.inputs), results, list(g.used), seed, g.special, params, types)
 
 
 __all__ = ["CONSTRUCTS", "Dim", "Program", "Settings", "generate", "make_input"]

@@ -234,6 +234,10 @@ class Interpreter:
                 return [dest]
             case "linalg.generic":
                 return self.generic(op, args)
+            case "linalgx.check_index":
+                return [_check_index(op, args[0])]
+            case "linalgx.gather" | "linalgx.scatter":
+                return [_gather_scatter(op, *args)]
         with np.errstate(all="ignore"):
             return [eval_scalar_op(op, args)]
 
@@ -279,6 +283,34 @@ class Interpreter:
                     result = eval_scalar_op(op, [env[v] for v in op.operands])
             env[op.results[0]] = result
         raise AssertionError("linalg.generic body without linalg.yield")
+
+
+def _check_index(op: Operation, indices: Array) -> Array:
+    """`linalgx.check_index`: the indices, when each is in range."""
+    size = op.attributes["size"].value.data  # type: ignore[attr-defined]
+    low = -size if op.attributes["negative"].value.data else 0  # type: ignore[attr-defined]
+    bad = (indices < low) | (indices >= size)
+    if bad.any():
+        raise IndexError(f"index {indices[bad].flat[0]} out of range for size {size}")
+    return indices.copy()
+
+
+def _gather_scatter(op: Operation, first: Array, indices: Array, dest: Array) -> Array:
+    """`linalgx.gather` (`np.take`, or `np.take_along_axis` with `along`) and
+    `linalgx.scatter` (`dest[..., indices, ...] = updates`, `+=` with `accumulate`)."""
+    axis = op.attributes["axis"].value.data  # type: ignore[attr-defined]
+    indices = indices.astype(np.int64)
+    if op.name == "linalgx.gather":
+        along = op.attributes["along"].value.data  # type: ignore[attr-defined]
+        got = np.take_along_axis(first, indices, axis) if along else np.take(first, indices, axis)
+        return np.asarray(got, dtype=dest.dtype)
+    out = dest.copy()
+    where = (slice(None),) * axis + (indices,)
+    if op.attributes["accumulate"].value.data:  # type: ignore[attr-defined]
+        np.add.at(out, where, first)
+    else:
+        out[where] = first
+    return out
 
 
 def run(module: ModuleOp, name: str, *arrays: Array) -> list[Array]:

@@ -10,6 +10,7 @@ so the values come back exactly.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -80,13 +81,35 @@ def _dense(array: np.ndarray) -> str:
     return _hex(array)
 
 
+_EXPM1 = re.compile(r"^(\s*)(%[\w.$-]+) = math\.expm1 (%[\w.$-]+)(?: fastmath<\w+>)? : (f16|f32|f64)$", re.M)
+
+
+def _libm_expm1(text: str) -> str:
+    """`math.expm1` as a call of libm's expm1: MathToLLVM lowers it as
+    `exp(x) - 1`, which loses -0.0 (and digits near 0), and MathToLibm cannot
+    run before it (it fails on the math ops libm lacks, `math.absi`)."""
+    count = iter(range(1 << 30))
+
+    def call(m: re.Match[str]) -> str:
+        pad, res, arg, t = m.groups()
+        if t == "f64":
+            return f"{pad}{res} = func.call @expm1({arg}) : (f64) -> f64"
+        if t == "f32":
+            return f"{pad}{res} = func.call @expm1f({arg}) : (f32) -> f32"
+        wide = f"%tfir_expm1_{next(count)}"
+        return (f"{pad}{wide} = arith.extf {arg} : f16 to f32\n{pad}{wide}_e = func.call @expm1f({wide}) : (f32) -> f32\n"
+                f"{pad}{res} = arith.truncf {wide}_e : f32 to f16")
+    return _EXPM1.sub(call, text)
+
+
 def driver(module: ModuleOp, entry: str, inputs: Sequence[np.ndarray]) -> str:
     """The module, constant globals of the inputs and `@tfir_driver`, which calls
     `entry` and prints the bits of every result element, one per line."""
     fn = next(op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == entry)
     arg_types = [str(a.type) for a in fn.body.block.args]
     results = list(fn.function_type.outputs.data)
-    lines = [str(module).rstrip().removesuffix("}")]
+    lines = [_libm_expm1(str(module)).rstrip().removesuffix("}")]
+    lines += ["  func.func private @expm1f(f32) -> f32", "  func.func private @expm1(f64) -> f64"]
     for i, (array, t) in enumerate(zip(inputs, arg_types, strict=True)):
         lines.append(f'  "memref.global"() <{{sym_name = "tfir_in{i}", type = {t}, initial_value = '
                      f'dense<{_dense(np.asarray(array))}> : {t.replace("memref", "tensor", 1)}, '

@@ -31,6 +31,7 @@ from tfir.errors import CompileError, InternalError, TfirError
 from tfir.frontend import ast
 from tfir.inputs import random_array, random_inputs
 from tfir.plugin import load_plugin
+from tfir.testing import stress
 
 KINDS = ("command", "crash", "mismatch", "error")
 
@@ -95,7 +96,7 @@ class Oracle:
                 return False
             return proc.returncode == 0
         try:
-            with time_limit(self.timeout):
+            with time_limit(self.timeout), stress.target_context(self.target):
                 return getattr(self, f"_{self.kind}")(source, path)
         except Timeout:
             return False
@@ -125,7 +126,7 @@ class Oracle:
         return args
 
     def _compile(self, source: str, path: Path, target: str) -> tuple[api.Program, str]:
-        prog = api.compile_source(source, str(path), target=target, cache=False, disable=self.disable,
+        prog = stress.compile_for(target, source, str(path), cache=False, disable=self.disable,
                                   verify_each=self.verify_each)
         entry = self._entry(prog)
         if entry is None:

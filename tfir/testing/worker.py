@@ -15,6 +15,7 @@ from tfir.testing.campaign import CampaignSpec, settings_of
 from tfir.testing.differential import check_program
 from tfir.testing.fuzz import fuzz_source
 from tfir.testing.generator import generate
+from tfir.testing.gradcheck import check_gradients, gradient_case
 from tfir.testing.source_check import check_source, make_fixtures
 
 MEMORY_LIMIT = 8 << 30  # address space: a runaway allocation fails here, not on the machine
@@ -24,6 +25,12 @@ def answer(spec: CampaignSpec, seed: int, folder: Path) -> dict:
     if spec.mode == "programs":
         program = generate(seed, settings_of(spec))
         checked = check_program(program, spec.targets)
+        ran, failures = checked.ran, checked.failures
+    elif spec.mode == "gradients":
+        case = gradient_case(seed, settings_of(spec))
+        if case is None:
+            return {"seed": seed, "ran": [], "failures": []}
+        checked = check_gradients(case, spec.targets, seed)
         ran, failures = checked.ran, checked.failures
     else:
         case = fuzz_source(seed, spec.options.get("strategy"))

@@ -12,7 +12,13 @@ from xdsl.passes import ModulePass
 import tfir
 from tests.support.common import parse_ir
 from tfir import pipeline
-from tfir.lowering.utils.contracts import ContractError, check_buffers, check_device, check_linalg
+from tfir.lowering.utils.contracts import (
+    ContractError,
+    check_buffers,
+    check_device,
+    check_linalg,
+    check_reshapes,
+)
 
 SRC = "fn main(x: f32[8]) -> f32[8] {\n    return tanh(x * 2.0) + 1.0;\n}\n"
 
@@ -76,3 +82,25 @@ def test_check_uses_finds_a_user_outside_the_module() -> None:
     memref.CastOp.get(arg, MemRefType(f32, [4]))  # built, never inserted: a dangling user
     with pytest.raises(ContractError, match="memref.cast uses a result"):
         check_uses(module)
+
+
+def test_check_reshapes_finds_a_group_of_the_wrong_size() -> None:
+    """xDSL verifies this collapse_shape; its group has 4096 elements, not 16
+    (what numpy-row-groups once made of a tile, found by `tfir fuzz --gradients`)."""
+    bad = parse_ir("""builtin.module {
+  func.func @f(%a: memref<16x1x256xf64>) -> memref<16xf64> {
+    %0 = memref.collapse_shape %a [[0, 1, 2]] : memref<16x1x256xf64> into memref<16xf64>
+    func.return %0 : memref<16xf64>
+  }
+}""")
+    bad.verify()
+    with pytest.raises(ContractError, match=r"group \[0, 1, 2\] of \[16, 1, 256\] has 4096 elements"):
+        check_reshapes(bad)
+    good = parse_ir("""builtin.module {
+  func.func @f(%a: memref<16x1x256xf64>) -> memref<16x256x1x1xf64> {
+    %0 = memref.collapse_shape %a [[0, 1, 2]] : memref<16x1x256xf64> into memref<4096xf64>
+    %1 = memref.expand_shape %0 [[0, 1, 2, 3]] output_shape [16, 256, 1, 1] : memref<4096xf64> into memref<16x256x1x1xf64>
+    func.return %1 : memref<16x256x1x1xf64>
+  }
+}""")
+    check_reshapes(good)

@@ -1,0 +1,102 @@
+"""Programs found by the differential tester (`tfir fuzz`, docs/testing.md):
+each gives eager's results on every target: numpy, numpy with every size
+threshold lowered (`numpy-stress`: tile loops, threads, C kernels), triton
+(under its CPU interpreter) and mlir (under mlir-runner, where installed).
+Each file's header names the seed that found it and the bug."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tfir
+from tfir.inputs import random_inputs
+from tfir.testing import mlir_exec
+from tfir.testing.differential import run_on
+from tfir.testing.oracle import differs
+
+PROGRAMS = sorted((Path(__file__).parent / "programs").glob("fuzz_*.tf"))
+TARGETS = ["numpy", "numpy-stress", "triton", "mlir"]
+
+
+def _inputs(path: Path) -> tuple[str, dict[str, np.ndarray]]:
+    prog = tfir.compile_file(path, target="eager")
+    entry = prog.entries[-1]
+    return entry, random_inputs(prog[entry].fn, {}, {"N": 3, "M": 4}, 0)
+
+
+def _run_triton(path: Path, entry: str, args: dict[str, np.ndarray], tmp: Path) -> list[np.ndarray]:
+    """Under Triton's interpreter, in a process of its own (it is chosen when Triton loads)."""
+    flags = []
+    for name, value in args.items():
+        np.save(tmp / f"{name}.npy", value)
+        flags += ["--input", f"{name}={tmp / name}.npy"]
+    env = {**os.environ, "TRITON_INTERPRET": "1", "TFIR_CACHE": "0"}
+    proc = subprocess.run([sys.executable, "-m", "tfir", "run", str(path), "--entry", entry, "--target", "triton",
+                           *flags, "--save", str(tmp / "out.npz")], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    saved = np.load(tmp / "out.npz")
+    return [saved[f"result{i}"] for i in range(len(saved.files))]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
+def test_every_target_gives_the_eager_results(path: Path, target: str, tmp_path: Path) -> None:
+    if target == "triton":
+        pytest.importorskip("triton")
+    if target == "mlir" and not mlir_exec.available():
+        pytest.skip("mlir-opt-22 / mlir-runner-22 not installed")
+    entry, args = _inputs(path)
+    source = path.read_text()
+    want = run_on("eager", source, entry, args, str(path))
+    got = _run_triton(path, entry, args, tmp_path) if target == "triton" else \
+        run_on(target, source, entry, args, str(path))
+    assert not differs(got, want, 1e-3), f"{path.name} on {target}:\n{got}\n!=\n{want}"
+
+
+@pytest.mark.parametrize("target", ["numpy", "numpy-stress", "mlir"])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_expm1_keeps_signed_zeros(target: str, dtype: type) -> None:
+    """Found by `tfir fuzz --targets mlir` (seed 2000524): `atan2(expm1(x), x)`
+    at x = -0.0 gave pi for -pi: MLIR's MathToLLVM lowers expm1 as exp(x) - 1."""
+    if target == "mlir" and not mlir_exec.available():
+        pytest.skip("mlir-opt-22 / mlir-runner-22 not installed")
+    name = np.dtype(dtype).name.replace("float", "f")
+    source = f"fn f(x: {name}[4]) -> ({name}[4], {name}[4]) {{\n    return expm1(x), atan2(expm1(x), x);\n}}\n"
+    x = np.array([-0.0, 0.0, -1e-3, 1e-3], dtype)
+    got = run_on(target, source, "f", {"x": x})
+    np.testing.assert_array_equal(np.signbit(got[0]), np.signbit(np.expm1(x)))
+    np.testing.assert_allclose(got[0].astype(np.float64), np.expm1(x.astype(np.float64)), rtol=1e-3)
+    np.testing.assert_array_equal(got[1], np.arctan2(np.expm1(x), x))
+
+
+def test_f64_literals_keep_f64_precision_on_triton(tmp_path: Path) -> None:
+    pytest.importorskip("triton")
+    path = Path(__file__).parent / "programs" / "fuzz_f64_literal_pow.tf"
+    entry, args = _inputs(path)
+    want = run_on("eager", path.read_text(), entry, args, str(path))
+    got = _run_triton(path, entry, args, tmp_path)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("target", ["numpy", "numpy-stress"])
+def test_maximum_of_signed_zeros_is_numpys(target: str) -> None:
+    """Found by `tfir fuzz --targets numpy-stress` (seed 4000931): the C kernels'
+    maximum gave the first of equal operands (-0.0 for max(-0.0, 0.0)), NumPy the
+    second; rsqrt then gave -inf for inf."""
+    source = ("fn f(a: f32[4], b: f32[4]) -> (f32[4], f32[4], f32[4]) {\n"
+              "    return maximum(a, b), minimum(a, b), rsqrt(relu(a));\n}\n")
+    a = np.array([-0.0, 0.0, -0.0, 0.0], np.float32)
+    b = np.array([0.0, -0.0, -0.0, 0.0], np.float32)
+    got = run_on(target, source, "f", {"a": a, "b": b})
+    with np.errstate(divide="ignore"):
+        want = [np.maximum(a, b), np.minimum(a, b), 1 / np.sqrt(np.maximum(a, 0.0))]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+        np.testing.assert_array_equal(g, w)

@@ -1,0 +1,158 @@
+"""Random programs under `gradients` (`tfir fuzz --gradients`).
+
+A generated program (f64 floats, no `while`, no NaN or inf inputs) is
+wrapped in a function that weights its float results by random tensors,
+sums them into a loss and asks for the gradient with respect to every f64
+parameter:
+
+```
+fn grad_main(x: f64[3, N], i: i64[N], c0: f64[N]) -> (f64[3, N],) {
+    let r0 = main(x, i);
+    let loss = sum(r0 * c0);
+    let g0 = gradients(loss, [x]);
+    return g0;
+}
+```
+
+Eager's gradient is checked against central finite differences of eager's
+loss along random directions (independent of the `differentiate` pass: only
+the forward program is run), and every compiled target must give eager's
+gradient. The generator keeps values away from the discontinuities of
+comparisons, floors and casts, so the loss is smooth at the point.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from tfir import api
+from tfir.testing.differential import FILENAME, Checked, Failure, attempt_source, difference
+from tfir.testing.gen_core import Program, Settings
+from tfir.testing.generator import generate
+
+EXCLUDED = frozenset({"while_loop"})  # a gradient through `while` is a diagnostic (use `for`)
+STEP = 1e-5  # the finite differences' step, relative to the input's scale
+DIRECTIONS = 2
+RTOL = 1e-5  # of the directional derivative, relative to the sum of its terms' magnitudes
+
+
+@dataclass
+class GradientCase:
+    """A program, the wrapper that differentiates it, and the wrapper's inputs."""
+
+    program: Program
+    source: str
+    entry: str
+    inputs: dict[str, np.ndarray]
+    wrt: list[str]
+    weights: list[str]
+
+
+def gradient_settings(settings: Settings | None = None) -> Settings:
+    s = settings or Settings()
+    return dataclasses.replace(s, dtypes=("f64", "i32", "i64", "bool"), special_values=0.0,
+                               exclude=s.exclude | EXCLUDED)
+
+
+def gradient_case(seed: int, settings: Settings | None = None) -> GradientCase | None:
+    """The gradient wrapper of the first of programs `8 * seed`, `8 * seed + 1`,
+    ... with an f64 parameter and an f64 result; None if none has."""
+    for attempt in range(8):
+        p = generate(8 * seed + attempt, gradient_settings(settings))
+        wrt = [n for n, a in p.inputs.items() if a.dtype == np.float64]
+        floats = [i for i, v in enumerate(p.results) if v.dtype == "f64"]
+        if wrt and floats:
+            return _wrap(p, wrt, floats, seed)
+    return None
+
+
+def _wrap(p: Program, wrt: list[str], floats: list[int], seed: int) -> GradientCase:
+    rng = np.random.default_rng(seed)
+    names = [f"r{i}" for i in range(len(p.results))]
+    weights = [f"c{i}" for i in floats]
+    inputs = dict(p.inputs)
+    for i, c in zip(floats, weights, strict=True):
+        inputs[c] = rng.standard_normal(np.shape(p.results[i].ref)).astype(np.float64)
+    args = [text.split(":")[0].strip() for text in p.params]
+    grads = [f"g{j}" for j in range(len(wrt))]
+    loss = " + ".join(f"sum({names[i]} * {c})" for i, c in zip(floats, weights, strict=True))
+    params = [*p.params, *(f"{c}: {p.result_types[i]}" for i, c in zip(floats, weights, strict=True))]
+    result_types = [next(t.split(":", 1)[1].strip() for t in p.params if t.split(":")[0].strip() == n)
+                    for n in wrt]
+    lines = [f"fn grad_{p.entry}({', '.join(params)}) -> ({', '.join(result_types)},) {{",
+             f"    let {', '.join(names)} = {p.entry}({', '.join(args)});",
+             f"    let loss = {loss};",
+             f"    let {', '.join(grads)} = gradients(loss, [{', '.join(wrt)}]);",
+             f"    return {', '.join(grads)};", "}"]
+    source = p.source + "\n" + "\n".join(lines) + "\n"
+    return GradientCase(p, source, f"grad_{p.entry}", inputs, wrt, weights)
+
+
+def _loss(case: GradientCase, forward: api.Program, inputs: dict[str, np.ndarray]) -> float:
+    p = case.program
+    out = forward[p.entry](**{k: v for k, v in inputs.items() if k in p.inputs})
+    out = out if isinstance(out, tuple) else (out,)
+    floats = [i for i, v in enumerate(p.results) if v.dtype == "f64"]
+    return float(sum(np.sum(out[i] * inputs[c]) for i, c in zip(floats, case.weights, strict=True)))
+
+
+def _central(case: GradientCase, forward: api.Program, dirs: dict[str, np.ndarray], h: float) -> float:
+    plus = {**case.inputs, **{n: case.inputs[n] + h * d for n, d in dirs.items()}}
+    minus = {**case.inputs, **{n: case.inputs[n] - h * d for n, d in dirs.items()}}
+    return (_loss(case, forward, plus) - _loss(case, forward, minus)) / (2 * h)
+
+
+def finite_difference_failure(case: GradientCase, grads: list[np.ndarray], seed: int) -> Failure | None:
+    """Whether eager's gradient disagrees with finite differences of eager's loss
+    (checked where those converge: steps h and h / 4 agree)."""
+    rng = np.random.default_rng(seed + 1)
+    forward = api.compile_source(case.program.source, FILENAME, target="eager", cache=False)
+    for _ in range(DIRECTIONS):
+        dirs = {n: rng.standard_normal(case.inputs[n].shape) for n in case.wrt}
+        scale = max(1.0, *(float(np.abs(case.inputs[n]).max(initial=0.0)) for n in case.wrt))
+        h = STEP * scale
+        with np.errstate(all="ignore"):
+            coarse, fd = _central(case, forward, dirs, h), _central(case, forward, dirs, h / 4)
+            terms = [g * dirs[n] for g, n in zip(grads, case.wrt, strict=True)]
+            analytic = float(sum(np.sum(t) for t in terms))
+            magnitude = float(sum(np.sum(np.abs(t)) for t in terms))
+        if not all(np.isfinite(v) for v in (coarse, fd, analytic, magnitude)):
+            return None  # not smooth here (an overflow, a pole): nothing to check
+        tol = RTOL * max(magnitude, abs(fd), 1e-3) + 1e3 * h * h
+        if abs(coarse - fd) > tol:
+            return None  # not smooth at this step (sin(exp(u)) of a large u): nothing to check
+        if abs(fd - analytic) > tol:
+            return Failure("gradient", "eager", f"directional derivative {analytic!r}, finite differences {fd!r}")
+    return None
+
+
+def check_gradients(case: GradientCase, targets: list[str] | tuple[str, ...], seed: int) -> Checked:
+    """Eager's gradient against finite differences, then every target against eager."""
+    out = Checked()
+    eager, failure = attempt_source("eager", case.source, case.entry, case.inputs)
+    out.ran.append("eager")
+    if failure is not None or eager is None:
+        out.failures.append(failure or Failure("crash", "eager", "no results"))
+        return out
+    bad = finite_difference_failure(case, eager, seed)
+    if bad is not None:
+        out.failures.append(bad)
+    for target in targets:
+        if target == "eager":
+            continue
+        got, failure = attempt_source(target, case.source, case.entry, case.inputs)
+        out.ran.append(target)
+        if failure is None and got is not None:
+            for k, (g, w) in enumerate(zip(got, eager, strict=False)):
+                finite = np.abs(w[np.isfinite(w)])
+                scale = max(1.0, float(finite.max(initial=0.0)))
+                why = difference(g, w, "f64", scale, exact=False)
+                if why:
+                    failure = Failure("mismatch", target, f"gradient {k}: {why}")
+                    break
+        if failure is not None:
+            out.failures.append(failure)
+    return out
