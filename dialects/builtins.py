@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerType, TensorType
+from xdsl.ir import SSAValue
 
 from tfir.dialects import gradients as _gradients  # noqa: F401  (registers `gradients`)
 from tfir.dialects import tf
@@ -48,6 +49,7 @@ from tfir.dialects.shape_rules import (
     broadcast,
     broadcast_to,
     check_dtype,
+    check_nonempty_axes,
     concat_result,
     matmul_result,
     norm_axes,
@@ -100,12 +102,26 @@ def _binary_entry(op_cls: Any) -> OpEntry:
         shape = broadcast(call, [a.shape, b.shape], ["x", "y"])
         return [TType("bool" if is_compare else dtype, shape)]
 
+    def build(xs: Any, attrs: dict[str, Any], rts: Any) -> Any:
+        if op_cls is tf.PowOp and isinstance(rts[0].get_element_type(), IntegerType) \
+                and rts[0].get_element_type().width.data > 1:
+            return _integer_power(xs[0], xs[1], rts[0])
+        return op_cls(xs[0], xs[1], rts[0])
+
     return OpEntry(
-        name, (Param("x", TENSOR), Param("y", TENSOR)), infer,
-        build=lambda xs, attrs, rts: op_cls(xs[0], xs[1], rts[0]),
+        name, (Param("x", TENSOR), Param("y", TENSOR)), infer, build=build,
         eager=lambda op, a, b: fn(a, b), op_names=(op_cls.name,), unify=("x", "y"),
         elementwise=fn, doc=op_cls.__doc__ or "",
     )
+
+
+def _integer_power(x: SSAValue, y: SSAValue, result: Any) -> list[Any]:
+    """`x ** y` of integers behind a run-time check of `y` (NumPy raises on a
+    negative exponent; the targets' integer powers would give undefined values)."""
+    bits = y.type.get_element_type().width.data  # type: ignore[attr-defined]
+    # The bound fits the dtype (a kernel compares in it): 2**31 - 1 itself is refused, a power that overflows anyway.
+    check = tf.CheckIndexOp(y, 2 ** (bits - 1) - 1, 0, "integer power: exponent", negative=False)
+    return [check, tf.PowOp(x, check.result, result)]
 
 
 def _unary_entry(op_cls: Any) -> OpEntry:
@@ -152,6 +168,8 @@ def _reduce_entry(name: str, op_cls: type, fn: Callable[..., Any]) -> OpEntry:
         check_dtype(call, x.dtype, allowed, "needs a float operand" if name == "mean" else "needs a numeric operand")
         axes = norm_axes(call, call.attrs["axis"], x.rank)
         call.attrs["axis"] = axes
+        if name in ("max", "min"):
+            check_nonempty_axes(call, x.shape, axes)
         return [TType(x.dtype, reduced_shape(x.shape, axes, call.attrs["keepdims"]))]
 
     def eager(op: Any, x: np.ndarray) -> np.ndarray:

@@ -137,7 +137,17 @@ def arg_reduced_shape(call: CallInfo, shape: Sequence[Dim], axis: int) -> tuple[
     if not shape:
         raise call.error(f"'{call.name}' needs an operand of rank >= 1")
     axis = norm_axis(call, axis, len(shape))
+    check_nonempty_axes(call, shape, [axis])
     return axis, tuple(shape[:axis]) + tuple(shape[axis + 1:])
+
+
+def check_nonempty_axes(call: CallInfo, shape: Sequence[Dim], axes: Sequence[int]) -> None:
+    """A reduction without an identity (`max`, `min`, `argmax`, `argmin`) of an
+    axis of size 0 has no value: an error, as NumPy's, once the size is known."""
+    empty = [a for a in axes if isinstance(shape[a], int) and shape[a] == 0]
+    if empty:
+        raise call.error(f"'{call.name}' of an empty axis: axis {empty[0]} of {list(shape)} has size 0, "
+                         f"and '{call.name}' has no value for no elements")
 
 
 def permuted(call: CallInfo, shape: Sequence[Dim], perm: Sequence[int] | None) -> tuple[list[int], tuple[Dim, ...]]:

@@ -387,17 +387,21 @@ class DropOperandBroadcast(RewritePattern):
 
 
 class CheckIndexSimplification(RewritePattern):
-    """An index check that cannot fail: the index is a `for` loop's variable
-    (`tf.from_index` of its induction variable, or affine arithmetic of it)
-    whose every value is inside the checked range."""
+    """An index check that cannot fail: the index is a constant inside the
+    checked range, or a `for` loop's variable (`tf.from_index` of its induction
+    variable, or affine arithmetic of it) whose every value is inside it."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: tf.CheckIndexOp, rewriter: PatternRewriter, /) -> None:
         source = op.input.owner
-        if not isinstance(source, tf.FromIndexOp):
-            return
-        found = index_range(source.input)
         low = -op.size_value if op.allows_negative else 0
+        if isinstance(source, tf.ConstantOp):  # a literal (`x ** 2` of integers): checked here
+            values = [int(v) for v in source.value.get_values()]
+            found = (min(values), max(values)) if values else None
+        elif isinstance(source, tf.FromIndexOp):
+            found = index_range(source.input)
+        else:
+            return
         if found is not None and low <= found[0] and found[1] < op.size_value:
             rewriter.replace(op, [], [op.input])
 

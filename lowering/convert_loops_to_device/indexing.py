@@ -18,6 +18,7 @@ check kernels (one program per block of elements, like elementwise kernels).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 from xdsl.dialects import arith, memref
@@ -157,7 +158,7 @@ def lower_check(low, op: linalgx.CheckIndexOp) -> None:
     flag.location = op.location
     flag.memref.name_hint = "flag"
     Rewriter.insert_op(flag, InsertPoint.before(op))
-    kernel, bases = check_kernel(low.name(["check", op.what.data.split(":")[0]]), op, flag.memref)
+    kernel, bases = check_kernel(low.name(["check", re.sub(r"\W+", "_", op.what.data.split(":")[0]).strip("_")]), op, flag.memref)
     low.launch(op, kernel, bases)
     check = device.CheckFlagOp(flag.memref, _location(op), op.size_value, op.axis.value.data,
                                op.allows_negative, op.what.data)

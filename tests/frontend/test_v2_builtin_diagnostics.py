@@ -84,3 +84,15 @@ def test_new_builtins_accept_literals_where_numpy_does() -> None:
               "    return clip(x, 0, 1), log1p(0.5) + atan2(1.0, 2.0), random_uniform(3, [2]);\n}\n")
     out = tfir.compile_source(source, target="eager").main(x=__import__("numpy").arange(3, dtype="f4"))
     assert out[0].tolist() == [0.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(("call", "axis"), [("max(x, axis=0)", 0), ("min(x)", 0), ("argmax(x, 0)", 0),
+                                           ("argmin(y, axis=1)", 1), ("max(y, axis=[0, 1])", 1)])
+def test_reductions_without_identity_of_an_empty_axis_are_diagnosed(call: str, axis: int) -> None:
+    # NumPy raises for them ("zero-size array to reduction operation maximum"); sum,
+    # prod and mean of no elements have their values (0, 1, NaN) and stay allowed.
+    source = f"fn main(x: f32[0, 4], y: i32[3, 0]) {{\n    return {call}, sum(x, axis=0), prod(y, axis=1);\n}}\n"
+    with pytest.raises(tfir.CompileError) as info:
+        tfir.compile_source(source, filename="prog.tf", target="eager")
+    text = str(info.value)
+    assert text.startswith("prog.tf:2:12: error: ") and f"axis {axis} of" in text and "has size 0" in text, text

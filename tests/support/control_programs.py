@@ -176,6 +176,17 @@ fn main(logits: f32[3, 4], labels: i32[3]) -> f32 {
     return cross_entropy(logits, labels);
 }""", lambda r: {"logits": _n(r, 3, 4), "labels": np.array([0, -1, 2], I32)},
         error_line=3, error_words=("-1", "[0, 4)")),
+    # NumPy refuses integers to negative integer powers; every target checks the exponent.
+    ControlProgram("integer_power_negative_exponent", """
+fn main(x: i32[3], y: i32[3]) -> i32[3] {
+    return x ** y;
+}""", lambda r: {"x": np.array([2, 3, 4], I32), "y": np.array([1, -1, 2], I32)},
+        error_line=3, error_words=("integer power: exponent -1",)),
+    ControlProgram("integer_powers", """
+fn main(x: i32[4], y: i32[4]) -> (i32[4], i64[4], i32[4]) {
+    return x ** y, cast(x, i64) ** 3, y ** 2;
+}""", lambda r: {"x": np.array([2, -3, 0, 5], I32), "y": np.array([3, 0, 2, 1], I32)},
+        lambda x, y: (x ** y, x.astype(np.int64) ** 3, y ** 2)),
 ]
 
 
