@@ -44,6 +44,7 @@ from xdsl.utils.exceptions import PassFailedException
 
 from tfir.dialects import tf
 from tfir.dialects.evaluate import EagerError, run_op
+from tfir.errors import ExecutionError
 from tfir.lowering.utils.constants import constant_array, dense_attr, numel
 
 DEFAULT_MAX_ELEMENTS = 1 << 16
@@ -85,9 +86,9 @@ class FoldConstantOp(RewritePattern):
         try:
             with np.errstate(all="ignore"):
                 results = run_op(op, args)  # type: ignore[arg-type]
-        except (EagerError, ValueError, ArithmeticError):
-            # No reference implementation, or it rejects these values (NumPy's integer
-            # power of a negative exponent): the op stays, to behave at run time as unfolded.
+        except (EagerError, ExecutionError, ValueError, ArithmeticError):
+            # No reference implementation, or it rejects these values (an index check of
+            # a literal index out of range): the op stays, to raise at run time as unfolded.
             return
         arrays = [np.asarray(v) for v in results]
         if not all(_prints_faithfully(a) for a in arrays):

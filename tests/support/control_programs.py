@@ -182,6 +182,16 @@ fn main(x: i32[3], y: i32[3]) -> i32[3] {
     return x ** y;
 }""", lambda r: {"x": np.array([2, 3, 4], I32), "y": np.array([1, -1, 2], I32)},
         error_line=3, error_words=("integer power: exponent -1",)),
+    # Literal indices and exponents out of range: still a run-time error (fold-constants
+    # leaves the check to run; it raised inside the pass before).
+    ControlProgram("literal_index_out_of_range", """
+fn main(x: f32[5]) -> f32[2] {
+    return take(x, [1, 7]);
+}""", lambda r: {"x": _n(r, 5)}, error_line=3, error_words=("index 7", "size 5")),
+    ControlProgram("literal_negative_exponent", """
+fn main(x: i32[3]) -> i32[3] {
+    return x ** -2;
+}""", lambda r: {"x": np.array([2, 3, 4], I32)}, error_line=3, error_words=("exponent -2",)),
     ControlProgram("integer_powers", """
 fn main(x: i32[4], y: i32[4]) -> (i32[4], i64[4], i32[4]) {
     return x ** y, cast(x, i64) ** 3, y ** 2;
