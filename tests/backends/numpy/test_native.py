@@ -149,6 +149,7 @@ def test_standalone_module_runs_its_numpy_version() -> None:
 def test_libraries_are_cached_on_disk(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TFIR_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("TFIR_CACHE", raising=False)  # TFIR_CACHE=0 builds in a temporary folder
+    monkeypatch.delenv("TFIR_NATIVE", raising=False)  # the suite may run with native code off
     monkeypatch.setattr(native, "_loaded", {})
     source = "void k0(float *p0) { p0[0] = 1.0f; }\n"
     lib = native.kernels(source, {"k0": 1})
