@@ -54,9 +54,9 @@ MIN_GROUP_BYTES = 1 << 20
 L2 as they are) stays as it is: blocks of rows keep nothing more in cache,
 and a trip to the pool per block costs more than it saves. The RNN's step
 (`tanh(x_t + h @ u + b)`, 64 x 256: 192 KiB of rows) was four blocks of 16
-rows on the pool each step; whole, on the calling thread, the RNN took 60
-ms (min 36) against 65 ms (min 56), interleaved with NumPy by hand whose
-BLAS threads keep spinning (34.6 against 35.9 ms without it)."""
+rows on the pool each step; whole, on the calling thread, the RNN took 34
+ms against 65 ms on a quiet machine, interleaved with NumPy by hand whose
+BLAS threads keep spinning after its calls (60 against 65 ms at load 2.5)."""
 
 ROW_TILE_BYTES = 1 << 22
 """The bytes of the rows of its buffers one tile of a row group touches: 4 MiB

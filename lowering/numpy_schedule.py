@@ -54,7 +54,8 @@ CHUNK_POINTS = 1 << 20
 
 # A C kernel (`tfir.native`) does a fused body's work in one call, several
 # NumPy statements' worth per point: split from fewer points (the conformance
-# redundancy graph and the chain at 10^6 points, measured interleaved).
+# redundancy graph at 10^6 points: 524 -> 409 us, the chain: 982 -> 646 us,
+# measured interleaved on a quiet machine).
 NATIVE_CHUNK_POINTS = 1 << 18
 
 

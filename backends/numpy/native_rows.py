@@ -11,8 +11,8 @@ the same number of rows that can run as
     for (row = 0; row < R; row++) { op1 on row; op2 on row; ... }
 
 one C call (backends/numpy/native_emit.py, `NativeKernels.add_rows`): the
-softmax of 4096 x 1024 went from 5.7 to 3.6 ms on one core (measured
-interleaved in one process).
+softmax of 4096 x 1024 went from 2.27 to 1.51 ms, layernorm from 1.81 to
+1.06 ms (interleaved in one process, quiet machine).
 
 Legal when each op's row dim (the loop dim of its output's first axis) is
 parallel, of the same size R in every op, and every buffer that an op of
