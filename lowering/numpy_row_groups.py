@@ -10,7 +10,8 @@ writes is still in cache when the next reads it; the buffers only the run
 uses are shrunk to one block (a `memref.alloc` in the loop body, which the
 NumPy code allocates once per worker). `numpy-schedule` runs after it on
 the loops left. Option: `workers` (0: the CPUs here), which bounds the
-block so that every worker gets two blocks at least.
+block so that every worker gets two blocks at least. A run whose rows total
+less than `MIN_GROUP_BYTES` is left as it is.
 
 A contraction (a matmul) is row-local like any op when its operands that do
 not vary along the rows, read whole by every block, are small
@@ -47,6 +48,15 @@ from tfir.lowering.utils.tiling import restrict, tileable_dims
 MAX_WHOLE_BYTES = 1 << 20
 """A contraction joins a row group only when the operands every block reads
 whole total at most this (BLAS packs them once per call, per block here)."""
+
+MIN_GROUP_BYTES = 1 << 20
+"""A group whose row-wise buffers total less than this (they fit in a core's
+L2 as they are) stays as it is: blocks of rows keep nothing more in cache,
+and a trip to the pool per block costs more than it saves. The RNN's step
+(`tanh(x_t + h @ u + b)`, 64 x 256: 192 KiB of rows) was four blocks of 16
+rows on the pool each step; whole, on the calling thread, the RNN took 34
+ms against 65 ms on a quiet machine, interleaved with NumPy by hand whose
+BLAS threads keep spinning after its calls (60 against 65 ms at load 2.5)."""
 
 ROW_TILE_BYTES = 1 << 22
 """The bytes of the rows of its buffers one tile of a row group touches: 4 MiB
@@ -223,6 +233,8 @@ def _emit_group(group: _RowGroup, workers: int, detached: list[Operation]) -> No
         return
     rowwise = {root for _, op, row in group.members for root in _roots(op, row)[1]}
     row_bytes = sum(mv.byte_size(root.type) // group.rows for root in rowwise)
+    if row_bytes * group.rows < MIN_GROUP_BYTES:
+        return
     want = max(1, min(ROW_TILE_BYTES // max(1, row_bytes), group.rows // (2 * workers)))
     step = next(t for t in range(want, 0, -1) if group.rows % t == 0)
     if step * 2 <= want:

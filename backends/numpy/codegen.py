@@ -42,6 +42,7 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from tfir.backends.common.emitter import PyEmitter
 from tfir.backends.common.numpy_text import literal, np_dtype, typed_literal
+from tfir.backends.numpy import native_rows
 from tfir.backends.numpy.body import subscript, tuple_text
 from tfir.backends.numpy.control import emit_if, emit_indexing, emit_while
 from tfir.backends.numpy.index_text import (
@@ -167,8 +168,7 @@ class FunctionCodegen:
                 self.emit_block(fn.body.block)
 
     def emit_block(self, block: Block) -> None:
-        for op in block.ops:
-            self.emit_op(op)
+        self.emit_ops(list(block.ops))
 
     def emit_op(self, op: Operation) -> None:
         if isinstance(op, arith.ConstantOp):
@@ -371,8 +371,7 @@ class FunctionCodegen:
 
     def _body(self, ops: list[Operation]) -> None:
         before = len(self.em._lines)
-        for op in ops:
-            self.emit_op(op)
+        self.emit_ops(ops)
         if len(self.em._lines) == before:
             self.line("pass")
 
@@ -383,8 +382,17 @@ class FunctionCodegen:
         return self._hoisting()
 
     def emit_ops(self, ops: list[Operation]) -> None:
-        for op in ops:
-            self.emit_op(op)
+        """`ops` in order; consecutive C kernels that can, as one row by row (native_rows.py)."""
+        for item in native_rows.plan(ops, self.native):
+            if not isinstance(item, native_rows.RowRun):
+                self.emit_op(item)
+                continue
+            for view in item.views:
+                self.emit_op(view)
+            self.comment(item.ops[0])
+            assert self.native is not None
+            name, values = self.native.add_rows(item.ops, item.rows())
+            self.line(call_text(name, [self.expr(v) for v in values]))
 
     def _parallel(self, op: scf.ParallelOp) -> None:
         if op.initVals:

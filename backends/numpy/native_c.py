@@ -48,7 +48,7 @@ VECTOR_MATH = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "tanh", 
 
 def prelude(kernels: str) -> str:
     """The head of a native module: libm, the vector declarations of the math
-    functions the kernels call, and the reductions they use."""
+    functions the kernels call."""
     lines = ["#include <math.h>", "#include <stdint.h>"]
     simd = []
     for f in (*VECTOR_MATH, "pow"):
@@ -59,12 +59,6 @@ def prelude(kernels: str) -> str:
             simd.append(f"#pragma omp declare simd notinbranch\ndouble {f}({arity.replace('float', 'double')});")
     if simd:
         lines += ["#ifdef TFIR_MVEC  /* glibc's vector math (libmvec) */", *simd, "#endif"]
-    for kind, cmp, inf in (("max", ">=", "-INFINITY"), ("min", "<=", "INFINITY")):
-        for t, s in (("float", "f"), ("double", "")):
-            if f"reduction(nan{kind}{s}:" in kernels:  # NumPy's maximum / minimum: NaN wins (in any lane)
-                lines.append(f"#pragma omp declare reduction(nan{kind}{s} : {t} : omp_out = "
-                             f"((omp_in {cmp} omp_out || omp_in != omp_in) ? omp_in : omp_out)) "
-                             f"initializer(omp_priv = {inf})")
     return "\n".join(lines) + "\n"
 
 _CMP = {
@@ -98,7 +92,7 @@ def float_literal(value: float, t: Attribute) -> str:
 class KernelPrinter:
     """One native op as a C function (see the module's doc)."""
 
-    def __init__(self, op: linalg.GenericOp, name: str):
+    def __init__(self, op: linalg.GenericOp, name: str, row: int | None = None):
         form = native_form(op)
         if form is None:
             raise ValueError(f"{op.name} is not a native op")
@@ -108,11 +102,25 @@ class KernelPrinter:
         self.n = len(self.sizes)
         self.lines: list[str] = []
         self.names: dict[SSAValue, str] = {}
+        # Row mode (backends/numpy/native_rows.py): dim `row` is the argument
+        # `row` of a `static inline` function that does one row.
+        self.row = row
+        self.fixed = {} if row is None else {row: "row"}
 
     # -- addresses --------------------------------------------------------------------
 
     def address(self, k: int, fixed: dict[int, str]) -> str:
         """`p{k}[offset]` of operand k at the loop indices `i{d}` (`fixed`: dims held to an expression)."""
+        const, terms = self._terms(k)
+        fixed = {**self.fixed, **fixed}
+        parts = [f"{c} * {fixed.get(d, f'i{d}')}" if c != 1 else fixed.get(d, f"i{d}")
+                 for d, c in sorted(terms.items())]
+        if const:
+            parts.append(str(const))
+        return f"p{k}[{' + '.join(parts) or '0'}]"
+
+    def _terms(self, k: int) -> tuple[int, dict[int, int]]:
+        """The element offset of operand k: a constant and a coefficient per loop dim."""
         value = self.op.operands[k]
         found = strides(value.type)
         assert found is not None
@@ -123,11 +131,18 @@ class KernelPrinter:
             for d, c in enumerate(coeffs):
                 if c:
                     terms[d] = terms.get(d, 0) + stride * c
-        parts = [f"{c} * {fixed.get(d, f'i{d}')}" if c != 1 else fixed.get(d, f"i{d}")
-                 for d, c in sorted(terms.items())]
-        if const:
-            parts.append(str(const))
-        return f"p{k}[{' + '.join(parts) or '0'}]"
+        return const, {d: c for d, c in terms.items() if c}
+
+    def hoist_invariant(self) -> None:
+        """Row mode: the inputs read at one place per row, loaded once before
+        the loops (inlined into the run's row loop, GCC vectorizes a loop
+        that reads them only so)."""
+        if self.row is None:
+            return
+        for k, arg in enumerate(self.op.body.block.args[:len(self.op.inputs)]):
+            if arg.uses and set(self._terms(k)[1]) <= {self.row}:
+                self.lines.append(f"    const {ctype(arg.type)} a{k} = {self.address(k, {})};")
+                self.names[arg] = f"a{k}"
 
     # -- the body ---------------------------------------------------------------------
 
@@ -136,6 +151,8 @@ class KernelPrinter:
         block = self.op.body.block
         n_in = len(self.op.inputs)
         for k, arg in enumerate(block.args):
+            if arg in self.names:  # hoisted
+                continue
             # an output's running value is read only where a kept op reads it
             if arg.uses if k < n_in else any(use.operation not in skip for use in arg.uses):
                 name = f"a{k}"
@@ -183,7 +200,11 @@ class KernelPrinter:
     def source(self) -> str:
         params = ", ".join(f"{ctype(v.type.get_element_type())} *p{k}"  # type: ignore[attr-defined]
                            for k, v in enumerate(self.op.operands))
-        self.lines = [f"void {self.name}({params}) {{"]
+        if self.row is None:
+            self.lines = [f"void {self.name}({params}) {{"]
+        else:
+            self.lines = [f"static inline void {self.name}({params}, int64_t row) {{"]
+        self.hoist_invariant()
         if self.form == "elementwise":
             self.elementwise()
         elif self.form == "row-sum":
@@ -197,7 +218,7 @@ class KernelPrinter:
         """The dims in the order of the output's axes (the last one innermost)."""
         out = self.maps[-1]
         order = [r.position for r in out.results if hasattr(r, "position")]
-        return order + [d for d in range(self.n) if d not in order]
+        return [d for d in order + [d for d in range(self.n) if d not in order] if d != self.row]
 
     def _open(self, dims: list[int], indent: str, simd_last: bool) -> str:
         for j, d in enumerate(dims):
@@ -256,16 +277,23 @@ class KernelPrinter:
         self._close(len(outer), indent)
 
     def row_extreme(self, kind: str) -> None:
-        """max / min over the reduced dim, NaN-propagating (NumPy's maximum / minimum)."""
+        """max / min over the reduced dim, NaN-propagating (NumPy's maximum / minimum).
+
+        The compiler's own `max` / `min` reduction over the non-NaN values
+        (one vector instruction per block of the row) and, beside it, an
+        or-reduction of "a NaN was seen": 20-25% faster than a combiner that
+        tests for NaN in every lane (a row max of 4096 x 1024, measured)."""
         red, outer, t, indent, value, comb, start = self._reduce_setup(-math.inf if kind == "max" else math.inf)
-        cmp = ">=" if kind == "max" else "<="
+        cmp = ">" if kind == "max" else "<"
         self.lines += [f"{indent}{t} acc = {start};",
-                       f"{indent}#pragma omp simd reduction(nan{kind}{'f' if t == 'float' else ''}:acc)",
+                       f"{indent}int nan = acc != acc;",
+                       f"{indent}#pragma omp simd reduction({kind}:acc) reduction(|:nan)",
                        f"{indent}for (int64_t i{red} = 0; i{red} < {self.sizes[red]}; i{red}++) {{"]
         self.body({comb}, indent + "    ", {})
         v = self.names[value]
-        self.lines += [f"{indent}    acc = ({v} {cmp} acc || {v} != {v}) ? {v} : acc;", f"{indent}}}",
-                       f"{indent}{self.address(len(self.op.inputs), {red: '0'})} = acc;"]
+        self.lines += [f"{indent}    acc = {v} {cmp} acc ? {v} : acc;", f"{indent}    nan |= {v} != {v};",
+                       f"{indent}}}",
+                       f"{indent}{self.address(len(self.op.inputs), {red: '0'})} = nan ? NAN : acc;"]
         self._close(len(outer), indent)
 
     def _parallel(self) -> list[int]:

@@ -76,12 +76,34 @@ class NativeKernels:
         lines += ["    }", "}"]
         return self._named("\n".join(lines) + "\n", len(values)), values
 
-    def _named(self, text: str, arity: int) -> str:
+    def add_rows(self, ops: list[linalg.GenericOp], rows: list[int]) -> tuple[str, list[SSAValue]]:
+        """The kernel of a row run (backends/numpy/native_rows.py), and the
+        buffers to pass it: one loop over the rows that calls a one-row
+        version of each op's kernel (inlined by the compiler)."""
+        values: list[SSAValue] = []
+        for op in ops:
+            values += [v for v in op.operands if v not in values]
+        params = ", ".join(f"{ctype(v.type.get_element_type())} *p{k}"  # type: ignore[attr-defined]
+                           for k, v in enumerate(values))
+        count = ops[0].get_static_loop_ranges()[rows[0]]
+        lines = [f"void KERNEL({params}) {{", f"    for (int64_t row = 0; row < {count}; row++) {{"]
+        for op, row in zip(ops, rows, strict=True):
+            name = self._named(KernelPrinter(op, "KERNEL", row).source(), None)
+            args = ", ".join(f"p{values.index(v)}" for v in op.operands)
+            lines.append(f"        {name}({args}, row);")
+        lines += ["    }", "}"]
+        return self._named("\n".join(lines) + "\n", len(values)), values
+
+    def _named(self, text: str, arity: int | None) -> str:
+        """The name of the function of C text `text` (its name written KERNEL);
+        `arity` None: a `static` helper of the other kernels, not loaded."""
         if text not in self.by_text:
-            name = f"k{len(self.by_text)}"
+            prefix = "k" if arity is not None else "row"  # k0, k1, ...: loaded; row0, ...: helpers
+            name = f"{prefix}{sum(n.startswith(prefix) for n in self.by_text.values())}"
             self.by_text[text] = name
-            self.sources.append(text.replace("void KERNEL(", f"void {name}(", 1))
-            self.arity[name] = arity
+            self.sources.append(text.replace(" KERNEL(", f" {name}(", 1))
+            if arity is not None:
+                self.arity[name] = arity
         return self.by_text[text]
 
     def add(self, op: linalg.GenericOp) -> str:

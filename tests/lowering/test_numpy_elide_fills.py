@@ -11,7 +11,7 @@ from tests.support.stages import PROGRAMS, ir_after_each_pass
 
 def test_elide_fills_marks_the_matmuls_of_a_row_group() -> None:
     # Small weights: the MLP is one row group, its matmuls inside the tile loop.
-    ir = ir_after_each_pass(PROGRAMS / "mlp.tf", "numpy", B=64, D=128, H=512)
+    ir = ir_after_each_pass(PROGRAMS / "mlp.tf", "numpy", B=512, D=128, H=512)  # rows of 1.5 MiB
     assert "linalg.fill" in ir["numpy-schedule"]
     filecheck(ir["numpy-elide-fills"], """
 CHECK-NOT: linalg.fill

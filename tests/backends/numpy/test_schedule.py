@@ -99,10 +99,19 @@ def test_large_matmuls_are_shared_out_with_one_blas_thread() -> None:
 
 
 def test_matmuls_with_small_weights_join_the_row_group() -> None:
-    source, fn, args, want = build("mlp", {"B": 64, "D": 128, "H": 512})
+    source, fn, args, want = build("mlp", {"B": 512, "D": 128, "H": 512})  # rows of 1.5 MiB in all
     body = source.split("def tile(chunk):")[1].split("_parallel_blas(")[0]
     assert "np.matmul(x_t, w1, out=" in body and "np.matmul(buf0_tile, w2, out=" in body
     assert ".fill(" not in source and len(blas_runs(source)) == 1
+    np.testing.assert_allclose(fn(*args), want, rtol=1e-3, atol=1e-4)
+
+
+def test_a_row_group_that_fits_in_cache_stays_whole() -> None:
+    # Rows of 200 KiB in all (x, the hidden layer, the result): no blocks of
+    # rows, no pool; each op whole, the matmuls on one BLAS thread.
+    source, fn, args, want = build("mlp", {"B": 64, "D": 128, "H": 512})
+    assert "def tile(" not in source and "_parallel" not in source.split("def main(")[1]
+    assert "np.matmul(x, w1, out=" in source
     np.testing.assert_allclose(fn(*args), want, rtol=1e-3, atol=1e-4)
 
 
@@ -241,7 +250,7 @@ def test_row_group_with_a_last_smaller_block() -> None:
     # so four blocks of 96 rows run on the pool and the last 2 rows after.
     w = by_name()["layernorm"]
     prog = tfir.compile_file(w.path, cache=False)["main"]
-    inputs = w.inputs({"M": 386, "K": 256}, np.random.default_rng(3))
+    inputs = w.inputs({"M": 386, "K": 512}, np.random.default_rng(3))  # rows of 1.5 MiB in all
     source = prog.specialize(inputs, {}).source
     assert "range(0, 384, 96)" in source and "x[384:386]" in source
     np.testing.assert_allclose(prog(*inputs.values()), w.hand(*inputs.values()), rtol=w.rtol, atol=w.atol)
