@@ -55,7 +55,7 @@ needs_mlir_opt = pytest.mark.skipif(
 )
 
 TO_LLVM = [
-    "--convert-scf-to-cf", "--convert-math-to-llvm", "--convert-math-to-libm", "--expand-strided-metadata", "--lower-affine",
+    "--convert-scf-to-cf", "--convert-math-to-funcs", "--convert-math-to-llvm", "--convert-math-to-libm", "--expand-strided-metadata", "--lower-affine",
     "--finalize-memref-to-llvm", "--convert-arith-to-llvm", "--convert-cf-to-llvm",
     "--convert-func-to-llvm", "--reconcile-unrealized-casts",
 ]
