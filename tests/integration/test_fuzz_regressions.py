@@ -6,15 +6,13 @@ Each file's header names the seed that found it and the bug."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import tfir
+from tests.support.triton_cli import run_triton
 from tfir.inputs import random_inputs
 from tfir.testing import mlir_exec
 from tfir.testing.differential import run_on
@@ -30,20 +28,6 @@ def _inputs(path: Path) -> tuple[str, dict[str, np.ndarray]]:
     return entry, random_inputs(prog[entry].fn, {}, {"N": 3, "M": 4}, 0)
 
 
-def _run_triton(path: Path, entry: str, args: dict[str, np.ndarray], tmp: Path) -> list[np.ndarray]:
-    """Under Triton's interpreter, in a process of its own (it is chosen when Triton loads)."""
-    flags = []
-    for name, value in args.items():
-        np.save(tmp / f"{name}.npy", value)
-        flags += ["--input", f"{name}={tmp / name}.npy"]
-    env = {**os.environ, "TRITON_INTERPRET": "1", "TFIR_CACHE": "0"}
-    proc = subprocess.run([sys.executable, "-m", "tfir", "run", str(path), "--entry", entry, "--target", "triton",
-                           *flags, "--save", str(tmp / "out.npz")], env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    saved = np.load(tmp / "out.npz")
-    return [saved[f"result{i}"] for i in range(len(saved.files))]
-
-
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("path", PROGRAMS, ids=lambda p: p.stem)
 def test_every_target_gives_the_eager_results(path: Path, target: str, tmp_path: Path) -> None:
@@ -54,7 +38,7 @@ def test_every_target_gives_the_eager_results(path: Path, target: str, tmp_path:
     entry, args = _inputs(path)
     source = path.read_text()
     want = run_on("eager", source, entry, args, str(path))
-    got = _run_triton(path, entry, args, tmp_path) if target == "triton" else \
+    got = run_triton(path, entry, args, tmp_path) if target == "triton" else \
         run_on(target, source, entry, args, str(path))
     assert not differs(got, want, 1e-3), f"{path.name} on {target}:\n{got}\n!=\n{want}"
 
@@ -80,7 +64,7 @@ def test_f64_literals_keep_f64_precision_on_triton(tmp_path: Path) -> None:
     path = Path(__file__).parent / "programs" / "fuzz_f64_literal_pow.tf"
     entry, args = _inputs(path)
     want = run_on("eager", path.read_text(), entry, args, str(path))
-    got = _run_triton(path, entry, args, tmp_path)
+    got = run_triton(path, entry, args, tmp_path)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15)
 
