@@ -19,7 +19,9 @@ generality.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -35,9 +37,29 @@ from tfir.dialects import tf
 from tfir.dialects.context import make_context
 from tfir.dialects.dtypes import numpy_dtype_of
 from tfir.dialects.evaluate import EagerError, run_op
+from tfir.errors import ExecutionError
 
 Env = dict[SSAValue, Any]
 Step = Callable[[Env], None]
+
+# A `while` may legitimately never end (the program's own semantics, as in
+# TensorFlow). The fuzzers bound it, so a mutated source that loops forever
+# reads as "does not terminate" rather than as a hang of the compiler.
+_WHILE_LIMIT: ContextVar[int | None] = ContextVar("tfir_eager_while_limit", default=None)
+
+
+class LoopLimitExceeded(ExecutionError):
+    """A `while` ran more iterations than `while_limit` allows."""
+
+
+@contextmanager
+def while_limit(iterations: int) -> Iterator[None]:
+    """Eager `while` loops raise LoopLimitExceeded after ITERATIONS iterations."""
+    token = _WHILE_LIMIT.set(iterations)
+    try:
+        yield
+    finally:
+        _WHILE_LIMIT.reset(token)
 
 _INDEX_ARITH: dict[type[Operation], Callable[[int, int], int]] = {
     arith.AddiOp: lambda a, b: a + b, arith.SubiOp: lambda a, b: a - b, arith.MuliOp: lambda a, b: a * b,
@@ -115,10 +137,14 @@ class _Program:
 
         def run(env: Env) -> None:
             carried = tuple(env[v] for v in inits)
+            limit, count = _WHILE_LIMIT.get(), 0
             while True:
                 flag, *forwarded = self.run(before, carried, env)
                 if not flag:
                     break
+                count += 1
+                if limit is not None and count > limit:
+                    raise LoopLimitExceeded(f"a while loop ran more than {limit} iterations")
                 carried = self.run(after, forwarded, env)
             env.update(zip(results, forwarded, strict=True))
 

@@ -5,15 +5,20 @@ campaigns (docs/testing.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
+from tfir.backends import eager
 from tfir.frontend.parser import parse
 from tfir.testing import generate, mlir_exec
 from tfir.testing.campaign import CampaignSpec, run_campaign
 from tfir.testing.differential import run_on
-from tfir.testing.fuzz import STRATEGIES, fuzz_source
+from tfir.testing.fuzz import STRATEGIES, FuzzCase, fuzz_source
 from tfir.testing.gradcheck import finite_difference_failure, gradient_case
 from tfir.testing.printer import print_source
+from tfir.testing.source_check import check_source
 
 
 def _check(spec: CampaignSpec) -> None:
@@ -71,3 +76,19 @@ def test_generated_programs_print_back_the_same() -> None:
 def test_cases_are_reproducible_by_seed() -> None:
     assert generate(7).source == generate(7).source
     assert fuzz_source(9).source == fuzz_source(9).source
+
+
+def test_a_source_that_loops_forever_is_not_a_hang(tmp_path: Path) -> None:
+    """Seed 30000110 of the source fuzzer: a mutation left a `while` whose
+    condition never changes. The program's own non-termination (as in
+    TensorFlow) is bounded on eager and skipped, not reported as a hang."""
+    case = FuzzCase("fn main(p: i32[5, 5]) -> i32[5, 5] {\n    let n = full([], 0);\n"
+                    "    while n < 2 {\n        let b = n + 1;\n    }\n    return p;\n}\n", "any", "mutation")
+    ran, failures = check_source(case, tmp_path)
+    assert failures == [] and ran == ["frontend", "eager"]
+
+
+def test_eager_while_limit_stops_an_endless_loop() -> None:
+    source = "fn main(p: i32[2]) -> i32[2] {\n    let n = full([], 0);\n    while n < 2 {\n        let p = p + 1;\n    }\n    return p;\n}\n"
+    with eager.while_limit(50), pytest.raises(eager.LoopLimitExceeded, match="more than 50 iterations"):
+        run_on("eager", source, "main", {"p": np.zeros(2, np.int32)})

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from tfir import api
+from tfir.backends import eager
 from tfir.errors import CompileError, ExecutionError, InputError
 from tfir.frontend import ast
 from tfir.inputs import random_inputs
@@ -19,6 +20,7 @@ from tfir.testing.differential import Failure, run_on, tf_module
 from tfir.testing.fuzz import FuzzCase
 
 MAX_RUN_ELEMENTS = 1 << 20  # a source whose tensors are larger is compiled, not run
+WHILE_LIMIT = 10_000  # eager iterations of one `while` before the source counts as non-terminating
 MAX_RUN_SOURCE = 20_000  # nor is a longer source (a 20,000-term sum: minutes through every pass)
 DIAGNOSTIC = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+): error: .+")
 
@@ -109,7 +111,10 @@ def _run(case: FuzzCase, prog: api.Program, targets: tuple[str, ...], ran: list[
         module, _ = tf_module(source, entry, inputs, filename)
         if _too_big(module) or len(source) > MAX_RUN_SOURCE:
             return []  # built to the tf IR (compiled); running it is for the program tests
-        for target in ("eager", *targets):
+        ran.append("eager")
+        with eager.while_limit(WHILE_LIMIT):  # a mutated `while` may never end: not the compiler's hang
+            run_on("eager", source, entry, inputs, filename)
+        for target in targets:
             ran.append(target)
             run_on(target, source, entry, inputs, filename)
     except (CompileError, ExecutionError, InputError):
