@@ -83,6 +83,8 @@ def broadcast(call: CallInfo, shapes: Sequence[Sequence[Dim]], names: Sequence[s
 def broadcast_to(call: CallInfo, shape: Sequence[Dim], target: Sequence[Dim]) -> tuple[Dim, ...]:
     """`target`, when `shape` broadcasts to it (`broadcast_to`)."""
     target = tuple(target)
+    if any(isinstance(d, int) and d < 0 for d in target):
+        raise call.error(f"negative size in shape {fmt_shape(target)}", "shape")
     out = broadcast(call, [shape, target]) if len(target) >= len(shape) else None
     if out is None or any(isinstance(a, int) and isinstance(b, int) and a != b
                           for a, b in zip(out, target, strict=True)):

@@ -54,6 +54,9 @@ CASES = [
     ("return random_uniform(v, [3]);", 27, "seed must be an integer scalar"),
     ("return random_normal(1, [3], i32);", 34, "makes floats"),
     ("return random_uniform(1, [-1, 3]);", 30, "-1 is not allowed"),
+    # source fuzzer seed 31000089: a negative target size reached NumPy at run time
+    ("return broadcast_to(v, [4, -11]);", 28, "negative size in shape [4, -11]"),
+    ("return broadcast_to(m, [-1, 4]);", 28, "negative size"),
 ]
 
 
