@@ -16,6 +16,18 @@ code runs with the BLAS on one thread (backends/numpy/blas_threads.py), so
 that the BLAS's threads and the pool's never share the cores, and a loop of
 tiles that call the BLAS runs on the pool only where the BLAS's thread count
 can be set (otherwise in turn, each call threaded by the BLAS as before).
+
+A function whose time goes into a program loop (`scf.for`, `scf.while`) of
+contractions in the calling thread (`MIN_WIDE_BLAS_POINTS` each), and whose
+tile loops on the pool would only share out contractions, keeps the BLAS's
+threads instead: its contraction tiles run in turn, each call threaded by
+the BLAS, as hand-written NumPy runs. An RNN's step `h @ u` (64 x 256 by
+256 x 256) is too small to pay for trips to the pool every step, but
+OpenBLAS's own threads split it for less: 64 -> 45 us a step on the 2-core
+machine of docs/performance.md. Mixing the two costs more than either:
+OpenBLAS's idle threads spin for about 0.1 s after a threaded call, and
+tiles on the pool in that time ran 4 -> 9 ms (the RNN's input projection);
+setting the thread count around the loop alone re-creates those threads.
 """
 
 from __future__ import annotations
@@ -24,19 +36,25 @@ import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import func, scf
+from xdsl.dialects import func, memref, scf
 from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, ModuleOp, UnitAttr
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import Block
 from xdsl.ir.affine import AffineDimExpr
 from xdsl.passes import ModulePass
 
-from tfir.lowering.utils.linalg_ops import has_contraction
-from tfir.lowering.utils.tile_loops import ONE_BLAS_THREAD, THREADS, const_index
+from tfir.lowering.utils.linalg_ops import has_contraction, is_contraction
+from tfir.lowering.utils.tile_loops import ONE_BLAS_THREAD, THREADS, TRANSPARENT, const_index
 
 MIN_PARALLEL_POINTS = 1 << 16
 """Less work than this in a whole tile loop (points of the iteration spaces
 of its linalg ops, all tiles) and the trips to the pool cost more than they give."""
+
+MIN_WIDE_BLAS_POINTS = 1 << 20
+"""A contraction with fewer points runs on one BLAS thread anyway (OpenBLAS
+splits no smaller product), so a loop of only such gains nothing."""
+
+_PROGRAM_LOOPS = (scf.ForOp, scf.WhileOp)
 
 
 def mark_threads(block: Block) -> None:
@@ -50,6 +68,36 @@ def mark_threads(block: Block) -> None:
             for region in op.regions:
                 for inner in region.blocks:
                     mark_threads(inner)
+
+
+def keeps_blas_threads(fn: func.FuncOp) -> bool:
+    """A loop of big contractions in the calling thread, and nothing but
+    contractions on the pool (see the module's doc)."""
+    pooled = [op for op in fn.walk() if isinstance(op, scf.ParallelOp) and THREADS in op.attributes]
+    if any(not _only_contractions(op) for op in pooled):
+        return False
+    return any(isinstance(op, _PROGRAM_LOOPS) and _big_contraction_in(op) for op in fn.walk())
+
+
+def _only_contractions(loop: scf.ParallelOp) -> bool:
+    return all(is_contraction(op) or isinstance(op, (*TRANSPARENT, memref.SubviewOp, scf.ReduceOp))
+               for op in loop.body.block.ops)
+
+
+def _big_contraction_in(loop: scf.ForOp | scf.WhileOp) -> bool:
+    for op in loop.walk():
+        if isinstance(op, LinalgStructuredOperation) and is_contraction(op) and not _pooled(op):
+            points = static_points(op)
+            if points is None or points >= MIN_WIDE_BLAS_POINTS:
+                return True
+    return False
+
+
+def _pooled(op: LinalgStructuredOperation) -> bool:
+    parent = op.parent_op()
+    while parent is not None and not (isinstance(parent, scf.ParallelOp) and THREADS in parent.attributes):
+        parent = parent.parent_op()
+    return parent is not None
 
 
 def worth_threads(op: scf.ParallelOp) -> bool:
@@ -96,6 +144,12 @@ class NumpyThreadsPass(ModulePass):
         for fn in op.ops:
             if isinstance(fn, func.FuncOp) and not fn.is_declaration:
                 mark_threads(fn.body.block)
-                if has_contraction(fn):
+                if not has_contraction(fn):
+                    continue
+                if keeps_blas_threads(fn):
+                    for loop in fn.walk():  # the contraction tiles run in turn, the BLAS threading each
+                        if isinstance(loop, scf.ParallelOp):
+                            loop.attributes.pop(THREADS, None)
+                else:
                     fn.attributes[ONE_BLAS_THREAD] = UnitAttr()
 

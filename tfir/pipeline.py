@@ -50,6 +50,7 @@ from tfir.lowering.inline_scalar_constants import InlineScalarConstantsPass
 from tfir.lowering.merge_tile_pieces import MergeTilePiecesPass
 from tfir.lowering.narrow_broadcast_loads import NarrowBroadcastLoadsPass
 from tfir.lowering.numpy_elide_fills import NumpyElideFillsPass
+from tfir.lowering.numpy_gather_views import NumpyGatherViewsPass
 from tfir.lowering.numpy_native_kernels import NumpyNativeKernelsPass
 from tfir.lowering.numpy_row_groups import NumpyRowGroupsPass
 from tfir.lowering.numpy_schedule import NumpySchedulePass
@@ -75,7 +76,7 @@ PASSES: dict[str, type[ModulePass]] = {cls.name: cls for cls in (
     BufferizePass, PlanBuffersPass,
     TileLinalgPass, ConvertLinalgToScalarLoopsPass,
     NumpyNativeKernelsPass, NumpyRowGroupsPass, NumpySchedulePass, NumpyElideFillsPass, NumpySplitContractionsPass,
-    NumpyThreadsPass,
+    NumpyGatherViewsPass, NumpyThreadsPass,
     UntileLoopsPass, MergeTilePiecesPass, FoldTransposesPass, ConvertLoopsToDevicePass,
     InlineScalarConstantsPass, DropOverwrittenStoresPass, NarrowBroadcastLoadsPass,
     PruneKernelArgsPass, DropUnusedGlobalsPass, SplitBatchPass,
@@ -140,6 +141,7 @@ PIPELINE: list[Step] = [
     Step("schedule", "numpy-schedule", NUMPY),
     Step("schedule", "numpy-elide-fills", NUMPY),
     Step("schedule", "numpy-split-contractions", NUMPY),
+    Step("schedule", "numpy-gather-views", NUMPY),
     Step("schedule", "numpy-threads", NUMPY),
     # Loops to kernels: the CPU tiling undone, the lowering, then clean-ups of
     # the kernels (shared index arithmetic, dead stores and loads, literals).

@@ -9,7 +9,8 @@ loops level (the `FunctionCodegen` of numpy_codegen.py calls these).
   `_check_index` helper for an index array: both raise `tfir.ExecutionError`
   naming the op's `file:line:col`, the index and the size.
 - `linalgx.gather` -> `np.take(..., mode="wrap", out=...)` or
-  `np.take_along_axis` of `idx % n`; `linalgx.scatter` -> an indexed
+  `np.take_along_axis` of `idx % n`, or, marked `tfir.view`, the
+  destination's name bound to the source's row (`dest = src[int(i) % n]`); `linalgx.scatter` -> an indexed
   assignment, or `np.add.at` when it accumulates. The indices were checked
   before, so `% n` only turns a negative index into NumPy's own; it also
   keeps every access in bounds whatever the index.
@@ -24,6 +25,7 @@ from xdsl.dialects.builtin import FileLineColLoc, MemRefType
 from xdsl.ir import Operation
 
 from tfir.dialects import linalgx
+from tfir.lowering.utils.tile_loops import GATHER_VIEW
 
 
 def location_text(op: Operation) -> str:
@@ -91,7 +93,9 @@ def _gather(cg: Any, op: linalgx.GatherOp) -> None:
     n = _shape(op.source)[axis]
     if n == 0 or 0 in _shape(op.dest):
         return  # nothing to read (an index into an empty axis was an error already)
-    if op.is_along:
+    if GATHER_VIEW in op.attributes:  # the row, read in place (numpy-gather-views)
+        cg.line(f"{dest} = {src}[{':, ' * axis}int({idx}) % {n}]")
+    elif op.is_along:
         cg.line(f"np.copyto({dest}, np.take_along_axis({src}, {idx} % {n}, axis={axis}))")
     else:
         cg.line(f"np.take({src}, {idx}, axis={axis}, mode=\"wrap\", out={dest})")

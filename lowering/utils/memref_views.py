@@ -28,6 +28,8 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
+from tfir.dialects import linalgx
+
 Reassociation = Sequence[Sequence[int]]
 
 RESHAPE_OPS = (memref.CollapseShapeOp, memref.ExpandShapeOp)
@@ -65,8 +67,10 @@ def writes(op: Operation, root: SSAValue) -> bool:
         return any(root_of(o) is root for o in outs)
     if isinstance(op, memref.CopyOp):
         return root_of(op.destination) is root
-    if isinstance(op, memref.LoadOp):
+    if isinstance(op, memref.LoadOp | linalgx.CheckIndexOp):
         return False
+    if isinstance(op, linalgx.GatherOp | linalgx.ScatterOp):  # destination-passing, no `outputs`
+        return root_of(op.dest) is root
     return touches(op, root) or any(writes(inner, root) for region in op.regions
                                     for block in region.blocks for inner in block.ops)
 

@@ -27,6 +27,11 @@ ONE_BLAS_THREAD = "tfir.one_blas_thread"
 """The unit attribute of a function whose NumPy code runs with the BLAS on one
 thread, the thread pool sharing out its contractions (`numpy-threads`)."""
 
+GATHER_VIEW = "tfir.view"
+"""The unit attribute of a `linalgx.gather` whose NumPy code binds the
+destination to a view of the source's row (`numpy-gather-views`)."""
+
+
 # A tiled op with fewer points than this runs as one statement in NumPy:
 # below it, the tiles' Python overhead and a trip to the pool cost more than
 # they give.

@@ -34,3 +34,15 @@ CHECK:     tfir.threads
     module = parse_ir(ir["numpy-split-contractions"])
     NumpyThreadsPass(threads=False).apply(make_context(), module)
     assert "tfir.one_blas_thread" not in str(module)
+
+
+def test_a_loop_of_blas_calls_keeps_the_blas_threads() -> None:
+    """The RNN's time is its loop's `h @ u` in the calling thread: the
+    function keeps the BLAS's threads, and the input projection's tiles,
+    which alone would go to the pool, run in turn."""
+    ir = ir_after_each_pass(PROGRAMS / "rnn.tf", "numpy", T=256, B=64, D=128, H=256)
+    assert "tfir.tile = array<i64: 8192>}" in ir["numpy-threads"]  # a tile loop, not on the pool
+    assert "tfir.one_blas_thread" not in ir["numpy-threads"]
+    assert "tfir.threads" not in ir["numpy-threads"]
+    small = ir_after_each_pass(PROGRAMS / "rnn.tf", "numpy", T=4, B=2, D=3, H=4)
+    assert "tfir.one_blas_thread" in small["numpy-threads"]  # a tiny h @ u: nothing for the BLAS's threads

@@ -12,10 +12,10 @@ def test_graph_opts_run_in_the_tf_stage_in_this_order() -> None:
     assert tf_stage[0] == "inline-calls"
 
 
-def test_the_schedule_stage_is_six_named_passes() -> None:
+def test_the_schedule_stage_is_seven_named_passes() -> None:
     names = [s.pass_name for s in steps_for("numpy") if s.stage == "schedule"]
     assert names == ["numpy-native-kernels", "numpy-row-groups", "numpy-schedule", "numpy-elide-fills",
-                     "numpy-split-contractions", "numpy-threads"]
+                     "numpy-split-contractions", "numpy-gather-views", "numpy-threads"]
 
 
 def test_the_device_stage_is_eleven_named_passes() -> None:
