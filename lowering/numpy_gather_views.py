@@ -15,10 +15,14 @@ cannot be told apart from the copy:
   row-major (identity layout) and every source axis before the gather axis
   of size 1, so the row is contiguous, as the C kernels that read the
   destination by its address expect;
-- the destination a buffer of its own (an allocation) that no other op
-  writes and that is not returned or carried by a loop (the caller would
-  get a view of another buffer); every other use comes after the gather in
-  its block, so no view of the old buffer was taken before;
+- the destination an allocation that no other op writes once the
+  top-level op holding the gather starts (such a write would go through the
+  view into the source; writes before it, by ops the buffer was planned to
+  serve too, are fine), not returned or carried by a loop (the caller would
+  get a view of another buffer), and whose views are taken after the gather
+  in its block (one taken before would show the old buffer); reads
+  elsewhere see what a copy would have held, the source being unchanged;
+- not inside a tile loop (a tile's code is a function of its own);
 - the source written by no op that runs after the gather starts: every
   writer of its buffer lies in the function's block before the top-level
   op holding the gather (a loop runs its body again: a writer inside it
@@ -63,20 +67,24 @@ def can_view(fn: func.FuncOp, op: linalgx.GatherOp) -> bool:
         return False
     if not is_identity(src) or not is_identity(dest):
         return False
+    if any(isinstance(p, scf.ParallelOp) for p in _ancestors(op)):
+        return False  # a tile's code is a function of its own: the name would be its local
     return _own_buffer(fn, op) and _source_fixed(fn, op)
 
 
 def _own_buffer(fn: func.FuncOp, op: linalgx.GatherOp) -> bool:
-    """The destination is an allocation that only this gather writes, used
-    nowhere before it, and not handed out (returned, yielded)."""
+    """The destination is an allocation that no other op writes once the
+    top-level op holding the gather starts (it would write the source
+    through the view), whose views are taken after the gather, and that is
+    not handed out (returned, yielded)."""
     dest = op.dest
-    if not isinstance(dest.owner, memref.AllocOp):
+    if not isinstance(dest.owner, memref.AllocOp) or _handed_out(dest):
         return False
-    if any(use.operation is not op and not _after(op, use.operation) for use in dest.uses):
-        return False
-    if _handed_out(dest):
-        return False
-    return not any(o is not op and writes(o, dest) for o in fn.walk() if not isinstance(o, _CONTROL))
+    if any(isinstance(use.operation, VIEW_OPS) and not _after(op, use.operation) for use in dest.uses):
+        return False  # a view taken before would show the old buffer
+    top = _top(fn, op)
+    return not any(other is not op and not _top(fn, other).is_before_in_block(top)
+                   for other in fn.walk() if not isinstance(other, _CONTROL) and writes(other, dest))
 
 
 def _handed_out(value: SSAValue) -> bool:
@@ -102,18 +110,23 @@ def _after(op: Operation, user: Operation) -> bool:
 def _source_fixed(fn: func.FuncOp, op: linalgx.GatherOp) -> bool:
     """Every writer of the source's buffer runs before the top-level op holding the gather."""
     root: SSAValue = root_of(op.source)
-    top: Operation = op
-    while (parent := top.parent_op()) is not None and parent is not fn:
-        top = parent
-    for other in fn.walk():
-        if isinstance(other, _CONTROL) or not writes(other, root):
-            continue
-        holder = other
-        while (parent := holder.parent_op()) is not None and parent is not fn:
-            holder = parent
-        if holder is top or not holder.is_before_in_block(top):
-            return False
-    return True
+    top = _top(fn, op)
+    return not any(not _top(fn, other).is_before_in_block(top)
+                   for other in fn.walk() if not isinstance(other, _CONTROL) and writes(other, root))
+
+
+def _ancestors(op: Operation) -> list[Operation]:
+    out = []
+    while (op := op.parent_op()) is not None:  # type: ignore[assignment]
+        out.append(op)
+    return out
+
+
+def _top(fn: func.FuncOp, op: Operation) -> Operation:
+    """The op of `fn`'s body that holds `op` (or is it)."""
+    while (parent := op.parent_op()) is not None and parent is not fn:
+        op = parent
+    return op
 
 
 @dataclass(frozen=True)
