@@ -3,7 +3,7 @@
 Precondition: the `loops` form (docs/ir-levels.md section 4), after
 `numpy-schedule`. Produces the same form, some `linalgx.gather` ops marked
 `tfir.view`: the NumPy code then binds the destination's name to a view of
-the source's row (`dest = src[int(i) % n]`) instead of copying the row
+the source's row (`dest = src[int(i) % n, ...]`) instead of copying the row
 into the destination buffer (`np.take(..., out=dest)`).
 
 An RNN's `xs[t]` inside `for t in range(T)` is such a gather: a 64 x 256

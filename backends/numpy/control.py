@@ -10,7 +10,7 @@ loops level (the `FunctionCodegen` of numpy_codegen.py calls these).
   naming the op's `file:line:col`, the index and the size.
 - `linalgx.gather` -> `np.take(..., mode="wrap", out=...)` or
   `np.take_along_axis` of `idx % n`, or, marked `tfir.view`, the
-  destination's name bound to the source's row (`dest = src[int(i) % n]`); `linalgx.scatter` -> an indexed
+  destination's name bound to the source's row (`dest = src[int(i) % n, ...]`); `linalgx.scatter` -> an indexed
   assignment, or `np.add.at` when it accumulates. The indices were checked
   before, so `% n` only turns a negative index into NumPy's own; it also
   keeps every access in bounds whatever the index.
@@ -94,7 +94,7 @@ def _gather(cg: Any, op: linalgx.GatherOp) -> None:
     if n == 0 or 0 in _shape(op.dest):
         return  # nothing to read (an index into an empty axis was an error already)
     if GATHER_VIEW in op.attributes:  # the row, read in place (numpy-gather-views)
-        cg.line(f"{dest} = {src}[{':, ' * axis}int({idx}) % {n}]")
+        cg.line(f"{dest} = {src}[{':, ' * axis}int({idx}) % {n}, ...]")  # `...`: a 0-d row stays an array
     elif op.is_along:
         cg.line(f"np.copyto({dest}, np.take_along_axis({src}, {idx} % {n}, axis={axis}))")
     else:
