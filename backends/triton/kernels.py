@@ -425,7 +425,7 @@ class KernelPrinter:
             return
         elementwise = self._elementwise(op)
         if elementwise:
-            r = [self.literal_ref(o) for o in op.operands]
+            r = self._typed_literals(op, [self.literal_ref(o) for o in op.operands])
 
         elif isinstance(op, device.BroadcastOp | device.SplatOp):
             r = [self.ref(o) for o in op.operands]
@@ -439,6 +439,21 @@ class KernelPrinter:
                         for i in range(rank)) if any(shapes) else ()
             if got != shape_of(op.results[0].type):
                 self.short[op.results[0]] = got
+
+    def _typed_literals(self, op: Operation, r: list[str]) -> list[str]:
+        """Triton types a bare literal int32 (or fp32): where only literals give an
+        i64 (f64) result its value (`tl.where(m, 1, -1)` of a 64-bit `sign`),
+        the first one is made a scalar of the result's type."""
+        elem = element_of(op.results[0].type) if op.results else None
+        wide = isinstance(elem, IntegerType) and elem.width.data == 64 or isinstance(elem, Float64Type)
+        first = 1 if isinstance(op, device.SelectOp) else 0
+        values = list(op.operands)[first:]
+        if not wide or isinstance(op, device.CmpOp | device.CastOp) or not values:
+            return r
+        if all(isinstance(v.owner, Operation) and _splat_value(v.owner) is not None for v in values):
+            r = list(r)
+            r[first] = f"tl.full([], {r[first]}, {tl_dtype(elem)})"
+        return r
 
     def _op(self, op: Operation, r: list[str]) -> None:
         if isinstance(op, arith.ConstantOp):  # splat ones are printed where they are used
