@@ -20,8 +20,13 @@ can be set (otherwise in turn, each call threaded by the BLAS as before).
 A function whose time goes into a program loop (`scf.for`, `scf.while`) of
 contractions in the calling thread (`MIN_WIDE_BLAS_POINTS` each), and whose
 tile loops on the pool would only share out contractions, keeps the BLAS's
-threads instead: its contraction tiles run in turn, each call threaded by
-the BLAS, as hand-written NumPy runs. An RNN's step `h @ u` (64 x 256 by
+threads instead (marked `tfir.keep_blas_threads`): its contraction tiles
+run in turn, each call threaded by the BLAS, as hand-written NumPy runs
+(on the pool where the BLAS has one thread anyway, e.g. with
+OPENBLAS_NUM_THREADS=1). On a machine that other work keeps busy (the load
+average, as GNU libgomp's OMP_DYNAMIC reads it) the code holds the BLAS to
+one thread after all: spinning BLAS threads on busy cores made the RNN
+1.5x - 2x slower (backends/numpy/blas_threads.py). An RNN's step `h @ u` (64 x 256 by
 256 x 256) is too small to pay for trips to the pool every step, but
 OpenBLAS's own threads split it for less: 64 -> 45 us a step on the 2-core
 machine of docs/performance.md. Mixing the two costs more than either:
@@ -44,7 +49,13 @@ from xdsl.ir.affine import AffineDimExpr
 from xdsl.passes import ModulePass
 
 from tfir.lowering.utils.linalg_ops import has_contraction, is_contraction
-from tfir.lowering.utils.tile_loops import ONE_BLAS_THREAD, THREADS, TRANSPARENT, const_index
+from tfir.lowering.utils.tile_loops import (
+    KEEP_BLAS_THREADS,
+    ONE_BLAS_THREAD,
+    THREADS,
+    TRANSPARENT,
+    const_index,
+)
 
 MIN_PARALLEL_POINTS = 1 << 16
 """Less work than this in a whole tile loop (points of the iteration spaces
@@ -147,9 +158,7 @@ class NumpyThreadsPass(ModulePass):
                 if not has_contraction(fn):
                     continue
                 if keeps_blas_threads(fn):
-                    for loop in fn.walk():  # the contraction tiles run in turn, the BLAS threading each
-                        if isinstance(loop, scf.ParallelOp):
-                            loop.attributes.pop(THREADS, None)
+                    fn.attributes[KEEP_BLAS_THREADS] = UnitAttr()
                 else:
                     fn.attributes[ONE_BLAS_THREAD] = UnitAttr()
 

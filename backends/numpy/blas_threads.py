@@ -80,6 +80,37 @@ def controls() -> tuple[Callable[[], int], Callable[[int], None]] | None:
     return _controls  # type: ignore[return-value]
 
 
+def machine_busy() -> bool:
+    """Whether other work keeps the cores busy: the 1-minute load average
+    above the cores less one half (GNU libgomp's OMP_DYNAMIC reads the
+    same figure to give a parallel region fewer threads)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not known here: as if idle
+        return False
+    return load > (os.cpu_count() or 1) - 0.5
+
+
+@contextmanager
+def blas_threads_unless_busy() -> Iterator[bool]:
+    """The BLAS keeps its threads inside (False) on an idle machine; on a
+    busy one, whose cores the BLAS's spinning threads would fight for, it
+    runs on one thread, as in `one_blas_thread` (True)."""
+    if not machine_busy():
+        yield False
+        return
+    with one_blas_thread() as one:
+        yield one
+
+
+def blas_threaded() -> bool:
+    """Whether a BLAS call now may use several threads: the BLAS's thread
+    count where it can be read (OPENBLAS_NUM_THREADS=1, or another tfir call
+    holding it to one, make it 1), else True (MKL, Accelerate: their own)."""
+    found = controls()
+    return found is None or found[0]() > 1
+
+
 @contextmanager
 def one_blas_thread() -> Iterator[bool]:
     """The BLAS on one thread inside (True), or nothing changed where its

@@ -61,7 +61,7 @@ from tfir.dialects import linalgx
 from tfir.dialects.plugins import ExternalCall
 from tfir.lowering.utils.linalg_ops import is_contraction
 from tfir.lowering.utils.memref_views import root_of
-from tfir.lowering.utils.tile_loops import ONE_BLAS_THREAD, THREADS
+from tfir.lowering.utils.tile_loops import KEEP_BLAS_THREADS, ONE_BLAS_THREAD, THREADS
 
 _LINALG = (LinalgStructuredOperation, linalg.BroadcastOp, linalg.ReduceOp)
 
@@ -82,6 +82,7 @@ class FunctionCodegen:
         self.typed: dict[SSAValue, str] = {}
         self.consts: dict[SSAValue, float | int] = {}
         self.in_tile = False
+        self.keep_blas_threads = False  # the function is marked tfir.keep_blas_threads (numpy-threads)
         self.scratch: list[str] = []
         self.pending: Operation | None = None
         self.scalar_globals: dict[str, tuple[str, str]] = {}
@@ -160,9 +161,14 @@ class FunctionCodegen:
             if self.native is not None:  # C reads them as laid out in the IR: row-major
                 for name in names:
                     self.line(f"{name} = np.require({name}, requirements=\"C\")")  # 0-d stays 0-d
+            self.keep_blas_threads = KEEP_BLAS_THREADS in fn.attributes
             if ONE_BLAS_THREAD in fn.attributes:  # the pool shares out the contractions
                 self.helpers.add("blas")
                 with self.block("with _one_blas_thread()"):
+                    self.emit_block(fn.body.block)
+            elif self.keep_blas_threads:  # the BLAS's threads, unless other work keeps the cores busy
+                self.helpers.add("blas")
+                with self.block("with _blas_threads_unless_busy()"):
                     self.emit_block(fn.body.block)
             else:
                 self.emit_block(fn.body.block)
@@ -417,7 +423,8 @@ class FunctionCodegen:
             blas = any(is_contraction(inner) for inner in op.walk())
             if blas:  # on the pool only with the BLAS on one thread
                 self.helpers.add("blas")
-            self.line(f"{'_parallel_blas' if blas else '_parallel'}({name}, {', '.join(ranges)})")
+            runner = ("_blas_or_parallel" if self.keep_blas_threads else "_parallel_blas") if blas else "_parallel"
+            self.line(f"{runner}({name}, {', '.join(ranges)})")
         else:
             with self._hoisting():
                 self._nested_loops(list(zip(ivs, ranges, strict=True)), ops)

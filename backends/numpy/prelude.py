@@ -109,9 +109,17 @@ def _parallel(tile, *ranges):
 # large contractions out over the pool (backends/numpy/blas_threads.py).
 BLAS = '''
 try:  # one count of the calls holding the BLAS to one thread, for every module of the process
+    from tfir.backends.numpy.blas_threads import blas_threaded as _blas_threaded
+    from tfir.backends.numpy.blas_threads import blas_threads_unless_busy as _blas_threads_unless_busy
     from tfir.backends.numpy.blas_threads import one_blas_thread as _one_blas_thread
 except ImportError:  # the module run on its own: the BLAS keeps its threads
     def _one_blas_thread():
+        return contextlib.nullcontext(False)
+
+    def _blas_threaded():
+        return True
+
+    def _blas_threads_unless_busy():
         return contextlib.nullcontext(False)
 
 
@@ -124,6 +132,16 @@ def _parallel_blas(tile, *ranges):
             _parallel(tile, *ranges)
         else:
             tile(iter(ranges[0]) if len(ranges) == 1 else itertools.product(*ranges))
+
+
+def _blas_or_parallel(tile, *ranges):
+    """The contraction tiles of a function that keeps the BLAS's threads: in
+    turn, each call threaded by the BLAS; on the pool where the BLAS runs on
+    one thread anyway (OPENBLAS_NUM_THREADS=1, another call holding it)."""
+    if _blas_threaded():
+        tile(iter(ranges[0]) if len(ranges) == 1 else itertools.product(*ranges))
+    else:
+        _parallel(tile, *ranges)
 '''
 
 # C kernels of the ops marked tfir.native, compiled at load (backends/numpy/native.py).
@@ -178,7 +196,9 @@ HELPERS = {
                                   "from concurrent.futures import ThreadPoolExecutor"),
                        ("_parallel", "_pool", "_workers", "_shared_pool", "itertools", "os",
                         "ThreadPoolExecutor")),
-    "blas": Helper(BLAS, ("import contextlib",), ("_one_blas_thread", "_parallel_blas", "contextlib")),
+    "blas": Helper(BLAS, ("import contextlib",), ("_one_blas_thread", "_blas_threaded", "_blas_threads_unless_busy",
+                                                     "_parallel_blas", "_blas_or_parallel",
+                                                     "contextlib")),
     "native": Helper(NATIVE, (), ("_native_kernels", "_nk", "_NATIVE_C")),
     "buffers": Helper(BUFFERS, ("import threading",), ("_buffer", "_local", "threading")),
     "check": Helper(CHECK, (), ("index_error", "_check_index")),

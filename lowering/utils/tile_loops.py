@@ -27,6 +27,11 @@ ONE_BLAS_THREAD = "tfir.one_blas_thread"
 """The unit attribute of a function whose NumPy code runs with the BLAS on one
 thread, the thread pool sharing out its contractions (`numpy-threads`)."""
 
+KEEP_BLAS_THREADS = "tfir.keep_blas_threads"
+"""The unit attribute of a function whose NumPy code leaves the BLAS its
+threads: its contraction tiles run in turn, each call threaded by the BLAS,
+or on the pool where the BLAS has one thread anyway (`numpy-threads`)."""
+
 GATHER_VIEW = "tfir.view"
 """The unit attribute of a `linalgx.gather` whose NumPy code binds the
 destination to a view of the source's row (`numpy-gather-views`)."""

@@ -7,7 +7,8 @@
 // An RNN (T=256, B=64, D=128, H=256) spends its time in the loop's `h @ u`,
 // run in the calling thread, and would send only its input projection's
 // tiles to the pool: the function keeps the BLAS's threads (no
-// `tfir.one_blas_thread`) and those tiles run in turn.
+// `tfir.one_blas_thread` but `tfir.keep_blas_threads`): the generated code
+// runs those tiles in turn while the BLAS has its threads.
 
 builtin.module {
   func.func @main(%x: memref<512x1024xf32>) -> memref<512x1024xf32> {
@@ -127,8 +128,8 @@ builtin.module {
 }
 
 // CHECK:  }) {tfir.tile = array<i64: 128>, tfir.threads} : (index, index, index) -> ()
-// CHECK:  func.func @rnn(
+// CHECK:  func.func @rnn({{.*}} attributes {tfir.keep_blas_threads} {
 // CHECK-NOT: tfir.one_blas_thread
-// CHECK:  }) {tfir.tile = array<i64: 8192>} : (index, index, index) -> ()
+// CHECK:  }) {tfir.tile = array<i64: 8192>, tfir.threads} : (index, index, index) -> ()
 
 // OFF-NOT: tfir.threads

@@ -98,6 +98,23 @@ def test_large_matmuls_are_shared_out_with_one_blas_thread() -> None:
     assert "_one_blas_thread" not in serial and "np.matmul(x, w1, out=" in serial
 
 
+def test_a_loop_of_matmuls_keeps_the_blas_threads_unless_the_machine_is_busy(monkeypatch) -> None:
+    """The RNN's time is `h @ u` in its loop: the BLAS keeps its threads (the
+    input projection's tiles run in turn), except on a busy machine, where it
+    runs on one thread and those tiles go to the pool."""
+    from tfir.backends.numpy import blas_threads
+    source, fn, args, want = build("rnn", {"T": 64, "B": 64, "D": 128, "H": 256})
+    assert "with _blas_threads_unless_busy():" in source and "_blas_or_parallel(tile, " in source
+    assert "_one_blas_thread()" not in source.split("def main(")[1]
+    for load in (0.0, 64.0):
+        monkeypatch.setattr(blas_threads.os, "getloadavg", lambda load=load: (load, load, load))
+        np.testing.assert_allclose(fn(*args), want, rtol=1e-3, atol=1e-4)
+        if blas_threads.controls() is not None:
+            with blas_threads.blas_threads_unless_busy() as held:
+                assert held == (load > 1) and blas_threads.blas_threaded() == (
+                    not held and blas_threads.controls()[0]() > 1)
+
+
 def test_matmuls_with_small_weights_join_the_row_group() -> None:
     source, fn, args, want = build("mlp", {"B": 512, "D": 128, "H": 512})  # rows of 1.5 MiB in all
     body = source.split("def tile(chunk):")[1].split("_parallel_blas(")[0]
