@@ -57,6 +57,7 @@ from tfir.backends.numpy.index_text import (
 from tfir.backends.numpy.linalg import emit_linalg
 from tfir.backends.numpy.native_emit import NativeKernels, call_text
 from tfir.backends.numpy.ops import kernel_of
+from tfir.backends.numpy.pointers import hoist_pointers
 from tfir.dialects import linalgx
 from tfir.dialects.plugins import ExternalCall
 from tfir.lowering.utils.linalg_ops import is_contraction
@@ -477,13 +478,19 @@ class FunctionCodegen:
             self.values[arg] = self.values[res] = name
             names.append(name)
         header = range_text(self.expr(op.lb), self.expr(op.ub), self.expr(op.step))
-        with self._hoisting(), self.block(f"for {self.values[iv]} in {header}"):  # scratch: once, before
+        loop = f"for {self.values[iv]} in {header}"
+        mark = len(self.em._lines)
+        with self._hoisting(), self.block(loop):  # scratch: once, before
             self._body(list(op.body.block.ops))
             last = op.body.block.last_op
             if isinstance(last, scf.YieldOp):
                 for name, v in zip(names, last.operands, strict=True):
                     if self.expr(v) != name:
                         self.line(f"{name} = {self.expr(v)}")
+        if self.native is not None and not self.in_tile:  # C kernels' addresses: once, before
+            lines = self.em._lines
+            at = next(k for k in range(mark, len(lines)) if lines[k].strip() == f"{loop}:")
+            hoist_pointers(lines, at, self.fresh)
 
     def _call(self, op: func.CallOp) -> None:
         """A call of a custom op's hand-written NumPy implementation (destination-passing)."""

@@ -207,3 +207,4 @@ def test_loop_kernels_fall_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("TFIR_NATIVE", "0")
     fn = tfir.compile_source(LOOP, cache=False)["main"]
     np.testing.assert_allclose(fn(x, y), want, rtol=1e-5, atol=1e-6)
+

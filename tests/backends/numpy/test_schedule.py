@@ -271,3 +271,16 @@ def test_row_group_with_a_last_smaller_block() -> None:
     source = prog.specialize(inputs, {}).source
     assert "range(0, 384, 96)" in source and "x[384:386]" in source
     np.testing.assert_allclose(prog(*inputs.values()), w.hand(*inputs.values()), rtol=w.rtol, atol=w.atol)
+
+
+def test_loop_invariant_addresses_are_taken_once_before_the_loop() -> None:
+    """The RNN's step calls a C kernel with four addresses: the three buffers
+    the loop never rebinds are taken once, before it; the row read in place
+    (rebound every step) at the call (backends/numpy/pointers.py)."""
+    source, fn, args, want = build("rnn", {"T": 16, "B": 64, "D": 32, "H": 256}, native=True)
+    before, loop = source.split("def main(")[1].split("for t in range(16):")
+    loop = loop.split("return")[0]
+    hoisted = [line.split("=")[0].strip() for line in before.splitlines() if line.strip().endswith(".ctypes.data")]
+    assert len(hoisted) == 3 and all(name in loop for name in hoisted)
+    assert loop.count(".ctypes.data") == 1  # the rebound row
+    np.testing.assert_allclose(fn(*args), want, rtol=1e-4, atol=1e-5)
