@@ -81,14 +81,15 @@ def controls() -> tuple[Callable[[], int], Callable[[int], None]] | None:
 
 
 def machine_busy() -> bool:
-    """Whether other work keeps the cores busy: the 1-minute load average
-    above the cores less one half (GNU libgomp's OMP_DYNAMIC reads the
-    same figure to give a parallel region fewer threads)."""
+    """Whether the cores are oversubscribed: the 1-minute load average (this
+    process's own threads included) above the cores plus one half. GNU
+    libgomp's OMP_DYNAMIC reads the same figure to give a parallel region
+    fewer threads."""
     try:
         load = os.getloadavg()[0]
     except OSError:  # not known here: as if idle
         return False
-    return load > (os.cpu_count() or 1) - 0.5
+    return load > (os.cpu_count() or 1) + 0.5
 
 
 @contextmanager
