@@ -11,8 +11,10 @@ rewritten to run
 - whole (the loop replaced by its op on the whole buffers): a matmul or
   other contraction (BLAS threads itself; its calls never go on our pool),
   an op with fewer than WHOLE_POINTS points, a reduction whose tiles would
-  read narrow strided columns (`sum(x*x, axis=0)`: one `np.einsum`), and an
-  op that is one NumPy statement, without threads or with fewer than
+  read narrow strided columns (`sum(x*x, axis=0)`: one `np.einsum`; with
+  threads and CHUNK_POINTS points or more, one block of columns per worker,
+  each one call: 4096 x 4096, 5.4 -> 2.3 ms on 2 cores, the same sums), and
+  an op that is one NumPy statement, without threads or with fewer than
   CHUNK_POINTS points (a C kernel: NATIVE_CHUNK_POINTS);
 - as one tile per worker, with threads, for a larger op that is one NumPy
   statement (nothing to keep in cache between statements: fewer, larger
@@ -72,6 +74,12 @@ def schedule(fn: func.FuncOp, threads: bool, workers: int) -> None:
         full = rebuild(inner, sources)
         points = math.prod(full.get_static_loop_ranges())
         simple = _one_statement(inner)
+        if _strided_reduction(inner, full) and threads and workers > 1 and points >= CHUNK_POINTS:
+            chunked = _chunked(full, workers, op)  # column blocks, one per worker: each one call
+            if chunked is not None:
+                full.erase()
+                _replace(op, chunked)
+                continue
         if is_contraction(inner) or points < WHOLE_POINTS or _strided_reduction(inner, full) \
                 or (simple and not threads):
             _replace(op, [full])

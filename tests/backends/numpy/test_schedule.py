@@ -6,6 +6,7 @@ off, against the hand-written NumPy; and the shape of the code it chooses
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import subprocess
 import sys
@@ -149,6 +150,15 @@ def test_kept_buffers_never_reach_the_caller(name: str) -> None:
 def test_axis0_sum_of_squares_is_one_einsum() -> None:
     source, *_ = build("sumsq")
     assert "np.einsum('ij,ij->j', x, x, out=" in source and "_parallel" not in source
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one worker: nothing to share out")
+def test_a_large_axis0_sum_is_one_einsum_per_block_of_columns() -> None:
+    """Each worker reduces its own columns in one call: the same sums, in the same order."""
+    source, fn, args, want = build("sumsq", {"M": 1024, "K": 1024})
+    assert "np.einsum('ij,ij->j', x_t, x_t, out=" in source and "x_t = x[:, i:i + " in source
+    assert len(pool_runs(source)) == 1
+    np.testing.assert_array_equal(fn(*args), np.einsum("ij,ij->j", *args, *args))
 
 
 def test_softmax_runs_as_one_row_group_with_tile_buffers() -> None:
