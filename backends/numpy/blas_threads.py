@@ -87,7 +87,7 @@ def machine_busy() -> bool:
     fewer threads."""
     try:
         load = os.getloadavg()[0]
-    except OSError:  # not known here: as if idle
+    except (OSError, AttributeError):  # not known here (or no such call: Windows): as if idle
         return False
     return load > (os.cpu_count() or 1) + 0.5
 
