@@ -257,7 +257,18 @@ class ExprChecker(IndexingMixin):
             return [folded]
         tensors = self._unify(entry, operands)
         call = _Call(name, [t.type for t in tensors], attrs, spans, callee_span if callee_span != span else span)
-        result_types = entry.infer(call)
+        try:
+            result_types = entry.infer(call)
+        except TypeError:
+            # An int parameter given a symbolic dim (`repeat(x, N)`), where the
+            # builtin's rule needs the number itself: the argument's error.
+            dims = [(k, v) for k, v in attrs.items() if isinstance(v, str) and k in spans
+                    and any(p.name == k and p.kind == R.INT for p in entry.params)]
+            if not dims:
+                raise
+            k, v = dims[0]
+            raise CheckError(f"argument '{k}' must be a static int (a literal or a static parameter, a "
+                             f"compile-time constant), got dimension {v}", spans[k]) from None
         for t in result_types:
             if t.is_concrete and math.prod(t.shape) > MAX_ELEMENTS:
                 raise CheckError(f"'{name}' would make a tensor of shape {list(t.shape)}: more elements "
