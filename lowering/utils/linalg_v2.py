@@ -141,6 +141,8 @@ class _ScanLowering(V2Lowering):
         shape, elem = shape_of(x), elem_of(x)
         rank = len(shape)
         fop, iop, ident = SCAN_COMBINERS[kind]
+        if kind == "cumsum" and is_float(elem):
+            ident = -0.0  # IEEE addition's identity: a running sum of -0.0 stays -0.0, as NumPy's
         init = em.filled(shape, elem, ident)
         in_map = AffineMap(rank + 1, 0, tuple(AffineExpr.dimension(rank if d == axis else d) for d in range(rank)))
         out_map = AffineMap(rank + 1, 0, tuple(AffineExpr.dimension(d) for d in range(rank)))

@@ -84,3 +84,25 @@ def test_maximum_of_signed_zeros_is_numpys(target: str) -> None:
     for g, w in zip(got, want, strict=True):
         np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
         np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_cumsum_keeps_signed_zeros(target: str, tmp_path: Path) -> None:
+    """Found by `tfir fuzz --targets mlir` (seed 21008147): a cumsum started
+    from +0.0, so a running sum of -0.0 gave +0.0 (and `rsqrt` of it +inf for
+    NumPy's -inf). It starts from -0.0, IEEE addition's identity."""
+    if target == "triton":
+        pytest.importorskip("triton")
+    if target == "mlir" and not mlir_exec.available():
+        pytest.skip("mlir-opt-22 / mlir-runner-22 not installed")
+    path = tmp_path / "cumsum.tf"
+    path.write_text("fn f(x: f16[1, 3], y: f32[2, 2]) -> (f16[1, 3], f32[2, 2]) {\n"
+                    "    return rsqrt(cumsum(x, 0)), cumsum(y, 1);\n}\n")
+    args = {"x": np.array([[-0.0, 0.0, -1.0]], np.float16), "y": np.array([[-0.0, -0.0], [-0.0, 1.0]], np.float32)}
+    got = run_triton(path, "f", args, tmp_path) if target == "triton" else \
+        run_on(target, path.read_text(), "f", args, str(path))
+    with np.errstate(all="ignore"):
+        want = [1 / np.sqrt(np.cumsum(args["x"], 0)), np.cumsum(args["y"], 1)]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+        np.testing.assert_array_equal(g, w)
