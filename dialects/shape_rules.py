@@ -114,9 +114,6 @@ def check_dtype(call: CallInfo, dtype: str, allowed: frozenset[str], what: str, 
 
 
 def norm_axis(call: CallInfo, axis: int, rank: int, at: str = "axis") -> int:
-    if not isinstance(axis, int):  # a symbolic dim passed where an int parameter takes one
-        raise call.error(f"argument '{at}' must be a static int (a literal or a static parameter, a "
-                         f"compile-time constant), got dimension {axis}", at)
     if not -rank <= axis < rank:  # as NumPy: a rank-0 tensor has no axis
         raise call.error(f"axis {axis} is out of range for a tensor of rank {rank}", at)
     return axis % rank

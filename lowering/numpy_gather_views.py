@@ -46,7 +46,6 @@ from tfir.lowering.utils.tile_loops import GATHER_VIEW
 _CONTROL = (func.FuncOp, scf.ForOp, scf.WhileOp, scf.IfOp, scf.ParallelOp)  # their ops are looked at one by one
 
 
-
 def mark_gather_views(fn: func.FuncOp) -> int:
     """Marks the gathers of `fn` that can read their row in place; how many."""
     marked = 0
@@ -67,9 +66,12 @@ def can_view(fn: func.FuncOp, op: linalgx.GatherOp) -> bool:
         return False
     if not is_identity(src) or not is_identity(dest):
         return False
-    if any(isinstance(p, scf.ParallelOp) for p in _ancestors(op)):
+    parent = op.parent_op()
+    while parent is not None and not isinstance(parent, scf.ParallelOp):
+        parent = parent.parent_op()
+    if parent is not None:
         return False  # a tile's code is a function of its own: the name would be its local
-    return _own_buffer(fn, op) and _source_fixed(fn, op)
+    return _own_buffer(fn, op) and not _written_from(fn, root_of(op.source), _top(fn, op), op)
 
 
 def _own_buffer(fn: func.FuncOp, op: linalgx.GatherOp) -> bool:
@@ -82,9 +84,7 @@ def _own_buffer(fn: func.FuncOp, op: linalgx.GatherOp) -> bool:
         return False
     if any(isinstance(use.operation, VIEW_OPS) and not _after(op, use.operation) for use in dest.uses):
         return False  # a view taken before would show the old buffer
-    top = _top(fn, op)
-    return not any(other is not op and not _top(fn, other).is_before_in_block(top)
-                   for other in fn.walk() if not isinstance(other, _CONTROL) and writes(other, dest))
+    return not _written_from(fn, dest, _top(fn, op), op)
 
 
 def _handed_out(value: SSAValue) -> bool:
@@ -107,19 +107,11 @@ def _after(op: Operation, user: Operation) -> bool:
     return holder is not None and holder is not op and block is not None and op.is_before_in_block(holder)
 
 
-def _source_fixed(fn: func.FuncOp, op: linalgx.GatherOp) -> bool:
-    """Every writer of the source's buffer runs before the top-level op holding the gather."""
-    root: SSAValue = root_of(op.source)
-    top = _top(fn, op)
-    return not any(not _top(fn, other).is_before_in_block(top)
-                   for other in fn.walk() if not isinstance(other, _CONTROL) and writes(other, root))
-
-
-def _ancestors(op: Operation) -> list[Operation]:
-    out = []
-    while (op := op.parent_op()) is not None:  # type: ignore[assignment]
-        out.append(op)
-    return out
+def _written_from(fn: func.FuncOp, root: SSAValue, top: Operation, besides: Operation) -> bool:
+    """Whether an op other than `besides` writes buffer `root` once the
+    top-level op `top` starts (in it, or after it)."""
+    return any(other is not besides and not _top(fn, other).is_before_in_block(top)
+               for other in fn.walk() if not isinstance(other, _CONTROL) and writes(other, root))
 
 
 def _top(fn: func.FuncOp, op: Operation) -> Operation:

@@ -20,19 +20,19 @@ can be set (otherwise in turn, each call threaded by the BLAS as before).
 A function whose time goes into a program loop (`scf.for`, `scf.while`) of
 contractions in the calling thread (`MIN_WIDE_BLAS_POINTS` each), and whose
 tile loops on the pool would only share out contractions, keeps the BLAS's
-threads instead (marked `tfir.keep_blas_threads`): its contraction tiles
-run in turn, each call threaded by the BLAS, as hand-written NumPy runs
-(on the pool where the BLAS has one thread anyway, e.g. with
-OPENBLAS_NUM_THREADS=1). On a machine that other work keeps busy (the load
-average, as GNU libgomp's OMP_DYNAMIC reads it) the code holds the BLAS to
-one thread after all: spinning BLAS threads on busy cores made the RNN
-1.5x - 2x slower (backends/numpy/blas_threads.py). An RNN's step `h @ u` (64 x 256 by
-256 x 256) is too small to pay for trips to the pool every step, but
-OpenBLAS's own threads split it for less: 64 -> 45 us a step on the 2-core
-machine of docs/performance.md. Mixing the two costs more than either:
-OpenBLAS's idle threads spin for about 0.1 s after a threaded call, and
-tiles on the pool in that time ran 4 -> 9 ms (the RNN's input projection);
-setting the thread count around the loop alone re-creates those threads.
+threads instead (marked `tfir.keep_blas_threads`). An RNN's step `h @ u`
+(64 x 256 by 256 x 256) is too small to pay for trips to the pool every
+step, but OpenBLAS's own threads split it for less: 64 -> 45 us a step on
+the 2-core machine of docs/performance.md. Its contraction tiles then run in
+turn, each call threaded by the BLAS, as hand-written NumPy runs: mixing the
+two costs more than either (OpenBLAS's idle threads spin for about 0.1 s
+after a threaded call, and pool tiles in that time ran 4 -> 9 ms, the RNN's
+input projection; setting the thread count around the loop alone re-creates
+those threads). They go to the pool where the BLAS has one thread anyway
+(OPENBLAS_NUM_THREADS=1). On an oversubscribed machine (the load average, as
+GNU libgomp's OMP_DYNAMIC reads it) the code holds the BLAS to one thread
+after all: spinning BLAS threads on busy cores made the RNN 1.5x - 2x slower
+(backends/numpy/blas_threads.py).
 """
 
 from __future__ import annotations

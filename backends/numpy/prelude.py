@@ -131,7 +131,7 @@ def _parallel_blas(tile, *ranges):
         if one:
             _parallel(tile, *ranges)
         else:
-            tile(iter(ranges[0]) if len(ranges) == 1 else itertools.product(*ranges))
+            _in_turn(tile, ranges)
 
 
 def _blas_or_parallel(tile, *ranges):
@@ -139,9 +139,13 @@ def _blas_or_parallel(tile, *ranges):
     turn, each call threaded by the BLAS; on the pool where the BLAS runs on
     one thread anyway (OPENBLAS_NUM_THREADS=1, another call holding it)."""
     if _blas_threaded():
-        tile(iter(ranges[0]) if len(ranges) == 1 else itertools.product(*ranges))
+        _in_turn(tile, ranges)
     else:
         _parallel(tile, *ranges)
+
+
+def _in_turn(tile, ranges):
+    tile(iter(ranges[0]) if len(ranges) == 1 else itertools.product(*ranges))
 '''
 
 # C kernels of the ops marked tfir.native, compiled at load (backends/numpy/native.py).
@@ -197,7 +201,7 @@ HELPERS = {
                        ("_parallel", "_pool", "_workers", "_shared_pool", "itertools", "os",
                         "ThreadPoolExecutor")),
     "blas": Helper(BLAS, ("import contextlib",), ("_one_blas_thread", "_blas_threaded", "_blas_threads_unless_busy",
-                                                     "_parallel_blas", "_blas_or_parallel",
+                                                     "_parallel_blas", "_blas_or_parallel", "_in_turn",
                                                      "contextlib")),
     "native": Helper(NATIVE, (), ("_native_kernels", "_nk", "_NATIVE_C")),
     "buffers": Helper(BUFFERS, ("import threading",), ("_buffer", "_local", "threading")),
