@@ -131,3 +131,53 @@ def test_gradient_through_a_training_loop_equals_jax(target: str, recompute: boo
     got = tfir.compile_source(META, "meta.tf", target=target, **options).main(x, y, w0, lr)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, np.asarray(w), rtol=1e-10, atol=1e-12)
+
+
+SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-300, 2.0, -2.0, 0.5, 40.0, -40.0, 800.0])
+COTANGENTS = np.array([np.inf, -np.inf, 0.0, 1.0, -2.5])
+UNARY_JAX = {
+    "neg": jnp.negative, "abs": jnp.abs, "exp": jnp.exp, "log": jnp.log, "sqrt": jnp.sqrt, "rsqrt": jax.lax.rsqrt,
+    "tanh": jnp.tanh, "sin": jnp.sin, "cos": jnp.cos, "erf": jax.scipy.special.erf, "sigmoid": jax.nn.sigmoid,
+    "relu": jax.nn.relu, "log1p": jnp.log1p, "expm1": jnp.expm1, "tan": jnp.tan, "atan": jnp.arctan,
+    "square": jnp.square, "reciprocal": jnp.reciprocal, "softplus": jax.nn.softplus, "silu": jax.nn.silu,
+    "gelu": lambda x: jax.nn.gelu(x, approximate=True), "leaky_relu": jax.nn.leaky_relu, "elu": jax.nn.elu,
+    "floor": jnp.floor, "sign": jnp.sign,
+}
+
+
+def _same(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    return (got == want) | (np.isnan(got) & np.isnan(want)) | np.isclose(got, want, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", list(UNARY_JAX))
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_unary_rules_at_special_values_equal_jax(name: str) -> None:
+    """Zeros of both signs, infinities, NaN, tiny and huge inputs, and infinite
+    cotangents: the rules are JAX's own formulas, so even 0 * inf agrees."""
+    x = np.repeat(SPECIAL, len(COTANGENTS))
+    c = np.tile(COTANGENTS, len(SPECIAL))
+    n = len(x)
+    src = f"fn f(x: f64[{n}], c: f64[{n}]) -> f64[{n}] {{ let g = gradients({name}(x) * c, [x]); return g; }}"
+    with jax.enable_x64(True):
+        want = np.asarray(jax.grad(lambda a: jnp.sum(UNARY_JAX[name](a) * c))(x))
+    for target in ("eager", "numpy"):
+        got = tfir.compile_source(src, "<special>", target=target).f(x, c)
+        bad = np.flatnonzero(~_same(got, want))
+        assert not bad.size, f"{name} on {target}: (x, cotangent, tfir, jax) " + str(
+            [(x[i], c[i], got[i], want[i]) for i in bad[:5]])
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2)])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_prod_with_zeros_and_infinities_equals_jax(axis: int | tuple[int, ...] | None) -> None:
+    """The product of the others, with no division: `prod([inf, a, b])` gives
+    `[a*b, inf*b, inf*a]`, as JAX's rule does (a division would give inf/inf)."""
+    x = np.round(np.random.default_rng(3).normal(size=(3, 4, 2)) * 2) / 2
+    x[0, 0, 0], x[1, 2, 1], x[2, 3, 0] = np.inf, -np.inf, 0.0
+    axes = "" if axis is None else f", axis={list(axis) if isinstance(axis, tuple) else axis}"
+    src = f"fn f(x: f64[3, 4, 2]) -> f64[3, 4, 2] {{ let g = gradients(prod(x{axes}) * 1.5, [x]); return g; }}"
+    with jax.enable_x64(True):
+        want = np.asarray(jax.grad(lambda a: jnp.sum(jnp.prod(a, axis=axis) * 1.5))(x))
+    for target in ("eager", "numpy"):
+        got = tfir.compile_source(src, "<prod>", target=target).f(x)
+        assert _same(got, want).all(), (target, got, want)

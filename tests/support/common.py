@@ -37,12 +37,14 @@ def filecheck(text: str, checks: str) -> None:
     assert proc.returncode == 0, proc.stderr + "\n--- input ---\n" + text
 
 
-def conformance_cases() -> list:
-    """The Case objects of ../shared/conformance/cases.py (empty where it is missing)."""
-    path = CONFORMANCE / "cases.py"
+def conformance_cases(suite: Path = CONFORMANCE) -> list:
+    """The Case objects of a conformance suite's cases.py (../shared/conformance by
+    default, or its v2/); empty where it is missing."""
+    path = suite / "cases.py"
     if not path.exists():
         return []
-    spec = importlib.util.spec_from_file_location("tfir_tests_conformance_cases", path)
+    name = "tfir_tests_conformance_cases" + ("" if suite == CONFORMANCE else "_" + suite.name)
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

@@ -40,8 +40,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                       "traceback, a hang or a wrong answer.")
     fuzz.add_argument("--sources", action="store_true", help="fuzz sources instead of generating programs")
     fuzz.add_argument("--gradients", action="store_true",
-                      help="differentiate random programs: eager's gradients against finite differences, "
-                           "every target against eager")
+                      help="differentiate random programs: eager's gradients against finite differences "
+                           "and jax.grad (with jax installed), also at kinks; every target against eager")
     fuzz.add_argument("--targets", default="numpy", help="compiled targets, comma-separated (numpy, triton, "
                                                          "mlir, numpy-stress; default numpy)")
     fuzz.add_argument("--count", type=int, default=100, help="how many cases (default 100)")

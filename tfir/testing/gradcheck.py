@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tfir import api
+from tfir.testing import jax_reference
 from tfir.testing.differential import FILENAME, Checked, Failure, attempt_source, difference
 from tfir.testing.gen_core import Program, Settings
 from tfir.testing.generator import generate
@@ -37,6 +38,9 @@ EXCLUDED = frozenset({"while_loop"})  # a gradient through `while` is a diagnost
 STEP = 1e-5  # the finite differences' step, relative to the input's scale
 DIRECTIONS = 2
 RTOL = 1e-5  # of the directional derivative, relative to the sum of its terms' magnitudes
+# The wrapper, by seed: the gradient of the weighted results ("loss"; the only form finite
+# differences check), a Hessian-vector product ("second"), two descent steps in a loop ("loop").
+FORMS = ("loss", "second", "loss", "loop")
 
 
 @dataclass
@@ -49,6 +53,7 @@ class GradientCase:
     inputs: dict[str, np.ndarray]
     wrt: list[str]
     weights: list[str]
+    form: str = "loss"  # loss | second | loop (FORMS)
 
 
 def gradient_settings(settings: Settings | None = None) -> Settings:
@@ -76,19 +81,31 @@ def _wrap(p: Program, wrt: list[str], floats: list[int], seed: int) -> GradientC
     inputs = dict(p.inputs)
     for i, c in zip(floats, weights, strict=True):
         inputs[c] = rng.standard_normal(np.shape(p.results[i].ref)).astype(np.float64)
+    form = FORMS[seed % len(FORMS)]
     args = [text.split(":")[0].strip() for text in p.params]
-    grads = [f"g{j}" for j in range(len(wrt))]
-    loss = " + ".join(f"sum({names[i]} * {c})" for i, c in zip(floats, weights, strict=True))
+    types = {t.split(":")[0].strip(): t.split(":", 1)[1].strip() for t in p.params}
     params = [*p.params, *(f"{c}: {p.result_types[i]}" for i, c in zip(floats, weights, strict=True))]
-    result_types = [next(t.split(":", 1)[1].strip() for t in p.params if t.split(":")[0].strip() == n)
-                    for n in wrt]
-    lines = [f"fn grad_{p.entry}({', '.join(params)}) -> ({', '.join(result_types)},) {{",
-             f"    let {', '.join(names)} = {p.entry}({', '.join(args)});",
-             f"    let loss = {loss};",
-             f"    let {', '.join(grads)} = gradients(loss, [{', '.join(wrt)}]);",
-             f"    return {', '.join(grads)};", "}"]
+    grads = [f"g{j}" for j in range(len(wrt))]
+    body = [f"let {', '.join(names)} = {p.entry}({', '.join(args)});",
+            "let loss = " + " + ".join(f"sum({names[i]} * {c})" for i, c in zip(floats, weights, strict=True)) + ";",
+            f"let {', '.join(grads)} = gradients(loss, [{', '.join(wrt)}]);"]
+    results = grads
+    if form == "second":  # the gradient of a weighted sum of the gradient: Hessian-vector products
+        dirs = [f"d{j}" for j in range(len(wrt))]
+        inputs.update({d: rng.standard_normal(np.shape(p.inputs[n])) for d, n in zip(dirs, wrt, strict=True)})
+        params += [f"{d}: {types[n]}" for d, n in zip(dirs, wrt, strict=True)]
+        hess = [f"h{j}" for j in range(len(wrt))]
+        inner = " + ".join(f"sum({g} * {d})" for g, d in zip(grads, dirs, strict=True))
+        body.append(f"let {', '.join(hess)} = gradients({inner}, [{', '.join(wrt)}]);")
+        results = hess
+    elif form == "loop":  # two steps of gradient descent, each `gradients` in the loop's body
+        body = ["for _step in range(2) {", *(f"    {line}" for line in body),
+                *(f"    let {n} = {n} - 0.125 * {g};" for n, g in zip(wrt, grads, strict=True)), "}"]
+        results = wrt
+    lines = [f"fn grad_{p.entry}({', '.join(params)}) -> ({', '.join(types[n] for n in wrt)},) {{",
+             *(f"    {line}" for line in body), f"    return {', '.join(results)};", "}"]
     source = p.source + "\n" + "\n".join(lines) + "\n"
-    return GradientCase(p, source, f"grad_{p.entry}", inputs, wrt, weights)
+    return GradientCase(p, source, f"grad_{p.entry}", inputs, wrt, weights, form)
 
 
 def _loss(case: GradientCase, forward: api.Program, inputs: dict[str, np.ndarray]) -> float:
@@ -129,30 +146,72 @@ def finite_difference_failure(case: GradientCase, grads: list[np.ndarray], seed:
     return None
 
 
+def kinked(case: GradientCase) -> dict[str, np.ndarray]:
+    """The case's inputs with the differentiated ones rounded to halves: ties of
+    `max` and `maximum`, `relu` and `abs` at 0, `clip` at a bound, `0 ** y` ...
+    the non-smooth points where the spec asks for `jax.grad`'s values."""
+    return {**case.inputs, **{n: np.round(case.inputs[n] * 2.0) / 2.0 for n in case.wrt}}
+
+
 def check_gradients(case: GradientCase, targets: list[str] | tuple[str, ...], seed: int) -> Checked:
-    """Eager's gradient against finite differences, then every target against eager."""
+    """Eager's gradient against finite differences and (with JAX installed) against
+    `jax.grad` of the source run by JAX, then every target against eager; again at
+    the kinked point, where finite differences do not apply."""
     out = Checked()
-    eager, failure = attempt_source("eager", case.source, case.entry, case.inputs)
-    out.ran.append("eager")
-    if failure is not None or eager is None:
-        out.failures.append(failure or Failure("crash", "eager", "no results"))
-        return out
-    bad = finite_difference_failure(case, eager, seed)
-    if bad is not None:
-        out.failures.append(bad)
-    for target in targets:
-        if target == "eager":
-            continue
-        got, failure = attempt_source(target, case.source, case.entry, case.inputs)
-        out.ran.append(target)
-        if failure is None and got is not None:
-            for k, (g, w) in enumerate(zip(got, eager, strict=False)):
-                finite = np.abs(w[np.isfinite(w)])
-                scale = max(1.0, float(finite.max(initial=0.0)))
-                why = difference(g, w, "f64", scale, exact=False)
-                if why:
-                    failure = Failure("mismatch", target, f"gradient {k}: {why}")
-                    break
-        if failure is not None:
-            out.failures.append(failure)
+    for point, inputs in (("", case.inputs), (" at kinks", kinked(case))):
+        eager, failure = attempt_source("eager", case.source, case.entry, inputs)
+        if not out.ran:
+            out.ran.append("eager")
+        if failure is not None or eager is None:
+            out.failures.append(failure or Failure("crash", "eager", "no results"))
+            return out
+        bad = finite_difference_failure(case, eager, seed) if not point and case.form == "loss" else None
+        bad = bad or jax_failure(case, inputs, eager)
+        if bad is not None:
+            bad.message += point
+            out.failures.append(bad)
+        for target in targets:
+            if target != "eager":
+                failure = _target_failure(case, inputs, eager, target)
+                if target not in out.ran:
+                    out.ran.append(target)
+                if failure is not None:
+                    failure.message += point
+                    out.failures.append(failure)
+        if out.failures:
+            break
     return out
+
+
+def _target_failure(case: GradientCase, inputs: dict[str, np.ndarray], eager: list[np.ndarray],
+                    target: str) -> Failure | None:
+    got, failure = attempt_source(target, case.source, case.entry, inputs)
+    if failure is None and got is not None:
+        for k, (g, w) in enumerate(zip(got, eager, strict=False)):
+            why = difference(g, w, "f64", _scale(w), exact=False)
+            if why:
+                return Failure("mismatch", target, f"gradient {k}: {why}")
+    return failure
+
+
+def _scale(w: np.ndarray) -> float:
+    return max(1.0, float(np.abs(w[np.isfinite(w)]).max(initial=0.0)))
+
+
+def jax_failure(case: GradientCase, inputs: dict[str, np.ndarray], eager: list[np.ndarray]) -> Failure | None:
+    """Whether eager's gradient differs from `jax.grad` of the same source run by
+    JAX (jax_reference.py); None without JAX."""
+    if not jax_reference.available():
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            want = [np.asarray(w) for w in jax_reference.Interpreter(case.source, FILENAME)(case.entry, inputs)]
+    except jax_reference.Unsupported:
+        return None
+    except Exception as err:  # noqa: BLE001 - the reference itself failed: report it, do not hide it
+        return Failure("crash", "jax", f"the JAX reference: {type(err).__name__}: {str(err)[:300]}")
+    for k, (g, w) in enumerate(zip(eager, want, strict=True)):
+        why = difference(g, w, "f64", _scale(w), exact=False)
+        if why:
+            return Failure("reference", "eager", f"gradient {k} ({case.wrt[k]}) is not jax.grad's: {why}")
+    return None

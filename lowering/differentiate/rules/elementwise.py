@@ -33,7 +33,8 @@ UNARY: dict[str, Unary] = {
     "tf.log": lambda b, g, x, y: b.div(g, x),
     "tf.sqrt": lambda b, g, x, y: b.div(b.mul(g, 0.5), y),
     "tf.rsqrt": lambda b, g, x, y: b.mul(g, b.mul(b.div(y, x), -0.5)),
-    "tf.tanh": lambda b, g, x, y: b.mul(g, b.sub(1.0, b.mul(y, y))),
+    # JAX's form, (g + g*y) * (1 - y): exact near |y| = 1, and NaN where g is infinite and y is 0
+    "tf.tanh": lambda b, g, x, y: b.mul(b.add(g, b.mul(g, y)), b.sub(1.0, y)),
     "tf.sin": lambda b, g, x, y: b.mul(g, b.cos(x)),
     "tf.cos": lambda b, g, x, y: b.neg(b.mul(g, b.sin(x))),
     "tf.erf": lambda b, g, x, y: b.mul(g, b.mul(b.exp(b.neg(b.mul(x, x))), 2.0 / math.sqrt(math.pi))),
@@ -59,8 +60,9 @@ Binary = Callable[[GradBuilder, SSAValue, SSAValue, SSAValue, SSAValue], SSAValu
 
 
 def _pow_base(b: GradBuilder, g: SSAValue, x: SSAValue, y: SSAValue, out: SSAValue) -> SSAValue:
-    # JAX: y * x ** (y - 1), and 0 where y == 0 (even at x == 0).
-    return b.mul(g, b.where(b.equal(y, 0.0), 0.0, b.mul(y, b.pow(x, b.sub(y, 1.0)))))
+    # JAX's rule for a float exponent (lax.pow): y * x ** (y - 1), with no case for y == 0,
+    # so 0 ** 0 gives 0 * inf = NaN in x, as jax.grad of `x ** y` does.
+    return b.mul(g, b.mul(y, b.pow(x, b.sub(y, 1.0))))
 
 
 def _pow_exponent(b: GradBuilder, g: SSAValue, x: SSAValue, y: SSAValue, out: SSAValue) -> SSAValue:

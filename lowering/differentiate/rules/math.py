@@ -39,7 +39,8 @@ def _activation(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: lis
     x, g, alpha = op.operands[0], grads[0], op.alpha_value  # type: ignore[attr-defined]
     if op.name == tf.LeakyReluOp.name:
         return [b.where(b.greater_equal(x, 0.0), g, b.mul(g, alpha))]
-    return [b.where(b.greater(x, 0.0), g, b.mul(g, b.mul(b.exp(x), alpha)))]
+    # jax.nn.elu: alpha * expm1(x) below 0, whose rule is (g * alpha) * (expm1(x) + 1)
+    return [b.where(b.greater(x, 0.0), g, b.mul(b.mul(g, alpha), b.add(b.expm1(x), 1.0)))]
 
 
 @rule("tf.atan2")

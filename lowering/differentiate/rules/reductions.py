@@ -2,8 +2,8 @@
 
 A reduction's gradient is broadcast back over the reduced axes. `max`/`min`
 split it evenly among the elements equal to the result (JAX's rule, so ties
-share); `prod` gives each element the product of the others, exact where
-elements are zero (no division by zero). `matmul` gives the two transposed
+share); `prod` gives each element the product of the others, with no
+division (exact at zeros and infinities, as JAX). `matmul` gives the two transposed
 products, 1-D operands promoted as NumPy promotes them and broadcast batch
 dimensions summed back."""
 
@@ -14,8 +14,9 @@ import math
 from xdsl.ir import Operation, SSAValue
 
 from tfir.dialects import tf
-from tfir.lowering.differentiate.builder import GradBuilder, dtype, shape
+from tfir.lowering.differentiate.builder import GradBuilder, dtype, retyped, shape
 from tfir.lowering.differentiate.rules import rule
+from tfir.lowering.differentiate.rules.nn import reverse
 
 
 def expand_back(b: GradBuilder, g: SSAValue, op: tf.ReductionOp) -> SSAValue:
@@ -55,17 +56,32 @@ def _extreme(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[b
 
 @rule(tf.ProdOp.name)
 def _prod(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool]) -> list[SSAValue | None]:
-    """d prod / d x_i = product of the others: prod/x_i with no zero; with one zero,
-    the product of the nonzero elements at the zero and 0 elsewhere; 0 with more."""
+    """d prod / d x_i = the product of the others, with no division (JAX's rule, a
+    product tree's derivative): the exclusive products from the left times those
+    from the right, along the reduced axes moved to the front and flattened. Exact
+    at zeros, and at infinities as JAX: `prod([inf, a, b])` gives `[a*b, inf*b, inf*a]`."""
     assert isinstance(op, tf.ProdOp)
     x, axes = op.input, list(op.axes_tuple)
-    zero = b.equal(x, 0.0)
-    safe = b.where(zero, 1.0, x)
-    nonzero_prod = b.prod(safe, axis=axes, keepdims=True)
-    zeros = b.sum(b.cast(zero, dtype(x)), axis=axes, keepdims=True)
-    others = b.where(b.equal(zeros, 0.0), b.div(nonzero_prod, safe),
-                     b.where(b.logical_and(zero, b.equal(zeros, 1.0)), nonzero_prod, 0.0))
-    return [b.mul(others, _kept(b, grads[0], op))]
+    src = shape(x)
+    rest = [a for a in range(len(src)) if a not in axes]
+    n = math.prod(src[a] for a in axes)
+    perm = [*axes, *rest]
+    flat = b.reshape(b.transpose(x, perm), [n, *(src[a] for a in rest)])
+    others = b.mul(_exclusive_products(b, flat), reverse(b, _exclusive_products(b, reverse(b, flat, 0)), 0))
+    moved = b.reshape(others, [src[a] for a in perm])
+    back = b.transpose(moved, [perm.index(a) for a in range(len(src))])
+    return [b.mul(back, _kept(b, grads[0], op))]
+
+
+def _exclusive_products(b: GradBuilder, flat: SSAValue) -> SSAValue:
+    """[1, x0, x0*x1, ...]: the products of the rows before each, along axis 0."""
+    dims = shape(flat)
+    ones = b.fill(1.0, retyped(flat, [1, *dims[1:]]))
+    if dims[0] <= 1:
+        return b.fill(1.0, flat.type)
+    running = b.insert(tf.CumprodOp(flat, 0)).results[0]
+    head = b.slice(running, [0] * len(dims), [1] * len(dims), [dims[0] - 1, *dims[1:]])
+    return b.concat([ones, head], 0)
 
 
 @rule(tf.MatmulOp.name)

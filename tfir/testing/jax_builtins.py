@@ -1,0 +1,208 @@
+"""The builtins of `.tf` for the JAX reference (jax_reference.py), written from
+the language spec as JAX spells them: `jnp` for NumPy's meaning, `jax.nn`
+for the activations, `jax.lax` for convolutions and pooling (PyTorch's
+layout, as the spec says).
+
+`ELEMENTWISE[name]` takes its tensors with literals already given their
+dtype (and may also fold literals: it runs on NumPy arrays too);
+`STRUCTURAL[name]` takes the call's bound arguments by parameter name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tfir.dialects.registry import REQUIRED
+from tfir.dialects.tf import random as philox
+from tfir.testing import jax_reference as ref
+
+Args = dict[str, Any]
+
+
+def _j() -> Any:
+    return ref.jnp
+
+
+def _nn() -> Any:
+    return ref.jax.nn
+
+
+def _lax() -> Any:
+    return ref.jax.lax
+
+
+def _erf(x: Any) -> Any:
+    return ref.jax.scipy.special.erf(x)
+
+
+ELEMENTWISE: dict[str, Callable[..., Any]] = {
+    "add": lambda x, y: _j().add(x, y), "sub": lambda x, y: _j().subtract(x, y),
+    "mul": lambda x, y: _j().multiply(x, y), "div": lambda x, y: _j().true_divide(x, y),
+    "pow": lambda x, y: _j().power(x, y), "maximum": lambda x, y: _j().maximum(x, y),
+    "minimum": lambda x, y: _j().minimum(x, y), "floordiv": lambda x, y: _j().floor_divide(x, y),
+    "mod": lambda x, y: _j().mod(x, y), "atan2": lambda y, x: _j().arctan2(y, x),
+    "equal": lambda x, y: _j().equal(x, y), "not_equal": lambda x, y: _j().not_equal(x, y),
+    "less": lambda x, y: _j().less(x, y), "less_equal": lambda x, y: _j().less_equal(x, y),
+    "greater": lambda x, y: _j().greater(x, y), "greater_equal": lambda x, y: _j().greater_equal(x, y),
+    "logical_and": lambda x, y: _j().logical_and(x, y), "logical_or": lambda x, y: _j().logical_or(x, y),
+    "logical_not": lambda x: _j().logical_not(x),
+    "neg": lambda x: _j().negative(x), "abs": lambda x: _j().abs(x), "exp": lambda x: _j().exp(x),
+    "log": lambda x: _j().log(x), "sqrt": lambda x: _j().sqrt(x), "rsqrt": lambda x: _lax().rsqrt(x),
+    "tanh": lambda x: _j().tanh(x), "sin": lambda x: _j().sin(x), "cos": lambda x: _j().cos(x),
+    "floor": lambda x: _j().floor(x), "ceil": lambda x: _j().ceil(x), "sign": lambda x: _j().sign(x),
+    "erf": _erf, "sigmoid": lambda x: _nn().sigmoid(x), "relu": lambda x: _nn().relu(x),
+    "log1p": lambda x: _j().log1p(x), "expm1": lambda x: _j().expm1(x), "tan": lambda x: _j().tan(x),
+    "atan": lambda x: _j().arctan(x), "square": lambda x: _j().square(x),
+    "reciprocal": lambda x: _j().reciprocal(x), "softplus": lambda x: _nn().softplus(x),
+    "isnan": lambda x: _j().isnan(x), "isinf": lambda x: _j().isinf(x),
+    "clip": lambda x, lo, hi: _j().clip(x, lo, hi), "where": lambda c, x, y: _j().where(c, x, y),
+    "gelu": lambda x: _nn().gelu(x, approximate=True), "silu": lambda x: _nn().silu(x),
+}
+# Parameters of the composites, which the prelude (not the registry) defines: (name, kind, default).
+_T, _AXIS = ("x", "tensor", REQUIRED), ("axis", "int", -1)
+COMPOSITES: dict[str, tuple[tuple[str, str, Any], ...]] = {
+    "softmax": (_T, _AXIS), "log_softmax": (_T, _AXIS), "logsumexp": (_T, _AXIS), "gelu": (_T,), "silu": (_T,),
+    "mse": (("a", "tensor", REQUIRED), ("b", "tensor", REQUIRED)),
+    "cross_entropy": (("logits", "tensor", REQUIRED), ("labels", "tensor", REQUIRED)),
+    "layernorm": (_T, ("gamma", "tensor", REQUIRED), ("beta", "tensor", REQUIRED), _AXIS, ("eps", "float", 1e-5)),
+    "dim": (_T, ("axis", "int", REQUIRED)),
+}
+
+
+def _axes(axis: Any) -> Any:
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _reduce(fn: str) -> Callable[[Args], Any]:
+    def run(a: Args) -> Any:
+        x = a["x"]
+        kw: dict[str, Any] = {"axis": _axes(a["axis"]), "keepdims": a["keepdims"]}
+        if fn in ("sum", "prod"):
+            kw["dtype"] = x.dtype  # the operand's dtype, as TensorFlow and JAX (NumPy widens ints)
+        return getattr(_j(), fn)(x, **kw)
+    return run
+
+
+def _moments(fn: str) -> Callable[[Args], Any]:
+    return lambda a: getattr(_j(), fn)(a["x"], axis=_axes(a["axis"]), keepdims=a["keepdims"], ddof=a["ddof"])
+
+
+def _per_axis(v: Any, n: int) -> tuple[int, ...]:
+    return tuple(v) if isinstance(v, list | tuple) else (v,) * n
+
+
+def _conv(n: int) -> Callable[[Args], Any]:
+    def run(a: Args) -> Any:
+        spatial = "HW"[:n] if n == 2 else "H"
+        pads = _per_axis(a["padding"], n)
+        return _lax().conv_general_dilated(
+            a["x"], a["w"], _per_axis(a["stride"], n), [(p, p) for p in pads],
+            rhs_dilation=_per_axis(a["dilation"], n), feature_group_count=a["groups"],
+            dimension_numbers=("NC" + spatial, "OI" + spatial, "NC" + spatial))
+    return run
+
+
+def _pool(kind: str) -> Callable[[Args], Any]:
+    def run(a: Args) -> Any:
+        x = a["x"]
+        k = _per_axis(a["kernel"], 2)
+        s = _per_axis(a["stride"] if a["stride"] is not None else a["kernel"], 2)
+        p = _per_axis(a["padding"], 2)
+        lead = x.ndim - 2
+        window, strides = (1,) * lead + k, (1,) * lead + s
+        pads = ((0, 0),) * lead + tuple((q, q) for q in p)
+        if kind == "max":
+            return _lax().reduce_window(x, -_j().inf, _lax().max, window, strides, pads)
+        total = _lax().reduce_window(x, _j().zeros((), x.dtype), _lax().add, window, strides, pads)
+        return total / (k[0] * k[1])  # padding counts as zeros
+    return run
+
+
+def _index(idx: Any, n: int) -> Any:
+    return _j().where(idx < 0, idx + n, idx)
+
+
+def _scatter(add: bool) -> Callable[[Args], Any]:
+    def run(a: Args) -> Any:
+        x, idx, upd, axis = a["x"], a["indices"], a["updates"], a["axis"] % a["x"].ndim
+        xt = _j().moveaxis(x, axis, 0)
+        ut = _j().moveaxis(upd, list(range(axis, axis + idx.ndim)), list(range(idx.ndim)))
+        i = _index(idx, x.shape[axis])
+        out = xt.at[i].add(ut) if add else xt.at[i].set(ut)
+        return _j().moveaxis(out, 0, axis)
+    return run
+
+
+def _repeat(a: Args) -> Any:
+    return _j().repeat(a["x"], a["n"], axis=a["axis"])
+
+
+def _random(kind: str) -> Callable[[Args], Any]:
+    def run(a: Args) -> Any:
+        dtype = np.dtype(ref.DTYPES[a["dtype"]])
+        fn = philox.random_uniform if kind == "uniform" else philox.random_normal
+        return _j().asarray(fn(int(a["seed"]), tuple(a["shape"]), dtype))
+    return run
+
+
+def _full(a: Args) -> Any:
+    if a["dtype"] is not None:
+        return _j().full(tuple(a["shape"]), a["value"], ref.DTYPES[a["dtype"]])
+    return _j().full(tuple(a["shape"]), ref.concrete(a["value"]))  # a literal alone: f32 or i32
+
+
+def _layernorm(a: Args) -> Any:
+    x, axis = a["x"], a["axis"]
+    d = x - _j().mean(x, axis=axis, keepdims=True)
+    return d / _j().sqrt(_j().mean(d * d, axis=axis, keepdims=True) + a["eps"]) * a["gamma"] + a["beta"]
+
+
+def _cross_entropy(a: Args) -> Any:
+    logits, labels = a["logits"], a["labels"]
+    picked = _j().take_along_axis(logits, labels[:, None].astype(np.int64), axis=-1)[:, 0]
+    return _j().mean(_nn().logsumexp(logits, axis=-1) - picked)
+
+
+STRUCTURAL: dict[str, Callable[[Args], Any]] = {
+    **{r: _reduce(r) for r in ("sum", "mean", "max", "min", "prod", "any", "all")},
+    "var": _moments("var"), "std": _moments("std"),
+    "argmax": lambda a: _j().argmax(a["x"], axis=a["axis"]).astype(np.int64),
+    "argmin": lambda a: _j().argmin(a["x"], axis=a["axis"]).astype(np.int64),
+    "cast": lambda a: a["x"].astype(ref.DTYPES[a["dtype"]]),
+    "matmul": lambda a: _j().matmul(a["x"], a["y"]),
+    "transpose": lambda a: _j().transpose(a["x"], a["perm"]),
+    "reshape": lambda a: _j().reshape(a["x"], tuple(a["shape"])),
+    "broadcast_to": lambda a: _j().broadcast_to(a["x"], tuple(a["shape"])),
+    "expand_dims": lambda a: _j().expand_dims(a["x"], a["axis"]),
+    "squeeze": lambda a: _j().squeeze(a["x"], _axes(a["axis"])),
+    "concat": lambda a: _j().concatenate(ref.harmonize(a["tensors"]), axis=a["axis"]),
+    "stack": lambda a: _j().stack(ref.harmonize(a["tensors"]), axis=a["axis"]),
+    "zeros": lambda a: _j().zeros(tuple(a["shape"]), ref.DTYPES[a["dtype"]]),
+    "ones": lambda a: _j().ones(tuple(a["shape"]), ref.DTYPES[a["dtype"]]),
+    "full": _full,
+    "arange": lambda a: _j().arange(a["n"], dtype=ref.DTYPES[a["dtype"]]),
+    "leaky_relu": lambda a: _nn().leaky_relu(a["x"], a["alpha"]),
+    "elu": lambda a: _nn().elu(a["x"], a["alpha"]),
+    "cumsum": lambda a: _j().cumsum(a["x"], axis=a["axis"], dtype=a["x"].dtype),
+    "cumprod": lambda a: _j().cumprod(a["x"], axis=a["axis"], dtype=a["x"].dtype),
+    "tril": lambda a: _j().tril(a["x"], a["k"]), "triu": lambda a: _j().triu(a["x"], a["k"]),
+    "flip": lambda a: _j().flip(a["x"], _axes(a["axis"])),
+    "tile": lambda a: _j().tile(a["x"], tuple(a["reps"])), "repeat": _repeat,
+    "pad": lambda a: _j().pad(a["x"], [tuple(p) for p in a["pads"]], constant_values=a["value"]),
+    "einsum": lambda a: _j().einsum(a["equation"], *ref.harmonize(a["operands"])),
+    "conv1d": _conv(1), "conv2d": _conv(2), "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
+    "random_uniform": _random("uniform"), "random_normal": _random("normal"),
+    "take": lambda a: _j().take(a["x"], _index(a["indices"], a["x"].shape[a["axis"]]), axis=a["axis"]),
+    "take_along_axis": lambda a: _j().take_along_axis(
+        a["x"], _index(a["indices"], a["x"].shape[a["axis"]]), axis=a["axis"]),
+    "scatter": _scatter(add=False), "scatter_add": _scatter(add=True),
+    "one_hot": lambda a: _nn().one_hot(a["indices"], a["n"], dtype=ref.DTYPES[a["dtype"]]),
+    "softmax": lambda a: _nn().softmax(a["x"], axis=a["axis"]),
+    "log_softmax": lambda a: _nn().log_softmax(a["x"], axis=a["axis"]),
+    "logsumexp": lambda a: _nn().logsumexp(a["x"], axis=a["axis"]),
+    "layernorm": _layernorm, "mse": lambda a: _j().mean((a["a"] - a["b"]) ** 2),
+    "cross_entropy": _cross_entropy, "dim": lambda a: int(a["x"].shape[a["axis"]]),
+}

@@ -1,0 +1,348 @@
+"""An independent reference for `.tf` programs and their gradients: the
+syntax tree run by JAX (`jax.numpy`, `jax.nn`, `jax.lax`), with `gradients`
+as `jax.grad`.
+
+Nothing of tfir's IR, passes or gradient rules is used: the source is parsed
+by the frontend's parser, and every builtin is written here again from the
+language spec, as JAX spells it (the spec says gradients equal `jax.grad`'s,
+ties and kinks included). The builtins' argument names and defaults come from
+the registry (the interface, not the semantics). `random_uniform` and
+`random_normal` take tfir's own Philox values: they are constants of the
+gradient, and the spec defines them by tfir's generator.
+
+Semantics kept from the spec:
+- a literal (or an expression of literals) is a compile-time value that takes
+  the dtype of the tensor beside it; alone it is f32 (a fraction) or i32;
+- control flow runs in Python on concrete values (`jax.grad` without `jit`
+  allows it); names first bound in a block are local to it;
+- `gradients(y, [x1, ...])` in a block is `jax.grad` of `sum(y)` re-run from
+  the binding of each `xi` in that block (from the block's start when `xi`
+  comes from outside it, which then is a constant of everything before). A
+  gradient through values computed from `xi` in an enclosing block is not
+  modelled (the fuzzer's programs take gradients in the entry's own body).
+
+Needs `jax` (the `bench` extra); `jax_enable_x64` is switched on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tfir.dialects.registry import REQUIRED
+from tfir.frontend import ast
+from tfir.frontend.parser import parse
+
+jax: Any = None
+jnp: Any = None
+
+DTYPES = {"f16": np.float16, "f32": np.float32, "f64": np.float64, "i32": np.int32, "i64": np.int64,
+          "bool": np.bool_, "bf16": None}
+BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul", "//": "floordiv",
+          "%": "mod", "==": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal", ">": "greater",
+          ">=": "greater_equal"}
+
+
+class Unsupported(Exception):
+    """A construct the reference does not model (a custom op, an import)."""
+
+
+def available() -> bool:
+    """Whether JAX imports (it is an optional dependency)."""
+    global jax, jnp
+    if jax is None:
+        try:
+            import jax as jax_module
+        except ImportError:
+            return False
+        jax_module.config.update("jax_enable_x64", True)
+        jax, jnp = jax_module, jax_module.numpy
+    return True
+
+
+@dataclass
+class LitTensor:
+    """A tensor literal (`[[1.0, 2.0]]`): weakly typed like a scalar literal."""
+
+    value: np.ndarray
+
+
+def is_lit(v: Any) -> bool:
+    return isinstance(v, bool | int | float | LitTensor) and not isinstance(v, np.generic)
+
+
+def concrete(v: Any, like: Any = None) -> Any:
+    """A literal as a tensor: of `like`'s dtype, else f32 (a float) or i32 (an int)."""
+    if not is_lit(v):
+        return v
+    raw = v.value if isinstance(v, LitTensor) else np.asarray(v)
+    if like is not None:
+        return jnp.asarray(raw, dtype=like.dtype)
+    kind = raw.dtype.kind
+    return jnp.asarray(raw, dtype=np.bool_ if kind == "b" else np.float32 if kind == "f" else np.int32)
+
+
+def harmonize(values: Sequence[Any]) -> list[Any]:
+    """Literals take the dtype of the first tensor among `values`."""
+    like = next((v for v in values if not is_lit(v)), None)
+    return [concrete(v, like) for v in values]
+
+
+def fold(fn: Callable[..., Any], values: Sequence[Any]) -> Any:
+    """An elementwise builtin of literals only: a literal (computed in double)."""
+    raw = [v.value if isinstance(v, LitTensor) else v for v in values]
+    arrays = [np.asarray(r, dtype=np.float64) if isinstance(r, float) else np.asarray(r) for r in raw]
+    try:
+        out = np.asarray(fn(*arrays))
+    except TypeError:  # a float function of compile-time ints (`rsqrt(dim(x, -1))`)
+        out = np.asarray(fn(*[a.astype(np.float64) for a in arrays]))
+    if any(isinstance(v, LitTensor) for v in values):
+        return LitTensor(out)
+    return bool(out) if out.dtype.kind == "b" else int(out) if out.dtype.kind in "iu" else float(out)
+
+
+# -- running a program -------------------------------------------------------------------
+
+Env = dict[str, Any]
+UNCAST = ("indices", "seed", "labels", "cond")  # tensor parameters that keep their own dtype
+
+
+class Interpreter:
+    """Runs the functions of one `.tf` source with JAX."""
+
+    def __init__(self, source: str, filename: str = "<reference>"):
+        if not available():
+            raise Unsupported("jax is not installed")
+        tree = parse(source, filename)
+        if tree.imports or tree.uses:
+            raise Unsupported("imports and custom dialects")
+        self.fns = {f.name: f for f in tree.functions}
+        self._snapshots: dict[int, bool] = {}
+
+    def __call__(self, entry: str, inputs: dict[str, Any]) -> tuple[Any, ...]:
+        fn = self.fns[entry]
+        kwargs = {p.name: inputs[p.name] if p.is_static else jnp.asarray(inputs[p.name])
+                  for p in fn.params if p.name in inputs}
+        return self.call(fn, [], kwargs)
+
+    def call(self, fn: ast.FnDef, args: list[Any], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        env: Env = {}
+        for i, p in enumerate(fn.params):
+            value = args[i] if i < len(args) else kwargs[p.name] if p.name in kwargs else self.expr(p.default, {})
+            if isinstance(p.type, ast.TensorTypeExpr):
+                value = concrete(value) if is_lit(value) else value
+                env.update({d: int(n) for d, n in zip(p.type.dims, value.shape, strict=True) if isinstance(d, str)})
+            env[p.name] = value
+        result = self.block(fn.body, env)
+        assert result is not None, f"function {fn.name} has no return"
+        return result
+
+    # -- statements ----------------------------------------------------------------------
+
+    def block(self, stmts: list[ast.Stmt], env: Env) -> tuple[Any, ...] | None:
+        """Runs `stmts` in `env`; the values of a `return`, if it has one."""
+        return self.statements(stmts, env, 0, len(stmts), [] if self._keeps_snapshots(stmts) else None)
+
+    def statements(self, stmts: list[ast.Stmt], env: Env, start: int, stop: int,
+                   before: list[Env] | None) -> tuple[Any, ...] | None:
+        """Runs `stmts[start:stop]`, keeping in `before` (if given) the names bound
+        before each statement (what `gradients` re-runs from)."""
+        for k in range(start, stop):
+            stmt = stmts[k]
+            if before is not None:
+                before.append(dict(env))
+            if isinstance(stmt, ast.Return):
+                return tuple(concrete(self.expr(v, env)) for v in stmt.values)
+            if isinstance(stmt, ast.Let):
+                self.let(stmt, env, stmts, before, k)
+            elif isinstance(stmt, ast.For):
+                bounds = [int(self.expr(a, env)) for a in stmt.args]
+                outer = set(env)
+                for i in range(*bounds):
+                    env[stmt.var] = jnp.asarray(i, np.int32)
+                    self.block(stmt.body, env)
+                _forget(env, outer)
+            elif isinstance(stmt, ast.While):
+                outer = set(env)
+                while bool(self.expr(stmt.cond, env)):
+                    self.block(stmt.body, env)
+                _forget(env, outer)
+            elif isinstance(stmt, ast.If):
+                cond = self.expr(stmt.cond, env)
+                outer = set(env)
+                self.block(stmt.then if bool(cond) else stmt.orelse or [], env)
+                if not isinstance(cond, bool):  # a compile-time branch is inline
+                    _forget(env, outer)
+        return None
+
+    def _keeps_snapshots(self, stmts: list[ast.Stmt]) -> bool:
+        key = id(stmts)
+        if key not in self._snapshots:
+            self._snapshots[key] = any(isinstance(s, ast.Let) and isinstance(s.value, ast.Call)
+                                       and s.value.callee == "gradients" for s in stmts)
+        return self._snapshots[key]
+
+    def let(self, stmt: ast.Let, env: Env, stmts: list[ast.Stmt], before: list[Env] | None, k: int) -> None:
+        names = [n for n, _ in stmt.names]
+        if isinstance(stmt.value, ast.Call) and stmt.value.callee == "gradients":
+            assert before is not None
+            values: Any = self.gradients(stmt.value, env, stmts, before, k)
+        else:
+            values = self.expr(stmt.value, env)
+        if len(names) == 1:
+            env[names[0]] = values[0] if isinstance(values, tuple) else values
+        else:
+            env.update(zip(names, values, strict=True))
+
+    def gradients(self, call: ast.Call, env: Env, stmts: list[ast.Stmt], before: list[Env],
+                  k: int) -> tuple[Any, ...]:
+        """`jax.grad` of `sum(y)` by each `xi`, re-running the block from `xi`'s binding."""
+        y_node, xs_node = call.args[0], call.args[1]
+        assert isinstance(xs_node, ast.ListLit)
+        out = []
+        for x_node in xs_node.items:
+            assert isinstance(x_node, ast.Name)
+            name = x_node.id
+            start = max((j + 1 for j in range(k) if _binds(stmts[j], name)), default=0)
+
+            def loss(v: Any, name: str = name, start: int = start) -> Any:
+                local = dict(before[start])
+                local[name] = v
+                self.statements(stmts, local, start, k, before[:start])
+                return jnp.sum(self.expr(y_node, local))
+
+            out.append(jax.grad(loss)(env[name]))
+        return tuple(out)
+
+    # -- expressions ---------------------------------------------------------------------
+
+    def expr(self, node: ast.Expr | None, env: Env) -> Any:
+        if isinstance(node, ast.IntLit | ast.FloatLit | ast.BoolLit | ast.StrLit):
+            return node.value
+        if isinstance(node, ast.DTypeLit):
+            return node.dtype
+        if isinstance(node, ast.Name):
+            return env[node.id]
+        if isinstance(node, ast.Neg):
+            return self.builtin("neg", [self.expr(node.operand, env)])
+        if isinstance(node, ast.Binary):
+            lhs, rhs = self.expr(node.lhs, env), self.expr(node.rhs, env)
+            if node.op == "@":
+                return jnp.matmul(*harmonize([lhs, rhs]))
+            return self.builtin(BINARY[node.op], [lhs, rhs])
+        if isinstance(node, ast.ListLit):
+            items = [self.expr(i, env) for i in node.items]
+            if all(is_lit(i) for i in items):
+                return LitTensor(np.array([i.value if isinstance(i, LitTensor) else i for i in items]))
+            return items
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, env)
+        if isinstance(node, ast.Call):
+            return self.call_expr(node, env)
+        raise Unsupported(f"expression {type(node).__name__}")
+
+    def builtin(self, name: str, values: list[Any]) -> Any:
+        """An elementwise builtin: folded when its operands are literals only."""
+        from tfir.testing.jax_builtins import ELEMENTWISE
+
+        fn = ELEMENTWISE[name]
+        if all(is_lit(v) for v in values):
+            return fold(fn, values)
+        if name == "where":
+            return fn(concrete(values[0]), *harmonize(values[1:]))
+        return fn(*harmonize(values))
+
+    def call_expr(self, node: ast.Call, env: Env) -> Any:
+        from tfir.testing.jax_builtins import COMPOSITES, ELEMENTWISE, STRUCTURAL
+
+        if node.callee in self.fns:
+            args = [self.expr(a, env) for a in node.args]
+            result = self.call(self.fns[node.callee], args, {k.name: self.expr(k.value, env) for k in node.kwargs})
+            return result[0] if len(result) == 1 else result
+        from tfir.dialects.builtins import REGISTRY
+
+        entry = REGISTRY.lookup(node.callee)
+        if entry is not None:
+            params = [(p.name, p.kind, p.default) for p in entry.params]
+        elif node.callee in COMPOSITES:
+            params = list(COMPOSITES[node.callee])
+        else:
+            raise Unsupported(f"builtin {node.callee}")
+        args = self.bind(params, node, env)
+        if node.callee in ELEMENTWISE and node.callee not in STRUCTURAL and entry is not None:
+            return self.builtin(node.callee, [args[p[0]] for p in params])
+        tensors = [n for n, kind, _ in params if kind == "tensor" and n not in UNCAST]
+        args.update(zip(tensors, harmonize([args[n] for n in tensors]), strict=True))
+        for n in UNCAST:
+            if n in args and is_lit(args[n]) and n != "seed":
+                args[n] = concrete(args[n])
+        return STRUCTURAL[node.callee](args) if node.callee in STRUCTURAL else ELEMENTWISE[node.callee](args["x"])
+
+    def bind(self, params: list[tuple[str, str, Any]], node: ast.Call, env: Env) -> dict[str, Any]:
+        """The call's arguments by parameter name, evaluated as each kind wants."""
+        nodes: dict[str, Any] = {}
+        positional = list(node.args)
+        for name, kind, _ in params:
+            if kind == "*tensors":
+                nodes[name] = positional
+                positional = []
+            elif positional:
+                nodes[name] = positional.pop(0)
+        nodes.update({k.name: k.value for k in node.kwargs})
+        out: dict[str, Any] = {}
+        for name, kind, default in params:
+            if name not in nodes:
+                assert default is not REQUIRED, f"{node.callee}: missing {name}"
+                out[name] = default
+            elif kind in ("tensors", "*tensors"):
+                items = nodes[name].items if isinstance(nodes[name], ast.ListLit) else nodes[name]
+                out[name] = [self.expr(i, env) for i in items]
+            else:
+                value = self.expr(nodes[name], env)
+                out[name] = value.value.tolist() if isinstance(value, LitTensor) and kind != "tensor" else value
+        return out
+
+    def subscript(self, node: ast.Subscript, env: Env) -> Any:
+        """NumPy basic indexing; a rank-0 tensor index selects, a rank >= 1 one gathers in place."""
+        x = concrete(self.expr(node.value, env))
+        basic: list[Any] = []
+        gather: tuple[int, Any] | None = None
+        axis = 0  # x's axis the next index applies to
+        for idx in node.indices:
+            if isinstance(idx, ast.NoneIndex):
+                basic.append(None)
+                continue
+            if isinstance(idx, ast.Slice):
+                basic.append(slice(*(None if e is None else int(self.expr(e, env))
+                                     for e in (idx.start, idx.stop, idx.step))))
+            else:
+                v = self.expr(idx, env)
+                if not is_lit(v) and v.ndim >= 1:
+                    gather = (sum(1 for b in basic if not isinstance(b, int)), jnp.where(v < 0, v + x.shape[axis], v))
+                    basic.append(slice(None))
+                else:
+                    i = int(v)
+                    basic.append(i + x.shape[axis] if i < 0 else i)
+            axis += 1
+        out = x[tuple(basic)]
+        return out if gather is None else jnp.take(out, gather[1], axis=gather[0])
+
+
+def _forget(env: Env, outer: set[str]) -> None:
+    """Drops the names first bound in a block (they are local to it)."""
+    for name in [n for n in env if n not in outer]:
+        del env[name]
+
+
+def _binds(stmt: ast.Stmt, name: str) -> bool:
+    """Whether `stmt` (a `let`, or a block that rebinds a carried name) binds `name`."""
+    if isinstance(stmt, ast.Let):
+        return any(n == name for n, _ in stmt.names)
+    if isinstance(stmt, ast.For | ast.While):
+        return any(_binds(s, name) for s in stmt.body)
+    if isinstance(stmt, ast.If):
+        return any(_binds(s, name) for s in [*stmt.then, *(stmt.orelse or [])])
+    return False
