@@ -56,11 +56,15 @@ def _float_floordiv(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:
 
 def _float_mod(em: Emitter, a: SSAValue, b: SSAValue) -> SSAValue:
     """`a - floordiv(a, b) * b`, but `a` itself for a zero quotient (so an
-    infinite divisor of the same sign leaves `a`, as fmod does)."""
+    infinite divisor of the same sign leaves `a`, as fmod does); a zero
+    remainder has the divisor's sign, as NumPy's (`mod(-0.5, 0.25)` is +0.0)."""
+    zero = em.const(0, a.type)
     quotient = _float_floordiv(em, a, b)
     rest = em.val(arith.SubfOp(a, em.val(arith.MulfOp(quotient, b))))
-    is_zero = em.val(arith.CmpfOp(quotient, em.const(0, a.type), "oeq"))
-    return em.val(arith.SelectOp(is_zero, a, rest))
+    is_zero = em.val(arith.CmpfOp(quotient, zero, "oeq"))
+    result = em.val(arith.SelectOp(is_zero, a, rest))
+    signed_zero = em.val(arith.SelectOp(em.val(arith.CmpfOp(b, zero, "olt")), em.const(-0.0, a.type), zero))
+    return em.val(arith.SelectOp(em.val(arith.CmpfOp(result, zero, "oeq")), signed_zero, result))
 
 
 def _safe_divisor(em: Emitter, b: SSAValue) -> tuple[SSAValue, SSAValue, SSAValue]:

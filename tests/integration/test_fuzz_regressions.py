@@ -43,6 +43,31 @@ def test_every_target_gives_the_eager_results(path: Path, target: str, tmp_path:
     assert not differs(got, want, 1e-3), f"{path.name} on {target}:\n{got}\n!=\n{want}"
 
 
+@pytest.mark.parametrize("target", ["numpy", "numpy-stress", "mlir", "triton"])
+def test_mod_gives_a_zero_the_divisors_sign(target: str, tmp_path: Path) -> None:
+    """Found by `tfir fuzz --gradients` at kinks (seed 41001144): `log(mod(x, 0.25))`
+    at x = -0.5 was -inf on the compiled targets (a zero remainder with the
+    dividend's sign, as fmod) where NumPy's mod gives +0.0 (the divisor's sign),
+    so its gradient was -inf for +inf."""
+    if target == "mlir" and not mlir_exec.available():
+        pytest.skip("mlir-opt-22 / mlir-runner-22 not installed")
+    source = "fn f(x: f64[8], y: f64[8]) -> (f64[8], f64[8]) {\n    return mod(x, y), log(mod(x, 0.25));\n}\n"
+    x = np.array([-0.5, 0.5, 0.5, -0.5, 0.0, -0.0, 0.3, 1.0])
+    y = np.array([0.25, -0.25, 0.25, -0.25, -1.0, 1.0, 0.25, -0.3])
+    if target == "triton":
+        pytest.importorskip("triton")
+        path = tmp_path / "mod.tf"
+        path.write_text(source)
+        got = run_triton(path, "f", {"x": x, "y": y}, tmp_path)
+    else:
+        got = run_on(target, source, "f", {"x": x, "y": y})
+    with np.errstate(divide="ignore"):
+        want = [np.mod(x, y), np.log(np.mod(x, 0.25))]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+
+
 @pytest.mark.parametrize("target", ["numpy", "numpy-stress", "mlir"])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_expm1_keeps_signed_zeros(target: str, dtype: type) -> None:

@@ -181,3 +181,27 @@ def test_prod_with_zeros_and_infinities_equals_jax(axis: int | tuple[int, ...] |
     for target in ("eager", "numpy"):
         got = tfir.compile_source(src, "<prod>", target=target).f(x)
         assert _same(got, want).all(), (target, got, want)
+
+
+BINARY_JAX = {"x + y": jnp.add, "x - y": jnp.subtract, "x * y": jnp.multiply, "x / y": jnp.divide,
+              "x ** y": jnp.power, "maximum(x, y)": jnp.maximum, "minimum(x, y)": jnp.minimum,
+              "atan2(x, y)": jnp.arctan2, "mod(x, y)": jnp.mod, "floordiv(x, y)": jnp.floor_divide}
+
+
+@pytest.mark.parametrize("expr", list(BINARY_JAX))
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_binary_rules_at_special_values_equal_jax(expr: str) -> None:
+    """Every pair of zeros of both signs, ones, halves, infinities and NaN."""
+    values = np.array([0.0, -0.0, 1.0, -1.0, 0.5, -2.0, np.inf, -np.inf, np.nan])
+    x, y = (a.ravel() for a in np.meshgrid(values, values))
+    n = len(x)
+    src = f"fn f(x: f64[{n}], y: f64[{n}]) -> (f64[{n}], f64[{n}]) {{ let gx, gy = gradients({expr}, [x, y]); return gx, gy; }}"
+    with jax.enable_x64(True):
+        want = jax.grad(lambda a, b: jnp.sum(BINARY_JAX[expr](a, b)), argnums=(0, 1))(x, y)
+    for target in ("eager", "numpy"):
+        got = tfir.compile_source(src, "<special>", target=target).f(x, y)
+        for name, g, w in zip("xy", got, want, strict=True):
+            w = np.asarray(w)
+            bad = np.flatnonzero(~_same(g, w))
+            assert not bad.size, f"{expr} d/d{name} on {target}: (x, y, tfir, jax) " + str(
+                [(x[i], y[i], g[i], w[i]) for i in bad[:6]])

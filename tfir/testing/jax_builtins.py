@@ -38,12 +38,43 @@ def _erf(x: Any) -> Any:
     return ref.jax.scipy.special.erf(x)
 
 
+def _floordiv(x: Any, y: Any) -> Any:
+    """NumPy's floor_divide: a zero quotient has the sign of x / y (JAX's has +0.0
+    for -0.0 // 1.0); no gradient, as JAX's."""
+    q = _j().floor_divide(x, y)
+    if not _j().issubdtype(q.dtype, _j().floating):
+        return q
+    return _j().where(q == 0, _j().copysign(_j().zeros_like(q), x / y), q)
+
+
+_MOD: dict[str, Any] = {}
+
+
+def _mod(x: Any, y: Any) -> Any:
+    """NumPy's mod (a zero remainder has the divisor's sign; JAX's keeps the
+    dividend's), with JAX's derivative (`custom_jvp`)."""
+    if not _j().issubdtype(_j().result_type(x, y), _j().floating):
+        return _j().mod(x, y)
+    if "fn" not in _MOD:
+        @ref.jax.custom_jvp
+        def numpy_mod(a: Any, b: Any) -> Any:
+            r = _j().mod(a, b)
+            return _j().where(r == 0, _j().copysign(_j().zeros_like(r), b), r)
+
+        @numpy_mod.defjvp
+        def _(primals: Any, tangents: Any) -> Any:
+            return numpy_mod(*primals), ref.jax.jvp(_j().mod, primals, tangents)[1]
+
+        _MOD["fn"] = numpy_mod
+    return _MOD["fn"](x, y)
+
+
 ELEMENTWISE: dict[str, Callable[..., Any]] = {
     "add": lambda x, y: _j().add(x, y), "sub": lambda x, y: _j().subtract(x, y),
     "mul": lambda x, y: _j().multiply(x, y), "div": lambda x, y: _j().true_divide(x, y),
     "pow": lambda x, y: _j().power(x, y), "maximum": lambda x, y: _j().maximum(x, y),
-    "minimum": lambda x, y: _j().minimum(x, y), "floordiv": lambda x, y: _j().floor_divide(x, y),
-    "mod": lambda x, y: _j().mod(x, y), "atan2": lambda y, x: _j().arctan2(y, x),
+    "minimum": lambda x, y: _j().minimum(x, y), "floordiv": lambda x, y: _floordiv(x, y),
+    "mod": lambda x, y: _mod(x, y), "atan2": lambda y, x: _j().arctan2(y, x),
     "equal": lambda x, y: _j().equal(x, y), "not_equal": lambda x, y: _j().not_equal(x, y),
     "less": lambda x, y: _j().less(x, y), "less_equal": lambda x, y: _j().less_equal(x, y),
     "greater": lambda x, y: _j().greater(x, y), "greater_equal": lambda x, y: _j().greater_equal(x, y),

@@ -71,6 +71,10 @@ def _pow_exponent(b: GradBuilder, g: SSAValue, x: SSAValue, y: SSAValue, out: SS
     return b.mul(g, b.mul(b.log(safe), out))
 
 
+def _mod_quotient(b: GradBuilder, x: SSAValue, y: SSAValue) -> SSAValue:
+    return b.where(b.isinf(x), b.div(x, y), b.floordiv(x, y))
+
+
 def tie(b: GradBuilder, x: SSAValue, other: SSAValue, out: SSAValue) -> SSAValue:
     """JAX's balanced choice for maximum/minimum: 1 where `x` is the result, 1/2 on a tie."""
     share = b.where(b.equal(other, out), b.scalar(0.5, x), b.scalar(1.0, x))
@@ -88,8 +92,10 @@ BINARY: dict[str, tuple[Binary, Binary]] = {
                    lambda b, g, x, y, o: b.mul(g, tie(b, y, x, o))),
     "tf.minimum": (lambda b, g, x, y, o: b.mul(g, tie(b, x, y, o)),
                    lambda b, g, x, y, o: b.mul(g, tie(b, y, x, o))),
-    # mod(x, y) = x - y * floor(x / y)
-    "tf.mod": (lambda b, g, x, y, o: g, lambda b, g, x, y, o: b.neg(b.mul(g, b.floor(b.div(x, y))))),
+    # mod(x, y) = x - y * floordiv(x, y), the quotient as `floordiv` computes it (-1 where
+    # x / y rounds to -0.0 with the signs apart: an infinite y), and x / y for an infinite x
+    # (where floordiv is NaN): JAX's rule at both
+    "tf.mod": (lambda b, g, x, y, o: g, lambda b, g, x, y, o: b.neg(b.mul(g, _mod_quotient(b, x, y)))),
 }
 
 
