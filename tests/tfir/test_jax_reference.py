@@ -140,3 +140,39 @@ def test_every_form_at_smooth_points_and_kinks() -> None:
     result = run_campaign(CampaignSpec("gradients", ("numpy",), seed=600, count=2 * len(FORMS), jobs=2,
                                        timeout=120))
     assert not result.failures, result.summary()
+
+
+ACROSS_BLOCKS = """
+fn main(x: f64[3], w: f64[3]) -> (f64[3], f64[3], f64[3]) {
+    let h = x * w;
+    let acc = zeros([3], f64);
+    let c = w;
+    for i in range(2) {
+        let g = gradients(sum(h * w * c), [w]);
+        let acc = acc + g;
+        let c = c * 2.0;
+    }
+    let b = zeros([3], f64);
+    if sum(x) > 0.0 {
+        let b = gradients(sum(h * w), [w]);
+    }
+    let d = gradients(sum(h * w), [w]);
+    return acc, b, d;
+}"""
+
+
+@pytest.mark.parametrize("target", ["reference", "eager", "numpy"])
+def test_gradients_inside_blocks_are_total_derivatives(target: str) -> None:
+    """A `gradients` in a loop or branch reaches `w` through `h`, bound before
+    the block (a total derivative); a loop's carried `c` is its iteration's
+    input (the IR's block argument), not a function of `w`: worked by hand,
+    sum(x w w c) gives 2 x w c, with c = w and then 2 w."""
+    source = ACROSS_BLOCKS
+    x, w = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    if target == "reference":
+        got = reference(source, "main", {"x": x, "w": w})
+    else:
+        got = tfir.compile_source(source, "blocks.tf", target=target).main(x, w)
+    np.testing.assert_allclose(got[0], 2 * x * w * w + 2 * x * w * 2 * w)
+    np.testing.assert_allclose(got[1], 2 * x * w)
+    np.testing.assert_allclose(got[2], 2 * x * w)

@@ -15,11 +15,11 @@ Semantics kept from the spec:
   the dtype of the tensor beside it; alone it is f32 (a fraction) or i32;
 - control flow runs in Python on concrete values (`jax.grad` without `jit`
   allows it); names first bound in a block are local to it;
-- `gradients(y, [x1, ...])` in a block is `jax.grad` of `sum(y)` re-run from
-  the binding of each `xi` in that block (from the block's start when `xi`
-  comes from outside it, which then is a constant of everything before). A
-  gradient through values computed from `xi` in an enclosing block is not
-  modelled (the fuzzer's programs take gradients in the entry's own body).
+- `gradients(y, [x1, ...])` is `jax.grad` of `sum(y)` by each `xi`, with the
+  statements from `xi`'s binding to the `gradients` re-run as a function of
+  it: across enclosing blocks too (a total derivative), where an `if`'s block
+  shares every outer name and a loop's body all but its carried names (which
+  are the iteration's inputs, as block arguments are in the `tf` IR).
 
 Needs `jax` (the `bench` extra); `jax_enable_x64` is switched on.
 """
@@ -121,6 +121,7 @@ class Interpreter:
             raise Unsupported("imports and custom dialects")
         self.fns = {f.name: f for f in tree.functions}
         self._snapshots: dict[int, bool] = {}
+        self._frames: list[_Frame] = []  # the blocks around the running one, outermost first
 
     def __call__(self, entry: str, inputs: dict[str, Any]) -> tuple[Any, ...]:
         fn = self.fns[entry]
@@ -158,31 +159,38 @@ class Interpreter:
                 return tuple(concrete(self.expr(v, env)) for v in stmt.values)
             if isinstance(stmt, ast.Let):
                 self.let(stmt, env, stmts, before, k)
-            elif isinstance(stmt, ast.For):
-                bounds = [int(self.expr(a, env)) for a in stmt.args]
-                outer = set(env)
-                for i in range(*bounds):
-                    env[stmt.var] = jnp.asarray(i, np.int32)
-                    self.block(stmt.body, env)
-                _forget(env, outer)
-            elif isinstance(stmt, ast.While):
-                outer = set(env)
-                while bool(self.expr(stmt.cond, env)):
-                    self.block(stmt.body, env)
-                _forget(env, outer)
-            elif isinstance(stmt, ast.If):
-                cond = self.expr(stmt.cond, env)
-                outer = set(env)
-                self.block(stmt.then if bool(cond) else stmt.orelse or [], env)
-                if not isinstance(cond, bool):  # a compile-time branch is inline
-                    _forget(env, outer)
+            else:
+                if before is not None:
+                    self._frames.append(_Frame(stmts, before, k))
+                try:
+                    self.compound(stmt, env)
+                finally:
+                    if before is not None:
+                        self._frames.pop()
         return None
 
+    def compound(self, stmt: ast.Stmt, env: Env) -> None:
+        """A `for`, `while` or `if`: names first bound in its blocks are local to them."""
+        outer = set(env)
+        if isinstance(stmt, ast.For):
+            for i in range(*[int(self.expr(a, env)) for a in stmt.args]):
+                env[stmt.var] = jnp.asarray(i, np.int32)
+                self.block(stmt.body, env)
+        elif isinstance(stmt, ast.While):
+            while bool(self.expr(stmt.cond, env)):
+                self.block(stmt.body, env)
+        elif isinstance(stmt, ast.If):
+            cond = self.expr(stmt.cond, env)
+            self.block(stmt.then if bool(cond) else stmt.orelse or [], env)
+            if isinstance(cond, bool):  # a compile-time branch is inline
+                return
+        _forget(env, outer)
+
     def _keeps_snapshots(self, stmts: list[ast.Stmt]) -> bool:
+        """Whether a `gradients` is in the block, or in a block within it."""
         key = id(stmts)
         if key not in self._snapshots:
-            self._snapshots[key] = any(isinstance(s, ast.Let) and isinstance(s.value, ast.Call)
-                                       and s.value.callee == "gradients" for s in stmts)
+            self._snapshots[key] = any(isinstance(n, ast.Call) and n.callee == "gradients" for n in ast.walk(stmts))
         return self._snapshots[key]
 
     def let(self, stmt: ast.Let, env: Env, stmts: list[ast.Stmt], before: list[Env] | None, k: int) -> None:
@@ -199,23 +207,44 @@ class Interpreter:
 
     def gradients(self, call: ast.Call, env: Env, stmts: list[ast.Stmt], before: list[Env],
                   k: int) -> tuple[Any, ...]:
-        """`jax.grad` of `sum(y)` by each `xi`, re-running the block from `xi`'s binding."""
+        """`jax.grad` of `sum(y)` by each `xi`: the statements from `xi`'s binding
+        to here re-run as a function of it (`replay`)."""
         y_node, xs_node = call.args[0], call.args[1]
         assert isinstance(xs_node, ast.ListLit)
+        here = [*self._frames, _Frame(stmts, before, k)]
         out = []
         for x_node in xs_node.items:
             assert isinstance(x_node, ast.Name)
-            name = x_node.id
-            start = max((j + 1 for j in range(k) if _binds(stmts[j], name)), default=0)
+            depth, start = _binding(here, x_node.id)
 
-            def loss(v: Any, name: str = name, start: int = start) -> Any:
-                local = dict(before[start])
-                local[name] = v
-                self.statements(stmts, local, start, k, before[:start])
+            def loss(v: Any, name: str = x_node.id, depth: int = depth, start: int = start) -> Any:
+                local = self.replay(here, depth, start, name, v)
                 return jnp.sum(self.expr(y_node, local))
 
-            out.append(jax.grad(loss)(env[name]))
+            out.append(jax.grad(loss)(env[x_node.id]))
         return tuple(out)
+
+    def replay(self, here: list[_Frame], depth: int, start: int, name: str, value: Any) -> Env:
+        """The names bound just before the innermost frame's statement, recomputed
+        with `name` = `value` from its binding (`start` in the frame at `depth`).
+        Inner blocks take what their statement shares with the outer one: all of it
+        for an `if`; for a loop, all but its carried names (a loop's carried values
+        are its iteration's inputs, as in the `tf` IR, where they are block arguments)."""
+        saved = self._frames
+        try:
+            frame = here[depth]
+            local = dict(frame.before[start])
+            local[name] = value
+            self._frames = here[:depth]
+            self.statements(frame.stmts, local, start, frame.k, frame.before[:start])
+            for outer, inner in zip(here[depth:], here[depth + 1:], strict=False):
+                shared = _shared(outer.stmts[outer.k], local)
+                local = {**inner.before[0], **shared}
+                self._frames = here[:here.index(inner)]
+                self.statements(inner.stmts, local, 0, inner.k, [])
+            return local
+        finally:
+            self._frames = saved
 
     # -- expressions ---------------------------------------------------------------------
 
@@ -329,6 +358,39 @@ class Interpreter:
             axis += 1
         out = x[tuple(basic)]
         return out if gather is None else jnp.take(out, gather[1], axis=gather[0])
+
+
+@dataclass
+class _Frame:
+    """A block being run: its statements, the names bound before each, and the
+    statement running now (a `for`, `while` or `if`, or a `gradients`)."""
+
+    stmts: list[ast.Stmt]
+    before: list[Env]
+    k: int
+
+
+def _binding(frames: list[_Frame], name: str) -> tuple[int, int]:
+    """(frame, statement) to re-run from for `name`: just after its last binding,
+    in the innermost block that binds it before its running statement; the start
+    of a loop's body that carries it (the iteration's input); the function's
+    start for a parameter."""
+    for depth in range(len(frames) - 1, -1, -1):
+        f = frames[depth]
+        starts = [j + 1 for j in range(f.k) if _binds(f.stmts[j], name)]
+        if starts:
+            return depth, starts[-1]
+        around = frames[depth - 1].stmts[frames[depth - 1].k] if depth else None
+        if isinstance(around, ast.For | ast.While) and _binds(around, name):
+            return depth, 0
+    return 0, 0
+
+
+def _shared(stmt: ast.Stmt, env: Env) -> Env:
+    """What a block inside `stmt` takes from the recomputed `env`."""
+    if isinstance(stmt, ast.If):
+        return dict(env)
+    return {n: v for n, v in env.items() if not _binds(stmt, n)}
 
 
 def _forget(env: Env, outer: set[str]) -> None:
