@@ -21,7 +21,7 @@ Semantics kept from the spec:
   shares every outer name and a loop's body all but its carried names (which
   are the iteration's inputs, as block arguments are in the `tf` IR).
 
-Needs `jax` (the `bench` extra); `jax_enable_x64` is switched on.
+Needs `jax` (in the `dev` and `bench` extras); `jax_enable_x64` is switched on.
 """
 
 from __future__ import annotations
