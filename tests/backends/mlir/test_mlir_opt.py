@@ -153,6 +153,15 @@ def parse_printed(out: str) -> list[np.ndarray]:
     return arrays
 
 
+def run_driver(llvm: str) -> list[np.ndarray]:
+    """The arrays `tfir_driver` prints, run by mlir-runner with its runtime libraries."""
+    libs = ",".join(str(p) for p in (RUNNER_LIBS / "libmlir_runner_utils.so.22.1",
+                                     RUNNER_LIBS / "libmlir_c_runner_utils.so.22.1"))
+    proc = subprocess.run([MLIR_RUNNER, "-e", "tfir_driver", "-entry-point-result=void",
+                           f"-shared-libs={libs}"], input=llvm, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return parse_printed(proc.stdout)
+
 @pytest.mark.skipif(MLIR_OPT is None or MLIR_RUNNER is None,
                     reason="mlir-opt-22 / mlir-runner-22 not on PATH (apt-get install mlir-22-tools)")
 @pytest.mark.parametrize("name", CASES)
@@ -166,12 +175,7 @@ def test_mlir_runner_computes_the_reference(name: str) -> None:
         inputs.append((rnd * 7).astype(np.int32) if "i32" in str(arg.type) else rnd)
     want = run_reference(parse_located(text), "main", *inputs)
     llvm = mlir_opt(driver(lower_to_loops(text), inputs), *TO_LLVM)
-    libs = ",".join(str(p) for p in (RUNNER_LIBS / "libmlir_runner_utils.so.22.1",
-                                     RUNNER_LIBS / "libmlir_c_runner_utils.so.22.1"))
-    proc = subprocess.run([MLIR_RUNNER, "-e", "tfir_driver", "-entry-point-result=void",
-                           f"-shared-libs={libs}"], input=llvm, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    got = parse_printed(proc.stdout)
+    got = run_driver(llvm)
     assert len(got) == len(want)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, np.asarray(w, dtype=np.float64), rtol=1e-4, atol=1e-4)
@@ -283,12 +287,7 @@ def test_programs_run_under_mlir(path: Path, tiled: bool) -> None:
     passes = ("bufferize", "plan-buffers", *(["tile-linalg"] if tiled else []))
     apply(module, *passes, "convert-linalg-to-scalar-loops", **SMALL)
     llvm = mlir_opt(program_driver(module, inputs, name), *TO_LLVM)
-    libs = ",".join(str(p) for p in (RUNNER_LIBS / "libmlir_runner_utils.so.22.1",
-                                     RUNNER_LIBS / "libmlir_c_runner_utils.so.22.1"))
-    proc = subprocess.run([MLIR_RUNNER, "-e", "tfir_driver", "-entry-point-result=void",
-                           f"-shared-libs={libs}"], input=llvm, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    got = parse_printed(proc.stdout)
+    got = run_driver(llvm)
     assert len(got) == len(want)
     for g, w in zip(got, want, strict=True):
         w = np.asarray(w)
@@ -379,12 +378,7 @@ def test_loops_and_indexing_run_under_mlir(program) -> None:
     run_pipeline(module, "mlir")
     assert any(op.name in ("scf.for", "scf.while") for op in module.walk())
     llvm = mlir_opt(program_driver(module, [np.asarray(a) for a in arrays.values()], "main"), *TO_LLVM)
-    libs = ",".join(str(p) for p in (RUNNER_LIBS / "libmlir_runner_utils.so.22.1",
-                                     RUNNER_LIBS / "libmlir_c_runner_utils.so.22.1"))
-    proc = subprocess.run([MLIR_RUNNER, "-e", "tfir_driver", "-entry-point-result=void",
-                           f"-shared-libs={libs}"], input=llvm, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    got, want = parse_printed(proc.stdout), program.reference(**inputs)
+    got, want = run_driver(llvm), program.reference(**inputs)
     assert len(got) == len(want)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, np.asarray(w, dtype=np.float64), rtol=1e-4, atol=1e-4)
