@@ -9,7 +9,9 @@ LSTM over T steps with backpropagation through time. Each variant's results
 first; then the variants are timed interleaved in one process (round-robin,
 repeated; medians), and the peak memory that NumPy allocates during one call
 (tracemalloc, which NumPy reports its buffers to) is measured for tfir and
-for the hand-written version. jax is optional (the `bench` extra); without it
+for the hand-written version. `tfir-numpy recompute` is tfir with the
+`differentiate` pass's `recompute` option (the backward loop recomputes each
+iteration's values instead of saving them): its memory for its time. jax is optional (the `bench` extra); without it
 its column is empty.
 """
 
@@ -51,8 +53,13 @@ class Result:
         return float(np.median(self.samples)) if self.samples else None
 
 
-def _tfir_call(w: gw.GradWorkload, args: list[np.ndarray]) -> Callable[[], Any]:
-    fn = tfir.compile_file(w.path, target="numpy", cache=False)["main"]
+# differentiate's option that saves only what loops carry and recomputes the rest of
+# each iteration in the backward loop (docs/gradients.md): less memory, more time.
+RECOMPUTE = {"differentiate": {"recompute": True}}
+
+
+def _tfir_call(w: gw.GradWorkload, args: list[np.ndarray], **options: Any) -> Callable[[], Any]:
+    fn = tfir.compile_file(w.path, target="numpy", cache=False, **options)["main"]
     return lambda: fn(*args)
 
 
@@ -92,7 +99,8 @@ def run_workload(w: gw.GradWorkload, quick: bool, repeats: int) -> list[Result]:
     want = tuple(np.asarray(v) for v in w.hand(*args))
     builders: dict[str, Callable[[], Callable[[], Any] | None]] = {
         "tfir-numpy": lambda: _tfir_call(w, args), "hand": lambda: (lambda: w.hand(*args)),
-        "jax": lambda: _jax_call(w, args)}
+        "jax": lambda: _jax_call(w, args),
+        "tfir-numpy recompute": lambda: _tfir_call(w, args, pass_options=RECOMPUTE)}
     results, calls = [], {}
     for name, build in builders.items():
         r = Result(w.name, name)
