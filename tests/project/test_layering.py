@@ -49,6 +49,7 @@ OPTIONAL = {
     "onnxruntime": "as onnx",
     "tfir.onnx": "its modules import onnx: `import tfir` and the CLI must work without it",
     "importlib": "tfir's module __getattr__ loads tfir.onnx on first use, for the same reason",
+    "jax": "the `dev` and `bench` extras; only the JAX reference of tfir.testing (and the benchmarks) use it",
 }
 
 

@@ -5,37 +5,84 @@ layout, as the spec says).
 
 `ELEMENTWISE[name]` takes its tensors with literals already given their
 dtype (and may also fold literals: it runs on NumPy arrays too);
-`STRUCTURAL[name]` takes the call's bound arguments by parameter name.
+`STRUCTURAL[name]` takes the call's bound arguments by parameter name. Also
+the literals' typing (`LitTensor`, `concrete`, `harmonize`) and the lazy
+import of JAX (`available`), which the interpreter shares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from tfir.dialects.registry import REQUIRED
 from tfir.dialects.tf import random as philox
-from tfir.testing import jax_reference as ref
 
 Args = dict[str, Any]
 
+jax: Any = None
+jnp: Any = None
+
+DTYPES = {"f16": np.float16, "f32": np.float32, "f64": np.float64, "i32": np.int32, "i64": np.int64,
+          "bool": np.bool_, "bf16": None}
+def available() -> bool:
+    """Whether JAX imports (it is an optional dependency)."""
+    global jax, jnp
+    if jax is None:
+        try:
+            import jax as jax_module
+        except ImportError:
+            return False
+        jax_module.config.update("jax_enable_x64", True)
+        jax, jnp = jax_module, jax_module.numpy
+    return True
+
+
+@dataclass
+class LitTensor:
+    """A tensor literal (`[[1.0, 2.0]]`): weakly typed like a scalar literal."""
+
+    value: np.ndarray
+
+
+def is_lit(v: Any) -> bool:
+    return isinstance(v, bool | int | float | LitTensor) and not isinstance(v, np.generic)
+
+
+def concrete(v: Any, like: Any = None) -> Any:
+    """A literal as a tensor: of `like`'s dtype, else f32 (a float) or i32 (an int)."""
+    if not is_lit(v):
+        return v
+    raw = v.value if isinstance(v, LitTensor) else np.asarray(v)
+    if like is not None:
+        return jnp.asarray(raw, dtype=like.dtype)
+    kind = raw.dtype.kind
+    return jnp.asarray(raw, dtype=np.bool_ if kind == "b" else np.float32 if kind == "f" else np.int32)
+
+
+def harmonize(values: Sequence[Any]) -> list[Any]:
+    """Literals take the dtype of the first tensor among `values`."""
+    like = next((v for v in values if not is_lit(v)), None)
+    return [concrete(v, like) for v in values]
+
 
 def _j() -> Any:
-    return ref.jnp
+    return jnp
 
 
 def _nn() -> Any:
-    return ref.jax.nn
+    return jax.nn
 
 
 def _lax() -> Any:
-    return ref.jax.lax
+    return jax.lax
 
 
 def _erf(x: Any) -> Any:
-    return ref.jax.scipy.special.erf(x)
+    return jax.scipy.special.erf(x)
 
 
 def _floordiv(x: Any, y: Any) -> Any:
@@ -56,14 +103,14 @@ def _mod(x: Any, y: Any) -> Any:
     if not _j().issubdtype(_j().result_type(x, y), _j().floating):
         return _j().mod(x, y)
     if "fn" not in _MOD:
-        @ref.jax.custom_jvp
+        @jax.custom_jvp
         def numpy_mod(a: Any, b: Any) -> Any:
             r = _j().mod(a, b)
             return _j().where(r == 0, _j().copysign(_j().zeros_like(r), b), r)
 
         @numpy_mod.defjvp
         def _(primals: Any, tangents: Any) -> Any:
-            return numpy_mod(*primals), ref.jax.jvp(_j().mod, primals, tangents)[1]
+            return numpy_mod(*primals), jax.jvp(_j().mod, primals, tangents)[1]
 
         _MOD["fn"] = numpy_mod
     return _MOD["fn"](x, y)
@@ -173,7 +220,7 @@ def _repeat(a: Args) -> Any:
 
 def _random(kind: str) -> Callable[[Args], Any]:
     def run(a: Args) -> Any:
-        dtype = np.dtype(ref.DTYPES[a["dtype"]])
+        dtype = np.dtype(DTYPES[a["dtype"]])
         fn = philox.random_uniform if kind == "uniform" else philox.random_normal
         return _j().asarray(fn(int(a["seed"]), tuple(a["shape"]), dtype))
     return run
@@ -181,8 +228,8 @@ def _random(kind: str) -> Callable[[Args], Any]:
 
 def _full(a: Args) -> Any:
     if a["dtype"] is not None:
-        return _j().full(tuple(a["shape"]), a["value"], ref.DTYPES[a["dtype"]])
-    return _j().full(tuple(a["shape"]), ref.concrete(a["value"]))  # a literal alone: f32 or i32
+        return _j().full(tuple(a["shape"]), a["value"], DTYPES[a["dtype"]])
+    return _j().full(tuple(a["shape"]), concrete(a["value"]))  # a literal alone: f32 or i32
 
 
 def _layernorm(a: Args) -> Any:
@@ -202,19 +249,19 @@ STRUCTURAL: dict[str, Callable[[Args], Any]] = {
     "var": _moments("var"), "std": _moments("std"),
     "argmax": lambda a: _j().argmax(a["x"], axis=a["axis"]).astype(np.int64),
     "argmin": lambda a: _j().argmin(a["x"], axis=a["axis"]).astype(np.int64),
-    "cast": lambda a: a["x"].astype(ref.DTYPES[a["dtype"]]),
+    "cast": lambda a: a["x"].astype(DTYPES[a["dtype"]]),
     "matmul": lambda a: _j().matmul(a["x"], a["y"]),
     "transpose": lambda a: _j().transpose(a["x"], a["perm"]),
     "reshape": lambda a: _j().reshape(a["x"], tuple(a["shape"])),
     "broadcast_to": lambda a: _j().broadcast_to(a["x"], tuple(a["shape"])),
     "expand_dims": lambda a: _j().expand_dims(a["x"], a["axis"]),
     "squeeze": lambda a: _j().squeeze(a["x"], _axes(a["axis"])),
-    "concat": lambda a: _j().concatenate(ref.harmonize(a["tensors"]), axis=a["axis"]),
-    "stack": lambda a: _j().stack(ref.harmonize(a["tensors"]), axis=a["axis"]),
-    "zeros": lambda a: _j().zeros(tuple(a["shape"]), ref.DTYPES[a["dtype"]]),
-    "ones": lambda a: _j().ones(tuple(a["shape"]), ref.DTYPES[a["dtype"]]),
+    "concat": lambda a: _j().concatenate(harmonize(a["tensors"]), axis=a["axis"]),
+    "stack": lambda a: _j().stack(harmonize(a["tensors"]), axis=a["axis"]),
+    "zeros": lambda a: _j().zeros(tuple(a["shape"]), DTYPES[a["dtype"]]),
+    "ones": lambda a: _j().ones(tuple(a["shape"]), DTYPES[a["dtype"]]),
     "full": _full,
-    "arange": lambda a: _j().arange(a["n"], dtype=ref.DTYPES[a["dtype"]]),
+    "arange": lambda a: _j().arange(a["n"], dtype=DTYPES[a["dtype"]]),
     "leaky_relu": lambda a: _nn().leaky_relu(a["x"], a["alpha"]),
     "elu": lambda a: _nn().elu(a["x"], a["alpha"]),
     "cumsum": lambda a: _j().cumsum(a["x"], axis=a["axis"], dtype=a["x"].dtype),
@@ -223,14 +270,14 @@ STRUCTURAL: dict[str, Callable[[Args], Any]] = {
     "flip": lambda a: _j().flip(a["x"], _axes(a["axis"])),
     "tile": lambda a: _j().tile(a["x"], tuple(a["reps"])), "repeat": _repeat,
     "pad": lambda a: _j().pad(a["x"], [tuple(p) for p in a["pads"]], constant_values=a["value"]),
-    "einsum": lambda a: _j().einsum(a["equation"], *ref.harmonize(a["operands"])),
+    "einsum": lambda a: _j().einsum(a["equation"], *harmonize(a["operands"])),
     "conv1d": _conv(1), "conv2d": _conv(2), "max_pool2d": _pool("max"), "avg_pool2d": _pool("avg"),
     "random_uniform": _random("uniform"), "random_normal": _random("normal"),
     "take": lambda a: _j().take(a["x"], _index(a["indices"], a["x"].shape[a["axis"]]), axis=a["axis"]),
     "take_along_axis": lambda a: _j().take_along_axis(
         a["x"], _index(a["indices"], a["x"].shape[a["axis"]]), axis=a["axis"]),
     "scatter": _scatter(add=False), "scatter_add": _scatter(add=True),
-    "one_hot": lambda a: _nn().one_hot(a["indices"], a["n"], dtype=ref.DTYPES[a["dtype"]]),
+    "one_hot": lambda a: _nn().one_hot(a["indices"], a["n"], dtype=DTYPES[a["dtype"]]),
     "softmax": lambda a: _nn().softmax(a["x"], axis=a["axis"]),
     "log_softmax": lambda a: _nn().log_softmax(a["x"], axis=a["axis"]),
     "logsumexp": lambda a: _nn().logsumexp(a["x"], axis=a["axis"]),

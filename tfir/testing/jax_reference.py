@@ -1,10 +1,10 @@
 """An independent reference for `.tf` programs and their gradients: the
 syntax tree run by JAX (`jax.numpy`, `jax.nn`, `jax.lax`), with `gradients`
-as `jax.grad`.
+as `jb.jax.grad`.
 
 Nothing of tfir's IR, passes or gradient rules is used: the source is parsed
 by the frontend's parser, and every builtin is written here again from the
-language spec, as JAX spells it (the spec says gradients equal `jax.grad`'s,
+language spec, as JAX spells it (the spec says gradients equal `jb.jax.grad`'s,
 ties and kinks included). The builtins' argument names and defaults come from
 the registry (the interface, not the semantics). `random_uniform` and
 `random_normal` take tfir's own Philox values: they are constants of the
@@ -13,9 +13,9 @@ gradient, and the spec defines them by tfir's generator.
 Semantics kept from the spec:
 - a literal (or an expression of literals) is a compile-time value that takes
   the dtype of the tensor beside it; alone it is f32 (a fraction) or i32;
-- control flow runs in Python on concrete values (`jax.grad` without `jit`
+- control flow runs in Python on concrete values (`jb.jax.grad` without `jit`
   allows it); names first bound in a block are local to it;
-- `gradients(y, [x1, ...])` is `jax.grad` of `sum(y)` by each `xi`, with the
+- `gradients(y, [x1, ...])` is `jb.jax.grad` of `sum(y)` by each `xi`, with the
   statements from `xi`'s binding to the `gradients` re-run as a function of
   it: across enclosing blocks too (a total derivative), where an `if`'s block
   shares every outer name and a loop's body all but its carried names (which
@@ -32,15 +32,22 @@ from typing import Any
 
 import numpy as np
 
+from tfir.dialects.builtins import REGISTRY
 from tfir.dialects.registry import REQUIRED
 from tfir.frontend import ast
 from tfir.frontend.parser import parse
+from tfir.testing import jax_builtins as jb
+from tfir.testing.jax_builtins import (
+    COMPOSITES,
+    ELEMENTWISE,
+    STRUCTURAL,
+    LitTensor,
+    available,
+    concrete,
+    harmonize,
+    is_lit,
+)
 
-jax: Any = None
-jnp: Any = None
-
-DTYPES = {"f16": np.float16, "f32": np.float32, "f64": np.float64, "i32": np.int32, "i64": np.int64,
-          "bool": np.bool_, "bf16": None}
 BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul", "//": "floordiv",
           "%": "mod", "==": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal", ">": "greater",
           ">=": "greater_equal"}
@@ -48,47 +55,6 @@ BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "mat
 
 class Unsupported(Exception):
     """A construct the reference does not model (a custom op, an import)."""
-
-
-def available() -> bool:
-    """Whether JAX imports (it is an optional dependency)."""
-    global jax, jnp
-    if jax is None:
-        try:
-            import jax as jax_module
-        except ImportError:
-            return False
-        jax_module.config.update("jax_enable_x64", True)
-        jax, jnp = jax_module, jax_module.numpy
-    return True
-
-
-@dataclass
-class LitTensor:
-    """A tensor literal (`[[1.0, 2.0]]`): weakly typed like a scalar literal."""
-
-    value: np.ndarray
-
-
-def is_lit(v: Any) -> bool:
-    return isinstance(v, bool | int | float | LitTensor) and not isinstance(v, np.generic)
-
-
-def concrete(v: Any, like: Any = None) -> Any:
-    """A literal as a tensor: of `like`'s dtype, else f32 (a float) or i32 (an int)."""
-    if not is_lit(v):
-        return v
-    raw = v.value if isinstance(v, LitTensor) else np.asarray(v)
-    if like is not None:
-        return jnp.asarray(raw, dtype=like.dtype)
-    kind = raw.dtype.kind
-    return jnp.asarray(raw, dtype=np.bool_ if kind == "b" else np.float32 if kind == "f" else np.int32)
-
-
-def harmonize(values: Sequence[Any]) -> list[Any]:
-    """Literals take the dtype of the first tensor among `values`."""
-    like = next((v for v in values if not is_lit(v)), None)
-    return [concrete(v, like) for v in values]
 
 
 def fold(fn: Callable[..., Any], values: Sequence[Any]) -> Any:
@@ -125,7 +91,7 @@ class Interpreter:
 
     def __call__(self, entry: str, inputs: dict[str, Any]) -> tuple[Any, ...]:
         fn = self.fns[entry]
-        kwargs = {p.name: inputs[p.name] if p.is_static else jnp.asarray(inputs[p.name])
+        kwargs = {p.name: inputs[p.name] if p.is_static else jb.jnp.asarray(inputs[p.name])
                   for p in fn.params if p.name in inputs}
         return self.call(fn, [], kwargs)
 
@@ -174,7 +140,7 @@ class Interpreter:
         outer = set(env)
         if isinstance(stmt, ast.For):
             for i in range(*[int(self.expr(a, env)) for a in stmt.args]):
-                env[stmt.var] = jnp.asarray(i, np.int32)
+                env[stmt.var] = jb.jnp.asarray(i, np.int32)
                 self.block(stmt.body, env)
         elif isinstance(stmt, ast.While):
             while bool(self.expr(stmt.cond, env)):
@@ -207,7 +173,7 @@ class Interpreter:
 
     def gradients(self, call: ast.Call, env: Env, stmts: list[ast.Stmt], before: list[Env],
                   k: int) -> tuple[Any, ...]:
-        """`jax.grad` of `sum(y)` by each `xi`: the statements from `xi`'s binding
+        """`jb.jax.grad` of `sum(y)` by each `xi`: the statements from `xi`'s binding
         to here re-run as a function of it (`replay`)."""
         y_node, xs_node = call.args[0], call.args[1]
         assert isinstance(xs_node, ast.ListLit)
@@ -219,9 +185,9 @@ class Interpreter:
 
             def loss(v: Any, name: str = x_node.id, depth: int = depth, start: int = start) -> Any:
                 local = self.replay(here, depth, start, name, v)
-                return jnp.sum(self.expr(y_node, local))
+                return jb.jnp.sum(self.expr(y_node, local))
 
-            out.append(jax.grad(loss)(env[x_node.id]))
+            out.append(jb.jax.grad(loss)(env[x_node.id]))
         return tuple(out)
 
     def replay(self, here: list[_Frame], depth: int, start: int, name: str, value: Any) -> Env:
@@ -260,7 +226,7 @@ class Interpreter:
         if isinstance(node, ast.Binary):
             lhs, rhs = self.expr(node.lhs, env), self.expr(node.rhs, env)
             if node.op == "@":
-                return jnp.matmul(*harmonize([lhs, rhs]))
+                return jb.jnp.matmul(*harmonize([lhs, rhs]))
             return self.builtin(BINARY[node.op], [lhs, rhs])
         if isinstance(node, ast.ListLit):
             items = [self.expr(i, env) for i in node.items]
@@ -275,8 +241,6 @@ class Interpreter:
 
     def builtin(self, name: str, values: list[Any]) -> Any:
         """An elementwise builtin: folded when its operands are literals only."""
-        from tfir.testing.jax_builtins import ELEMENTWISE
-
         fn = ELEMENTWISE[name]
         if all(is_lit(v) for v in values):
             return fold(fn, values)
@@ -285,14 +249,10 @@ class Interpreter:
         return fn(*harmonize(values))
 
     def call_expr(self, node: ast.Call, env: Env) -> Any:
-        from tfir.testing.jax_builtins import COMPOSITES, ELEMENTWISE, STRUCTURAL
-
         if node.callee in self.fns:
             args = [self.expr(a, env) for a in node.args]
             result = self.call(self.fns[node.callee], args, {k.name: self.expr(k.value, env) for k in node.kwargs})
             return result[0] if len(result) == 1 else result
-        from tfir.dialects.builtins import REGISTRY
-
         entry = REGISTRY.lookup(node.callee)
         if entry is not None:
             params = [(p.name, p.kind, p.default) for p in entry.params]
@@ -350,14 +310,14 @@ class Interpreter:
             else:
                 v = self.expr(idx, env)
                 if not is_lit(v) and v.ndim >= 1:
-                    gather = (sum(1 for b in basic if not isinstance(b, int)), jnp.where(v < 0, v + x.shape[axis], v))
+                    gather = (sum(1 for b in basic if not isinstance(b, int)), jb.jnp.where(v < 0, v + x.shape[axis], v))
                     basic.append(slice(None))
                 else:
                     i = int(v)
                     basic.append(i + x.shape[axis] if i < 0 else i)
             axis += 1
         out = x[tuple(basic)]
-        return out if gather is None else jnp.take(out, gather[1], axis=gather[0])
+        return out if gather is None else jb.jnp.take(out, gather[1], axis=gather[0])
 
 
 @dataclass
