@@ -16,7 +16,12 @@ contraction of `a * b + c` into an FMA (`-ffp-contract=off`; GCC contracts by
 default): a kernel rounds each operation as NumPy does, so a value it computes
 equals the same expression recomputed elsewhere (the gradient of `max` finds
 the maximum among its operands by `==`); where that fails to build, the same
-without libmvec, then a plain `-O2` build.
+without libmvec, then a plain `-O2` build. The exception is the math
+functions (`tanh`, `exp`, ...): a vectorized loop calls libmvec's version in
+its vector lanes and glibc's scalar one in its remainder, which can differ by
+an ulp, so equal inputs can give values an ulp apart (and a tie of `max` a
+different split; found by `tfir fuzz --gradients` at kinks, seed 41001688).
+Without libmvec such loops are not vectorized at all.
 """
 
 from __future__ import annotations
