@@ -11,8 +11,8 @@ repeated; medians), and the peak memory that NumPy allocates during one call
 (tracemalloc, which NumPy reports its buffers to) is measured for tfir and
 for the hand-written version. `tfir-numpy recompute` is tfir with the
 `differentiate` pass's `recompute` option (the backward loop recomputes each
-iteration's values instead of saving them): its memory for its time. jax is optional (the `bench` extra); without it
-its column is empty.
+iteration's values instead of saving them): its memory for its time. jax is
+optional (the `bench` extra); without it its column is empty.
 """
 
 from __future__ import annotations

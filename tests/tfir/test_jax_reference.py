@@ -167,12 +167,11 @@ def test_gradients_inside_blocks_are_total_derivatives(target: str) -> None:
     the block (a total derivative); a loop's carried `c` is its iteration's
     input (the IR's block argument), not a function of `w`: worked by hand,
     sum(x w w c) gives 2 x w c, with c = w and then 2 w."""
-    source = ACROSS_BLOCKS
     x, w = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
     if target == "reference":
-        got = reference(source, "main", {"x": x, "w": w})
+        got = reference(ACROSS_BLOCKS, "main", {"x": x, "w": w})
     else:
-        got = tfir.compile_source(source, "blocks.tf", target=target).main(x, w)
+        got = tfir.compile_source(ACROSS_BLOCKS, "blocks.tf", target=target).main(x, w)
     np.testing.assert_allclose(got[0], 2 * x * w * w + 2 * x * w * 2 * w)
     np.testing.assert_allclose(got[1], 2 * x * w)
     np.testing.assert_allclose(got[2], 2 * x * w)

@@ -35,6 +35,8 @@ import numpy as np
 from tfir.dialects.builtins import REGISTRY
 from tfir.dialects.registry import REQUIRED
 from tfir.frontend import ast
+from tfir.frontend.control import rebound_names
+from tfir.frontend.expressions import OPERATORS
 from tfir.frontend.parser import parse
 from tfir.testing import jax_builtins as jb
 from tfir.testing.jax_builtins import (
@@ -47,10 +49,6 @@ from tfir.testing.jax_builtins import (
     harmonize,
     is_lit,
 )
-
-BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul", "//": "floordiv",
-          "%": "mod", "==": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal", ">": "greater",
-          ">=": "greater_equal"}
 
 
 class Unsupported(Exception):
@@ -100,7 +98,7 @@ class Interpreter:
         for i, p in enumerate(fn.params):
             value = args[i] if i < len(args) else kwargs[p.name] if p.name in kwargs else self.expr(p.default, {})
             if isinstance(p.type, ast.TensorTypeExpr):
-                value = concrete(value) if is_lit(value) else value
+                value = concrete(value)
                 env.update({d: int(n) for d, n in zip(p.type.dims, value.shape, strict=True) if isinstance(d, str)})
             env[p.name] = value
         result = self.block(fn.body, env)
@@ -173,7 +171,7 @@ class Interpreter:
 
     def gradients(self, call: ast.Call, env: Env, stmts: list[ast.Stmt], before: list[Env],
                   k: int) -> tuple[Any, ...]:
-        """`jb.jax.grad` of `sum(y)` by each `xi`: the statements from `xi`'s binding
+        """`jax.grad` of `sum(y)` by each `xi`: the statements from `xi`'s binding
         to here re-run as a function of it (`replay`)."""
         y_node, xs_node = call.args[0], call.args[1]
         assert isinstance(xs_node, ast.ListLit)
@@ -227,7 +225,7 @@ class Interpreter:
             lhs, rhs = self.expr(node.lhs, env), self.expr(node.rhs, env)
             if node.op == "@":
                 return jb.jnp.matmul(*harmonize([lhs, rhs]))
-            return self.builtin(BINARY[node.op], [lhs, rhs])
+            return self.builtin(OPERATORS[node.op], [lhs, rhs])
         if isinstance(node, ast.ListLit):
             items = [self.expr(i, env) for i in node.items]
             if all(is_lit(i) for i in items):
@@ -261,14 +259,12 @@ class Interpreter:
         else:
             raise Unsupported(f"builtin {node.callee}")
         args = self.bind(params, node, env)
-        if node.callee in ELEMENTWISE and node.callee not in STRUCTURAL and entry is not None:
+        if node.callee in ELEMENTWISE:
             return self.builtin(node.callee, [args[p[0]] for p in params])
         tensors = [n for n, kind, _ in params if kind == "tensor" and n not in UNCAST]
         args.update(zip(tensors, harmonize([args[n] for n in tensors]), strict=True))
-        for n in UNCAST:
-            if n in args and is_lit(args[n]) and n != "seed":
-                args[n] = concrete(args[n])
-        return STRUCTURAL[node.callee](args) if node.callee in STRUCTURAL else ELEMENTWISE[node.callee](args["x"])
+        args.update({n: concrete(args[n]) for n in UNCAST if n in args})
+        return STRUCTURAL[node.callee](args)
 
     def bind(self, params: list[tuple[str, str, Any]], node: ast.Call, env: Env) -> dict[str, Any]:
         """The call's arguments by parameter name, evaluated as each kind wants."""
@@ -361,10 +357,4 @@ def _forget(env: Env, outer: set[str]) -> None:
 
 def _binds(stmt: ast.Stmt, name: str) -> bool:
     """Whether `stmt` (a `let`, or a block that rebinds a carried name) binds `name`."""
-    if isinstance(stmt, ast.Let):
-        return any(n == name for n, _ in stmt.names)
-    if isinstance(stmt, ast.For | ast.While):
-        return any(_binds(s, name) for s in stmt.body)
-    if isinstance(stmt, ast.If):
-        return any(_binds(s, name) for s in [*stmt.then, *(stmt.orelse or [])])
-    return False
+    return any(n == name for n, _ in rebound_names([stmt]))

@@ -3,9 +3,9 @@
 A reduction's gradient is broadcast back over the reduced axes. `max`/`min`
 split it evenly among the elements equal to the result (JAX's rule, so ties
 share); `prod` gives each element the product of the others, with no
-division (exact at zeros and infinities, as JAX). `matmul` gives the two transposed
-products, 1-D operands promoted as NumPy promotes them and broadcast batch
-dimensions summed back."""
+division (exact at zeros and infinities, as JAX). `matmul` gives the two
+transposed products, 1-D operands promoted as NumPy promotes them and
+broadcast batch dimensions summed back."""
 
 from __future__ import annotations
 
@@ -76,12 +76,11 @@ def _prod(b: GradBuilder, op: Operation, grads: list[SSAValue], wants: list[bool
 def _exclusive_products(b: GradBuilder, flat: SSAValue) -> SSAValue:
     """[1, x0, x0*x1, ...]: the products of the rows before each, along axis 0."""
     dims = shape(flat)
-    ones = b.fill(1.0, retyped(flat, [1, *dims[1:]]))
     if dims[0] <= 1:
         return b.fill(1.0, flat.type)
     running = b.insert(tf.CumprodOp(flat, 0)).results[0]
     head = b.slice(running, [0] * len(dims), [1] * len(dims), [dims[0] - 1, *dims[1:]])
-    return b.concat([ones, head], 0)
+    return b.concat([b.fill(1.0, retyped(flat, [1, *dims[1:]])), head], 0)
 
 
 @rule(tf.MatmulOp.name)
